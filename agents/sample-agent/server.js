@@ -1,0 +1,268 @@
+"use strict";
+// Sample mini-agent. Deliberately dependency-free CommonJS so the image only
+// needs a `node` binary (the offline test base image is FROM scratch + node).
+
+const http = require("node:http");
+
+const MAX_BODY_BYTES = 64 * 1024;
+const STARTED_AT = Date.now();
+
+// One JSON object per line so log shippers can parse without a grammar.
+// Callers must never pass raw env values: they may carry secrets.
+function log(stream, level, event, fields) {
+    stream.write(JSON.stringify({ ts: new Date().toISOString(), level, event, ...fields }) + "\n");
+}
+
+function fatal(message) {
+    log(process.stderr, "error", "startup_failed", { message });
+    process.exit(1);
+}
+
+function intFromEnv(name, fallback, min, max) {
+    const raw = process.env[name];
+    if (raw === undefined || raw === "") return fallback;
+    if (!/^\d+$/.test(raw.trim())) fatal(`${name} must be an integer between ${min} and ${max}`);
+    const value = Number(raw.trim());
+    if (value < min || value > max) fatal(`${name} must be an integer between ${min} and ${max}`);
+    return value;
+}
+
+// Validated once at startup so a bad rollout config fails the deploy (container
+// exits 1 and never turns healthy) instead of surfacing later as a 500.
+function parseFeatureFlags(raw) {
+    if (raw === undefined || raw.trim() === "") return {};
+    const expected = 'FEATURE_FLAGS must be a JSON object mapping flag name to rollout stage string, e.g. {"smart-replies":"team"}';
+    let parsed;
+    try {
+        parsed = JSON.parse(raw);
+    } catch (err) {
+        // V8's parse error quotes the input; report only the position so a
+        // misplaced secret in the variable never reaches the logs.
+        const pos = /position (\d+)/.exec(String(err && err.message));
+        fatal(`invalid FEATURE_FLAGS: not valid JSON${pos ? ` (error at position ${pos[1]})` : ""}. ${expected}`);
+    }
+    if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) {
+        fatal(`invalid FEATURE_FLAGS: top-level value is ${Array.isArray(parsed) ? "an array" : parsed === null ? "null" : typeof parsed}. ${expected}`);
+    }
+    for (const [name, stage] of Object.entries(parsed)) {
+        if (typeof stage !== "string") {
+            fatal(`invalid FEATURE_FLAGS: flag "${name}" has a ${stage === null ? "null" : typeof stage} stage. ${expected}`);
+        }
+    }
+    return Object.freeze({ ...parsed });
+}
+
+const config = Object.freeze({
+    port: intFromEnv("PORT", 8080, 1, 65535),
+    agent: process.env.AGENT_NAME || "sample-agent",
+    version: process.env.AGENT_VERSION || "0.0.0-dev",
+    flags: parseFeatureFlags(process.env.FEATURE_FLAGS),
+    shutdownGraceMs: intFromEnv("SHUTDOWN_GRACE_MS", 5000, 0, 24 * 60 * 60 * 1000),
+    faultInjection: (process.env.FAULT_INJECTION || "on").toLowerCase() !== "off",
+});
+
+const state = {
+    healthFailure: process.env.FAIL_HEALTH === "1" ? "FAIL_HEALTH=1 at startup" : null,
+    draining: false,
+};
+
+class HttpError extends Error {
+    constructor(status, message, extra) {
+        super(message);
+        this.status = status;
+        this.extra = extra;
+    }
+}
+
+function send(res, status, body, headers) {
+    const payload = JSON.stringify(body);
+    const h = { "content-type": "application/json; charset=utf-8", "content-length": Buffer.byteLength(payload), ...headers };
+    // Keep-alive sockets would otherwise hold server.close() open until the
+    // client gives up; ask clients to reconnect (elsewhere) once we drain.
+    if (state.draining) h.connection = "close";
+    res.writeHead(status, h);
+    res.end(payload);
+}
+
+function readBody(req) {
+    return new Promise((resolve, reject) => {
+        const declared = Number(req.headers["content-length"]);
+        if (Number.isFinite(declared) && declared > MAX_BODY_BYTES) {
+            reject(new HttpError(413, `request body exceeds ${MAX_BODY_BYTES} bytes`));
+            return;
+        }
+        const chunks = [];
+        let size = 0;
+        let rejected = false;
+        req.on("data", (chunk) => {
+            if (rejected) return;
+            size += chunk.length;
+            if (size > MAX_BODY_BYTES) {
+                rejected = true;
+                chunks.length = 0;
+                reject(new HttpError(413, `request body exceeds ${MAX_BODY_BYTES} bytes`));
+                return;
+            }
+            chunks.push(chunk);
+        });
+        req.on("end", () => {
+            if (!rejected) resolve(Buffer.concat(chunks).toString("utf8"));
+        });
+        req.on("error", (err) => {
+            if (!rejected) reject(err);
+        });
+    });
+}
+
+async function readJson(req, { optional = false } = {}) {
+    const text = await readBody(req);
+    if (text.trim() === "") {
+        if (optional) return {};
+        throw new HttpError(400, "request body must be a JSON object", { field: "body" });
+    }
+    let value;
+    try {
+        value = JSON.parse(text);
+    } catch {
+        throw new HttpError(400, "request body is not valid JSON", { field: "body" });
+    }
+    if (value === null || typeof value !== "object" || Array.isArray(value)) {
+        throw new HttpError(400, "request body must be a JSON object", { field: "body" });
+    }
+    return value;
+}
+
+function identity() {
+    return { agent: config.agent, version: config.version };
+}
+
+function health() {
+    if (state.draining) return [503, { status: "draining", ...identity(), flags: config.flags }];
+    if (state.healthFailure) return [503, { status: "failing", ...identity(), reason: state.healthFailure, flags: config.flags }];
+    return [200, { status: "ok", ...identity(), uptimeSeconds: Math.floor((Date.now() - STARTED_AT) / 1000), flags: config.flags }];
+}
+
+// Deterministic on purpose: tests and canary comparisons need the same answer
+// from every replica and every version that shares the contract.
+function cannedReply(message) {
+    return `echo: ${message}`;
+}
+
+const routes = {
+    "GET /health": async () => health(),
+    "GET /flags": async () => [200, { flags: config.flags }],
+    "POST /v1/reply": async (req) => {
+        const body = await readJson(req);
+        if (typeof body.message !== "string") {
+            throw new HttpError(400, "field 'message' is required and must be a string", { field: "message" });
+        }
+        return [200, { agent: config.agent, reply: cannedReply(body.message) }];
+    },
+};
+
+// Fault injection exists so alerting and automated rollback can be exercised
+// against a real container; FAULT_INJECTION=off removes the surface entirely.
+const adminRoutes = {
+    "POST /admin/health/fail": async (req) => {
+        const body = await readJson(req, { optional: true });
+        if (body.reason !== undefined && typeof body.reason !== "string") {
+            throw new HttpError(400, "field 'reason' must be a string", { field: "reason" });
+        }
+        state.healthFailure = (body.reason || "failed on demand").slice(0, 200);
+        log(process.stdout, "warn", "health_failed", { reason: state.healthFailure });
+        return [200, { status: "failing", reason: state.healthFailure }];
+    },
+    "POST /admin/health/recover": async () => {
+        state.healthFailure = null;
+        log(process.stdout, "info", "health_recovered", {});
+        return [200, { status: "ok" }];
+    },
+    // Holds a request open so graceful shutdown can be tested with real
+    // in-flight work, not just an idle server.
+    "GET /admin/slow": async (_req, url) => {
+        const ms = Math.min(Math.max(Number(url.searchParams.get("ms")) || 0, 0), 60_000);
+        await new Promise((r) => setTimeout(r, ms));
+        return [200, { slept: ms }];
+    },
+};
+
+function allowedMethods(table, pathname) {
+    return Object.keys(table)
+        .filter((k) => k.slice(k.indexOf(" ") + 1) === pathname)
+        .map((k) => k.slice(0, k.indexOf(" ")));
+}
+
+async function handle(req, res) {
+    const url = new URL(req.url || "/", "http://localhost");
+    const table = url.pathname.startsWith("/admin/") ? (config.faultInjection ? adminRoutes : {}) : routes;
+    const handler = table[`${req.method} ${url.pathname}`];
+    try {
+        if (!handler) {
+            const allow = allowedMethods(table, url.pathname);
+            if (allow.length > 0) throw new HttpError(405, `method ${req.method} not allowed`);
+            throw new HttpError(404, `no route for ${req.method} ${url.pathname}`);
+        }
+        const [status, body] = await handler(req, url);
+        send(res, status, body);
+    } catch (err) {
+        if (err instanceof HttpError) {
+            const allow = allowedMethods(table, url.pathname);
+            const headers = err.status === 405 ? { allow: allow.join(", ") } : undefined;
+            // Unread body bytes would be parsed as the next request on this socket.
+            if (err.status === 413) res.setHeader("connection", "close");
+            send(res, err.status, { error: err.message, ...err.extra }, headers);
+        } else {
+            log(process.stderr, "error", "request_failed", { method: req.method, path: url.pathname, message: String(err && err.message) });
+            if (!res.headersSent) send(res, 500, { error: "internal error" });
+            else res.destroy();
+        }
+    }
+}
+
+const server = http.createServer((req, res) => {
+    // A socket that just finished its last in-flight response while draining
+    // is now idle; release it so server.close() can complete promptly.
+    res.on("finish", () => {
+        if (state.draining) server.closeIdleConnections();
+    });
+    void handle(req, res);
+});
+
+server.on("error", (err) => {
+    log(process.stderr, "error", "server_error", { code: err.code, message: err.message });
+    process.exit(1);
+});
+
+function shutdown(signal) {
+    if (state.draining) return;
+    state.draining = true;
+    const started = Date.now();
+    log(process.stdout, "info", "shutdown_started", { signal, graceMs: config.shutdownGraceMs });
+    // Exit 0 even when forced: the orchestrator asked us to stop, and a
+    // non-zero code would read as a crash and trip restart/alert policies.
+    const force = setTimeout(() => {
+        log(process.stdout, "warn", "shutdown_forced", { signal, elapsedMs: Date.now() - started });
+        process.exit(0);
+    }, config.shutdownGraceMs);
+    server.close(() => {
+        clearTimeout(force);
+        log(process.stdout, "info", "shutdown_complete", { signal, elapsedMs: Date.now() - started });
+        process.exit(0);
+    });
+    server.closeIdleConnections();
+}
+
+process.on("SIGTERM", () => shutdown("SIGTERM"));
+process.on("SIGINT", () => shutdown("SIGINT"));
+
+server.listen(config.port, () => {
+    log(process.stdout, "info", "startup", {
+        agent: config.agent,
+        version: config.version,
+        port: config.port,
+        flagCount: Object.keys(config.flags).length,
+        faultInjection: config.faultInjection,
+        healthFailing: state.healthFailure !== null,
+        node: process.version,
+    });
+});

@@ -1,0 +1,159 @@
+import * as path from "path";
+import * as pulumi from "@pulumi/pulumi";
+import * as docker from "@pulumi/docker";
+import type { AgentSpec, Tier } from "../../config";
+import { AgentRuntime, RuntimeTransforms, containerRuntime } from "../runtimes";
+import { Transform, applyTransform } from "../transform";
+
+/** Label keys every agent container carries; tooling and policies select on them. */
+export const LABELS = {
+    agent: "agent-fleet.agent",
+    tier: "agent-fleet.tier",
+    version: "agent-fleet.version",
+    environment: "agent-fleet.environment",
+    gitCommit: "agent-fleet.git-commit",
+} as const;
+
+export interface AgentServiceTransforms extends RuntimeTransforms {
+    /** Adjusts the `docker.RemoteImage` of a pulled image. */
+    readonly remoteImage?: Transform<docker.RemoteImageArgs>;
+    /** Adjusts the `docker.Image` of a locally built image. */
+    readonly image?: Transform<docker.ImageArgs>;
+}
+
+export interface AgentServiceArgs {
+    /** The agent, fully resolved from the fleet config (see `loadFleetConfig`). */
+    readonly spec: AgentSpec;
+    /** Docker network the agent joins. */
+    readonly networkName: pulumi.Input<string>;
+    /** A value for every env var in `spec.secrets`; kept secret whether or not the input is. */
+    readonly secretValues?: Readonly<Record<string, pulumi.Input<string>>>;
+    /** How the agent runs; defaults to plain Docker containers. */
+    readonly runtime?: AgentRuntime;
+    /** Commit this deploy is built from; becomes a label when set. */
+    readonly gitCommit?: string;
+    /** Hooks to adjust child resources. */
+    readonly transform?: AgentServiceTransforms;
+}
+
+/** Checks args that the config loader cannot see, e.g. when the component is used directly. */
+export function validateAgentServiceArgs(name: string, args: AgentServiceArgs): void {
+    const declared = Object.keys(args.spec.secrets);
+    const given = Object.keys(args.secretValues ?? {});
+    const missing = declared.filter((key) => !given.includes(key));
+    const extra = given.filter((key) => !declared.includes(key));
+    if (missing.length > 0) {
+        throw new Error(`AgentService "${name}": secretValues has no value for ${missing.join(", ")}, which spec.secrets declares`);
+    }
+    if (extra.length > 0) {
+        throw new Error(`AgentService "${name}": secretValues has ${extra.join(", ")}, which spec.secrets does not declare`);
+    }
+    if (args.spec.replicas < 1 || !Number.isInteger(args.spec.replicas)) {
+        throw new Error(`AgentService "${name}": spec.replicas must be a whole number of at least 1, got ${args.spec.replicas}`);
+    }
+}
+
+/** Labels for one agent, in a stable order. */
+export function agentLabels(spec: AgentSpec, gitCommit?: string): Record<string, string> {
+    return {
+        [LABELS.agent]: spec.name,
+        [LABELS.tier]: String(spec.tier),
+        [LABELS.version]: spec.version,
+        [LABELS.environment]: spec.environment,
+        ...(gitCommit ? { [LABELS.gitCommit]: gitCommit } : {}),
+    };
+}
+
+/** Env vars the platform sets for every agent; the agent's own `env` may override them. */
+export function platformEnv(spec: AgentSpec): Record<string, string> {
+    return {
+        AGENT_NAME: spec.name,
+        AGENT_VERSION: spec.version,
+        FLEET_ENVIRONMENT: spec.environment,
+        PORT: String(spec.port),
+        FEATURE_FLAGS: JSON.stringify(Object.fromEntries(spec.featureFlags.map((flag) => [flag.name, flag.currentStage]))),
+    };
+}
+
+/** "NAME=value" list; secret as a whole whenever the agent has a secret. */
+export function agentEnv(spec: AgentSpec, secretValues: Readonly<Record<string, pulumi.Input<string>>>): pulumi.Output<string[]> {
+    const plain = { ...platformEnv(spec), ...spec.env };
+    const names = Object.keys(spec.secrets).sort();
+    const env = pulumi.all(names.map((envName) => secretValues[envName])).apply((values) => [
+        ...Object.entries(plain).map(([key, value]) => `${key}=${value}`),
+        ...names.map((envName, i) => `${envName}=${values[i]}`),
+    ].sort());
+    return names.length > 0 ? pulumi.secret(env) : env;
+}
+
+/**
+ * One mini-agent: its image and its running instances. Deploys, fails and
+ * rolls back on its own: nothing in it depends on another agent.
+ */
+export class AgentService extends pulumi.ComponentResource {
+    /** Names of the running instances, one per replica. */
+    public readonly containerNames: pulumi.Output<string[]>;
+    /** Image id (pulled) or local image id (built) the instances run. */
+    public readonly imageId: pulumi.Output<string>;
+    /** Health URL of each replica, as reachable from the Docker host. */
+    public readonly healthUrls: pulumi.Output<string[]>;
+    public readonly tier: pulumi.Output<Tier>;
+    public readonly version: pulumi.Output<string>;
+
+    constructor(name: string, args: AgentServiceArgs, opts?: pulumi.ComponentResourceOptions) {
+        // Validate before registering anything, so a bad call leaves no half-made component.
+        validateAgentServiceArgs(name, args);
+        super("agent-fleet:index:AgentService", name, {}, opts);
+        const { spec } = args;
+
+        this.imageId = this.createImage(name, spec, args.transform);
+        const runtime = args.runtime ?? containerRuntime;
+        const deployment = runtime.deploy({
+            parent: this,
+            name,
+            spec,
+            image: this.imageId,
+            env: agentEnv(spec, args.secretValues ?? {}),
+            labels: agentLabels(spec, args.gitCommit),
+            networkName: args.networkName,
+            transform: args.transform,
+        });
+
+        this.containerNames = deployment.instanceNames;
+        this.healthUrls = deployment.healthUrls;
+        this.tier = pulumi.output(spec.tier);
+        this.version = pulumi.output(spec.version);
+        this.registerOutputs({
+            containerNames: this.containerNames,
+            imageId: this.imageId,
+            healthUrls: this.healthUrls,
+            tier: this.tier,
+            version: this.version,
+        });
+    }
+
+    /** Pins instances to an image id, so a new build or a moved tag replaces them. */
+    private createImage(name: string, spec: AgentSpec, transform?: AgentServiceTransforms): pulumi.Output<string> {
+        const imageName = `${name}-image`;
+        if (spec.build) {
+            const [args, opts] = applyTransform<docker.ImageArgs>(transform?.image, imageName, {
+                imageName: spec.image,
+                build: {
+                    context: spec.build.context,
+                    // The provider resolves dockerfile against the project directory, not the context.
+                    dockerfile: spec.build.dockerfile === undefined ? undefined : path.join(spec.build.context, spec.build.dockerfile),
+                    args: { ...spec.build.args },
+                },
+                skipPush: true,
+            }, { parent: this });
+            // For a local image that is never pushed, repoDigest holds the local image id.
+            return new docker.Image(imageName, args, opts).repoDigest;
+        }
+        const [args, opts] = applyTransform<docker.RemoteImageArgs>(transform?.remoteImage, imageName, {
+            name: spec.image,
+            // Other agents and the rollback path may share the image; never delete it on destroy.
+            keepLocally: true,
+        }, { parent: this });
+        return new docker.RemoteImage(imageName, args, opts).imageId;
+    }
+}

@@ -1,0 +1,91 @@
+import * as pulumi from "@pulumi/pulumi";
+import * as docker from "@pulumi/docker";
+import type { AgentSpec, FleetSpec } from "../../config";
+import { AgentService, AgentServiceTransforms } from "../agent-service";
+import { AgentRuntime, RUNTIMES_BY_NAME } from "../runtimes";
+import { Transform, applyTransform } from "../transform";
+
+export interface FleetTransforms {
+    /** Adjusts the environment's `docker.Network`. */
+    readonly network?: Transform<docker.NetworkArgs>;
+    /** Adjusts every agent's child resources. */
+    readonly agent?: AgentServiceTransforms;
+}
+
+export interface FleetArgs {
+    /** The validated fleet (see `loadFleetConfig`). */
+    readonly spec: FleetSpec;
+    /** Reads a secret stack config key; only called for keys the spec names. */
+    readonly secretConfig: (key: string) => pulumi.Output<string>;
+    /** Hooks to adjust child resources. */
+    readonly transform?: FleetTransforms;
+}
+
+/** What the stack exports for each agent. */
+export interface AgentOutputs {
+    containerNames: pulumi.Output<string[]>;
+    imageId: pulumi.Output<string>;
+    healthUrls: pulumi.Output<string[]>;
+    tier: pulumi.Output<number>;
+    version: pulumi.Output<string>;
+}
+
+/**
+ * One environment's fleet: a network and one independent AgentService per
+ * agent. Agents never depend on each other, so one agent's failed create or
+ * replace leaves the others' resources declared and untouched.
+ */
+export class Fleet extends pulumi.ComponentResource {
+    public readonly networkName: pulumi.Output<string>;
+    public readonly agents: Record<string, AgentOutputs>;
+
+    constructor(name: string, args: FleetArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("agent-fleet:index:Fleet", name, {}, opts);
+        const { spec } = args;
+
+        const networkResourceName = `${name}-${spec.environment}-network`;
+        const [networkArgs, networkOpts] = applyTransform<docker.NetworkArgs>(args.transform?.network, networkResourceName, {
+            driver: "bridge",
+            labels: [
+                { label: "agent-fleet.environment", value: spec.environment },
+                { label: "agent-fleet.stack", value: spec.stack },
+            ],
+        }, { parent: this });
+        const network = new docker.Network(networkResourceName, networkArgs, networkOpts);
+        this.networkName = network.name;
+
+        const runtime = RUNTIMES_BY_NAME[spec.runtime];
+        this.agents = {};
+        for (const agent of spec.agents) {
+            try {
+                this.agents[agent.name] = this.declareAgent(name, agent, args, network.name, runtime);
+            } catch (error) {
+                // Logged errors fail the update, but the other agents are still declared, so
+                // Pulumi neither deletes nor blocks them for one agent's mistake.
+                pulumi.log.error(`agent "${agent.name}" was not declared: ${error instanceof Error ? error.message : String(error)}`, this);
+            }
+        }
+        this.registerOutputs({ networkName: this.networkName, agents: this.agents });
+    }
+
+    private declareAgent(name: string, agent: AgentSpec, args: FleetArgs, networkName: pulumi.Output<string>, runtime: AgentRuntime): AgentOutputs {
+        const secretValues = Object.fromEntries(
+            Object.entries(agent.secrets).map(([envName, key]) => [envName, args.secretConfig(key)]),
+        );
+        const service = new AgentService(`${name}-${agent.name}`, {
+            spec: agent,
+            networkName,
+            secretValues,
+            runtime,
+            gitCommit: args.spec.gitCommit,
+            transform: args.transform?.agent,
+        }, { parent: this });
+        return {
+            containerNames: service.containerNames,
+            imageId: service.imageId,
+            healthUrls: service.healthUrls,
+            tier: service.tier,
+            version: service.version,
+        };
+    }
+}

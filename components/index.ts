@@ -1,0 +1,4 @@
+export * from "./agent-service";
+export * from "./fleet";
+export * from "./runtimes";
+export * from "./transform";

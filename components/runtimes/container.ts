@@ -1,0 +1,89 @@
+import * as pulumi from "@pulumi/pulumi";
+import * as docker from "@pulumi/docker";
+import type { AgentSpec } from "../../config";
+import { applyTransform } from "../transform";
+import { dockerHealthcheck } from "./healthcheck";
+import type { AgentRuntime, RuntimeDeployContext, RuntimeDeployment } from "./runtime";
+
+/** Agents publish on loopback only; other agents reach them over the fleet network by name. */
+export const PUBLISH_IP = "127.0.0.1";
+
+/**
+ * The docker provider asks the engine for delete-before-replace on every
+ * container (downtime); the resource option set here always overrides it.
+ * Create-before-delete needs a free name and a free host port for the new
+ * container while the old one still runs. A fixed containerName or hostPort
+ * rules that out, so those agents are replaced delete-first: a short gap in
+ * which the port is closed. The Swarm runtime removes the gap.
+ */
+export function canCreateBeforeDelete(spec: AgentSpec): boolean {
+    return spec.hostPort === undefined && spec.containerName === undefined;
+}
+
+/** Replica 0 keeps the plain name so that scaling 1 → N never replaces it. */
+export function replicaResourceName(name: string, replica: number): string {
+    return replica === 0 ? name : `${name}-${replica}`;
+}
+
+/** Seconds, rounded up, for provider fields that take whole seconds. */
+function seconds(ms: number): number {
+    return Math.ceil(ms / 1000);
+}
+
+export function containerArgs(context: RuntimeDeployContext): docker.ContainerArgs {
+    const { spec } = context;
+    const graceSeconds = seconds(spec.stopGraceMs);
+    return {
+        name: spec.containerName,
+        image: context.image,
+        envs: context.env,
+        labels: Object.entries(context.labels).map(([label, value]) => ({ label, value })),
+        healthcheck: dockerHealthcheck(spec.port, spec.healthcheck),
+        // Fail `pulumi up` when the agent never turns healthy, instead of reporting success.
+        wait: true,
+        waitTimeout: seconds(spec.waitTimeoutMs),
+        restart: "on-failure",
+        maxRetryCount: spec.restartMaxRetries,
+        // The provider kills at once by default; give the agent its drain time.
+        destroyGraceSeconds: graceSeconds,
+        stopTimeout: graceSeconds,
+        stopSignal: "SIGTERM",
+        memory: spec.memoryMb,
+        cpus: spec.cpus === undefined ? undefined : String(spec.cpus),
+        user: spec.user,
+        readOnly: spec.readOnlyRootFilesystem,
+        // A read-only root still needs somewhere for temp files.
+        tmpfs: spec.readOnlyRootFilesystem ? { "/tmp": "rw,noexec,nosuid,size=64m" } : undefined,
+        ports: [{ internal: spec.port, external: spec.hostPort, ip: PUBLISH_IP }],
+        networksAdvanced: [{ name: context.networkName, aliases: [spec.name] }],
+        logDriver: "json-file",
+        logOpts: { "max-size": "10m", "max-file": "3" },
+    };
+}
+
+/** One `docker.Container` per replica. */
+export const containerRuntime: AgentRuntime = {
+    name: "container",
+    deploy(context: RuntimeDeployContext): RuntimeDeployment {
+        const { spec } = context;
+        const containers: docker.Container[] = [];
+        for (let replica = 0; replica < spec.replicas; replica++) {
+            const [args, opts] = applyTransform(context.transform?.container, replicaResourceName(context.name, replica), containerArgs(context), {
+                parent: context.parent,
+                deleteBeforeReplace: !canCreateBeforeDelete(spec),
+                // The provider updates healthcheck in state only; the running container keeps the old one.
+                replaceOnChanges: ["healthcheck"],
+            });
+            containers.push(new docker.Container(replicaResourceName(context.name, replica), args, opts));
+        }
+        return {
+            instanceNames: pulumi.all(containers.map((c) => c.name)),
+            healthUrls: pulumi.all(containers.map((c) => c.ports)).apply((portsPerReplica) =>
+                portsPerReplica.map((ports) => {
+                    const external = ports?.find((p) => p.internal === spec.port)?.external;
+                    return `http://${PUBLISH_IP}:${external ?? spec.hostPort ?? spec.port}${spec.healthcheck.path}`;
+                }),
+            ),
+        };
+    },
+};

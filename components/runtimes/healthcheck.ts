@@ -1,0 +1,25 @@
+import type { HealthcheckSpec } from "../../config";
+import { goDuration } from "../../config";
+
+/**
+ * The default probe runs the image's own `node`, because agent images are Node
+ * services and many ship without curl or wget. Images without node set
+ * `healthcheck.command` instead.
+ */
+export function defaultProbeCommand(port: number, healthcheck: HealthcheckSpec): string[] {
+    const url = `http://127.0.0.1:${port}${healthcheck.path}`;
+    const script = `fetch(${JSON.stringify(url)},{signal:AbortSignal.timeout(${healthcheck.timeoutMs})})`
+        + ".then(r=>process.exit(r.ok?0:1),()=>process.exit(1))";
+    return ["CMD", "node", "-e", script];
+}
+
+/** Docker healthcheck fields, with durations spelled as the provider reads them back. */
+export function dockerHealthcheck(port: number, healthcheck: HealthcheckSpec) {
+    return {
+        tests: [...(healthcheck.command ?? defaultProbeCommand(port, healthcheck))],
+        interval: goDuration(healthcheck.intervalMs),
+        timeout: goDuration(healthcheck.timeoutMs),
+        retries: healthcheck.retries,
+        startPeriod: goDuration(healthcheck.startPeriodMs),
+    };
+}

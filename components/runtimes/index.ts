@@ -1,0 +1,12 @@
+import type { RuntimeName } from "../../config";
+import { containerRuntime } from "./container";
+import type { AgentRuntime } from "./runtime";
+
+export * from "./container";
+export * from "./healthcheck";
+export * from "./runtime";
+
+/** The runtimes a fleet config can name in `fleet.runtime`. */
+export const RUNTIMES_BY_NAME: Readonly<Record<RuntimeName, AgentRuntime>> = {
+    container: containerRuntime,
+};

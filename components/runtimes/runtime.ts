@@ -1,0 +1,45 @@
+import * as pulumi from "@pulumi/pulumi";
+import type * as docker from "@pulumi/docker";
+import type { AgentSpec } from "../../config";
+import type { Transform } from "../transform";
+
+/** Hooks for the resources a runtime creates. Each runtime reads the ones that apply to it. */
+export interface RuntimeTransforms {
+    /** Adjusts each `docker.Container` of the container runtime. */
+    readonly container?: Transform<docker.ContainerArgs>;
+}
+
+/** Everything a runtime needs to run one agent; AgentService builds it. */
+export interface RuntimeDeployContext {
+    /** The AgentService: parent of every resource the runtime creates. */
+    readonly parent: pulumi.ComponentResource;
+    /** Logical name of the AgentService; children derive their names from it. */
+    readonly name: string;
+    readonly spec: AgentSpec;
+    /** Image id or digest to run, so that a new image replaces the instances. */
+    readonly image: pulumi.Input<string>;
+    /** "NAME=value" entries; secret when any secret is set. */
+    readonly env: pulumi.Input<pulumi.Input<string>[]>;
+    readonly labels: Readonly<Record<string, string>>;
+    /** Docker network the agent joins, reachable there under its agent name. */
+    readonly networkName: pulumi.Input<string>;
+    readonly transform?: RuntimeTransforms;
+}
+
+/** What a runtime reports back for the agent's outputs. */
+export interface RuntimeDeployment {
+    /** One name per replica. */
+    readonly instanceNames: pulumi.Output<string[]>;
+    /** One health URL per replica, as reachable from the Docker host. */
+    readonly healthUrls: pulumi.Output<string[]>;
+}
+
+/**
+ * How an agent runs. The container runtime is plain `docker run`; a Swarm
+ * runtime (zero-downtime rolling updates) implements the same interface, so
+ * AgentService and Fleet callers never change when one is added.
+ */
+export interface AgentRuntime {
+    readonly name: string;
+    deploy(context: RuntimeDeployContext): RuntimeDeployment;
+}

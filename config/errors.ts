@@ -1,0 +1,46 @@
+import { closest, distance } from "fastest-levenshtein";
+
+/** One thing wrong with the fleet config, located to a file and a field. */
+export interface ConfigProblem {
+    /** Display path of the file to edit, e.g. "stacks/Pulumi.production.yaml". */
+    readonly file: string;
+    /** Field path inside that file, e.g. "fleet.agents.pesti.healthcheck.interval". */
+    readonly path: string;
+    readonly message: string;
+}
+
+export function formatProblem(problem: ConfigProblem): string {
+    return `${problem.file}: ${problem.path}: ${problem.message}`;
+}
+
+/**
+ * Every problem in a fleet config, reported together. Thrown before any
+ * resource is registered, so nothing is half-applied.
+ */
+export class FleetConfigError extends Error {
+    constructor(
+        readonly stack: string,
+        readonly problems: readonly ConfigProblem[],
+    ) {
+        const count = problems.length === 1 ? "1 problem" : `${problems.length} problems`;
+        super([`Invalid fleet config for stack "${stack}" (${count}):`, ...problems.map(formatProblem)].join("\n"));
+        this.name = "FleetConfigError";
+    }
+}
+
+/** Joins a field path the way a user reads YAML: dots for keys, [i] for list items. */
+export function renderPath(prefix: string, path: readonly PropertyKey[]): string {
+    let out = prefix;
+    for (const key of path) {
+        if (typeof key === "number") out += `[${key}]`;
+        else out += out === "" ? String(key) : `.${String(key)}`;
+    }
+    return out;
+}
+
+/** "did you mean" for an unknown field, when a known one is a typo away. */
+export function unknownFieldMessage(field: string, known: readonly string[]): string {
+    const suggestion = known.length > 0 ? closest(field, known as string[]) : undefined;
+    const hint = suggestion !== undefined && distance(field, suggestion) <= 2 ? ` (did you mean "${suggestion}"?)` : "";
+    return `expected a known field${hint}, got unknown field "${field}"`;
+}

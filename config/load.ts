@@ -1,0 +1,251 @@
+/**
+ * Turns the raw `fleet` stack config (plus the shared catalog) into a FleetSpec,
+ * or a FleetConfigError listing every problem at once.
+ *
+ * Precedence, lowest first: tier defaults (config/tiers.ts) < the agent's
+ * entry in stacks/catalog.yaml < the stack's `fleet.agentDefaults` < the
+ * stack's `fleet.agents.<name>`. Objects merge key by key; lists and scalars
+ * replace.
+ */
+import { z } from "zod";
+import { durationMs } from "./duration";
+import { ConfigProblem, FleetConfigError, renderPath, unknownFieldMessage } from "./errors";
+import {
+    AgentConfig, ENVIRONMENTS, Environment, KNOWN_FIELDS, PartialAgentConfig, agentSchema, catalogSchema,
+    describeValue, partialAgentSchema, stackFleetSchema,
+} from "./schema";
+import type { AgentSpec, ChannelSpec, FleetSpec } from "./spec";
+import { TIERS } from "./tiers";
+
+export type SecretKeyState = "secret" | "plain" | "missing";
+
+export interface FleetConfigSource {
+    /** Stack name, e.g. "production". */
+    readonly stack: string;
+    /** Display path of the stack file, e.g. "stacks/Pulumi.production.yaml". */
+    readonly stackFile: string;
+    /** The stack's `fleet` config value, already parsed from YAML/JSON. */
+    readonly fleet: unknown;
+    /** The shared agent catalog, when the project has one. */
+    readonly catalog?: { readonly file: string; readonly value: unknown };
+    /** Whether a config key (without project prefix) is set, and set as a secret. */
+    readonly secretKeyState: (key: string) => SecretKeyState;
+    readonly gitCommit?: string;
+}
+
+type Problems = ConfigProblem[];
+
+function collect<T>(schema: z.ZodType<T>, value: unknown, file: string, prefix: string, problems: Problems): T | undefined {
+    const result = schema.safeParse(value, { reportInput: true });
+    if (result.success) return result.data;
+    for (const issue of result.error.issues) {
+        if (issue.code === "unrecognized_keys") {
+            for (const key of issue.keys) {
+                problems.push({ file, path: renderPath(prefix, [...issue.path, key]), message: unknownFieldMessage(key, KNOWN_FIELDS) });
+            }
+        } else {
+            problems.push({ file, path: renderPath(prefix, issue.path), message: issue.message });
+        }
+    }
+    return undefined;
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+    return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+/** Objects merge key by key; anything else in `over` replaces `base`. */
+export function mergeLayers<T extends object>(...layers: (T | undefined)[]): T {
+    const out: Record<string, unknown> = {};
+    for (const layer of layers) {
+        if (!layer) continue;
+        for (const [key, value] of Object.entries(layer)) {
+            if (value === undefined) continue;
+            out[key] = isPlainObject(value) && isPlainObject(out[key])
+                ? mergeLayers(out[key] as object, value)
+                : value;
+        }
+    }
+    return out as T;
+}
+
+/** The layers one agent is assembled from, and where each lives, for error messages. */
+interface AgentLayers {
+    readonly name: string;
+    readonly catalog?: PartialAgentConfig;
+    readonly defaults?: PartialAgentConfig;
+    readonly stack: PartialAgentConfig;
+}
+
+type FieldPath = readonly (string | number)[];
+
+function hasPath(layer: unknown, path: FieldPath): boolean {
+    let node = layer;
+    for (const key of path) {
+        if (typeof node !== "object" || node === null || !(key in node)) return false;
+        node = (node as Record<string | number, unknown>)[key];
+    }
+    return true;
+}
+
+/** Points a merged-agent problem at the highest-precedence file that sets the field. */
+function locate(source: FleetConfigSource, layers: AgentLayers, path: FieldPath): { file: string; path: string } {
+    if (hasPath(layers.stack, path)) return { file: source.stackFile, path: renderPath(`fleet.agents.${layers.name}`, path) };
+    if (hasPath(layers.defaults, path)) return { file: source.stackFile, path: renderPath("fleet.agentDefaults", path) };
+    if (source.catalog && hasPath(layers.catalog, path)) return { file: source.catalog.file, path: renderPath(`agents.${layers.name}`, path) };
+    return { file: source.stackFile, path: renderPath(`fleet.agents.${layers.name}`, path) };
+}
+
+function secretProblem(source: FleetConfigSource, key: string): string | undefined {
+    const state = source.secretKeyState(key);
+    const how = `pulumi config set --secret ${key} <value> --stack ${source.stack}`;
+    if (state === "missing") return `expected secret config key "${key}" to be set (${how}), got nothing`;
+    if (state === "plain") return `expected config key "${key}" to be a secret (${how}), got a plain-text value`;
+    return undefined;
+}
+
+/** Version label: explicit, else the image tag, else a short digest. */
+export function imageVersion(image: string): string {
+    const at = image.indexOf("@");
+    if (at >= 0) return image.slice(at + 1, at + 1 + "sha256:".length + 12);
+    const lastSlash = image.lastIndexOf("/");
+    const colon = image.indexOf(":", lastSlash + 1);
+    return colon >= 0 ? image.slice(colon + 1) : "latest";
+}
+
+function resolveAgent(name: string, environment: Environment, agent: AgentConfig): AgentSpec {
+    const tier = TIERS[agent.tier];
+    const hc = { ...tier.healthcheck, ...agent.healthcheck };
+    const healthcheck = {
+        path: hc.path,
+        intervalMs: durationMs(hc.interval),
+        timeoutMs: durationMs(hc.timeout),
+        retries: hc.retries,
+        startPeriodMs: durationMs(hc.startPeriod),
+        command: agent.healthcheck?.command,
+    };
+    const waitTimeoutMs = agent.waitTimeout !== undefined
+        ? durationMs(agent.waitTimeout)
+        : healthcheck.startPeriodMs + healthcheck.intervalMs * healthcheck.retries + durationMs(tier.waitTimeoutMargin);
+    const defaultStages = tier.rolloutStages ?? TIERS[3].rolloutStages ?? [];
+    return {
+        name,
+        environment,
+        tier: agent.tier,
+        owner: agent.owner,
+        image: agent.image,
+        build: agent.build && { context: agent.build.context, dockerfile: agent.build.dockerfile, args: agent.build.args ?? {} },
+        rollbackImage: agent.rollbackImage,
+        version: agent.version ?? (agent.build ? "dev" : imageVersion(agent.image)),
+        port: agent.port,
+        hostPort: agent.hostPort,
+        containerName: agent.containerName,
+        healthcheck,
+        env: agent.env ?? {},
+        secrets: agent.secrets ?? {},
+        memoryMb: agent.memory === undefined ? undefined : parseInt(agent.memory, 10) * (agent.memory.endsWith("Gi") ? 1024 : 1),
+        cpus: agent.cpus,
+        replicas: agent.replicas ?? 1,
+        alertChannels: agent.alertChannels ?? [],
+        monitorWindowMs: durationMs(agent.monitorWindow ?? tier.monitorWindow),
+        waitTimeoutMs,
+        errorRateLimitPercent: agent.errorRateLimit ?? tier.errorRateLimitPercent,
+        smokeChecks: (agent.smokeChecks ?? []).map((check) => ({
+            name: check.name ?? `${check.method ?? "GET"} ${check.path}`,
+            method: check.method ?? "GET",
+            path: check.path,
+            expectStatus: check.expectStatus ?? 200,
+            body: check.body,
+        })),
+        featureFlags: (agent.featureFlags ?? []).map((flag) => {
+            const stages = (flag.stages ?? defaultStages).map((s) => ({ stage: s.stage, soakMs: s.soak === undefined ? undefined : durationMs(s.soak) }));
+            return { name: flag.name, stages, currentStage: flag.currentStage ?? stages[0]?.stage ?? "off" };
+        }),
+        stopGraceMs: durationMs(agent.stopGracePeriod ?? tier.stopGracePeriod),
+        restartMaxRetries: tier.restartMaxRetries,
+        user: agent.user ?? "1000:1000",
+        readOnlyRootFilesystem: agent.readOnlyRootFilesystem ?? true,
+    };
+}
+
+/** Checks that need the whole merged agent, or the secret store. */
+function checkAgent(source: FleetConfigSource, layers: AgentLayers, agent: AgentConfig, problems: Problems): void {
+    const report = (path: FieldPath, message: string) => problems.push({ ...locate(source, layers, path), message });
+
+    for (const [envName, key] of Object.entries(agent.secrets ?? {})) {
+        const problem = secretProblem(source, key);
+        if (problem) report(["secrets", envName], problem);
+        if (agent.env && envName in agent.env) {
+            report(["env", envName], `expected "${envName}" in either env or secrets, got it in both`);
+        }
+    }
+    if (agent.hostPort !== undefined && (agent.replicas ?? 1) > 1) {
+        report(["hostPort"], `expected no fixed hostPort when replicas is ${agent.replicas} (replicas cannot share a host port), got ${agent.hostPort}`);
+    }
+    if (agent.containerName !== undefined && (agent.replicas ?? 1) > 1) {
+        report(["containerName"], `expected no fixed containerName when replicas is ${agent.replicas}, got ${describeValue(agent.containerName)}`);
+    }
+    const hc = { ...TIERS[agent.tier].healthcheck, ...agent.healthcheck };
+    if (durationMs(hc.timeout) > durationMs(hc.interval)) {
+        report(["healthcheck", "timeout"], `expected a timeout no longer than the interval (${hc.interval}), got ${describeValue(hc.timeout)}`);
+    }
+    const seenFlags = new Set<string>();
+    (agent.featureFlags ?? []).forEach((flag, index) => {
+        if (seenFlags.has(flag.name)) report(["featureFlags", index, "name"], `expected unique flag names, got "${flag.name}" twice`);
+        seenFlags.add(flag.name);
+        const stages = (flag.stages ?? TIERS[3].rolloutStages ?? []).map((s) => s.stage);
+        if (flag.currentStage !== undefined && !stages.includes(flag.currentStage)) {
+            report(["featureFlags", index, "currentStage"], `expected one of the flag's stages (${stages.join(", ")}), got ${describeValue(flag.currentStage)}`);
+        }
+    });
+}
+
+function environmentOf(source: FleetConfigSource, declared: Environment | undefined, problems: Problems): Environment {
+    if (declared) return declared;
+    if ((ENVIRONMENTS as readonly string[]).includes(source.stack)) return source.stack as Environment;
+    problems.push({
+        file: source.stackFile,
+        path: "fleet.environment",
+        message: `expected an environment (${ENVIRONMENTS.join(", ")}) because the stack name "${source.stack}" is not one, got nothing`,
+    });
+    return "dev";
+}
+
+/** Validates and resolves a fleet config. Throws FleetConfigError with every problem found. */
+export function loadFleetConfig(source: FleetConfigSource): FleetSpec {
+    const problems: Problems = [];
+    const fleet = collect(stackFleetSchema, source.fleet, source.stackFile, "fleet", problems);
+    const catalog = source.catalog
+        ? collect(catalogSchema, source.catalog.value ?? { agents: {} }, source.catalog.file, "", problems)
+        : undefined;
+    if (!fleet) throw new FleetConfigError(source.stack, problems);
+
+    const environment = environmentOf(source, fleet.environment, problems);
+    const defaults = fleet.agentDefaults === undefined
+        ? undefined
+        : collect(partialAgentSchema, fleet.agentDefaults, source.stackFile, "fleet.agentDefaults", problems);
+
+    const agents: AgentSpec[] = [];
+    for (const name of Object.keys(fleet.agents).sort()) {
+        const fromCatalog = catalog?.agents[name] === undefined || source.catalog === undefined
+            ? undefined
+            : collect(partialAgentSchema, catalog.agents[name] ?? {}, source.catalog.file, `agents.${name}`, problems);
+        const fromStack = collect(partialAgentSchema, fleet.agents[name] ?? {}, source.stackFile, `fleet.agents.${name}`, problems);
+        if (!fromStack) continue;
+        const layers: AgentLayers = { name, catalog: fromCatalog, defaults, stack: fromStack };
+        const merged = collect(agentSchema, mergeLayers<PartialAgentConfig>(fromCatalog, defaults, fromStack), source.stackFile, `fleet.agents.${name}`, problems);
+        if (!merged) continue;
+        checkAgent(source, layers, merged, problems);
+        agents.push(resolveAgent(name, environment, merged));
+    }
+
+    const channels: ChannelSpec[] = [];
+    for (const [name, channel] of Object.entries(fleet.channels ?? {}).sort(([a], [b]) => a.localeCompare(b))) {
+        const problem = secretProblem(source, channel.urlSecret);
+        if (problem) problems.push({ file: source.stackFile, path: `fleet.channels.${name}.urlSecret`, message: problem });
+        channels.push({ name, type: channel.type, urlSecret: channel.urlSecret, minSeverity: channel.minSeverity ?? "warning" });
+    }
+
+    if (problems.length > 0) throw new FleetConfigError(source.stack, problems);
+    return { stack: source.stack, environment, runtime: fleet.runtime ?? "container", channels, agents, gitCommit: source.gitCommit };
+}

@@ -1,0 +1,189 @@
+/**
+ * The zod schema of the `fleet` stack config and of `stacks/catalog.yaml`.
+ *
+ * Every message reads "expected <what>, got <value>" so that a user sees the
+ * field path, what the field wants and what they wrote, in one line.
+ */
+import { z } from "zod";
+import { isDuration } from "./duration";
+import { isRolloutStage } from "./rollout";
+
+export type Environment = "dev" | "staging" | "production";
+export const ENVIRONMENTS: readonly Environment[] = ["dev", "staging", "production"];
+
+/** Renders a user's value for an error message: strings quoted, containers named. */
+export function describeValue(value: unknown): string {
+    if (value === undefined) return "nothing";
+    if (value === null) return "null";
+    if (Array.isArray(value)) return "a list";
+    if (typeof value === "object") return "an object";
+    if (typeof value === "string") return JSON.stringify(value);
+    return String(value);
+}
+
+/** A zod error option that says what the field expects and what it got. */
+function expected(what: string) {
+    return { error: (issue: { input?: unknown }) => `expected ${what}, got ${describeValue(issue.input)}` };
+}
+
+function text(what: string, pattern?: RegExp) {
+    const base = z.string(expected(what)).min(1, expected(what));
+    return pattern ? base.regex(pattern, expected(what)) : base;
+}
+
+function int(what: string, min: number, max: number) {
+    return z.number(expected(what)).int(expected(what)).min(min, expected(what)).max(max, expected(what));
+}
+
+const DURATION_TEXT = 'a duration like "10s"';
+export const durationSchema = z.string(expected(DURATION_TEXT)).refine(isDuration, expected(DURATION_TEXT));
+
+// Lower-case DNS-label style: agent names become container names, hostnames and label values.
+export const AGENT_NAME_RE = /^[a-z][a-z0-9-]{0,38}[a-z0-9]$/;
+const ENV_NAME_RE = /^[A-Za-z_][A-Za-z0-9_]*$/;
+// A Pulumi config key in this project's namespace, e.g. "openaiApiKey".
+const CONFIG_KEY_RE = /^[A-Za-z][A-Za-z0-9_.-]*$/;
+// repo[:tag][@sha256:digest]; registries with ports ("host:5000/x") included.
+export const IMAGE_REF_RE = /^[a-z0-9]+(?:[._\-/:][a-z0-9]+)*(?::[\w][\w.-]{0,127})?(?:@sha256:[a-f0-9]{64})?$/;
+const IMAGE_TEXT = 'an image reference like "ghcr.io/acme/agent:1.2.3" or "repo@sha256:<64 hex>"';
+const MEMORY_RE = /^[1-9]\d*(Mi|Gi)$/;
+
+const imageRef = text(IMAGE_TEXT, IMAGE_REF_RE);
+const envName = text("an environment variable name like \"OPENAI_API_KEY\"", ENV_NAME_RE);
+
+const buildSchema = z.strictObject({
+    /** Build context, relative to the project root. */
+    context: text("a build context directory like \"agents/sample-agent\""),
+    dockerfile: text("a Dockerfile path relative to the context").optional(),
+    args: z.record(z.string(), z.string(expected("a string build arg value"))).optional(),
+}, expected("an object with a build context"));
+
+export const healthcheckSchema = z.strictObject({
+    path: text('an HTTP path like "/health"', /^\/\S*$/).optional(),
+    interval: durationSchema.optional(),
+    timeout: durationSchema.optional(),
+    retries: int("a whole number of retries from 1 to 100", 1, 100).optional(),
+    startPeriod: durationSchema.optional(),
+    /** Exec-form test command; replaces the default node probe for images without node. */
+    command: z.array(text("a command word"), expected("a list of command words like [\"CMD\", \"curl\", \"-f\", \"http://127.0.0.1:8080/health\"]"))
+        .min(2, expected("a list of at least two command words")).optional(),
+}, expected("a healthcheck object"));
+
+const HTTP_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"] as const;
+
+const smokeCheckSchema = z.strictObject({
+    name: text("a smoke check name").optional(),
+    method: z.enum(HTTP_METHODS, expected(`an HTTP method (${HTTP_METHODS.join(", ")})`)).optional(),
+    path: text('an HTTP path like "/v1/reply"', /^\/\S*$/),
+    expectStatus: int("an HTTP status from 100 to 599", 100, 599).optional(),
+    body: z.string(expected("a request body string")).optional(),
+}, expected("a smoke check object with a path"));
+
+const rolloutStageSchema = z.preprocess(
+    (value) => (typeof value === "string" ? { stage: value } : value),
+    z.strictObject({
+        stage: z.string(expected('a rollout stage like "off", "team" or "10%"'))
+            .refine(isRolloutStage, expected('a rollout stage like "off", "team" or "10%"')),
+        soak: durationSchema.optional(),
+    }, expected('a rollout stage like "10%" or { stage: "10%", soak: "24h" }')),
+);
+
+const featureFlagSchema = z.strictObject({
+    name: text("a flag name like \"smart-replies\"", /^[a-z][a-z0-9-]*$/),
+    stages: z.array(rolloutStageSchema, expected("a list of rollout stages")).min(1, expected("at least one rollout stage")).optional(),
+    currentStage: z.string(expected('a rollout stage like "off", "team" or "10%"'))
+        .refine(isRolloutStage, expected('a rollout stage like "off", "team" or "10%"')).optional(),
+}, expected("a feature flag object with a name"));
+
+/** Every agent field. All optional here: the catalog and the stack each hold part of an agent. */
+export const agentFields = {
+    tier: z.union([z.literal(1), z.literal(2), z.literal(3)], expected("a tier of 1, 2 or 3")),
+    owner: text("an owner like \"@acme/sales-eng\" or an email"),
+    image: imageRef,
+    build: buildSchema,
+    rollbackImage: imageRef,
+    version: text("a version string like \"1.4.2\""),
+    port: int("a port number from 1 to 65535", 1, 65535),
+    hostPort: int("a host port number from 1 to 65535", 1, 65535),
+    containerName: text("a container name like \"pesti\"", /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/),
+    healthcheck: healthcheckSchema,
+    env: z.record(envName, z.string(expected("a string value (quote numbers and booleans)")), expected("a map of environment variable names to strings")),
+    secrets: z.record(envName, text("the name of a secret stack config key like \"openaiApiKey\"", CONFIG_KEY_RE), expected("a map of environment variable names to secret config keys")),
+    memory: text('a memory size like "256Mi" or "1Gi"', MEMORY_RE),
+    cpus: z.number(expected("a number of CPUs like 0.5")).gt(0, expected("a number of CPUs above 0")).max(64, expected("a number of CPUs up to 64")),
+    replicas: int("a whole number of replicas from 1 to 20", 1, 20),
+    alertChannels: z.array(text("an alert channel name"), expected("a list of alert channel names")),
+    monitorWindow: durationSchema,
+    waitTimeout: durationSchema,
+    errorRateLimit: z.number(expected("an error-rate limit in percent like 2")).gt(0, expected("an error-rate limit above 0%")).max(100, expected("an error-rate limit up to 100%")),
+    smokeChecks: z.array(smokeCheckSchema, expected("a list of smoke checks")),
+    featureFlags: z.array(featureFlagSchema, expected("a list of feature flags")),
+    stopGracePeriod: durationSchema,
+    user: text('a user like "1000:1000"', /^[a-zA-Z0-9_-]+(?::[a-zA-Z0-9_-]+)?$/),
+    readOnlyRootFilesystem: z.boolean(expected("true or false")),
+};
+
+type AgentFieldSchemas = typeof agentFields;
+
+/** An agent as written in the catalog, `agentDefaults` or a stack: every field optional. */
+export const partialAgentSchema = z.strictObject(
+    Object.fromEntries(Object.entries(agentFields).map(([key, schema]) => [key, schema.optional()])) as {
+        [K in keyof AgentFieldSchemas]: z.ZodOptional<AgentFieldSchemas[K]>
+    },
+    expected("an agent object"),
+);
+
+/** An agent once catalog, defaults and stack are merged: identity fields are required. */
+export const agentSchema = partialAgentSchema.extend({
+    tier: agentFields.tier,
+    image: agentFields.image,
+    port: agentFields.port,
+});
+
+export type PartialAgentConfig = z.infer<typeof partialAgentSchema>;
+export type AgentConfig = z.infer<typeof agentSchema>;
+
+export const SEVERITIES = ["info", "warning", "error", "critical"] as const;
+export type Severity = (typeof SEVERITIES)[number];
+export const CHANNEL_TYPES = ["slack", "discord", "webhook"] as const;
+export type ChannelType = (typeof CHANNEL_TYPES)[number];
+
+export const channelSchema = z.strictObject({
+    type: z.enum(CHANNEL_TYPES, expected(`a channel type (${CHANNEL_TYPES.join(", ")})`)),
+    /** Name of the secret stack config key that holds the webhook URL. */
+    urlSecret: text("the name of a secret stack config key like \"opsSlackWebhookUrl\"", CONFIG_KEY_RE),
+    minSeverity: z.enum(SEVERITIES, expected(`a severity (${SEVERITIES.join(", ")})`)).optional(),
+}, expected("an alert channel object"));
+export type ChannelConfig = z.infer<typeof channelSchema>;
+
+export const RUNTIMES = ["container"] as const;
+export type RuntimeName = (typeof RUNTIMES)[number];
+
+const agentName = text("an agent name of lower-case letters, digits and dashes like \"email-agent\"", AGENT_NAME_RE);
+const channelName = text("a channel name of lower-case letters, digits and dashes", /^[a-z][a-z0-9-]*$/);
+
+/** The `fleet` key of a stack file, before the catalog is merged in. */
+export const stackFleetSchema = z.strictObject({
+    environment: z.enum(ENVIRONMENTS, expected(`an environment (${ENVIRONMENTS.join(", ")})`)).optional(),
+    runtime: z.enum(RUNTIMES, expected(`a runtime (${RUNTIMES.join(", ")})`)).optional(),
+    channels: z.record(channelName, channelSchema, expected("a map of channel names to channels")).optional(),
+    agentDefaults: z.unknown().optional(),
+    agents: z.record(agentName, z.unknown(), expected("a map of agent names to agents")),
+}, expected("a fleet object with agents"));
+
+/** `stacks/catalog.yaml`: agent fields shared by every stack. */
+export const catalogSchema = z.strictObject({
+    agents: z.record(agentName, z.unknown(), expected("a map of agent names to agents")),
+}, expected("a catalog object with agents"));
+
+/** Every field name the schemas know, for "did you mean" hints on typos. */
+export const KNOWN_FIELDS: readonly string[] = [...new Set([
+    ...Object.keys(agentFields),
+    ...Object.keys(healthcheckSchema.shape),
+    ...Object.keys(buildSchema.shape),
+    ...Object.keys(smokeCheckSchema.shape),
+    ...Object.keys(featureFlagSchema.shape),
+    "stage", "soak",
+    ...Object.keys(channelSchema.shape),
+    ...Object.keys(stackFleetSchema.shape),
+])];

@@ -1,0 +1,105 @@
+/**
+ * Resolved fleet specs: what the components deploy and the policies judge.
+ * Every default is applied and every duration is in milliseconds.
+ */
+import type { ChannelType, Environment, RuntimeName, Severity } from "./schema";
+import type { Tier } from "./tiers";
+
+export interface HealthcheckSpec {
+    /** HTTP path the default probe requests. */
+    readonly path: string;
+    readonly intervalMs: number;
+    readonly timeoutMs: number;
+    /** Consecutive failures before Docker marks the agent unhealthy. */
+    readonly retries: number;
+    readonly startPeriodMs: number;
+    /** Exec-form test command; undefined means the default node probe of `path`. */
+    readonly command?: readonly string[];
+}
+
+export interface SmokeCheckSpec {
+    readonly name: string;
+    readonly method: string;
+    readonly path: string;
+    readonly expectStatus: number;
+    readonly body?: string;
+}
+
+export interface RolloutStageSpec {
+    /** "off", "team" or "N%". */
+    readonly stage: string;
+    readonly soakMs?: number;
+}
+
+export interface FeatureFlagSpec {
+    readonly name: string;
+    readonly stages: readonly RolloutStageSpec[];
+    /** Where the rollout is now; new flags start at the first stage. */
+    readonly currentStage: string;
+}
+
+export interface ImageBuildSpec {
+    /** Build context, relative to the project root. */
+    readonly context: string;
+    readonly dockerfile?: string;
+    readonly args: Readonly<Record<string, string>>;
+}
+
+export interface AgentSpec {
+    readonly name: string;
+    readonly environment: Environment;
+    readonly tier: Tier;
+    readonly owner?: string;
+    /** Image reference: a tag or a digest. */
+    readonly image: string;
+    /** Set when the image is built locally (dev) instead of pulled. */
+    readonly build?: ImageBuildSpec;
+    /** The previous known-good image: tier 1's rollback plan. */
+    readonly rollbackImage?: string;
+    /** From config, else the image tag or digest. */
+    readonly version: string;
+    /** Port the agent listens on inside the container. */
+    readonly port: number;
+    /** Fixed host port; undefined lets Docker pick one, which allows create-before-delete. */
+    readonly hostPort?: number;
+    /** Fixed container name; undefined lets Pulumi auto-name, which allows create-before-delete. */
+    readonly containerName?: string;
+    readonly healthcheck: HealthcheckSpec;
+    /** Plain environment variables. */
+    readonly env: Readonly<Record<string, string>>;
+    /** Environment variable name → name of the secret stack config key holding its value. */
+    readonly secrets: Readonly<Record<string, string>>;
+    readonly memoryMb?: number;
+    readonly cpus?: number;
+    readonly replicas: number;
+    readonly alertChannels: readonly string[];
+    readonly monitorWindowMs: number;
+    /** How long `pulumi up` waits for the agent to turn healthy. */
+    readonly waitTimeoutMs: number;
+    readonly errorRateLimitPercent?: number;
+    readonly smokeChecks: readonly SmokeCheckSpec[];
+    readonly featureFlags: readonly FeatureFlagSpec[];
+    readonly stopGraceMs: number;
+    readonly restartMaxRetries: number;
+    readonly user: string;
+    readonly readOnlyRootFilesystem: boolean;
+}
+
+export interface ChannelSpec {
+    readonly name: string;
+    readonly type: ChannelType;
+    /** Name of the secret stack config key that holds the webhook URL. */
+    readonly urlSecret: string;
+    readonly minSeverity: Severity;
+}
+
+export interface FleetSpec {
+    readonly stack: string;
+    readonly environment: Environment;
+    readonly runtime: RuntimeName;
+    readonly channels: readonly ChannelSpec[];
+    /** Sorted by name so that resource order never depends on YAML key order. */
+    readonly agents: readonly AgentSpec[];
+    /** Commit the deploy is built from, when the caller knows it. */
+    readonly gitCommit?: string;
+}

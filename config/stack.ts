@@ -1,0 +1,69 @@
+/**
+ * Reads the running stack's fleet config from Pulumi and the files in stacks/.
+ */
+import * as fs from "fs";
+import * as path from "path";
+import * as pulumi from "@pulumi/pulumi";
+import { parse } from "yaml";
+import { FleetConfigSource, SecretKeyState, loadFleetConfig } from "./load";
+import type { FleetSpec } from "./spec";
+
+/** Matches `stackConfigDir` in Pulumi.yaml. */
+export const STACKS_DIR = "stacks";
+export const CATALOG_FILE = `${STACKS_DIR}/catalog.yaml`;
+
+export function stackFileName(stack: string): string {
+    return `${STACKS_DIR}/Pulumi.${stack}.yaml`;
+}
+
+function readYaml(file: string): unknown {
+    return fs.existsSync(file) ? parse(fs.readFileSync(file, "utf8")) : undefined;
+}
+
+/**
+ * Whether a key is set, and set as a secret. The stack file tells plain text
+ * (a bare string) from ciphertext (`secure:`); a key set elsewhere (an ESC
+ * environment, say) arrives without the file's say and counts as secret, as
+ * Pulumi hands it to the program as one.
+ */
+export function secretKeyStateFrom(
+    project: string,
+    allConfig: Readonly<Record<string, string>>,
+    stackFile: unknown,
+): (key: string) => SecretKeyState {
+    const fileConfig = (stackFile as { config?: Record<string, unknown> } | undefined)?.config ?? {};
+    return (key) => {
+        const fullKey = `${project}:${key}`;
+        if (!(fullKey in allConfig)) return "missing";
+        return typeof fileConfig[fullKey] === "string" ? "plain" : "secret";
+    };
+}
+
+export interface StackSourceOptions {
+    /** Project root, where Pulumi.yaml lives. */
+    readonly projectRoot: string;
+    readonly project?: string;
+    readonly stack?: string;
+    readonly gitCommit?: string;
+}
+
+/** Assembles the loader's input from the running Pulumi program. */
+export function stackConfigSource(options: StackSourceOptions): FleetConfigSource {
+    const project = options.project ?? pulumi.getProject();
+    const stack = options.stack ?? pulumi.getStack();
+    const stackFile = stackFileName(stack);
+    const catalogPath = path.join(options.projectRoot, CATALOG_FILE);
+    return {
+        stack,
+        stackFile,
+        fleet: new pulumi.Config(project).getObject<unknown>("fleet"),
+        catalog: fs.existsSync(catalogPath) ? { file: CATALOG_FILE, value: readYaml(catalogPath) } : undefined,
+        secretKeyState: secretKeyStateFrom(project, pulumi.runtime.allConfig(), readYaml(path.join(options.projectRoot, stackFile))),
+        gitCommit: options.gitCommit,
+    };
+}
+
+/** Loads the running stack's fleet, or throws FleetConfigError. */
+export function loadStackFleet(options: StackSourceOptions): FleetSpec {
+    return loadFleetConfig(stackConfigSource(options));
+}

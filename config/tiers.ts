@@ -1,0 +1,127 @@
+/**
+ * The one definition of what a deployment tier means.
+ *
+ * Components, policies, the CLI and the README all read tier behaviour from
+ * here. Change a number here and every consumer follows; never copy one.
+ */
+
+export type Tier = 1 | 2 | 3;
+export const TIER_NUMBERS: readonly Tier[] = [1, 2, 3];
+
+/** One step of a tier 3 rollout: who sees the flag, and how long it soaks there. */
+export interface RolloutStageDefault {
+    /** "off", "team" or a percentage such as "10%". */
+    readonly stage: string;
+    /** How long the stage must run before the next one, e.g. "24h". */
+    readonly soak?: string;
+}
+
+export interface TierPolicy {
+    readonly tier: Tier;
+    /** Short name from the ship-fast-safely philosophy. */
+    readonly name: string;
+    /** One sentence a reviewer can read in a PR. */
+    readonly summary: string;
+    /** How long the agent is watched after a deploy before it counts as done. */
+    readonly monitorWindow: string;
+    /** The shortest monitor window production accepts, when the tier sets one. */
+    readonly minProductionMonitorWindow?: string;
+    /** Healthcheck defaults used when the fleet config leaves a field out. */
+    readonly healthcheck: {
+        readonly path: string;
+        readonly interval: string;
+        readonly timeout: string;
+        readonly retries: number;
+        readonly startPeriod: string;
+    };
+    /** Fewest consecutive failures before an agent counts as unhealthy. */
+    readonly minHealthcheckRetries: number;
+    /** Added to startPeriod + interval × retries to get `pulumi up`'s wait timeout. */
+    readonly waitTimeoutMargin: string;
+    /** How many times Docker restarts a crashing agent before giving up. */
+    readonly restartMaxRetries: number;
+    /** How long a stopping agent gets to drain before it is killed. */
+    readonly stopGracePeriod: string;
+    /** The agent must route to at least one alert channel. */
+    readonly requiresAlertChannel: boolean;
+    /** The agent must declare at least one smoke check of a key flow. */
+    readonly requiresSmokeCheck: boolean;
+    /** The agent must ship behind at least one feature flag. */
+    readonly requiresFeatureFlag: boolean;
+    /** Error rate (percent of requests) above which a deploy is rolled back; undefined: not watched. */
+    readonly errorRateLimitPercent?: number;
+    /** Default rollout for a feature flag. The first stage is where a new flag starts. */
+    readonly rolloutStages?: readonly RolloutStageDefault[];
+    /** Largest audience allowed for the first stage after "team". */
+    readonly maxFirstRolloutPercent?: number;
+    /** The stage before 100% must soak at least this long. */
+    readonly minSoakBeforeFullRollout?: string;
+    /** What rolls a bad deploy back. */
+    readonly rollback: string;
+}
+
+const BASE_HEALTHCHECK = { path: "/health", interval: "10s", timeout: "3s", retries: 3, startPeriod: "10s" } as const;
+
+export const TIERS: Readonly<Record<Tier, TierPolicy>> = {
+    1: {
+        tier: 1,
+        name: "ship now",
+        summary: "Healthcheck, rollback plan, no exposed secrets.",
+        monitorWindow: "15m",
+        healthcheck: BASE_HEALTHCHECK,
+        minHealthcheckRetries: 1,
+        waitTimeoutMargin: "15s",
+        restartMaxRetries: 5,
+        stopGracePeriod: "10s",
+        requiresAlertChannel: false,
+        requiresSmokeCheck: false,
+        requiresFeatureFlag: false,
+        rollback: "redeploy rollbackImage",
+    },
+    2: {
+        tier: 2,
+        name: "ship with monitoring",
+        summary: "Tier 1 plus a watch window, alerts, smoke checks of key flows and an error-rate limit.",
+        monitorWindow: "1h",
+        minProductionMonitorWindow: "1h",
+        healthcheck: BASE_HEALTHCHECK,
+        minHealthcheckRetries: 2,
+        waitTimeoutMargin: "15s",
+        restartMaxRetries: 5,
+        stopGracePeriod: "15s",
+        requiresAlertChannel: true,
+        requiresSmokeCheck: true,
+        requiresFeatureFlag: false,
+        errorRateLimitPercent: 2,
+        rollback: "redeploy rollbackImage",
+    },
+    3: {
+        tier: 3,
+        name: "ship behind a feature flag",
+        summary: "Tier 2 plus a flag that starts off and rolls out team → 10% → 100% with a long soak; the flag is the rollback.",
+        monitorWindow: "2h",
+        minProductionMonitorWindow: "1h",
+        healthcheck: BASE_HEALTHCHECK,
+        minHealthcheckRetries: 3,
+        waitTimeoutMargin: "15s",
+        restartMaxRetries: 5,
+        stopGracePeriod: "30s",
+        requiresAlertChannel: true,
+        requiresSmokeCheck: true,
+        requiresFeatureFlag: true,
+        errorRateLimitPercent: 1,
+        rolloutStages: [
+            { stage: "off" },
+            { stage: "team", soak: "4h" },
+            { stage: "10%", soak: "24h" },
+            { stage: "100%" },
+        ],
+        maxFirstRolloutPercent: 10,
+        minSoakBeforeFullRollout: "24h",
+        rollback: "turn the flag off (set currentStage to \"off\")",
+    },
+};
+
+export function tierPolicy(tier: Tier): TierPolicy {
+    return TIERS[tier];
+}

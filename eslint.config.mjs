@@ -1,0 +1,24 @@
+import js from "@eslint/js";
+import globals from "globals";
+import tseslint from "typescript-eslint";
+
+export default tseslint.config(
+    { ignores: ["node_modules/", "bin/", "policies/node_modules/", ".pulumi-state/"] },
+    js.configs.recommended,
+    ...tseslint.configs.recommended,
+    {
+        files: ["agents/**/*.js"],
+        languageOptions: { sourceType: "commonjs", globals: globals.node },
+        rules: { "@typescript-eslint/no-require-imports": "off" },
+    },
+    {
+        files: ["test/**/*.ts", "bench/**/*.ts"],
+        // Tests read untyped engine payloads (wire-format protobuf objects).
+        rules: { "@typescript-eslint/no-explicit-any": "off" },
+    },
+    {
+        rules: {
+            "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", varsIgnorePattern: "^_", destructuredArrayIgnorePattern: "^_" }],
+        },
+    },
+);

@@ -1,0 +1,27 @@
+/**
+ * The agent-fleet Pulumi program: validate the stack's fleet config, then
+ * declare one Fleet. Nothing is registered when the config is invalid.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { FleetConfigError, loadStackFleet } from "./config";
+import { Fleet } from "./components";
+
+function loadFleetOrExplain() {
+    try {
+        // Deploys label containers with the commit only when asked: a label change replaces the container.
+        return loadStackFleet({ projectRoot: __dirname, gitCommit: process.env.FLEET_GIT_COMMIT || undefined });
+    } catch (error) {
+        // RunError makes Pulumi print the message alone: a config mistake is not a crash.
+        if (error instanceof FleetConfigError) throw new pulumi.RunError(error.message);
+        throw error;
+    }
+}
+
+const config = new pulumi.Config();
+const fleet = new Fleet("fleet", {
+    spec: loadFleetOrExplain(),
+    secretConfig: (key) => config.requireSecret(key),
+});
+
+export const networkName = fleet.networkName;
+export const agents = fleet.agents;

@@ -1,0 +1,172 @@
+/**
+ * Loads the real index.ts for each stack, with that stack's own config file,
+ * and checks the resource graph the engine would receive.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { describe, expect, it, vi } from "vitest";
+import { LABELS } from "../../components";
+import { AgentSpec, loadFleetConfig, loadStackFleet, stackConfigSource } from "../../config";
+import { MockRun, PROJECT_ROOT, isWireSecret, outputOf, setStackConfig, settle, startMocks } from "../support/pulumi";
+
+const CONTAINER = "docker:index/container:Container";
+const SEEDED_PREFIX = "SEEDED-SECRET-";
+
+/** Every secret key the stack file and catalog reference, each given a recognisable value. */
+function seededSecrets(stack: string): Record<string, string> {
+    const keys = new Set<string>();
+    const probe = (key: string) => {
+        keys.add(key);
+        return "secret" as const;
+    };
+    // Ask the loader itself which keys it needs, instead of keeping a second list here.
+    setStackConfig(stack);
+    const source = stackConfigSource({ projectRoot: PROJECT_ROOT, project: "agent-fleet", stack });
+    loadFleetConfig({ ...source, secretKeyState: probe });
+    return Object.fromEntries([...keys].map((key) => [key, `${SEEDED_PREFIX}${key}`]));
+}
+
+interface ProgramRun {
+    run: MockRun;
+    exports: Record<string, any>;
+    agents: Record<string, { containerNames: string[]; imageId: string; healthUrls: string[]; tier: number; version: string }>;
+    specs: readonly AgentSpec[];
+}
+
+async function runStack(stack: string, secrets = seededSecrets(stack)): Promise<ProgramRun> {
+    setStackConfig(stack, { secrets });
+    const run = await startMocks(stack);
+    vi.resetModules();
+    const exports = await import("../../index");
+    const agents: ProgramRun["agents"] = {};
+    for (const [name, outputs] of Object.entries(exports.agents)) {
+        agents[name] = {
+            containerNames: await outputOf(outputs.containerNames),
+            imageId: await outputOf(outputs.imageId),
+            healthUrls: await outputOf(outputs.healthUrls),
+            tier: await outputOf(outputs.tier),
+            version: await outputOf(outputs.version),
+        };
+    }
+    await outputOf(exports.networkName);
+    await settle();
+    const specs = loadStackFleet({ projectRoot: PROJECT_ROOT, project: "agent-fleet", stack }).agents;
+    return { run, exports, agents, specs };
+}
+
+function labelsOf(container: { inputs: Record<string, any> }): Record<string, string> {
+    return Object.fromEntries(container.inputs.labels.map((l: { label: string; value: string }) => [l.label, l.value]));
+}
+
+const FLEET_AGENTS = ["email-agent", "jarvis", "outreach-agent", "pesti", "research-agent"];
+
+describe.each(["dev", "staging", "production"])("stack %s", (stack) => {
+    it("declares one network and one AgentService with its containers per agent", async () => {
+        const { run, agents, specs } = await runStack(stack);
+        expect(Object.keys(agents).sort()).toEqual(FLEET_AGENTS);
+        expect(run.byType("agent-fleet:index:Fleet")).toHaveLength(1);
+        expect(run.byType("docker:index/network:Network")).toHaveLength(1);
+        const services = run.byType("agent-fleet:index:AgentService");
+        expect(services.map((s) => s.name).sort()).toEqual(FLEET_AGENTS.map((a) => `fleet-${a}`));
+        const containers = run.byType(CONTAINER);
+        expect(containers).toHaveLength(specs.reduce((sum, spec) => sum + spec.replicas, 0));
+        for (const container of containers) {
+            const agent = labelsOf(container)[LABELS.agent];
+            const service = services.find((s) => s.name === `fleet-${agent}`)!;
+            expect(container.parent).toBe(service.urn);
+        }
+    });
+
+    it("labels each container and exports tier, version, image id and health URLs", async () => {
+        const { run, agents, specs } = await runStack(stack);
+        for (const spec of specs) {
+            const containers = run.byType(CONTAINER).filter((c) => labelsOf(c)[LABELS.agent] === spec.name);
+            for (const container of containers) {
+                expect(labelsOf(container)).toMatchObject({
+                    [LABELS.tier]: String(spec.tier),
+                    [LABELS.version]: spec.version,
+                    [LABELS.environment]: stack,
+                });
+                expect(container.inputs.image).toBe(agents[spec.name].imageId);
+                expect(container.inputs.wait).toBe(true);
+            }
+            expect(agents[spec.name]).toMatchObject({ tier: spec.tier, version: spec.version });
+            expect(agents[spec.name].healthUrls).toHaveLength(spec.replicas);
+            expect(agents[spec.name].containerNames).toHaveLength(spec.replicas);
+        }
+    });
+
+    it("keeps every seeded secret secret on the wire and out of every plain input and output", async () => {
+        const secrets = seededSecrets(stack);
+        const { run, exports } = await runStack(stack, secrets);
+        for (const resource of run.resources) {
+            const { envs, ...rest } = resource.wireInputs;
+            expect(JSON.stringify(rest)).not.toContain(SEEDED_PREFIX);
+            if (envs !== undefined && JSON.stringify(envs).includes(SEEDED_PREFIX)) {
+                expect(isWireSecret(envs)).toBe(true);
+            }
+        }
+        const exported = await outputOf(pulumi.output(exports.agents));
+        expect(JSON.stringify(exported)).not.toContain(SEEDED_PREFIX);
+    });
+});
+
+describe("stack differences", () => {
+    it("dev builds the sample agent locally for every agent and needs no secrets", async () => {
+        expect(seededSecrets("dev")).toEqual({});
+        const { run } = await runStack("dev");
+        const builds = run.byType("docker:index/image:Image");
+        expect(builds).toHaveLength(FLEET_AGENTS.length);
+        for (const build of builds) {
+            expect(build.inputs).toMatchObject({ imageName: "agent-fleet/sample-agent:dev", skipPush: true, build: { context: "agents/sample-agent" } });
+        }
+        expect(run.byType("docker:index/remoteImage:RemoteImage")).toHaveLength(0);
+    });
+
+    it.each(["staging", "production"])("%s pulls pinned images and passes real secrets into the agents", async (stack) => {
+        const secrets = seededSecrets(stack);
+        expect(Object.keys(secrets)).toContain("openaiApiKey");
+        const { run, specs } = await runStack(stack, secrets);
+        const pulled = run.byType("docker:index/remoteImage:RemoteImage").map((r) => r.inputs.name).sort();
+        expect(pulled).toEqual(specs.map((s) => s.image).sort());
+        const pesti = run.byType(CONTAINER).find((c) => labelsOf(c)[LABELS.agent] === "pesti")!;
+        expect(isWireSecret(pesti.wireInputs.envs)).toBe(true);
+        expect(pesti.inputs.envs).toContain(`OPENAI_API_KEY=${SEEDED_PREFIX}openaiApiKey`);
+    });
+
+    it("production pins pesti by digest and rolls it out with two replicas", async () => {
+        const { agents, specs } = await runStack("production");
+        const pesti = specs.find((s) => s.name === "pesti")!;
+        expect(pesti.image).toMatch(/@sha256:[0-9a-f]{64}$/);
+        expect(agents.pesti.containerNames).toHaveLength(2);
+    });
+});
+
+describe("invalid config", () => {
+    it("stops before registering anything and names the file, field and expectation, without a stack trace", async () => {
+        setStackConfig("production", {
+            secrets: seededSecrets("production"),
+            fleet: { environment: "production", agents: { pesti: { image: "ghcr.io/acme/pesti:1.4.2", healthcheck: { interval: "ten" } } } },
+        });
+        const run = await startMocks("production");
+        vi.resetModules();
+        const failure = await import("../../index").then(() => undefined, (error: unknown) => error);
+        expect(pulumi.RunError.isInstance(failure)).toBe(true);
+        expect((failure as Error).message).toContain(
+            'stacks/Pulumi.production.yaml: fleet.agents.pesti.healthcheck.interval: expected a duration like "10s", got "ten"',
+        );
+        await settle();
+        expect(run.resources).toHaveLength(0);
+    });
+
+    it("reports a missing secret with the command that sets it", async () => {
+        const secrets = seededSecrets("staging");
+        delete secrets.crmToken;
+        setStackConfig("staging", { secrets });
+        await startMocks("staging");
+        vi.resetModules();
+        const failure = (await import("../../index").then(() => undefined, (error: unknown) => error)) as Error;
+        expect(failure.message).toContain(
+            'stacks/Pulumi.staging.yaml: fleet.agents.outreach-agent.secrets.CRM_TOKEN: expected secret config key "crmToken" to be set (pulumi config set --secret crmToken <value> --stack staging), got nothing',
+        );
+    });
+});
