@@ -22,7 +22,10 @@ import { Fleet } from "../components";
 import { FleetConfigSource, FleetSpec, loadFleetConfig } from "../config";
 import { MockRun, RegisteredResource, isWireSecret, outputOf, startMocks } from "../test/support/pulumi";
 
-export const SIZES = [10, 100, 1000] as const;
+/** Fleet sizes to run; BENCH_SIZES=10,100 narrows them (e.g. to skip the slow 1000). */
+export const SIZES: readonly number[] = process.env.BENCH_SIZES
+    ? process.env.BENCH_SIZES.split(",").map((size) => Number(size.trim()))
+    : [10, 100, 1000];
 export const STACK = "production";
 export const FLEET_NAME = "fleet";
 

@@ -35,12 +35,13 @@ export function renderPath(prefix: string, path: readonly PropertyKey[]): string
         if (typeof key === "number") out += `[${key}]`;
         else out += out === "" ? String(key) : `.${String(key)}`;
     }
-    return out;
+    // A problem with a whole file (a catalog that is not a map, say) still gets a path to read.
+    return out === "" ? "(root)" : out;
 }
 
 /** "did you mean" for an unknown field, when a known one is a typo away. */
 export function unknownFieldMessage(field: string, known: readonly string[]): string {
     const suggestion = known.length > 0 ? closest(field, known as string[]) : undefined;
     const hint = suggestion !== undefined && distance(field, suggestion) <= 2 ? ` (did you mean "${suggestion}"?)` : "";
-    return `expected a known field${hint}, got unknown field "${field}"`;
+    return `expected a known field${hint}, got unknown field ${JSON.stringify(field)}`;
 }

@@ -11,8 +11,8 @@ import { z } from "zod";
 import { durationMs } from "./duration";
 import { ConfigProblem, FleetConfigError, renderPath, unknownFieldMessage } from "./errors";
 import {
-    AgentConfig, ENVIRONMENTS, Environment, KNOWN_FIELDS, PartialAgentConfig, agentSchema, catalogSchema,
-    describeValue, partialAgentSchema, stackFleetSchema,
+    AgentConfig, ENVIRONMENTS, Environment, KNOWN_FIELDS, PartialAgentConfig, agentSchema, catalogSchema, channelSchema,
+    describeValue, partialAgentSchema, stackFleetFields, stackFleetShapeSchema,
 } from "./schema";
 import type { AgentSpec, ChannelSpec, FleetSpec } from "./spec";
 import { TIERS } from "./tiers";
@@ -55,14 +55,14 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
 }
 
 /** Objects merge key by key; anything else in `over` replaces `base`. */
-export function mergeLayers<T extends object>(...layers: (T | undefined)[]): T {
+export function mergeLayers<T extends object>(...layers: (Partial<T> | undefined)[]): T {
     const out: Record<string, unknown> = {};
     for (const layer of layers) {
         if (!layer) continue;
         for (const [key, value] of Object.entries(layer)) {
             if (value === undefined) continue;
             out[key] = isPlainObject(value) && isPlainObject(out[key])
-                ? mergeLayers(out[key] as object, value)
+                ? mergeLayers<object>(out[key] as object, value)
                 : value;
         }
     }
@@ -88,6 +88,14 @@ function hasPath(layer: unknown, path: FieldPath): boolean {
     return true;
 }
 
+/** Which layer sets a field: 3 stack agent, 2 agentDefaults, 1 catalog, 0 tier default. */
+function layerRank(layers: AgentLayers, path: FieldPath): number {
+    if (hasPath(layers.stack, path)) return 3;
+    if (hasPath(layers.defaults, path)) return 2;
+    if (hasPath(layers.catalog, path)) return 1;
+    return 0;
+}
+
 /** Points a merged-agent problem at the highest-precedence file that sets the field. */
 function locate(source: FleetConfigSource, layers: AgentLayers, path: FieldPath): { file: string; path: string } {
     if (hasPath(layers.stack, path)) return { file: source.stackFile, path: renderPath(`fleet.agents.${layers.name}`, path) };
@@ -107,15 +115,17 @@ function secretProblem(source: FleetConfigSource, key: string): string | undefin
 /** Version label: explicit, else the image tag, else a short digest. */
 export function imageVersion(image: string): string {
     const at = image.indexOf("@");
+    const name = at >= 0 ? image.slice(0, at) : image;
+    const lastSlash = name.lastIndexOf("/");
+    const colon = name.indexOf(":", lastSlash + 1);
+    if (colon >= 0) return name.slice(colon + 1);
     if (at >= 0) return image.slice(at + 1, at + 1 + "sha256:".length + 12);
-    const lastSlash = image.lastIndexOf("/");
-    const colon = image.indexOf(":", lastSlash + 1);
-    return colon >= 0 ? image.slice(colon + 1) : "latest";
+    return "latest";
 }
 
 function resolveAgent(name: string, environment: Environment, agent: AgentConfig): AgentSpec {
     const tier = TIERS[agent.tier];
-    const hc = { ...tier.healthcheck, ...agent.healthcheck };
+    const hc = mergeLayers<typeof tier.healthcheck>(tier.healthcheck, agent.healthcheck);
     const healthcheck = {
         path: hc.path,
         intervalMs: durationMs(hc.interval),
@@ -185,9 +195,14 @@ function checkAgent(source: FleetConfigSource, layers: AgentLayers, agent: Agent
     if (agent.containerName !== undefined && (agent.replicas ?? 1) > 1) {
         report(["containerName"], `expected no fixed containerName when replicas is ${agent.replicas}, got ${describeValue(agent.containerName)}`);
     }
-    const hc = { ...TIERS[agent.tier].healthcheck, ...agent.healthcheck };
+    const hc = mergeLayers<typeof TIERS[1]["healthcheck"]>(TIERS[agent.tier].healthcheck, agent.healthcheck);
     if (durationMs(hc.timeout) > durationMs(hc.interval)) {
-        report(["healthcheck", "timeout"], `expected a timeout no longer than the interval (${hc.interval}), got ${describeValue(hc.timeout)}`);
+        // Blame whichever of the two the user set last: that is the edit that broke it.
+        if (layerRank(layers, ["healthcheck", "interval"]) >= layerRank(layers, ["healthcheck", "timeout"])) {
+            report(["healthcheck", "interval"], `expected an interval no shorter than the timeout (${hc.timeout}), got ${describeValue(hc.interval)}`);
+        } else {
+            report(["healthcheck", "timeout"], `expected a timeout no longer than the interval (${hc.interval}), got ${describeValue(hc.timeout)}`);
+        }
     }
     const seenFlags = new Set<string>();
     (agent.featureFlags ?? []).forEach((flag, index) => {
@@ -211,41 +226,72 @@ function environmentOf(source: FleetConfigSource, declared: Environment | undefi
     return "dev";
 }
 
+function ownEntry(record: Record<string, unknown> | undefined, key: string): unknown {
+    return record !== undefined && Object.hasOwn(record, key) ? record[key] : undefined;
+}
+
+/** The same problem found through several agents (a shared default) is reported once. */
+function unique(problems: Problems): Problems {
+    const seen = new Set<string>();
+    return problems.filter((p) => {
+        const key = `${p.file}\u0000${p.path}\u0000${p.message}`;
+        if (seen.has(key)) return false;
+        seen.add(key);
+        return true;
+    });
+}
+
 /** Validates and resolves a fleet config. Throws FleetConfigError with every problem found. */
 export function loadFleetConfig(source: FleetConfigSource): FleetSpec {
     const problems: Problems = [];
-    const fleet = collect(stackFleetSchema, source.fleet, source.stackFile, "fleet", problems);
+    const fail = () => new FleetConfigError(source.stack, unique(problems));
+    const file = source.stackFile;
+
+    // Each fleet field is checked on its own, so one bad field never hides another's problems.
+    const shape = collect(stackFleetShapeSchema, source.fleet, file, "fleet", problems);
+    const raw = isPlainObject(source.fleet) ? source.fleet : undefined;
+    const field = <T>(key: keyof typeof stackFleetFields, schema: z.ZodType<T>) =>
+        raw === undefined ? undefined : collect(schema, ownEntry(raw, key), file, `fleet.${key}`, problems);
+    const environmentField = field("environment", stackFleetFields.environment);
+    const runtime = field("runtime", stackFleetFields.runtime);
+    const channelMap = field("channels", stackFleetFields.channels);
+    const agentMap = field("agents", stackFleetFields.agents);
     const catalog = source.catalog
         ? collect(catalogSchema, source.catalog.value ?? { agents: {} }, source.catalog.file, "", problems)
         : undefined;
-    if (!fleet) throw new FleetConfigError(source.stack, problems);
+    if (!shape || !agentMap) throw fail();
+    const catalogBroken = source.catalog !== undefined && catalog === undefined;
 
-    const environment = environmentOf(source, fleet.environment, problems);
-    const defaults = fleet.agentDefaults === undefined
-        ? undefined
-        : collect(partialAgentSchema, fleet.agentDefaults, source.stackFile, "fleet.agentDefaults", problems);
+    const environment = environmentOf(source, environmentField, problems);
+    const rawDefaults = ownEntry(raw, "agentDefaults");
+    const defaults = rawDefaults === undefined ? undefined : collect(partialAgentSchema, rawDefaults, file, "fleet.agentDefaults", problems);
+    const defaultsBroken = rawDefaults !== undefined && defaults === undefined;
 
     const agents: AgentSpec[] = [];
-    for (const name of Object.keys(fleet.agents).sort()) {
-        const fromCatalog = catalog?.agents[name] === undefined || source.catalog === undefined
+    for (const name of Object.keys(agentMap).sort()) {
+        const catalogEntry = ownEntry(catalog?.agents, name);
+        const fromCatalog = catalogEntry === undefined || source.catalog === undefined
             ? undefined
-            : collect(partialAgentSchema, catalog.agents[name] ?? {}, source.catalog.file, `agents.${name}`, problems);
-        const fromStack = collect(partialAgentSchema, fleet.agents[name] ?? {}, source.stackFile, `fleet.agents.${name}`, problems);
-        if (!fromStack) continue;
+            : collect(partialAgentSchema, catalogEntry ?? {}, source.catalog.file, `agents.${name}`, problems);
+        const fromStack = collect(partialAgentSchema, ownEntry(agentMap, name) ?? {}, file, `fleet.agents.${name}`, problems);
+        // A broken layer already has its own problem; merging without it would only add false "got nothing"s.
+        if (!fromStack || defaultsBroken || catalogBroken || (catalogEntry !== undefined && !fromCatalog)) continue;
         const layers: AgentLayers = { name, catalog: fromCatalog, defaults, stack: fromStack };
-        const merged = collect(agentSchema, mergeLayers<PartialAgentConfig>(fromCatalog, defaults, fromStack), source.stackFile, `fleet.agents.${name}`, problems);
+        const merged = collect(agentSchema, mergeLayers<PartialAgentConfig>(fromCatalog, defaults, fromStack), file, `fleet.agents.${name}`, problems);
         if (!merged) continue;
         checkAgent(source, layers, merged, problems);
         agents.push(resolveAgent(name, environment, merged));
     }
 
     const channels: ChannelSpec[] = [];
-    for (const [name, channel] of Object.entries(fleet.channels ?? {}).sort(([a], [b]) => a.localeCompare(b))) {
+    for (const name of Object.keys(channelMap ?? {}).sort()) {
+        const channel = collect(channelSchema, ownEntry(channelMap, name), file, `fleet.channels.${name}`, problems);
+        if (!channel) continue;
         const problem = secretProblem(source, channel.urlSecret);
-        if (problem) problems.push({ file: source.stackFile, path: `fleet.channels.${name}.urlSecret`, message: problem });
+        if (problem) problems.push({ file, path: `fleet.channels.${name}.urlSecret`, message: problem });
         channels.push({ name, type: channel.type, urlSecret: channel.urlSecret, minSeverity: channel.minSeverity ?? "warning" });
     }
 
-    if (problems.length > 0) throw new FleetConfigError(source.stack, problems);
-    return { stack: source.stack, environment, runtime: fleet.runtime ?? "container", channels, agents, gitCommit: source.gitCommit };
+    if (problems.length > 0) throw fail();
+    return { stack: source.stack, environment, runtime: runtime ?? "container", channels, agents, gitCommit: source.gitCommit };
 }

@@ -15,7 +15,10 @@ export const ENVIRONMENTS: readonly Environment[] = ["dev", "staging", "producti
 export function describeValue(value: unknown): string {
     if (value === undefined) return "nothing";
     if (value === null) return "null";
-    if (Array.isArray(value)) return "a list";
+    if (Array.isArray(value)) {
+        if (value.length === 0) return "an empty list";
+        return value.length === 1 ? "a list of 1 item" : `a list of ${value.length} items`;
+    }
     if (typeof value === "object") return "an object";
     if (typeof value === "string") return JSON.stringify(value);
     return String(value);
@@ -24,6 +27,29 @@ export function describeValue(value: unknown): string {
 /** A zod error option that says what the field expects and what it got. */
 function expected(what: string) {
     return { error: (issue: { input?: unknown }) => `expected ${what}, got ${describeValue(issue.input)}` };
+}
+
+/**
+ * A map whose keys have their own rule. zod reports a bad key under the map's
+ * own error, so the message is picked by issue code.
+ */
+function recordOf<V extends z.ZodType>(keyWhat: string, keyPattern: RegExp, value: V, mapWhat: string) {
+    const key = z.string().regex(keyPattern);
+    return z.record(key, value, {
+        error: (issue: { code?: string; input?: unknown }) => issue.code === "invalid_key"
+            ? `expected ${keyWhat}, got ${describeValue(issue.input)}`
+            : `expected ${mapWhat}, got ${describeValue(issue.input)}`,
+    });
+}
+
+/**
+ * The name of a secret config key. A value that is not a key name is most
+ * likely the secret itself pasted in, so the message never repeats it.
+ */
+function configKey(example: string) {
+    const what = `the name of a secret stack config key like "${example}"`;
+    const hidden = { error: () => `expected ${what}, got a value that is not a key name (not shown in case it is the secret itself)` };
+    return z.string(hidden).regex(CONFIG_KEY_RE, hidden);
 }
 
 function text(what: string, pattern?: RegExp) {
@@ -49,11 +75,14 @@ const IMAGE_TEXT = 'an image reference like "ghcr.io/acme/agent:1.2.3" or "repo@
 const MEMORY_RE = /^[1-9]\d*(Mi|Gi)$/;
 
 const imageRef = text(IMAGE_TEXT, IMAGE_REF_RE);
-const envName = text("an environment variable name like \"OPENAI_API_KEY\"", ENV_NAME_RE);
+const ENV_NAME_TEXT = 'an environment variable name like "OPENAI_API_KEY"';
 
+const buildContext = text("a build context directory like \"agents/sample-agent\"");
+
+// Context is optional per layer so that layers can merge; the merged agent requires it.
 const buildSchema = z.strictObject({
     /** Build context, relative to the project root. */
-    context: text("a build context directory like \"agents/sample-agent\""),
+    context: buildContext.optional(),
     dockerfile: text("a Dockerfile path relative to the context").optional(),
     args: z.record(z.string(), z.string(expected("a string build arg value"))).optional(),
 }, expected("an object with a build context"));
@@ -107,8 +136,8 @@ export const agentFields = {
     hostPort: int("a host port number from 1 to 65535", 1, 65535),
     containerName: text("a container name like \"pesti\"", /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/),
     healthcheck: healthcheckSchema,
-    env: z.record(envName, z.string(expected("a string value (quote numbers and booleans)")), expected("a map of environment variable names to strings")),
-    secrets: z.record(envName, text("the name of a secret stack config key like \"openaiApiKey\"", CONFIG_KEY_RE), expected("a map of environment variable names to secret config keys")),
+    env: recordOf(ENV_NAME_TEXT, ENV_NAME_RE, z.string(expected("a string value (quote numbers and booleans)")), "a map of environment variable names to strings"),
+    secrets: recordOf(ENV_NAME_TEXT, ENV_NAME_RE, configKey("openaiApiKey"), "a map of environment variable names to secret config keys"),
     memory: text('a memory size like "256Mi" or "1Gi"', MEMORY_RE),
     cpus: z.number(expected("a number of CPUs like 0.5")).gt(0, expected("a number of CPUs above 0")).max(64, expected("a number of CPUs up to 64")),
     replicas: int("a whole number of replicas from 1 to 20", 1, 20),
@@ -138,6 +167,7 @@ export const agentSchema = partialAgentSchema.extend({
     tier: agentFields.tier,
     image: agentFields.image,
     port: agentFields.port,
+    build: buildSchema.extend({ context: buildContext }).optional(),
 });
 
 export type PartialAgentConfig = z.infer<typeof partialAgentSchema>;
@@ -151,7 +181,7 @@ export type ChannelType = (typeof CHANNEL_TYPES)[number];
 export const channelSchema = z.strictObject({
     type: z.enum(CHANNEL_TYPES, expected(`a channel type (${CHANNEL_TYPES.join(", ")})`)),
     /** Name of the secret stack config key that holds the webhook URL. */
-    urlSecret: text("the name of a secret stack config key like \"opsSlackWebhookUrl\"", CONFIG_KEY_RE),
+    urlSecret: configKey("opsSlackWebhookUrl"),
     minSeverity: z.enum(SEVERITIES, expected(`a severity (${SEVERITIES.join(", ")})`)).optional(),
 }, expected("an alert channel object"));
 export type ChannelConfig = z.infer<typeof channelSchema>;
@@ -159,22 +189,29 @@ export type ChannelConfig = z.infer<typeof channelSchema>;
 export const RUNTIMES = ["container"] as const;
 export type RuntimeName = (typeof RUNTIMES)[number];
 
-const agentName = text("an agent name of lower-case letters, digits and dashes like \"email-agent\"", AGENT_NAME_RE);
-const channelName = text("a channel name of lower-case letters, digits and dashes", /^[a-z][a-z0-9-]*$/);
+const AGENT_NAME_TEXT = 'an agent name of lower-case letters, digits and dashes like "email-agent"';
+const agentMap = recordOf(AGENT_NAME_TEXT, AGENT_NAME_RE, z.unknown(), "a map of agent names to agents");
 
-/** The `fleet` key of a stack file, before the catalog is merged in. */
-export const stackFleetSchema = z.strictObject({
+/**
+ * The `fleet` key of a stack file, one schema per field: the loader checks
+ * each on its own so that one bad field never hides problems in another.
+ */
+export const stackFleetFields = {
     environment: z.enum(ENVIRONMENTS, expected(`an environment (${ENVIRONMENTS.join(", ")})`)).optional(),
     runtime: z.enum(RUNTIMES, expected(`a runtime (${RUNTIMES.join(", ")})`)).optional(),
-    channels: z.record(channelName, channelSchema, expected("a map of channel names to channels")).optional(),
+    channels: recordOf("a channel name of lower-case letters, digits and dashes", /^[a-z][a-z0-9-]*$/, z.unknown(), "a map of channel names to channels").optional(),
     agentDefaults: z.unknown().optional(),
-    agents: z.record(agentName, z.unknown(), expected("a map of agent names to agents")),
-}, expected("a fleet object with agents"));
+    agents: agentMap,
+};
+export const stackFleetSchema = z.strictObject(stackFleetFields, expected("a fleet object with agents"));
+/** The outer shape only: an object with no unknown keys. */
+export const stackFleetShapeSchema = z.strictObject(
+    Object.fromEntries(Object.keys(stackFleetFields).map((key) => [key, z.unknown().optional()])),
+    expected("a fleet object with agents"),
+);
 
 /** `stacks/catalog.yaml`: agent fields shared by every stack. */
-export const catalogSchema = z.strictObject({
-    agents: z.record(agentName, z.unknown(), expected("a map of agent names to agents")),
-}, expected("a catalog object with agents"));
+export const catalogSchema = z.strictObject({ agents: agentMap }, expected("a catalog object with agents"));
 
 /** Every field name the schemas know, for "did you mean" hints on typos. */
 export const KNOWN_FIELDS: readonly string[] = [...new Set([

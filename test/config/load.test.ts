@@ -1,0 +1,360 @@
+// How loadFleetConfig resolves a valid config: layer precedence, tier defaults
+// and derived values. Tier numbers are read from TIERS, never copied here.
+import * as fs from "fs";
+import * as path from "path";
+import { parse } from "yaml";
+import { describe, expect, it } from "vitest";
+import { AgentSpec, TIERS, Tier, durationMs, loadFleetConfig } from "../../config";
+import { CATALOG_FILE, Draft, load, secretStore, sourceWith, validSource } from "./fixtures";
+
+const IMAGE = "ghcr.io/acme/probe:1.0.0";
+const DIGEST = "3f1c9a7e5b2d4c6e8f0a1b3c5d7e9f1a2b4c6d8e0f1a3b5c7d9e1f2a4b6c8d0e";
+
+/**
+ * A source with one agent, "probe", assembled from the given layers. The stack
+ * layer defaults to just an image; identity fields go wherever a test puts them.
+ */
+function probeSource(layers: { catalog?: any; defaults?: any; stack?: any; stackName?: string; environment?: string | null } = {}): Draft {
+    const fleet: any = {
+        environment: layers.environment === null ? undefined : (layers.environment ?? "production"),
+        channels: {
+            "ops-slack": { type: "slack", urlSecret: "opsSlackWebhookUrl" },
+            pager: { type: "webhook", urlSecret: "opsSlackWebhookUrl" },
+        },
+        agents: { probe: layers.stack ?? { image: IMAGE } },
+    };
+    if (layers.defaults !== undefined) fleet.agentDefaults = layers.defaults;
+    const stack = layers.stackName ?? "production";
+    return {
+        stack,
+        stackFile: `stacks/Pulumi.${stack}.yaml`,
+        fleet,
+        catalog: { file: CATALOG_FILE, value: { agents: { probe: layers.catalog ?? { tier: 1, port: 8080 } } } },
+        secretKeyState: secretStore(),
+    };
+}
+
+function probe(layers: Parameters<typeof probeSource>[0] = {}): AgentSpec {
+    const spec = load(probeSource(layers));
+    expect(spec.agents.map((a) => a.name)).toEqual(["probe"]);
+    return spec.agents[0];
+}
+
+describe("precedence: tier defaults < catalog < agentDefaults < stack agent", () => {
+    it("takes a scalar from the highest layer that sets it", () => {
+        const tier = TIERS[2];
+        expect(probe({ catalog: { tier: 2, port: 8080 } }).monitorWindowMs).toBe(durationMs(tier.monitorWindow));
+        expect(probe({ catalog: { tier: 2, port: 8080, monitorWindow: "3h" } }).monitorWindowMs).toBe(durationMs("3h"));
+        expect(probe({ catalog: { tier: 2, port: 8080, monitorWindow: "3h" }, defaults: { monitorWindow: "4h" } }).monitorWindowMs)
+            .toBe(durationMs("4h"));
+        expect(probe({
+            catalog: { tier: 2, port: 8080, monitorWindow: "3h" },
+            defaults: { monitorWindow: "4h" },
+            stack: { image: IMAGE, monitorWindow: "5h" },
+        }).monitorWindowMs).toBe(durationMs("5h"));
+    });
+
+    it("lets any layer set an identity field", () => {
+        expect(probe({ catalog: {}, defaults: { tier: 2, port: 9000 }, stack: { image: IMAGE } })).toMatchObject({ tier: 2, port: 9000 });
+        expect(probe({ catalog: { tier: 1, port: 8080 }, stack: { image: IMAGE, tier: 3, port: 9001 } })).toMatchObject({ tier: 3, port: 9001 });
+        expect(probe({ catalog: { tier: 1, port: 8080, image: "ghcr.io/acme/probe:0.1.0" }, stack: {} }).image).toBe("ghcr.io/acme/probe:0.1.0");
+        expect(probe({ catalog: { tier: 1, port: 8080, image: "ghcr.io/acme/probe:0.1.0" }, defaults: { image: IMAGE }, stack: {} }).image).toBe(IMAGE);
+    });
+
+    it("merges objects key by key across layers", () => {
+        const agent = probe({
+            catalog: { tier: 1, port: 8080, env: { LOG_LEVEL: "info", REGION: "eu" }, healthcheck: { interval: "20s" } },
+            defaults: { env: { LOG_LEVEL: "warn", TRACE: "1" }, healthcheck: { retries: 5 } },
+            stack: { image: IMAGE, env: { LOG_LEVEL: "debug" }, healthcheck: { path: "/ready" } },
+        });
+        expect(agent.env).toEqual({ LOG_LEVEL: "debug", REGION: "eu", TRACE: "1" });
+        const tierHc = TIERS[1].healthcheck;
+        expect(agent.healthcheck).toEqual({
+            path: "/ready",
+            intervalMs: durationMs("20s"),
+            timeoutMs: durationMs(tierHc.timeout),
+            retries: 5,
+            startPeriodMs: durationMs(tierHc.startPeriod),
+            command: undefined,
+        });
+    });
+
+    it("merges secrets key by key", () => {
+        const agent = probe({
+            catalog: { tier: 1, port: 8080, secrets: { OPENAI_API_KEY: "openaiApiKey" } },
+            stack: { image: IMAGE, secrets: { CALENDAR_TOKEN: "calendarToken" } },
+        });
+        expect(agent.secrets).toEqual({ OPENAI_API_KEY: "openaiApiKey", CALENDAR_TOKEN: "calendarToken" });
+    });
+
+    it("merges build key by key, so a later layer may add only args", () => {
+        const agent = probe({
+            catalog: { tier: 1, port: 8080, build: { context: "agents/probe", args: { A: "1", B: "1" } } },
+            stack: { image: IMAGE, build: { args: { B: "2" } } },
+        });
+        expect(agent.build).toEqual({ context: "agents/probe", dockerfile: undefined, args: { A: "1", B: "2" } });
+    });
+
+    it("replaces lists instead of merging them", () => {
+        const agent = probe({
+            catalog: {
+                tier: 2, port: 8080,
+                alertChannels: ["ops-slack"],
+                smokeChecks: [{ path: "/health" }, { path: "/v1/reply", method: "POST" }],
+                featureFlags: [{ name: "from-catalog" }],
+            },
+            defaults: { alertChannels: ["pager", "ops-slack"] },
+            stack: { image: IMAGE, smokeChecks: [{ path: "/v2/reply", method: "POST" }], featureFlags: [{ name: "from-stack" }] },
+        });
+        expect(agent.alertChannels).toEqual(["pager", "ops-slack"]);
+        expect(agent.smokeChecks.map((c) => c.path)).toEqual(["/v2/reply"]);
+        expect(agent.featureFlags.map((f) => f.name)).toEqual(["from-stack"]);
+    });
+
+    it("replaces a healthcheck command list rather than merging it", () => {
+        const agent = probe({
+            catalog: { tier: 1, port: 8080, healthcheck: { command: ["CMD", "curl", "-f", "http://127.0.0.1:8080/health"] } },
+            stack: { image: IMAGE, healthcheck: { command: ["CMD", "true"] } },
+        });
+        expect(agent.healthcheck.command).toEqual(["CMD", "true"]);
+    });
+
+    it("ignores a layer's field that is explicitly undefined", () => {
+        expect(probe({ catalog: { tier: 1, port: 8080, memory: "256Mi" }, stack: { image: IMAGE, memory: undefined } }).memoryMb).toBe(256);
+    });
+
+    // YAML never produces undefined, but sources built in code (the CLI, tests) can.
+    it("ignores a nested healthcheck field that is explicitly undefined", () => {
+        const agent = probe({ catalog: { tier: 1, port: 8080, healthcheck: { interval: undefined, retries: 4 } } });
+        expect(agent.healthcheck.intervalMs).toBe(durationMs(TIERS[1].healthcheck.interval));
+        expect(agent.healthcheck.retries).toBe(4);
+    });
+});
+
+describe("tier defaults", () => {
+    it.each<[Tier]>([[1], [2], [3]])("applies tier %i's policy to an agent that sets nothing", (tierNumber) => {
+        const tier = TIERS[tierNumber];
+        const agent = probe({ catalog: { tier: tierNumber, port: 8080 } });
+        expect(agent.tier).toBe(tierNumber);
+        expect(agent.healthcheck).toEqual({
+            path: tier.healthcheck.path,
+            intervalMs: durationMs(tier.healthcheck.interval),
+            timeoutMs: durationMs(tier.healthcheck.timeout),
+            retries: tier.healthcheck.retries,
+            startPeriodMs: durationMs(tier.healthcheck.startPeriod),
+            command: undefined,
+        });
+        expect(agent.monitorWindowMs).toBe(durationMs(tier.monitorWindow));
+        expect(agent.stopGraceMs).toBe(durationMs(tier.stopGracePeriod));
+        expect(agent.restartMaxRetries).toBe(tier.restartMaxRetries);
+        expect(agent.errorRateLimitPercent).toBe(tier.errorRateLimitPercent);
+        expect(agent.waitTimeoutMs).toBe(
+            durationMs(tier.healthcheck.startPeriod)
+            + durationMs(tier.healthcheck.interval) * tier.healthcheck.retries
+            + durationMs(tier.waitTimeoutMargin),
+        );
+    });
+
+    it("applies the loader's own defaults to an agent that sets nothing", () => {
+        expect(probe()).toMatchObject({
+            replicas: 1,
+            env: {},
+            secrets: {},
+            alertChannels: [],
+            smokeChecks: [],
+            featureFlags: [],
+            user: "1000:1000",
+            readOnlyRootFilesystem: true,
+            memoryMb: undefined,
+            cpus: undefined,
+            hostPort: undefined,
+            containerName: undefined,
+            build: undefined,
+        });
+    });
+
+    it("lets explicit values beat the tier's", () => {
+        const agent = probe({ catalog: { tier: 3, port: 8080, errorRateLimit: 5, stopGracePeriod: "1m", monitorWindow: "6h" } });
+        expect(agent.errorRateLimitPercent).toBe(5);
+        expect(agent.stopGraceMs).toBe(60_000);
+        expect(agent.monitorWindowMs).toBe(6 * 3_600_000);
+    });
+
+    it("fills smoke check defaults", () => {
+        const agent = probe({ catalog: { tier: 2, port: 8080, smokeChecks: [{ path: "/health" }, { name: "reply", method: "POST", path: "/v1/reply", expectStatus: 201, body: "{}" }] } });
+        expect(agent.smokeChecks).toEqual([
+            { name: "GET /health", method: "GET", path: "/health", expectStatus: 200, body: undefined },
+            { name: "reply", method: "POST", path: "/v1/reply", expectStatus: 201, body: "{}" },
+        ]);
+    });
+});
+
+describe("waitTimeoutMs", () => {
+    it.each<[Tier]>([[1], [2], [3]])("is startPeriod + interval × retries + tier %i's margin", (tierNumber) => {
+        const agent = probe({ catalog: { tier: tierNumber, port: 8080, healthcheck: { startPeriod: "20s", interval: "7s", retries: 4 } } });
+        expect(agent.waitTimeoutMs).toBe(20_000 + 7_000 * 4 + durationMs(TIERS[tierNumber].waitTimeoutMargin));
+    });
+
+    it("mixes healthcheck fields from different layers", () => {
+        const agent = probe({
+            catalog: { tier: 2, port: 8080, healthcheck: { startPeriod: "30s" } },
+            stack: { image: IMAGE, healthcheck: { retries: 6 } },
+        });
+        const tier = TIERS[2];
+        expect(agent.waitTimeoutMs).toBe(30_000 + durationMs(tier.healthcheck.interval) * 6 + durationMs(tier.waitTimeoutMargin));
+    });
+
+    it("is the explicit waitTimeout when one is set", () => {
+        expect(probe({ catalog: { tier: 2, port: 8080, healthcheck: { startPeriod: "5m" } }, stack: { image: IMAGE, waitTimeout: "90s" } }).waitTimeoutMs)
+            .toBe(90_000);
+        expect(probe({ catalog: { tier: 1, port: 8080 }, defaults: { waitTimeout: "7m" } }).waitTimeoutMs).toBe(7 * 60_000);
+    });
+});
+
+describe("version", () => {
+    it.each([
+        ["a tag", "ghcr.io/acme/probe:1.4.2", "1.4.2"],
+        ["a tag with a registry port", "localhost:5000/acme/probe:2.0.0-rc.1", "2.0.0-rc.1"],
+        ["no tag", "ghcr.io/acme/probe", "latest"],
+        ["no tag with a registry port", "localhost:5000/acme/probe", "latest"],
+        ["a digest only", `ghcr.io/acme/probe@sha256:${DIGEST}`, `sha256:${DIGEST.slice(0, 12)}`],
+        // Production pins pesti as "pesti:1.4.2@sha256:…": the label shows the release, not the digest.
+        ["a tag and a digest", `ghcr.io/acme/probe:1.4.2@sha256:${DIGEST}`, "1.4.2"],
+    ])("comes from the image reference with %s", (_name, image, version) => {
+        expect(probe({ stack: { image } }).version).toBe(version);
+    });
+
+    it('is "dev" for a locally built image, whatever its tag', () => {
+        expect(probe({ stack: { image: "agent-fleet/probe:1.0.0", build: { context: "agents/sample-agent" } } }).version).toBe("dev");
+    });
+
+    it("is the explicit version when one is set, over tag, digest and build", () => {
+        expect(probe({ stack: { image: `ghcr.io/acme/probe:1.4.2@sha256:${DIGEST}`, version: "1.4.2+hotfix" } }).version).toBe("1.4.2+hotfix");
+        expect(probe({ stack: { image: "agent-fleet/probe:dev", build: { context: "agents/sample-agent" }, version: "0.0.1" } }).version).toBe("0.0.1");
+    });
+});
+
+describe("fleet-level resolution", () => {
+    it("sorts agents by name whatever the YAML order", () => {
+        const source = probeSource();
+        source.catalog!.value.agents = {};
+        source.fleet.agents = {};
+        for (const name of ["zeta", "alpha", "mid-agent", "beta2", "beta"]) {
+            source.fleet.agents[name] = { tier: 1, port: 8080, image: `ghcr.io/acme/${name}:1.0.0` };
+        }
+        expect(load(source).agents.map((a) => a.name)).toEqual(["alpha", "beta", "beta2", "mid-agent", "zeta"]);
+    });
+
+    it("deploys only the agents the stack lists, not every catalog agent", () => {
+        const source = validSource();
+        delete source.fleet.agents.jarvis;
+        expect(load(source).agents.map((a) => a.name)).toEqual(["pesti"]);
+    });
+
+    it.each(["dev", "staging", "production"] as const)("defaults the environment to the stack name %s", (stack) => {
+        const spec = load(probeSource({ stackName: stack, environment: null }));
+        expect(spec.environment).toBe(stack);
+        expect(spec.stack).toBe(stack);
+        expect(spec.agents[0].environment).toBe(stack);
+    });
+
+    it("uses the declared environment over the stack name", () => {
+        expect(load(probeSource({ stackName: "preview-42", environment: "staging" })).environment).toBe("staging");
+        expect(load(probeSource({ stackName: "dev", environment: "production" })).environment).toBe("production");
+    });
+
+    it("resolves channels with a default minSeverity, sorted by name", () => {
+        const source = sourceWith((s) => {
+            s.fleet.channels = {
+                pager: { type: "webhook", urlSecret: "opsSlackWebhookUrl", minSeverity: "critical" },
+                "ops-slack": { type: "slack", urlSecret: "opsSlackWebhookUrl" },
+            };
+        });
+        expect(load(source).channels).toEqual([
+            { name: "ops-slack", type: "slack", urlSecret: "opsSlackWebhookUrl", minSeverity: "warning" },
+            { name: "pager", type: "webhook", urlSecret: "opsSlackWebhookUrl", minSeverity: "critical" },
+        ]);
+    });
+
+    it("defaults runtime and passes gitCommit through", () => {
+        const spec = load(sourceWith((s) => { s.gitCommit = "abc1234"; }));
+        expect(spec.runtime).toBe("container");
+        expect(spec.gitCommit).toBe("abc1234");
+    });
+});
+
+describe("feature flags", () => {
+    it("default to TIERS[3].rolloutStages and start at the first stage", () => {
+        const stages = TIERS[3].rolloutStages ?? [];
+        expect(stages.length).toBeGreaterThan(0);
+        for (const tier of [1, 2, 3] as const) {
+            const [flag] = probe({ catalog: { tier, port: 8080, featureFlags: [{ name: "smart-replies" }] } }).featureFlags;
+            expect(flag).toEqual({
+                name: "smart-replies",
+                stages: stages.map((s) => ({ stage: s.stage, soakMs: s.soak === undefined ? undefined : durationMs(s.soak) })),
+                currentStage: stages[0].stage,
+            });
+        }
+    });
+
+    it("keep an explicit currentStage", () => {
+        const [flag] = probe({ catalog: { tier: 3, port: 8080, featureFlags: [{ name: "smart-replies", currentStage: TIERS[3].rolloutStages![1].stage }] } }).featureFlags;
+        expect(flag.currentStage).toBe(TIERS[3].rolloutStages![1].stage);
+    });
+
+    it("accept stages as strings or objects and start at the first one", () => {
+        const [flag] = probe({
+            catalog: { tier: 3, port: 8080, featureFlags: [{ name: "fast-path", stages: ["team", { stage: "25%", soak: "2d" }, "100%"] }] },
+        }).featureFlags;
+        expect(flag).toEqual({
+            name: "fast-path",
+            stages: [{ stage: "team", soakMs: undefined }, { stage: "25%", soakMs: 2 * 86_400_000 }, { stage: "100%", soakMs: undefined }],
+            currentStage: "team",
+        });
+    });
+});
+
+describe("resources", () => {
+    it.each([
+        ["1Gi", 1024],
+        ["2Gi", 2048],
+        ["512Mi", 512],
+        ["128Mi", 128],
+    ])("memory %s is %i MB", (memory, mb) => {
+        expect(probe({ stack: { image: IMAGE, memory } }).memoryMb).toBe(mb);
+    });
+
+    it("passes cpus, replicas, user and readOnlyRootFilesystem through", () => {
+        expect(probe({ stack: { image: IMAGE, cpus: 1.5, replicas: 3, user: "node", readOnlyRootFilesystem: false } })).toMatchObject({
+            cpus: 1.5, replicas: 3, user: "node", readOnlyRootFilesystem: false,
+        });
+    });
+});
+
+describe("the project's own stack files", () => {
+    const root = path.resolve(__dirname, "../..");
+    const stacksDir = path.join(root, "stacks");
+    const stackNames = fs.readdirSync(stacksDir)
+        .map((file) => /^Pulumi\.(.+)\.yaml$/.exec(file)?.[1])
+        .filter((name): name is string => name !== undefined)
+        .sort();
+
+    it("exist", () => {
+        expect(stackNames).toEqual(expect.arrayContaining(["dev", "production", "staging"]));
+    });
+
+    it.each(stackNames)("Pulumi.%s.yaml loads with the catalog when every secret is set", (stack) => {
+        const project = (parse(fs.readFileSync(path.join(root, "Pulumi.yaml"), "utf8")) as { name: string }).name;
+        const stackFile = `stacks/Pulumi.${stack}.yaml`;
+        const config = (parse(fs.readFileSync(path.join(root, stackFile), "utf8")) as { config?: Record<string, unknown> }).config ?? {};
+        const spec = loadFleetConfig({
+            stack,
+            stackFile,
+            fleet: config[`${project}:fleet`],
+            catalog: { file: CATALOG_FILE, value: parse(fs.readFileSync(path.join(root, CATALOG_FILE), "utf8")) },
+            secretKeyState: () => "secret",
+        });
+        expect(spec.agents.length).toBeGreaterThan(0);
+        expect(spec.agents.map((a) => a.name)).toEqual([...spec.agents.map((a) => a.name)].sort());
+    });
+});
