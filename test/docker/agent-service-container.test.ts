@@ -26,6 +26,17 @@ afterAll(async () => {
 /** Docker API durations are nanoseconds; the provider's are Go duration strings. */
 const nanos = (goDuration: string) => durationMs(goDuration) * 1_000_000;
 
+/** The provider's healthcheck fields as the Docker Engine API takes them. */
+function engineHealthcheck(healthcheck: { tests: string[]; interval: string; timeout: string; retries: number; startPeriod: string }) {
+    return {
+        Test: healthcheck.tests,
+        Interval: nanos(healthcheck.interval),
+        Timeout: nanos(healthcheck.timeout),
+        Retries: healthcheck.retries,
+        StartPeriod: nanos(healthcheck.startPeriod),
+    };
+}
+
 /** Declares one agent with the real component and returns the container inputs it registered. */
 async function declaredContainer(fields: Record<string, unknown>) {
     const run = await startMocks("dev");
@@ -55,13 +66,7 @@ describe("AgentService container on a real engine", () => {
             StopSignal: args.stopSignal,
             StopTimeout: args.stopTimeout,
             ExposedPorts: { [`${args.ports[0].internal}/tcp`]: {} },
-            Healthcheck: {
-                Test: args.healthcheck.tests,
-                Interval: nanos(args.healthcheck.interval),
-                Timeout: nanos(args.healthcheck.timeout),
-                Retries: args.healthcheck.retries,
-                StartPeriod: nanos(args.healthcheck.startPeriod),
-            },
+            Healthcheck: engineHealthcheck(args.healthcheck),
             HostConfig: {
                 ReadonlyRootfs: args.readOnly,
                 Tmpfs: args.tmpfs,
@@ -95,13 +100,7 @@ describe("AgentService container on a real engine", () => {
             Image: image,
             Env: args.envs,
             User: args.user,
-            Healthcheck: {
-                Test: args.healthcheck.tests,
-                Interval: nanos(args.healthcheck.interval),
-                Timeout: nanos(args.healthcheck.timeout),
-                Retries: args.healthcheck.retries,
-                StartPeriod: nanos(args.healthcheck.startPeriod),
-            },
+            Healthcheck: engineHealthcheck(args.healthcheck),
             HostConfig: { ReadonlyRootfs: args.readOnly, Tmpfs: args.tmpfs },
         });
         containers.track(created.id);

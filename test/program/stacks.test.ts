@@ -32,9 +32,9 @@ interface ProgramRun {
     specs: readonly AgentSpec[];
 }
 
-async function runStack(stack: string, secrets = seededSecrets(stack)): Promise<ProgramRun> {
+async function runStack(stack: string, secrets = seededSecrets(stack), preview = false): Promise<ProgramRun> {
     setStackConfig(stack, { secrets });
-    const run = await startMocks(stack);
+    const run = await startMocks(stack, { preview });
     vi.resetModules();
     const exports = await import("../../index");
     const agents: ProgramRun["agents"] = {};
@@ -131,6 +131,13 @@ describe("stack differences", () => {
         const pesti = run.byType(CONTAINER).find((c) => labelsOf(c)[LABELS.agent] === "pesti")!;
         expect(isWireSecret(pesti.wireInputs.envs)).toBe(true);
         expect(pesti.inputs.envs).toContain(`OPENAI_API_KEY=${SEEDED_PREFIX}openaiApiKey`);
+    });
+
+    it("keeps secrets secret in a preview too", async () => {
+        const { run } = await runStack("production", seededSecrets("production"), true);
+        const withSecrets = run.byType(CONTAINER).filter((c) => JSON.stringify(c.inputs.envs).includes(SEEDED_PREFIX));
+        expect(withSecrets.length).toBeGreaterThan(0);
+        for (const container of withSecrets) expect(isWireSecret(container.wireInputs.envs)).toBe(true);
     });
 
     it("production pins pesti by digest and rolls it out with two replicas", async () => {

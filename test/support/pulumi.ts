@@ -135,6 +135,8 @@ export function outputOf<T>(output: pulumi.Output<T>): Promise<T> {
 /** Lets pending registrations and outputs settle. */
 export async function settle(): Promise<void> {
     for (let i = 0; i < 5; i++) await new Promise((resolve) => setImmediate(resolve));
+    // Component outputs register a few ticks later; let them reach this run's monitor, not the next test's.
+    await new Promise((resolve) => setTimeout(resolve, 20));
 }
 
 export interface StackConfigOptions {
