@@ -3,7 +3,7 @@ import globals from "globals";
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-    { ignores: ["node_modules/", "bin/", "policies/node_modules/", ".pulumi-state/"] },
+    { ignores: ["**/node_modules/", "bin/", ".pulumi-state/"] },
     js.configs.recommended,
     ...tseslint.configs.recommended,
     {

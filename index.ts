@@ -9,7 +9,8 @@ import { Fleet } from "./components";
 function loadFleetOrExplain() {
     try {
         // Deploys label containers with the commit only when asked: a label change replaces the container.
-        return loadStackFleet({ projectRoot: __dirname, gitCommit: process.env.FLEET_GIT_COMMIT || undefined });
+        // Pulumi runs the program in the project directory; `fleet check` does the same for the project it checks.
+        return loadStackFleet({ projectRoot: process.cwd(), gitCommit: process.env.FLEET_GIT_COMMIT || undefined });
     } catch (error) {
         // RunError makes Pulumi print the message alone: a config mistake is not a crash.
         if (error instanceof FleetConfigError) throw new pulumi.RunError(error.message);

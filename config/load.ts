@@ -293,5 +293,5 @@ export function loadFleetConfig(source: FleetConfigSource): FleetSpec {
     }
 
     if (problems.length > 0) throw fail();
-    return { stack: source.stack, environment, runtime: runtime ?? "container", channels, agents, gitCommit: source.gitCommit };
+    return { stack: source.stack, stackFile: source.stackFile, environment, runtime: runtime ?? "container", channels, agents, gitCommit: source.gitCommit };
 }

@@ -95,6 +95,8 @@ export interface ChannelSpec {
 
 export interface FleetSpec {
     readonly stack: string;
+    /** Display path of the stack file, e.g. "stacks/Pulumi.production.yaml": where fixes go. */
+    readonly stackFile: string;
     readonly environment: Environment;
     readonly runtime: RuntimeName;
     readonly channels: readonly ChannelSpec[];

@@ -1,7 +1,7 @@
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import * as docker from "@pulumi/docker";
-import type { AgentSpec, Tier } from "../../config";
+import { AgentSpec, Tier, stackFileName } from "../../config";
 import { AgentRuntime, RuntimeTransforms, containerRuntime } from "../runtimes";
 import { Transform, applyTransform } from "../transform";
 
@@ -11,8 +11,23 @@ export const LABELS = {
     tier: "agent-fleet.tier",
     version: "agent-fleet.version",
     environment: "agent-fleet.environment",
+    stack: "agent-fleet.stack",
     gitCommit: "agent-fleet.git-commit",
 } as const;
+
+/**
+ * What an AgentService registers as its inputs: the resolved agent and where
+ * it is configured. Policy packs judge agents from this (never from provider
+ * terms), so their messages can name the fleet config field to change.
+ * It holds secret config key names, never secret values.
+ */
+export interface AgentServiceInputs {
+    readonly agent: AgentSpec;
+    /** Stack name, e.g. "production". */
+    readonly stack: string;
+    /** Display path of the stack file that lists the agent. */
+    readonly stackFile: string;
+}
 
 export interface AgentServiceTransforms extends RuntimeTransforms {
     /** Adjusts the `docker.RemoteImage` of a pulled image. */
@@ -32,6 +47,10 @@ export interface AgentServiceArgs {
     readonly runtime?: AgentRuntime;
     /** Commit this deploy is built from; becomes a label when set. */
     readonly gitCommit?: string;
+    /** Stack the agent belongs to; defaults to the running stack. */
+    readonly stack?: string;
+    /** Display path of the stack file, for policy messages; defaults to stacks/Pulumi.<stack>.yaml. */
+    readonly stackFile?: string;
     /** Hooks to adjust child resources. */
     readonly transform?: AgentServiceTransforms;
 }
@@ -54,12 +73,13 @@ export function validateAgentServiceArgs(name: string, args: AgentServiceArgs): 
 }
 
 /** Labels for one agent, in a stable order. */
-export function agentLabels(spec: AgentSpec, gitCommit?: string): Record<string, string> {
+export function agentLabels(spec: AgentSpec, stack: string, gitCommit?: string): Record<string, string> {
     return {
         [LABELS.agent]: spec.name,
         [LABELS.tier]: String(spec.tier),
         [LABELS.version]: spec.version,
         [LABELS.environment]: spec.environment,
+        [LABELS.stack]: stack,
         ...(gitCommit ? { [LABELS.gitCommit]: gitCommit } : {}),
     };
 }
@@ -103,7 +123,9 @@ export class AgentService extends pulumi.ComponentResource {
     constructor(name: string, args: AgentServiceArgs, opts?: pulumi.ComponentResourceOptions) {
         // Validate before registering anything, so a bad call leaves no half-made component.
         validateAgentServiceArgs(name, args);
-        super("agent-fleet:index:AgentService", name, {}, opts);
+        const stack = args.stack ?? pulumi.getStack();
+        const inputs: AgentServiceInputs = { agent: args.spec, stack, stackFile: args.stackFile ?? stackFileName(stack) };
+        super("agent-fleet:index:AgentService", name, inputs, opts);
         const { spec } = args;
 
         this.imageId = this.createImage(name, spec, args.transform);
@@ -114,7 +136,7 @@ export class AgentService extends pulumi.ComponentResource {
             spec,
             image: this.imageId,
             env: agentEnv(spec, args.secretValues ?? {}),
-            labels: agentLabels(spec, args.gitCommit),
+            labels: agentLabels(spec, stack, args.gitCommit),
             networkName: args.networkName,
             transform: args.transform,
         });

@@ -21,6 +21,11 @@ export interface FleetArgs {
     readonly transform?: FleetTransforms;
 }
 
+/** What a Fleet registers as its inputs, for stack policies: where it is configured and its alert channels. */
+export interface FleetInputs {
+    readonly fleet: Pick<FleetSpec, "stack" | "stackFile" | "environment" | "channels">;
+}
+
 /** What the stack exports for each agent. */
 export interface AgentOutputs {
     containerNames: pulumi.Output<string[]>;
@@ -40,8 +45,9 @@ export class Fleet extends pulumi.ComponentResource {
     public readonly agents: Record<string, AgentOutputs>;
 
     constructor(name: string, args: FleetArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("agent-fleet:index:Fleet", name, {}, opts);
         const { spec } = args;
+        const inputs: FleetInputs = { fleet: { stack: spec.stack, stackFile: spec.stackFile, environment: spec.environment, channels: spec.channels } };
+        super("agent-fleet:index:Fleet", name, inputs, opts);
 
         const networkResourceName = `${name}-${spec.environment}-network`;
         const [networkArgs, networkOpts] = applyTransform<docker.NetworkArgs>(args.transform?.network, networkResourceName, {
@@ -78,6 +84,8 @@ export class Fleet extends pulumi.ComponentResource {
             secretValues,
             runtime,
             gitCommit: args.spec.gitCommit,
+            stack: args.spec.stack,
+            stackFile: args.spec.stackFile,
             transform: args.transform?.agent,
         }, { parent: this });
         return {

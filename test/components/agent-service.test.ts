@@ -110,8 +110,16 @@ describe("AgentService container", () => {
             [LABELS.tier]: "2",
             [LABELS.version]: "1.4.2",
             [LABELS.environment]: "production",
+            [LABELS.stack]: "production",
             [LABELS.gitCommit]: "0123abc",
         });
+    });
+
+    it("registers the resolved agent and its stack file as the component's inputs, for policy packs", async () => {
+        const { spec } = await deploy({ secrets: { OPENAI_API_KEY: "openaiApiKey" } }, { secretValues: { OPENAI_API_KEY: "sk-live-SEEDED" } });
+        const component = run.byType("agent-fleet:index:AgentService")[0];
+        expect(component.inputs).toEqual({ agent: JSON.parse(JSON.stringify(spec)), stack: "production", stackFile: "stacks/Pulumi.production.yaml" });
+        expect(JSON.stringify(component.wireInputs)).not.toContain("sk-live-SEEDED");
     });
 
     it("joins the fleet network under its agent name and publishes on loopback", async () => {

@@ -1,0 +1,43 @@
+import { durationMs } from "../../config/duration";
+import { TIERS, Tier } from "../../config/tiers";
+import { FleetPolicy, containerPolicy } from "./fleet-policy";
+
+/** Longest healthcheck interval that still notices a dead agent within a minute. */
+export const MAX_HEALTHCHECK_INTERVAL = "60s";
+
+function parsed(duration: unknown): number | undefined {
+    try {
+        return typeof duration === "string" ? durationMs(duration) : undefined;
+    } catch {
+        return undefined;
+    }
+}
+
+/** Rule 1: every agent container has a real healthcheck, checked often enough. */
+export function agentHealthcheck(): FleetPolicy {
+    return {
+        appliesTo: "all tiers",
+        fix: "Give the agent a healthcheck: `healthcheck.path` (or `healthcheck.command`), `interval` ≤ 60s and `retries` ≥ the tier minimum.",
+        policy: containerPolicy(
+            "agent-healthcheck",
+            `Every agent container has a healthcheck with a real test command, an interval of at most ${MAX_HEALTHCHECK_INTERVAL} and at least the tier's minimum retries.`,
+            (props, container, report) => {
+                const hc = props.healthcheck as { tests?: string[]; interval?: string; retries?: number } | undefined;
+                const tests = hc?.tests ?? [];
+                if (tests.length === 0 || tests[0] === "NONE" || (tests[0] === "CMD" && tests.length < 2) || (tests[0] === "CMD-SHELL" && !tests[1]?.trim())) {
+                    report(container.at("healthcheck", "set healthcheck.path (probed with node) or healthcheck.command; the container has no real healthcheck test"));
+                    return;
+                }
+                const interval = parsed(hc?.interval);
+                if (interval === undefined || interval === 0 || interval > durationMs(MAX_HEALTHCHECK_INTERVAL)) {
+                    report(container.at("healthcheck.interval", `set an interval of at most ${MAX_HEALTHCHECK_INTERVAL}, got ${JSON.stringify(hc?.interval ?? "none")}`));
+                }
+                const tier = TIERS[container.tier as Tier];
+                const minRetries = Math.max(1, tier?.minHealthcheckRetries ?? 1);
+                if ((hc?.retries ?? 0) < minRetries) {
+                    report(container.at("healthcheck.retries", `set retries to at least ${minRetries} for tier ${container.tier}, got ${hc?.retries ?? 0}`));
+                }
+            },
+        ),
+    };
+}

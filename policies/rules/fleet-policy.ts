@@ -1,0 +1,127 @@
+/**
+ * Shared shapes and helpers for the agent-fleet policies. Policies judge the
+ * fleet config the AgentService and Fleet components register (their inputs),
+ * and the docker containers as the provider will create them.
+ */
+import type { EnforcementLevel, PolicyResource, ReportViolation, ResourceValidationArgs, ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
+import type { AgentServiceInputs } from "../../components/agent-service/agentService";
+import type { FleetInputs } from "../../components/fleet/fleet";
+import type { AgentSpec } from "../../config/spec";
+import type { ContainerArgs } from "@pulumi/docker";
+import type { Unwrap } from "@pulumi/pulumi";
+
+type Unwrapped<T> = { [K in keyof T]: Unwrap<T[K]> };
+
+export const AGENT_SERVICE_TYPE = "agent-fleet:index:AgentService";
+export const FLEET_TYPE = "agent-fleet:index:Fleet";
+export const CONTAINER_TYPE = "docker:index/container:Container";
+
+/** Label keys the AgentService puts on every container (see components/agent-service). */
+export const AGENT_LABEL = "agent-fleet.agent";
+export const STACK_LABEL = "agent-fleet.stack";
+export const TIER_LABEL = "agent-fleet.tier";
+export const ENVIRONMENT_LABEL = "agent-fleet.environment";
+
+/** A policy plus the facts the README's policy reference shows about it. */
+export interface FleetPolicy {
+    readonly policy: ResourceValidationPolicy | StackValidationPolicy;
+    /** Which tiers or environments it applies to, for people. */
+    readonly appliesTo: string;
+    /** How to fix a violation, in fleet config terms. */
+    readonly fix: string;
+}
+
+/** Where a fix goes: the stack file and the field under `fleet`, in the config errors' format. */
+export function fixAt(file: string, path: string, message: string): string {
+    return `${file}: ${path}: ${message}`;
+}
+
+export function agentField(inputs: AgentServiceInputs, field: string): string {
+    return `fleet.agents.${inputs.agent.name}${field ? `.${field}` : ""}`;
+}
+
+/** Reports a violation pointing at one field of one agent's fleet config. */
+export function reportAgent(report: ReportViolation, inputs: AgentServiceInputs, field: string, message: string, urn?: string): void {
+    report(fixAt(inputs.stackFile, agentField(inputs, field), message), urn);
+}
+
+/** The registered inputs of an AgentService, when the resource is one. */
+export function agentInputs(args: { type: string; props: Record<string, unknown> }): AgentServiceInputs | undefined {
+    if (args.type !== AGENT_SERVICE_TYPE) return undefined;
+    const props = args.props as Partial<AgentServiceInputs>;
+    return props.agent && props.stackFile ? (props as AgentServiceInputs) : undefined;
+}
+
+export function fleetInputs(resource: PolicyResource): FleetInputs["fleet"] | undefined {
+    if (resource.type !== FLEET_TYPE) return undefined;
+    return (resource.props as Partial<FleetInputs>).fleet;
+}
+
+/** A resource policy over AgentService inputs. */
+export function agentPolicy(
+    name: string,
+    description: string,
+    validate: (inputs: AgentServiceInputs, agent: AgentSpec, report: ReportViolation) => void,
+    enforcementLevel: EnforcementLevel = "mandatory",
+): ResourceValidationPolicy {
+    return {
+        name,
+        description,
+        enforcementLevel,
+        validateResource: (args, report) => {
+            const inputs = agentInputs(args);
+            if (inputs) validate(inputs, inputs.agent, report);
+        },
+    };
+}
+
+/** What a container policy knows about the agent behind a container, from its labels. */
+export interface ContainerContext {
+    readonly agent: string;
+    readonly tier: number;
+    readonly environment: string;
+    /** Display path of the stack file, e.g. "stacks/Pulumi.production.yaml". */
+    readonly stackFile: string;
+    /** Where to fix it: `fleet.agents.<agent>.<field>` in the stack file. */
+    at(field: string, message: string): string;
+}
+
+/** The container inputs the policies read, in the docker provider's own types. */
+export type ContainerProps = Unwrapped<ContainerArgs>;
+
+function labelMap(props: Record<string, unknown>): Record<string, string> {
+    const labels = (props.labels ?? []) as { label: string; value: string }[];
+    return Object.fromEntries(labels.map((l) => [l.label, l.value]));
+}
+
+/** A resource policy over the fleet's docker containers (those carrying the agent label). */
+export function containerPolicy(
+    name: string,
+    description: string,
+    validate: (props: ContainerProps, container: ContainerContext, report: ReportViolation, args: ResourceValidationArgs) => void,
+    enforcementLevel: EnforcementLevel = "mandatory",
+): ResourceValidationPolicy {
+    return {
+        name,
+        description,
+        enforcementLevel,
+        validateResource: (args, report) => {
+            if (args.type !== CONTAINER_TYPE) return;
+            const labels = labelMap(args.props);
+            const agent = labels[AGENT_LABEL];
+            if (!agent) return;
+            const stackFile = `stacks/Pulumi.${labels[STACK_LABEL] ?? labels[ENVIRONMENT_LABEL]}.yaml`;
+            validate(args.props as ContainerProps, {
+                agent,
+                tier: Number(labels[TIER_LABEL]),
+                environment: labels[ENVIRONMENT_LABEL],
+                stackFile,
+                at: (field, message) => fixAt(stackFile, `fleet.agents.${agent}${field ? `.${field}` : ""}`, message),
+            }, report, args);
+        },
+    };
+}
+
+export function isDeployedEnvironment(environment: string): boolean {
+    return environment === "staging" || environment === "production";
+}

@@ -1,0 +1,37 @@
+/**
+ * Every agent-fleet policy, in the order the README lists them. The pack's
+ * index.ts and `fleet check` both take the list from here.
+ */
+import { agentHealthcheck } from "./agent-healthcheck";
+import { agentOwner } from "./agent-owner";
+import { agentRestartPolicy } from "./agent-restart-policy";
+import type { FleetPolicy } from "./fleet-policy";
+import { healthGateTiming } from "./health-gate-timing";
+import { noPlaintextSecrets } from "./no-plaintext-secrets";
+import { pinnedImages, rollbackImage } from "./pinned-images";
+import { productionMemoryLimits } from "./production-memory-limits";
+import { alertChannelsExist, productionAlertChannel, uniqueHostPorts } from "./stack-policies";
+import { tier3FeatureFlags } from "./tier3-feature-flags";
+import { tierMonitoring } from "./tier-monitoring";
+
+export * from "./fleet-policy";
+
+export const POLICY_PACK_NAME = "agent-fleet-tiers";
+
+export function fleetPolicies(): FleetPolicy[] {
+    return [
+        agentHealthcheck(),
+        agentRestartPolicy(),
+        noPlaintextSecrets(),
+        pinnedImages(),
+        rollbackImage(),
+        tierMonitoring(),
+        tier3FeatureFlags(),
+        productionMemoryLimits(),
+        healthGateTiming(),
+        productionAlertChannel(),
+        agentOwner(),
+        uniqueHostPorts(),
+        alertChannelsExist(),
+    ];
+}
