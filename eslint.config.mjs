@@ -7,7 +7,7 @@ export default tseslint.config(
     js.configs.recommended,
     ...tseslint.configs.recommended,
     {
-        files: ["agents/**/*.js"],
+        files: ["agents/**/*.js", "cli/**/*.js"],
         languageOptions: { sourceType: "commonjs", globals: globals.node },
         rules: { "@typescript-eslint/no-require-imports": "off" },
     },

@@ -1,14 +1,26 @@
-import { defineConfig } from "vitest/config";
+import { configDefaults, defineConfig } from "vitest/config";
 
 export default defineConfig({
     test: {
-        include: ["test/**/*.test.ts"],
-        // Pulumi mocks are process-global state; isolate each file in its own fork.
-        pool: "forks",
         testTimeout: 60_000,
         hookTimeout: 180_000,
-    },
-    bench: {
-        include: ["bench/**/*.bench.ts"],
+        projects: [
+            {
+                extends: true,
+                // Policy specs use no Pulumi mocks or other process-global state: share one module graph.
+                test: { name: "policies", include: ["test/policies/**/*.test.ts"], isolate: false, benchmark: { include: [] } },
+            },
+            {
+                extends: true,
+                // Pulumi mocks are process-global state; isolate each file in its own fork.
+                test: {
+                    name: "main",
+                    include: ["test/**/*.test.ts"],
+                    exclude: [...configDefaults.exclude, "test/policies/**"],
+                    pool: "forks",
+                    benchmark: { include: ["bench/**/*.bench.ts"] },
+                },
+            },
+        ],
     },
 });

@@ -5,8 +5,11 @@
  *
  * `npm run bench` prints vitest's table (hz, mean per run); `npm run bench:report`
  * derives ms per agent, the fleet/hand-written ratio and the linearity check.
+ * The `fleet check` cases (100 and 1000 agents) time the whole offline policy
+ * check in-process: see bench/check.ts.
  */
 import { bench, describe } from "vitest";
+import { checkCheck, removeCheckProject, runCheck, writeCheckProject } from "./check";
 import { RawFleet, SIZES, VARIANTS, checkRun, rawFleet, runVariant } from "./fleets";
 
 /**
@@ -29,5 +32,29 @@ for (const n of SIZES) {
                 checkRun(await runVariant(variant, fleet), n);
             }, { ...(OPTIONS[n] ?? OPTIONS[1000]), throws: true });
         }
+    });
+}
+
+/**
+ * `fleet check` in-process: the stack file → the real program under mocks →
+ * every policy, for the sizes the CLI is expected to handle.
+ */
+const CHECK_SIZES = SIZES.filter((n) => n === 100 || n === 1000);
+let run = 0;
+
+for (const n of CHECK_SIZES) {
+    describe(`fleet check, ${n} agents`, () => {
+        // Under vitest the program goes through vitest's module loader; a fresh query makes it run again.
+        const loadProgram = (program: string) => import(/* @vite-ignore */ `${program}?run=${run++}`);
+        // The project is written before each phase (warm-up, runs) and removed after it: bench files get no afterAll.
+        let dir = "";
+        bench("fleet check", async () => {
+            checkCheck(await runCheck(dir, loadProgram), n);
+        }, {
+            ...(OPTIONS[n] ?? OPTIONS[1000]),
+            throws: true,
+            setup: () => { dir = writeCheckProject(n); },
+            teardown: () => removeCheckProject(dir),
+        });
     });
 }

@@ -202,6 +202,7 @@ function handWrittenAgent(name: string, agent: RawAgent, networkName: pulumi.Out
             { label: "agent-fleet.tier", value: String(agent.tier) },
             { label: "agent-fleet.version", value: version },
             { label: "agent-fleet.environment", value: STACK },
+            { label: "agent-fleet.stack", value: STACK },
         ],
         healthcheck: { tests: probe(agent.port), interval: "10s", timeout: "3s", retries: 3, startPeriod: "10s" },
         wait: true,

@@ -1,7 +1,8 @@
 /**
  * Times program evaluation under Pulumi mocks and prints a markdown summary:
  * ms per agent for both variants, the fleet/hand-written ratio, linearity from
- * 100 to 1000 agents, and the 5 s-for-1000-agents goal.
+ * 100 to 1000 agents, and the 5 s-for-1000-agents goal; then the in-process
+ * `fleet check` (program and policies) for 100 and 1000 agents.
  *
  *   npx ts-node bench/report.ts        (npm run bench:report)
  *   BENCH_SIZES=10,100 npx ts-node bench/report.ts   (skip the slow size)
@@ -9,6 +10,7 @@
  * Targets are reported, never enforced: the exit code is 0 unless a run fails
  * or the two variants stop registering the same resources.
  */
+import { checkCheck, removeCheckProject, runCheck, writeCheckProject } from "./check";
 import { RawFleet, SIZES, VARIANTS, Variant, checkEquivalence, checkRun, rawFleet, runVariant } from "./fleets";
 
 /** Warm-up and measured runs per variant. 1000 agents skip the warm-up: the smaller sizes already warmed the code. */
@@ -100,6 +102,49 @@ function checks(results: readonly SizeResult[]): string[] {
     return lines;
 }
 
+interface CheckSizeResult {
+    readonly n: number;
+    /** Medians, ms: the whole check, the program under mocks, the policies. */
+    readonly total: number;
+    readonly program: number;
+    readonly policies: number;
+}
+
+/** `fleet check` in-process (bench/check.ts): same runs as the fleet variant, warm-up at 100 only. */
+async function measureCheck(n: number): Promise<CheckSizeResult> {
+    const dir = writeCheckProject(n);
+    try {
+        const runs = RUNS[n] ?? { warmup: 1, measured: 3 };
+        const samples: { total: number; program: number; policies: number }[] = [];
+        for (let i = 0; i < runs.warmup + runs.measured; i++) {
+            const start = process.hrtime.bigint();
+            const result = await runCheck(dir);
+            const total = Number(process.hrtime.bigint() - start) / 1e6;
+            checkCheck(result, n);
+            if (i < runs.warmup) continue;
+            samples.push({ total, program: result.timings.programMs, policies: result.timings.policiesMs });
+            process.stderr.write(`  N=${n} fleet check run ${i - runs.warmup + 1}/${runs.measured}: ${total.toFixed(0)} ms\n`);
+        }
+        return {
+            n,
+            total: median(samples.map((s) => s.total)),
+            program: median(samples.map((s) => s.program)),
+            policies: median(samples.map((s) => s.policies)),
+        };
+    } finally {
+        removeCheckProject(dir);
+    }
+}
+
+function checkTable(results: readonly CheckSizeResult[]): string {
+    const lines = [
+        "| N | check ms | check ms/agent | program ms | policies ms |",
+        "|---:|---:|---:|---:|---:|",
+    ];
+    for (const r of results) lines.push(`| ${r.n} | ${fmt(r.total)} | ${fmt(r.total / r.n, 2)} | ${fmt(r.program)} | ${fmt(r.policies)} |`);
+    return lines.join("\n");
+}
+
 function environment(): string {
     const tsNode = Boolean((process as unknown as Record<symbol, unknown>)[Symbol.for("ts-node.register.instance")]);
     return `Node ${process.version}, ${tsNode ? "ts-node (source-mapped stack traces)" : "plain node"}, Error.stackTraceLimit=${Error.stackTraceLimit}.`;
@@ -111,12 +156,19 @@ async function main(): Promise<void> {
     process.stderr.write("Both variants register the same docker resources with the same inputs.\n");
     const results: SizeResult[] = [];
     for (const n of SIZES) results.push(await measure(n));
+    const checkResults: CheckSizeResult[] = [];
+    for (const n of SIZES.filter((size) => size === 100 || size === 1000)) checkResults.push(await measureCheck(n));
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
 
     console.log("## Program evaluation under Pulumi mocks (median of measured runs)\n");
     console.log(table(results));
     console.log("");
     for (const line of checks(results)) console.log(`- ${line}`);
+    if (checkResults.length > 0) {
+        console.log("\n## `fleet check` in-process: stack file → program under mocks → every policy (median)\n");
+        console.log(checkTable(checkResults));
+        console.log("");
+    }
     console.log(`- Runs per variant: ${SIZES.map((n) => `N=${n}: ${RUNS[n]?.warmup ?? 1} warm-up + ${RUNS[n]?.measured ?? 3} measured`).join("; ")}.`);
     console.log(`- ${environment()} Report took ${fmt(seconds, 0)} s.`);
 }

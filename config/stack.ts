@@ -35,7 +35,11 @@ export function secretKeyStateFrom(
     return (key) => {
         const fullKey = `${project}:${key}`;
         if (!(fullKey in allConfig)) return "missing";
-        return typeof fileConfig[fullKey] === "string" ? "plain" : "secret";
+        if (!(fullKey in fileConfig)) return "secret";
+        const value = fileConfig[fullKey];
+        // Only `{ secure: … }` is ciphertext; a string, number or boolean in the file is plain text.
+        const isCiphertext = typeof value === "object" && value !== null && "secure" in value;
+        return isCiphertext ? "secret" : "plain";
     };
 }
 

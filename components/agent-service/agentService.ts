@@ -145,7 +145,9 @@ export class AgentService extends pulumi.ComponentResource {
         this.healthUrls = deployment.healthUrls;
         this.tier = pulumi.output(spec.tier);
         this.version = pulumi.output(spec.version);
+        // Stack policies see a component's outputs, not its inputs: keep the fleet config in both.
         this.registerOutputs({
+            ...inputs,
             containerNames: this.containerNames,
             imageId: this.imageId,
             healthUrls: this.healthUrls,

@@ -71,7 +71,8 @@ export class Fleet extends pulumi.ComponentResource {
                 pulumi.log.error(`agent "${agent.name}" was not declared: ${error instanceof Error ? error.message : String(error)}`, this);
             }
         }
-        this.registerOutputs({ networkName: this.networkName, agents: this.agents });
+        // Stack policies see a component's outputs, not its inputs: keep the fleet config in both.
+        this.registerOutputs({ ...inputs, networkName: this.networkName, agents: this.agents });
     }
 
     private declareAgent(name: string, agent: AgentSpec, args: FleetArgs, networkName: pulumi.Output<string>, runtime: AgentRuntime): AgentOutputs {

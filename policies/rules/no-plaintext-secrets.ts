@@ -9,7 +9,8 @@ export const CREDENTIAL_VALUE_PATTERNS: readonly { readonly kind: string; readon
     { kind: "a GitHub token (ghp_…)", re: /\bgh[pousr]_[A-Za-z0-9]{20,}/ },
     { kind: "a Slack token (xox…)", re: /\bxox[abposr]-[A-Za-z0-9-]{10,}/ },
     { kind: "an AWS access key (AKIA…)", re: /\bAKIA[0-9A-Z]{16}\b/ },
-    { kind: "a URL with a user and password", re: /[a-z][a-z0-9+.-]*:\/\/[^/\s:@]+:[^/\s@]+@/i },
+    // The user may be empty: "redis://:password@host" is the usual Redis form.
+    { kind: "a URL with a password", re: /[a-z][a-z0-9+.-]*:\/\/[^/\s:@]*:[^/\s@]+@/i },
     { kind: "a Slack webhook URL", re: /hooks\.slack\.com\/services\//i },
     { kind: "a Discord webhook URL", re: /discord(app)?\.com\/api\/webhooks\//i },
 ];

@@ -10,7 +10,7 @@ export function tierMonitoring(): FleetPolicy {
         fix: "Route the agent to an alert channel (`alertChannels`), add a `smokeChecks` entry for a key flow, and in production set `monitorWindow` to at least the tier minimum.",
         policy: agentPolicy(
             "tier-monitoring",
-            "Tier 2 and 3 agents route to an alert channel, declare a smoke check, and in production are watched for at least the tier's minimum monitor window.",
+            `Tier ${monitored.join(" and ")} agents route to an alert channel, declare a smoke check, and in production are watched for at least the tier's minimum monitor window.`,
             (inputs, agent, report) => {
                 const tier = TIERS[agent.tier];
                 if (tier.requiresAlertChannel && agent.alertChannels.length === 0) {

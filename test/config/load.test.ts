@@ -4,7 +4,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { parse } from "yaml";
 import { describe, expect, it } from "vitest";
-import { AgentSpec, TIERS, Tier, durationMs, loadFleetConfig } from "../../config";
+import { AgentSpec, TIERS, Tier, durationMs, loadFleetConfig, secretKeyStateFrom } from "../../config";
 import { CATALOG_FILE, Draft, load, secretStore, sourceWith, validSource } from "./fixtures";
 
 const IMAGE = "ghcr.io/acme/probe:1.0.0";
@@ -356,5 +356,22 @@ describe("the project's own stack files", () => {
         });
         expect(spec.agents.length).toBeGreaterThan(0);
         expect(spec.agents.map((a) => a.name)).toEqual([...spec.agents.map((a) => a.name)].sort());
+    });
+});
+
+describe("secretKeyStateFrom (the stack file decides plain vs secret)", () => {
+    const all = { "agent-fleet:a": "x", "agent-fleet:b": "12345", "agent-fleet:c": "v", "agent-fleet:d": "true" };
+    const file = { config: { "agent-fleet:a": { secure: "v1:abc" }, "agent-fleet:b": 12345, "agent-fleet:d": true } };
+    const state = secretKeyStateFrom("agent-fleet", all, file);
+
+    it("counts only `secure:` ciphertext as secret, whatever type the plain value has", () => {
+        expect(state("a")).toBe("secret");
+        expect(state("b")).toBe("plain");
+        expect(state("d")).toBe("plain");
+    });
+
+    it("trusts a key set outside the file (an ESC environment) and reports an unset key as missing", () => {
+        expect(state("c")).toBe("secret");
+        expect(state("zzz")).toBe("missing");
     });
 });

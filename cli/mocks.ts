@@ -1,0 +1,200 @@
+/**
+ * Runs Pulumi code under the SDK's own mocks and records every registration
+ * as the engine would receive it: raw inputs (with secret markers intact),
+ * parent, resource options, and the final state (the provider's outputs, or
+ * what a component passed to registerOutputs).
+ *
+ * `fleet check` runs the real program this way; the tests and benchmarks use
+ * it through test/support/pulumi.ts.
+ */
+import { createHash } from "crypto";
+import * as pulumi from "@pulumi/pulumi";
+import type { RegisterResourceOutputsRequest, RegisterResourceRequest, RegisterResourceResponse } from "@pulumi/pulumi/proto/resource_pb";
+
+/** The project name in Pulumi.yaml. */
+export const DEFAULT_PROJECT = "agent-fleet";
+
+/** The marker Pulumi's wire format puts on a secret value. */
+const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
+const SIG_KEY = "4dabf18193072939515e22adb298388d";
+
+/** A value in Pulumi's wire format (plain JSON plus secret, asset and resource markers). */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- wire payloads are untyped; tests read them freely.
+export type WireValue = any;
+type WireObject = Record<string, WireValue>;
+
+export interface RegisteredResource {
+    readonly type: string;
+    readonly name: string;
+    readonly urn: string;
+    readonly parent: string;
+    readonly custom: boolean;
+    /** Inputs with secrets unwrapped, for reading values. */
+    readonly inputs: WireObject;
+    /** Inputs exactly as sent to the engine, secret markers included. */
+    readonly wireInputs: WireObject;
+    /**
+     * Final state in wire form, as the engine hands it to stack policies: the
+     * (mock) provider's outputs for a custom resource, and for a component
+     * what it last passed to registerOutputs.
+     */
+    wireOutputs: WireObject;
+    readonly deleteBeforeReplace: boolean;
+    /** True when the program set deleteBeforeReplace, overriding the provider's own choice. */
+    readonly deleteBeforeReplaceDefined: boolean;
+    readonly replaceOnChanges: string[];
+    readonly ignoreChanges: string[];
+    readonly dependencies: string[];
+    /** Property name → URNs it depends on (properties without dependencies left out, as the engine does). */
+    readonly propertyDependencies: Record<string, string[]>;
+    readonly protect: boolean;
+    readonly additionalSecretOutputs: string[];
+    readonly aliases: string[];
+    readonly customTimeouts: { readonly createSeconds: number; readonly updateSeconds: number; readonly deleteSeconds: number };
+    /** Package version the SDK asked for; selects the default provider. */
+    readonly version: string;
+}
+
+function shortHash(text: string, length = 7): string {
+    return createHash("sha256").update(text).digest("hex").slice(0, length);
+}
+
+/** Outputs a real provider would compute, so that components can use them. */
+function mockState(type: string, name: string, inputs: WireObject, index: number): WireObject {
+    switch (type) {
+        case "docker:index/container:Container":
+            return {
+                ...inputs,
+                name: inputs.name ?? `${name}-${shortHash(name)}`,
+                ports: (inputs.ports ?? []).map((port: WireObject, i: number) => ({
+                    protocol: "tcp",
+                    ...port,
+                    external: port.external ?? 32768 + index * 10 + i,
+                })),
+            };
+        case "docker:index/remoteImage:RemoteImage":
+            return { ...inputs, imageId: `sha256:${createHash("sha256").update(inputs.name).digest("hex")}`, repoDigest: "" };
+        case "docker:index/image:Image":
+            return { ...inputs, repoDigest: `sha256:${createHash("sha256").update(`built:${inputs.imageName}`).digest("hex")}` };
+        case "docker:index/network:Network":
+            return { ...inputs, name: inputs.name ?? `${name}-${shortHash(name)}` };
+        default:
+            return inputs;
+    }
+}
+
+export interface MockRun {
+    readonly resources: RegisteredResource[];
+    byType(type: string): RegisteredResource[];
+    byName(name: string): RegisteredResource;
+}
+
+export interface MockOptions {
+    readonly preview?: boolean;
+    /** Project name; defaults to "agent-fleet". */
+    readonly project?: string;
+}
+
+const GO_UNIT_SECONDS: Record<string, number> = { ns: 1e-9, us: 1e-6, "µs": 1e-6, ms: 1e-3, s: 1, m: 60, h: 3600 };
+
+/** Seconds in a Go duration string ("5m", "1m30s"), as the engine reads custom timeouts. */
+function goDurationSeconds(text: string | undefined): number {
+    let total = 0;
+    for (const [, amount, unit] of (text ?? "").matchAll(/(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)/g)) total += Number(amount) * GO_UNIT_SECONDS[unit];
+    return total;
+}
+
+function timeouts(req: RegisterResourceRequest): RegisteredResource["customTimeouts"] {
+    const t = req.getCustomtimeouts();
+    return { createSeconds: goDurationSeconds(t?.getCreate()), updateSeconds: goDurationSeconds(t?.getUpdate()), deleteSeconds: goDurationSeconds(t?.getDelete()) };
+}
+
+type Callback<T> = (err: Error | null, res: T) => void;
+
+/** The parts of the SDK's MockMonitor this file wraps. */
+interface MockMonitor {
+    registerResource(req: RegisterResourceRequest, callback: Callback<RegisterResourceResponse>): void;
+    registerResourceOutputs(req: RegisterResourceOutputsRequest, callback: Callback<unknown>): void;
+}
+
+/** Installs mocks for one program run and returns the live list of registrations. */
+export async function startMocks(stack: string, options: MockOptions = {}): Promise<MockRun> {
+    const resources: RegisteredResource[] = [];
+    const byUrn = new Map<string, RegisteredResource>();
+    let created = 0;
+    await pulumi.runtime.setMocks({
+        newResource: (args) => ({ id: `${args.name}-id`, state: mockState(args.type, args.name, args.inputs, created++) }),
+        call: (args) => args.inputs,
+    }, options.project ?? DEFAULT_PROJECT, stack, options.preview ?? false);
+
+    // Wrap the SDK's MockMonitor to see what it drops: resource options, secret markers and component outputs.
+    const monitor = pulumi.runtime.getMonitor() as unknown as MockMonitor;
+    const register = monitor.registerResource.bind(monitor);
+    monitor.registerResource = (req, callback) => {
+        const wireInputs = (req.getObject()?.toJavaScript() ?? {}) as WireObject;
+        register(req, (err, res) => {
+            if (!err) {
+                const propertyDependencies: Record<string, string[]> = {};
+                req.getPropertydependenciesMap().forEach((value, key) => {
+                    const urns = value.getUrnsList();
+                    if (urns.length > 0) propertyDependencies[key] = urns;
+                });
+                const resource: RegisteredResource = {
+                    type: req.getType(),
+                    name: req.getName(),
+                    urn: res.getUrn(),
+                    parent: req.getParent(),
+                    custom: req.getCustom(),
+                    inputs: unwrapSecrets(wireInputs),
+                    wireInputs,
+                    wireOutputs: (res.getObject()?.toJavaScript() ?? {}) as WireObject,
+                    deleteBeforeReplace: req.getDeletebeforereplace(),
+                    deleteBeforeReplaceDefined: req.getDeletebeforereplacedefined(),
+                    replaceOnChanges: req.getReplaceonchangesList(),
+                    ignoreChanges: req.getIgnorechangesList(),
+                    dependencies: req.getDependenciesList(),
+                    propertyDependencies,
+                    protect: Boolean(req.getProtect()),
+                    additionalSecretOutputs: req.getAdditionalsecretoutputsList(),
+                    aliases: req.getAliasurnsList(),
+                    customTimeouts: timeouts(req),
+                    version: req.getVersion(),
+                };
+                resources.push(resource);
+                byUrn.set(resource.urn, resource);
+            }
+            callback(err, res);
+        });
+    };
+    const registerOutputs = monitor.registerResourceOutputs.bind(monitor);
+    monitor.registerResourceOutputs = (req, callback) => {
+        const resource = byUrn.get(req.getUrn());
+        // The engine overwrites a component's outputs with whatever it registers last.
+        if (resource) resource.wireOutputs = (req.getOutputs()?.toJavaScript() ?? {}) as WireObject;
+        registerOutputs(req, callback);
+    };
+    return {
+        resources,
+        byType: (type) => resources.filter((r) => r.type === type),
+        byName: (name) => {
+            const found = resources.find((r) => r.name === name);
+            if (!found) throw new Error(`no resource named ${name}; have ${resources.map((r) => r.name).join(", ")}`);
+            return found;
+        },
+    };
+}
+
+/** True when the wire value is a Pulumi secret. */
+export function isWireSecret(value: unknown): boolean {
+    return typeof value === "object" && value !== null && (value as Record<string, unknown>)[SIG_KEY] === SECRET_SIG;
+}
+
+/** Wire form → plain values: every secret replaced by its value. */
+export function unwrapSecrets(value: WireValue): WireValue {
+    if (isWireSecret(value)) return unwrapSecrets(value.value);
+    if (Array.isArray(value)) return value.map(unwrapSecrets);
+    if (typeof value === "object" && value !== null) {
+        return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, unwrapSecrets(v)]));
+    }
+    return value;
+}

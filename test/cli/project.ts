@@ -1,0 +1,95 @@
+/**
+ * Temporary agent-fleet projects for `fleet check` tests, and a runner for
+ * the real `fleet` bin as a subprocess.
+ *
+ * A project gets the repo's Pulumi.yaml and index.ts as symlinks (Node runs
+ * the real files, with the repo's modules), a copy of stacks/catalog.yaml
+ * (or a replacement), and the stack and policy config files a test writes.
+ */
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { execa } from "execa";
+import { stringify } from "yaml";
+import type { CheckJson } from "../../cli/check";
+
+export const REPO = path.resolve(__dirname, "../..");
+export const BIN = path.join(REPO, "cli", "fleet.js");
+export const PROJECT = "agent-fleet";
+
+export interface ProjectFiles {
+    /** Stack name → the stack file's `config` map (keys with their namespace, e.g. "agent-fleet:fleet"). */
+    readonly stacks: Readonly<Record<string, Readonly<Record<string, unknown>>>>;
+    /** Replaces stacks/catalog.yaml (default: a copy of the repo's). */
+    readonly catalog?: unknown;
+    /** Stack name → stacks/policy.<stack>.json content. */
+    readonly policyConfig?: Readonly<Record<string, unknown>>;
+    /** Replaces the symlinked index.ts with a program of the test's own. */
+    readonly program?: string;
+}
+
+const created: string[] = [];
+
+/** Writes a project into a fresh temp directory and returns its path. */
+export function writeProject(files: ProjectFiles): string {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "fleet-check-"));
+    created.push(dir);
+    fs.mkdirSync(path.join(dir, "stacks"));
+    fs.symlinkSync(path.join(REPO, "Pulumi.yaml"), path.join(dir, "Pulumi.yaml"));
+    if (files.program === undefined) {
+        fs.symlinkSync(path.join(REPO, "index.ts"), path.join(dir, "index.ts"));
+    } else {
+        fs.writeFileSync(path.join(dir, "index.ts"), files.program);
+        // The program's own imports (@pulumi/pulumi) must resolve to the modules the CLI runs with.
+        fs.symlinkSync(path.join(REPO, "node_modules"), path.join(dir, "node_modules"), "dir");
+    }
+    const catalog = files.catalog === undefined
+        ? fs.readFileSync(path.join(REPO, "stacks", "catalog.yaml"), "utf8")
+        : stringify(files.catalog);
+    fs.writeFileSync(path.join(dir, "stacks", "catalog.yaml"), catalog);
+    for (const [stack, config] of Object.entries(files.stacks)) {
+        fs.writeFileSync(path.join(dir, "stacks", `Pulumi.${stack}.yaml`), stringify({ config }));
+    }
+    for (const [stack, config] of Object.entries(files.policyConfig ?? {})) {
+        fs.writeFileSync(path.join(dir, "stacks", `policy.${stack}.json`), JSON.stringify(config, null, 2));
+    }
+    return dir;
+}
+
+/** Removes every project writeProject made (call from afterAll). */
+export function removeProjects(): void {
+    for (const dir of created.splice(0)) fs.rmSync(dir, { recursive: true, force: true });
+}
+
+export interface FleetRun {
+    readonly exitCode: number;
+    readonly stdout: string;
+    readonly stderr: string;
+}
+
+/** Runs the `fleet` bin with node, exactly as npx does after `npm ci`. */
+export async function fleet(args: readonly string[], options: { cwd?: string } = {}): Promise<FleetRun> {
+    const result = await execa(process.execPath, [BIN, ...args], {
+        cwd: options.cwd ?? REPO,
+        reject: false,
+        env: { FORCE_COLOR: "0", FLEET_DEBUG: "" },
+        timeout: 60_000,
+    });
+    return { exitCode: result.exitCode ?? -1, stdout: result.stdout, stderr: result.stderr };
+}
+
+export interface JsonRun extends FleetRun {
+    /** The parsed --json document, when the command printed one. */
+    readonly json?: CheckJson;
+}
+
+/** `fleet check --stack <stack> --json --cwd <dir>`. */
+export async function checkJson(dir: string, stack: string): Promise<JsonRun> {
+    const run = await fleet(["check", "--stack", stack, "--json", "--cwd", dir]);
+    return { ...run, json: run.stdout.trim() ? (JSON.parse(run.stdout) as CheckJson) : undefined };
+}
+
+/** The fleet config value of a stack file. */
+export function fleetConfig(fleetValue: unknown, extra: Record<string, unknown> = {}): Record<string, unknown> {
+    return { [`${PROJECT}:fleet`]: fleetValue, ...extra };
+}

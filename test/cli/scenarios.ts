@@ -1,0 +1,231 @@
+/**
+ * Unsafe fleet configs, one policy each, for the `fleet check` tests. Each
+ * starts from a safe fleet (SAFE_AGENTS on the repo's catalog) and breaks one
+ * rule the way a person editing a stack file (or a program transform) would.
+ */
+import * as path from "path";
+import { REPO } from "./project";
+
+export const CHANNELS = {
+    "ops-slack": { type: "slack", urlSecret: "opsSlackWebhookUrl", minSeverity: "warning" },
+    pager: { type: "webhook", urlSecret: "pagerWebhookUrl", minSeverity: "critical" },
+};
+
+/** Per-stack entries that, with stacks/catalog.yaml, pass every policy in staging and production. */
+export const SAFE_AGENTS: Readonly<Record<string, Readonly<Record<string, unknown>>>> = {
+    pesti: {
+        image: "ghcr.io/acme/pesti:1.4.2",
+        rollbackImage: "ghcr.io/acme/pesti:1.4.1",
+        secrets: { OPENAI_API_KEY: "openaiApiKey", CRM_TOKEN: "crmToken" },
+        alertChannels: ["ops-slack", "pager"],
+        featureFlags: [{ name: "smart-followups", currentStage: "team" }],
+    },
+    jarvis: {
+        image: "ghcr.io/acme/jarvis:2.2.4",
+        rollbackImage: "ghcr.io/acme/jarvis:2.2.3",
+        secrets: { CALENDAR_TOKEN: "calendarToken" },
+        alertChannels: ["ops-slack"],
+    },
+    "email-agent": {
+        image: "ghcr.io/acme/email-agent:0.9.0",
+        rollbackImage: "ghcr.io/acme/email-agent:0.8.6",
+        alertChannels: ["ops-slack"],
+    },
+    "research-agent": {
+        image: "ghcr.io/acme/research-agent:0.3.7",
+        rollbackImage: "ghcr.io/acme/research-agent:0.3.6",
+    },
+    "outreach-agent": {
+        image: "ghcr.io/acme/outreach-agent:1.0.3",
+        rollbackImage: "ghcr.io/acme/outreach-agent:1.0.2",
+    },
+};
+
+/** An agent that is in no catalog, so the stack file sets every field. */
+const LEAD_SCORER = {
+    tier: 1,
+    owner: "@acme/sales-eng",
+    port: 8080,
+    memory: "256Mi",
+    image: "ghcr.io/acme/lead-scorer:1.0.0",
+    rollbackImage: "ghcr.io/acme/lead-scorer:0.9.0",
+};
+
+export type Environment = "dev" | "staging" | "production";
+
+/** A stack's `fleet` value: the safe agents named, each with its override merged over it (shallowly). */
+export function fleetOf(
+    environment: Environment,
+    agents: Readonly<Record<string, Readonly<Record<string, unknown>>>>,
+    channels: unknown = CHANNELS,
+): Record<string, unknown> {
+    return {
+        environment,
+        channels,
+        agents: Object.fromEntries(Object.entries(agents).map(([name, override]) => [name, { ...SAFE_AGENTS[name], ...override }])),
+    };
+}
+
+/** A program of its own: the real index.ts, plus a container transform that turns crash recovery off. */
+export const RESTART_OFF_PROGRAM = `import * as pulumi from "@pulumi/pulumi";
+import { Fleet } from ${JSON.stringify(path.join(REPO, "components"))};
+import { loadStackFleet } from ${JSON.stringify(path.join(REPO, "config"))};
+
+const config = new pulumi.Config();
+new Fleet("fleet", {
+    spec: loadStackFleet({ projectRoot: process.cwd() }),
+    secretConfig: (key) => config.requireSecret(key),
+    // What agent-restart-policy is there to catch: a transform that disables restarts.
+    transform: { agent: { container: (args) => { args.restart = "no"; } } },
+});
+`;
+
+export interface Scenario {
+    readonly name: string;
+    /** The one policy that must fail, mandatory. */
+    readonly policy: string;
+    /** The agent the violation must name; null for the fleet as a whole. */
+    readonly agent: string | null;
+    /** The stack file and field the message must point at. */
+    readonly field: string;
+    readonly stack: Environment;
+    readonly fleet: Record<string, unknown>;
+    readonly program?: string;
+    /** Use the repo's stacks/policy.<stack>.json. */
+    readonly repoPolicyConfig?: boolean;
+}
+
+const flag = (stages: unknown[]) => [{ name: "smart-followups", stages }];
+
+export const SCENARIOS: readonly Scenario[] = [
+    {
+        name: "healthcheck interval of 2m",
+        policy: "agent-healthcheck", agent: "research-agent", field: "fleet.agents.research-agent.healthcheck.interval",
+        stack: "production", fleet: fleetOf("production", { "research-agent": { healthcheck: { interval: "2m" } } }),
+    },
+    {
+        name: "healthcheck retries below the tier 3 minimum",
+        policy: "agent-healthcheck", agent: "pesti", field: "fleet.agents.pesti.healthcheck.retries",
+        stack: "production", fleet: fleetOf("production", { pesti: { healthcheck: { retries: 2 } } }),
+    },
+    {
+        name: "healthcheck command that tests nothing",
+        policy: "agent-healthcheck", agent: "outreach-agent", field: "fleet.agents.outreach-agent.healthcheck",
+        stack: "staging", fleet: fleetOf("staging", { "outreach-agent": { healthcheck: { command: ["CMD-SHELL", " "] } } }),
+    },
+    {
+        name: "a program transform that sets the restart policy to no",
+        policy: "agent-restart-policy", agent: "research-agent", field: "fleet.agents.research-agent",
+        stack: "production", fleet: fleetOf("production", { "research-agent": {} }), program: RESTART_OFF_PROGRAM,
+    },
+    {
+        name: "a credential-named variable in env",
+        policy: "no-plaintext-secrets", agent: "research-agent", field: "fleet.agents.research-agent.env.CRM_TOKEN",
+        stack: "production", fleet: fleetOf("production", { "research-agent": { env: { LOG_LEVEL: "info", CRM_TOKEN: "crm-123" } } }),
+    },
+    {
+        name: "an sk- API key as a plain env value",
+        policy: "no-plaintext-secrets", agent: "outreach-agent", field: "fleet.agents.outreach-agent.env.MODEL_HINT",
+        stack: "staging", fleet: fleetOf("staging", { "outreach-agent": { env: { MODEL_HINT: "sk-live0123456789abcdefghij" } } }),
+    },
+    {
+        name: "a credential in env in dev, where the dev policy config keeps that policy mandatory",
+        policy: "no-plaintext-secrets", agent: "research-agent", field: "fleet.agents.research-agent.env.GITHUB_TOKEN",
+        stack: "dev", repoPolicyConfig: true,
+        fleet: fleetOf("dev", { "research-agent": { env: { GITHUB_TOKEN: "dev-token" } } }),
+    },
+    {
+        name: "the latest tag in production",
+        policy: "pinned-images", agent: "research-agent", field: "fleet.agents.research-agent.image",
+        stack: "production", fleet: fleetOf("production", { "research-agent": { image: "ghcr.io/acme/research-agent:latest" } }),
+    },
+    {
+        name: "an untagged image in staging",
+        policy: "pinned-images", agent: "email-agent", field: "fleet.agents.email-agent.image",
+        stack: "staging", fleet: fleetOf("staging", { "email-agent": { image: "ghcr.io/acme/email-agent" } }),
+    },
+    {
+        name: "no rollbackImage in production",
+        policy: "rollback-image", agent: "outreach-agent", field: "fleet.agents.outreach-agent.rollbackImage",
+        stack: "production", fleet: fleetOf("production", { "outreach-agent": { rollbackImage: undefined } }),
+    },
+    {
+        name: "a rollbackImage equal to the image",
+        policy: "rollback-image", agent: "research-agent", field: "fleet.agents.research-agent.rollbackImage",
+        stack: "production", fleet: fleetOf("production", { "research-agent": { rollbackImage: "ghcr.io/acme/research-agent:0.3.7" } }),
+    },
+    {
+        name: "a tier 2 agent without an alert channel",
+        policy: "tier-monitoring", agent: "email-agent", field: "fleet.agents.email-agent.alertChannels",
+        stack: "production", fleet: fleetOf("production", { "email-agent": { alertChannels: [] } }),
+    },
+    {
+        name: "a tier 2 agent without a smoke check",
+        policy: "tier-monitoring", agent: "jarvis", field: "fleet.agents.jarvis.smokeChecks",
+        stack: "staging", fleet: fleetOf("staging", { jarvis: { smokeChecks: [] } }),
+    },
+    {
+        name: "a tier 2 agent watched for 30m in production",
+        policy: "tier-monitoring", agent: "email-agent", field: "fleet.agents.email-agent.monitorWindow",
+        stack: "production", fleet: fleetOf("production", { "email-agent": { monitorWindow: "30m" } }),
+    },
+    {
+        name: "a tier 3 agent without a feature flag",
+        policy: "tier3-feature-flags", agent: "pesti", field: "fleet.agents.pesti.featureFlags",
+        stack: "production", fleet: fleetOf("production", { pesti: { featureFlags: [] } }),
+    },
+    {
+        name: "a tier 3 rollout that starts at 50%",
+        policy: "tier3-feature-flags", agent: "pesti", field: "fleet.agents.pesti.featureFlags[0].stages",
+        stack: "production", fleet: fleetOf("production", { pesti: { featureFlags: flag(["50%", "100%"]) } }),
+    },
+    {
+        name: "a tier 3 rollout with a descending stage",
+        policy: "tier3-feature-flags", agent: "pesti", field: "fleet.agents.pesti.featureFlags[0].stages",
+        stack: "staging",
+        fleet: fleetOf("staging", { pesti: { featureFlags: flag(["off", { stage: "team", soak: "4h" }, { stage: "10%", soak: "24h" }, { stage: "5%", soak: "24h" }, "100%"]) } }),
+    },
+    {
+        name: "a tier 3 rollout whose first audience is 25%",
+        policy: "tier3-feature-flags", agent: "pesti", field: "fleet.agents.pesti.featureFlags[0].stages",
+        stack: "production",
+        fleet: fleetOf("production", { pesti: { featureFlags: flag(["off", { stage: "team", soak: "4h" }, { stage: "25%", soak: "24h" }, "100%"]) } }),
+    },
+    {
+        name: "a tier 3 rollout that soaks 1h before 100%",
+        policy: "tier3-feature-flags", agent: "pesti", field: "fleet.agents.pesti.featureFlags[0].stages[2].soak",
+        stack: "production",
+        fleet: fleetOf("production", { pesti: { featureFlags: flag(["off", { stage: "team", soak: "4h" }, { stage: "10%", soak: "1h" }, "100%"]) } }),
+    },
+    {
+        name: "a production agent without a memory limit",
+        policy: "production-memory-limits", agent: "lead-scorer", field: "fleet.agents.lead-scorer.memory",
+        stack: "production", fleet: { environment: "production", channels: CHANNELS, agents: { "lead-scorer": { ...LEAD_SCORER, memory: undefined } } },
+    },
+    {
+        name: "a waitTimeout shorter than the health gate",
+        policy: "health-gate-timing", agent: "research-agent", field: "fleet.agents.research-agent.waitTimeout",
+        stack: "production", fleet: fleetOf("production", { "research-agent": { waitTimeout: "20s" } }),
+    },
+    {
+        name: "production without a channel that hears errors",
+        policy: "production-alert-channel", agent: null, field: "fleet.channels",
+        stack: "production", fleet: fleetOf("production", { "research-agent": {} }, { pager: CHANNELS.pager }),
+    },
+    {
+        name: "an agent without an owner",
+        policy: "agent-owner", agent: "lead-scorer", field: "fleet.agents.lead-scorer.owner",
+        stack: "staging", fleet: { environment: "staging", channels: CHANNELS, agents: { "lead-scorer": { ...LEAD_SCORER, owner: undefined } } },
+    },
+    {
+        name: "two agents on one host port",
+        // Agents are declared in name order, so the second claimant of the port is research-agent.
+        policy: "unique-host-ports", agent: "research-agent", field: "fleet.agents.research-agent.hostPort",
+        stack: "production", fleet: fleetOf("production", { "outreach-agent": { hostPort: 9400 }, "research-agent": { hostPort: 9400 } }),
+    },
+    {
+        name: "an alert channel that is not declared",
+        policy: "alert-channels-exist", agent: "research-agent", field: "fleet.agents.research-agent.alertChannels[1]",
+        stack: "production", fleet: fleetOf("production", { "research-agent": { alertChannels: ["ops-slack", "war-room"] } }),
+    },
+];

@@ -1,0 +1,86 @@
+import * as docker from "@pulumi/docker";
+import { describe, expect, it } from "vitest";
+import { TIERS, TIER_NUMBERS, durationMs, goDuration } from "../../config";
+import { MAX_HEALTHCHECK_INTERVAL, agentHealthcheck } from "../../policies/rules/agent-healthcheck";
+import { agentSpec } from "../support/specs";
+import { ContainerOptions, agentServiceArgs, containerResourceArgs, messages, runPolicy } from "./helpers";
+
+const policy = agentHealthcheck();
+const AT = "stacks/Pulumi.production.yaml: fleet.agents.pesti";
+const NO_TEST = `${AT}.healthcheck: set healthcheck.path (probed with node) or healthcheck.command; the container has no real healthcheck test`;
+const MAX_MS = durationMs(MAX_HEALTHCHECK_INTERVAL);
+
+async function check(fields: Record<string, unknown> = {}, options: ContainerOptions = {}): Promise<string[]> {
+    return messages(policy, await containerResourceArgs(agentSpec(fields), options));
+}
+
+describe("agent-healthcheck", () => {
+    it.each(TIER_NUMBERS)("passes a tier %i agent container with the tier's default healthcheck", async (tier) => {
+        expect(await check({ tier })).toEqual([]);
+    });
+
+    it("passes an exec-form healthcheck.command for images without node", async () => {
+        expect(await check({ healthcheck: { command: ["CMD", "curl", "-fsS", "http://127.0.0.1:8080/health"] } })).toEqual([]);
+    });
+
+    it("passes a preview, where the container's image and network are not known yet", async () => {
+        expect(await check({}, { preview: true })).toEqual([]);
+    });
+
+    it("reports a container whose healthcheck a transform removed, at the agent's container URN", async () => {
+        const args = await containerResourceArgs(agentSpec(), { transform: (a) => { a.healthcheck = undefined; } });
+        expect(await runPolicy(policy, args)).toEqual([{ message: NO_TEST, urn: args.urn }]);
+        expect(args.urn).toBe("urn:pulumi:production::agent-fleet::agent-fleet:index:Fleet$agent-fleet:index:AgentService$docker:index/container:Container::fleet-pesti");
+        expect(args.isType(docker.Container)).toBe(true);
+        expect(args.asType(docker.Container)?.healthcheck).toBeUndefined();
+        expect(args.asType(docker.Container)?.restart).toBe("on-failure");
+    });
+
+    it.each([
+        ["NONE", ["NONE"]],
+        ["a bare CMD", ["CMD"]],
+        ["a blank CMD-SHELL", ["CMD-SHELL", "  "]],
+        ["no test at all", []],
+    ])("reports %s as no real healthcheck test", async (_what, tests) => {
+        expect(await check({}, { transform: (a) => { a.healthcheck = { ...(a.healthcheck as object), tests }; } })).toEqual([NO_TEST]);
+    });
+
+    it("reports an interval above the maximum, spelled as the docker provider stores it", async () => {
+        const interval = goDuration(MAX_MS + 1000);
+        expect(await check({ healthcheck: { interval: `${(MAX_MS + 1000) / 1000}s` } })).toEqual([
+            `${AT}.healthcheck.interval: set an interval of at most ${MAX_HEALTHCHECK_INTERVAL}, got "${interval}"`,
+        ]);
+    });
+
+    it("passes an interval of exactly the maximum", async () => {
+        expect(await check({ healthcheck: { interval: MAX_HEALTHCHECK_INTERVAL } })).toEqual([]);
+    });
+
+    it("passes a sub-second-precision interval, which the provider spells with a fraction (\"1.5s\")", async () => {
+        expect(goDuration(1500)).toBe("1.5s");
+        expect(await check({ healthcheck: { interval: "1500ms", timeout: "1s" } })).toEqual([]);
+    });
+
+    it("reports a missing or zero interval set by a transform", async () => {
+        expect(await check({}, { transform: (a) => { a.healthcheck = { ...(a.healthcheck as object), tests: ["CMD", "true"], interval: "0s" }; } })).toEqual([
+            `${AT}.healthcheck.interval: set an interval of at most ${MAX_HEALTHCHECK_INTERVAL}, got "0s"`,
+        ]);
+        expect(await check({}, { transform: (a) => { a.healthcheck = { tests: ["CMD", "true"], retries: 3 }; } })).toEqual([
+            `${AT}.healthcheck.interval: set an interval of at most ${MAX_HEALTHCHECK_INTERVAL}, got "none"`,
+        ]);
+    });
+
+    const strictTiers = TIER_NUMBERS.filter((tier) => TIERS[tier].minHealthcheckRetries > 1);
+    it.each(strictTiers)("reports retries below tier %i's minimum, and passes the minimum itself", async (tier) => {
+        const min = TIERS[tier].minHealthcheckRetries;
+        expect(await check({ tier, healthcheck: { retries: min - 1 } })).toEqual([
+            `${AT}.healthcheck.retries: set retries to at least ${min} for tier ${tier}, got ${min - 1}`,
+        ]);
+        expect(await check({ tier, healthcheck: { retries: min } })).toEqual([]);
+    });
+
+    it("ignores containers that are not agents, and resources that are not containers", async () => {
+        expect(await check({}, { transform: (a) => { a.labels = []; a.healthcheck = undefined; } })).toEqual([]);
+        expect(await runPolicy(policy, await agentServiceArgs(agentSpec()))).toEqual([]);
+    });
+});
