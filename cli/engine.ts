@@ -242,8 +242,8 @@ interface Context {
     readonly project: string;
 }
 
-/** The default provider the engine attaches to a custom resource (the program sets no explicit one). */
-function provider(resource: RegisteredResource, context: Context): PolicyProviderResource | undefined {
+/** The default provider the engine attaches to a custom resource (the program sets no explicit one), with raw props. */
+export function defaultProviderOf(resource: RegisteredResource, context: Context) {
     if (!resource.custom) return undefined;
     const pkg = resource.type.split(":")[0];
     const name = resource.version ? `default_${resource.version.replace(/[.+-]/g, "_")}` : "default";
@@ -251,8 +251,13 @@ function provider(resource: RegisteredResource, context: Context): PolicyProvide
         type: `pulumi:providers:${pkg}`,
         name,
         urn: `urn:pulumi:${context.stack}::${context.project}::pulumi:providers:${pkg}::${name}`,
-        props: props(resource.version ? { version: resource.version } : {}),
+        props: resource.version ? { version: resource.version } : {},
     };
+}
+
+function provider(resource: RegisteredResource, context: Context): PolicyProviderResource | undefined {
+    const found = defaultProviderOf(resource, context);
+    return found && { ...found, props: props(found.props) };
 }
 
 interface Reported {

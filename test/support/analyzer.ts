@@ -17,6 +17,7 @@ import type * as enginePbTypes from "@pulumi/pulumi/proto/engine_pb";
 import type { PolicyResource, ReportViolation, ResourceValidationArgs, ResourceValidationPolicy, StackValidationArgs, StackValidationPolicy } from "@pulumi/policy";
 import type { FleetPolicy } from "../../policies/rules";
 import { PROJECT_ROOT, RegisteredResource, isWireSecret } from "./pulumi";
+import { defaultProviderOf } from "../../cli/engine";
 
 export const POLICY_PACK_DIR = path.join(PROJECT_ROOT, "policies");
 const PROTO_DIR = path.join(POLICY_PACK_DIR, "node_modules/@pulumi/pulumi/proto");
@@ -393,15 +394,7 @@ export function connectAnalyzer(address: string): AnalyzerClient {
 
 /** The default provider the engine attaches to a custom resource (the program sets no explicit one). */
 function defaultProvider(resource: RegisteredResource, context: { stack: string; project: string }): EngineResource["provider"] {
-    if (!resource.custom) return undefined;
-    const pkg = resource.type.split(":")[0];
-    const name = resource.version ? `default_${resource.version.replace(/[.+-]/g, "_")}` : "default";
-    return {
-        type: `pulumi:providers:${pkg}`,
-        name,
-        urn: `urn:pulumi:${context.stack}::${context.project}::pulumi:providers:${pkg}::${name}`,
-        props: resource.version ? { version: resource.version } : {},
-    };
+    return defaultProviderOf(resource, context);
 }
 
 /**
