@@ -15,7 +15,7 @@ import {
     describeValue, partialAgentSchema, stackFleetFields, stackFleetShapeSchema,
 } from "./schema";
 import type { AgentSpec, ChannelSpec, FleetSpec } from "./spec";
-import { TIERS } from "./tiers";
+import { TIERS, Tier } from "./tiers";
 
 export type SecretKeyState = "secret" | "plain" | "missing";
 
@@ -123,6 +123,11 @@ export function imageVersion(image: string): string {
     return "latest";
 }
 
+/** A flag's stages when the config names none: its tier's rollout, else tier 3's (the flag tier). */
+function defaultRolloutStages(tier: Tier) {
+    return TIERS[tier].rolloutStages ?? TIERS[3].rolloutStages ?? [];
+}
+
 function resolveAgent(name: string, environment: Environment, agent: AgentConfig): AgentSpec {
     const tier = TIERS[agent.tier];
     const hc = mergeLayers<typeof tier.healthcheck>(tier.healthcheck, agent.healthcheck);
@@ -137,7 +142,7 @@ function resolveAgent(name: string, environment: Environment, agent: AgentConfig
     const waitTimeoutMs = agent.waitTimeout !== undefined
         ? durationMs(agent.waitTimeout)
         : healthcheck.startPeriodMs + healthcheck.intervalMs * healthcheck.retries + durationMs(tier.waitTimeoutMargin);
-    const defaultStages = tier.rolloutStages ?? TIERS[3].rolloutStages ?? [];
+    const defaultStages = defaultRolloutStages(agent.tier);
     return {
         name,
         environment,
@@ -208,7 +213,7 @@ function checkAgent(source: FleetConfigSource, layers: AgentLayers, agent: Agent
     (agent.featureFlags ?? []).forEach((flag, index) => {
         if (seenFlags.has(flag.name)) report(["featureFlags", index, "name"], `expected unique flag names, got "${flag.name}" twice`);
         seenFlags.add(flag.name);
-        const stages = (flag.stages ?? TIERS[3].rolloutStages ?? []).map((s) => s.stage);
+        const stages = (flag.stages ?? defaultRolloutStages(agent.tier)).map((s) => s.stage);
         if (flag.currentStage !== undefined && !stages.includes(flag.currentStage)) {
             report(["featureFlags", index, "currentStage"], `expected one of the flag's stages (${stages.join(", ")}), got ${describeValue(flag.currentStage)}`);
         }

@@ -57,6 +57,15 @@ export function fleetInputs(resource: PolicyResource): FleetInputs["fleet"] | un
     return (resource.props as Partial<FleetInputs>).fleet;
 }
 
+function resourcePolicy(
+    name: string,
+    description: string,
+    enforcementLevel: EnforcementLevel,
+    validateResource: (args: ResourceValidationArgs, report: ReportViolation) => void,
+): ResourceValidationPolicy {
+    return { name, description, enforcementLevel, validateResource };
+}
+
 /** A resource policy over AgentService inputs. */
 export function agentPolicy(
     name: string,
@@ -64,15 +73,10 @@ export function agentPolicy(
     validate: (inputs: AgentServiceInputs, agent: AgentSpec, report: ReportViolation) => void,
     enforcementLevel: EnforcementLevel = "mandatory",
 ): ResourceValidationPolicy {
-    return {
-        name,
-        description,
-        enforcementLevel,
-        validateResource: (args, report) => {
-            const inputs = agentInputs(args);
-            if (inputs) validate(inputs, inputs.agent, report);
-        },
-    };
+    return resourcePolicy(name, description, enforcementLevel, (args, report) => {
+        const inputs = agentInputs(args);
+        if (inputs) validate(inputs, inputs.agent, report);
+    });
 }
 
 /** What a container policy knows about the agent behind a container, from its labels. */
@@ -101,25 +105,20 @@ export function containerPolicy(
     validate: (props: ContainerProps, container: ContainerContext, report: ReportViolation, args: ResourceValidationArgs) => void,
     enforcementLevel: EnforcementLevel = "mandatory",
 ): ResourceValidationPolicy {
-    return {
-        name,
-        description,
-        enforcementLevel,
-        validateResource: (args, report) => {
-            if (args.type !== CONTAINER_TYPE) return;
-            const labels = labelMap(args.props);
-            const agent = labels[AGENT_LABEL];
-            if (!agent) return;
-            const stackFile = `stacks/Pulumi.${labels[STACK_LABEL] ?? labels[ENVIRONMENT_LABEL]}.yaml`;
-            validate(args.props as ContainerProps, {
-                agent,
-                tier: Number(labels[TIER_LABEL]),
-                environment: labels[ENVIRONMENT_LABEL],
-                stackFile,
-                at: (field, message) => fixAt(stackFile, `fleet.agents.${agent}${field ? `.${field}` : ""}`, message),
-            }, report, args);
-        },
-    };
+    return resourcePolicy(name, description, enforcementLevel, (args, report) => {
+        if (args.type !== CONTAINER_TYPE) return;
+        const labels = labelMap(args.props);
+        const agent = labels[AGENT_LABEL];
+        if (!agent) return;
+        const stackFile = `stacks/Pulumi.${labels[STACK_LABEL] ?? labels[ENVIRONMENT_LABEL]}.yaml`;
+        validate(args.props as ContainerProps, {
+            agent,
+            tier: Number(labels[TIER_LABEL]),
+            environment: labels[ENVIRONMENT_LABEL],
+            stackFile,
+            at: (field, message) => fixAt(stackFile, `fleet.agents.${agent}${field ? `.${field}` : ""}`, message),
+        }, report, args);
+    });
 }
 
 export function isDeployedEnvironment(environment: string): boolean {
