@@ -213,15 +213,15 @@ function handWrittenAgent(name: string, agent: RawAgent, networkName: pulumi.Out
         stopTimeout: grace,
         stopSignal: "SIGTERM",
         memory: parseInt(agent.memory, 10),
+        memorySwap: parseInt(agent.memory, 10),
         cpus: String(agent.cpus),
         user: "1000:1000",
         readOnly: true,
         tmpfs: { "/tmp": "rw,noexec,nosuid,size=64m" },
         ports: [{ internal: agent.port, ip: PUBLISH_IP }],
         networksAdvanced: [{ name: networkName, aliases: [name] }],
-        logDriver: "json-file",
-        logOpts: { "max-size": "10m", "max-file": "3" },
-    }, { deleteBeforeReplace: false, replaceOnChanges: ["healthcheck"] });
+        logDriver: "local",
+    }, { deleteBeforeReplace: false, replaceOnChanges: ["*"] });
     return {
         containerNames: container.name.apply((containerName) => [containerName]),
         imageId: image.imageId,

@@ -1,3 +1,4 @@
+export * from "./docker-cpus";
 export * from "./duration";
 export * from "./errors";
 export * from "./load";

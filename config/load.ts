@@ -246,6 +246,27 @@ function unique(problems: Problems): Problems {
     });
 }
 
+/**
+ * Agents that name the same image share one image resource (see Fleet), so
+ * they must agree on how it is made: one tag, one build (or one pull).
+ */
+function checkSharedImages(source: FleetConfigSource, agents: readonly AgentSpec[], problems: Problems): void {
+    const first = new Map<string, AgentSpec>();
+    const how = (agent: AgentSpec) => JSON.stringify(agent.build ?? null);
+    for (const agent of agents) {
+        const owner = first.get(agent.image);
+        if (!owner) {
+            first.set(agent.image, agent);
+        } else if (how(owner) !== how(agent)) {
+            problems.push({
+                file: source.stackFile,
+                path: `fleet.agents.${agent.name}.build`,
+                message: `expected the same build as agent "${owner.name}" for image ${JSON.stringify(agent.image)} (agents sharing a tag share one image), got ${agent.build ? "a different build" : "a pull of a tag that agent builds"}`,
+            });
+        }
+    }
+}
+
 /** Validates and resolves a fleet config. Throws FleetConfigError with every problem found. */
 export function loadFleetConfig(source: FleetConfigSource): FleetSpec {
     const problems: Problems = [];
@@ -287,6 +308,8 @@ export function loadFleetConfig(source: FleetConfigSource): FleetSpec {
         checkAgent(source, layers, merged, problems);
         agents.push(resolveAgent(name, environment, merged));
     }
+
+    checkSharedImages(source, agents, problems);
 
     const channels: ChannelSpec[] = [];
     for (const name of Object.keys(channelMap ?? {}).sort()) {

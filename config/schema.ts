@@ -5,7 +5,8 @@
  * field path, what the field wants and what they wrote, in one line.
  */
 import { z } from "zod";
-import { isDuration } from "./duration";
+import { providerCpus, cpusRoundTrip } from "./docker-cpus";
+import { durationMs, isDuration } from "./duration";
 import { isRolloutStage } from "./rollout";
 
 export type Environment = "dev" | "staging" | "production";
@@ -64,6 +65,23 @@ function int(what: string, min: number, max: number) {
 const DURATION_TEXT = 'a duration like "10s"';
 export const durationSchema = z.string(expected(DURATION_TEXT)).refine(isDuration, expected(DURATION_TEXT));
 
+/**
+ * A healthcheck duration. Docker reads zero as "inherit the image's
+ * HEALTHCHECK value" and the provider reads the merged value back, so a zero
+ * here would differ from the state on every preview and replace the agent.
+ */
+const NONZERO_DURATION_TEXT = 'a duration above zero like "10s" (Docker reads 0 as "use the image\'s HEALTHCHECK value")';
+const healthcheckDuration = durationSchema.refine((text) => !isDuration(text) || durationMs(text) > 0, expected(NONZERO_DURATION_TEXT));
+
+/** A CPU count the Docker provider reads back unchanged; anything else would replace the agent on every `up`. */
+const cpusSchema = z.number(expected("a number of CPUs like 0.5"))
+    .gt(0, expected("a number of CPUs above 0"))
+    .max(64, expected("a number of CPUs up to 64"))
+    // Only judge counts the range checks above accept, so one mistake gets one message.
+    .refine((cpus) => cpus <= 0 || cpus > 64 || cpusRoundTrip(cpus), {
+        error: (issue: { input?: unknown }) => `expected a number of CPUs the Docker provider reads back unchanged, like 0.25, 0.5 or 2, got ${describeValue(issue.input)} (it reads back as ${JSON.stringify(providerCpus(Number(issue.input)))})`,
+    });
+
 // Lower-case DNS-label style: agent names become container names, hostnames and label values.
 export const AGENT_NAME_RE = /^[a-z][a-z0-9-]{0,38}[a-z0-9]$/;
 const ENV_NAME_RE = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -89,10 +107,10 @@ const buildSchema = z.strictObject({
 
 export const healthcheckSchema = z.strictObject({
     path: text('an HTTP path like "/health"', /^\/\S*$/).optional(),
-    interval: durationSchema.optional(),
-    timeout: durationSchema.optional(),
+    interval: healthcheckDuration.optional(),
+    timeout: healthcheckDuration.optional(),
     retries: int("a whole number of retries from 1 to 100", 1, 100).optional(),
-    startPeriod: durationSchema.optional(),
+    startPeriod: healthcheckDuration.optional(),
     /** Exec-form test command; replaces the default node probe for images without node. */
     command: z.array(text("a command word"), expected("a list of command words like [\"CMD\", \"curl\", \"-f\", \"http://127.0.0.1:8080/health\"]"))
         .min(2, expected("a list of at least two command words")).optional(),
@@ -139,7 +157,7 @@ export const agentFields = {
     env: recordOf(ENV_NAME_TEXT, ENV_NAME_RE, z.string(expected("a string value (quote numbers and booleans)")), "a map of environment variable names to strings"),
     secrets: recordOf(ENV_NAME_TEXT, ENV_NAME_RE, configKey("openaiApiKey"), "a map of environment variable names to secret config keys"),
     memory: text('a memory size like "256Mi" or "1Gi"', MEMORY_RE),
-    cpus: z.number(expected("a number of CPUs like 0.5")).gt(0, expected("a number of CPUs above 0")).max(64, expected("a number of CPUs up to 64")),
+    cpus: cpusSchema,
     replicas: int("a whole number of replicas from 1 to 20", 1, 20),
     alertChannels: z.array(text("an alert channel name"), expected("a list of alert channel names")),
     monitorWindow: durationSchema,

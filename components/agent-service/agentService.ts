@@ -1,9 +1,7 @@
-import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
-import * as docker from "@pulumi/docker";
 import { AgentSpec, Tier, stackFileName } from "../../config";
 import { AgentRuntime, RuntimeTransforms, containerRuntime } from "../runtimes";
-import { Transform, applyTransform } from "../transform";
+import { AgentImageTransforms, declareAgentImage } from "./image";
 
 /** Label keys every agent container carries; tooling and policies select on them. */
 export const LABELS = {
@@ -29,18 +27,19 @@ export interface AgentServiceInputs {
     readonly stackFile: string;
 }
 
-export interface AgentServiceTransforms extends RuntimeTransforms {
-    /** Adjusts the `docker.RemoteImage` of a pulled image. */
-    readonly remoteImage?: Transform<docker.RemoteImageArgs>;
-    /** Adjusts the `docker.Image` of a locally built image. */
-    readonly image?: Transform<docker.ImageArgs>;
-}
+export interface AgentServiceTransforms extends RuntimeTransforms, AgentImageTransforms {}
 
 export interface AgentServiceArgs {
     /** The agent, fully resolved from the fleet config (see `loadFleetConfig`). */
     readonly spec: AgentSpec;
     /** Docker network the agent joins. */
     readonly networkName: pulumi.Input<string>;
+    /**
+     * Id of an image the caller already declared, for agents that share one
+     * (Fleet declares one image per distinct build or reference). Default: the
+     * component declares its own image from `spec.image` and `spec.build`.
+     */
+    readonly imageId?: pulumi.Input<string>;
     /** A value for every env var in `spec.secrets`; kept secret whether or not the input is. */
     readonly secretValues?: Readonly<Record<string, pulumi.Input<string>>>;
     /** How the agent runs; defaults to plain Docker containers. */
@@ -128,7 +127,9 @@ export class AgentService extends pulumi.ComponentResource {
         super("agent-fleet:index:AgentService", name, inputs, opts);
         const { spec } = args;
 
-        this.imageId = this.createImage(name, spec, args.transform);
+        this.imageId = args.imageId !== undefined
+            ? pulumi.output(args.imageId)
+            : declareAgentImage(`${name}-image`, spec, this, args.transform);
         const runtime = args.runtime ?? containerRuntime;
         const deployment = runtime.deploy({
             parent: this,
@@ -154,30 +155,5 @@ export class AgentService extends pulumi.ComponentResource {
             tier: this.tier,
             version: this.version,
         });
-    }
-
-    /** Pins instances to an image id, so a new build or a moved tag replaces them. */
-    private createImage(name: string, spec: AgentSpec, transform?: AgentServiceTransforms): pulumi.Output<string> {
-        const imageName = `${name}-image`;
-        if (spec.build) {
-            const [args, opts] = applyTransform<docker.ImageArgs>(transform?.image, imageName, {
-                imageName: spec.image,
-                build: {
-                    context: spec.build.context,
-                    // The provider resolves dockerfile against the project directory, not the context.
-                    dockerfile: spec.build.dockerfile === undefined ? undefined : path.join(spec.build.context, spec.build.dockerfile),
-                    args: { ...spec.build.args },
-                },
-                skipPush: true,
-            }, { parent: this });
-            // For a local image that is never pushed, repoDigest holds the local image id.
-            return new docker.Image(imageName, args, opts).repoDigest;
-        }
-        const [args, opts] = applyTransform<docker.RemoteImageArgs>(transform?.remoteImage, imageName, {
-            name: spec.image,
-            // Other agents and the rollback path may share the image; never delete it on destroy.
-            keepLocally: true,
-        }, { parent: this });
-        return new docker.RemoteImage(imageName, args, opts).imageId;
     }
 }

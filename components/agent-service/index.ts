@@ -1,1 +1,2 @@
 export * from "./agentService";
+export * from "./image";

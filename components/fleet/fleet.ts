@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as docker from "@pulumi/docker";
 import type { AgentSpec, FleetSpec } from "../../config";
-import { AgentService, AgentServiceTransforms } from "../agent-service";
+import { AgentService, AgentServiceTransforms, declareAgentImage, sharedImageResourceName } from "../agent-service";
 import { AgentRuntime, RUNTIMES_BY_NAME } from "../runtimes";
 import { Transform, applyTransform } from "../transform";
 
@@ -61,10 +61,11 @@ export class Fleet extends pulumi.ComponentResource {
         this.networkName = network.name;
 
         const runtime = RUNTIMES_BY_NAME[spec.runtime];
+        const images = this.declareImages(name, spec.agents, args.transform?.agent);
         this.agents = {};
         for (const agent of spec.agents) {
             try {
-                this.agents[agent.name] = this.declareAgent(name, agent, args, network.name, runtime);
+                this.agents[agent.name] = this.declareAgent(name, agent, args, network.name, runtime, images.get(agent.image));
             } catch (error) {
                 // Logged errors fail the update, but the other agents are still declared, so
                 // Pulumi neither deletes nor blocks them for one agent's mistake.
@@ -75,13 +76,42 @@ export class Fleet extends pulumi.ComponentResource {
         this.registerOutputs({ ...inputs, networkName: this.networkName, agents: this.agents });
     }
 
-    private declareAgent(name: string, agent: AgentSpec, args: FleetArgs, networkName: pulumi.Output<string>, runtime: AgentRuntime): AgentOutputs {
+    /**
+     * One image per distinct reference, shared by every agent that runs it.
+     * Agents building the same tag each with their own `docker.Image` would
+     * build it concurrently, and each reads the id back by tag: which build an
+     * agent ends up pinned to would be a race. (The loader refuses two
+     * different builds under one tag.)
+     */
+    private declareImages(name: string, agents: readonly AgentSpec[], transform?: AgentServiceTransforms): Map<string, pulumi.Output<string>> {
+        const images = new Map<string, pulumi.Output<string>>();
+        for (const agent of agents) {
+            if (images.has(agent.image)) continue;
+            try {
+                images.set(agent.image, declareAgentImage(sharedImageResourceName(name, agent.image), agent, this, transform));
+            } catch (error) {
+                // The agents on this image then declare their own and report the same error there.
+                pulumi.log.error(`image "${agent.image}" was not declared: ${error instanceof Error ? error.message : String(error)}`, this);
+            }
+        }
+        return images;
+    }
+
+    private declareAgent(
+        name: string,
+        agent: AgentSpec,
+        args: FleetArgs,
+        networkName: pulumi.Output<string>,
+        runtime: AgentRuntime,
+        imageId: pulumi.Output<string> | undefined,
+    ): AgentOutputs {
         const secretValues = Object.fromEntries(
             Object.entries(agent.secrets).map(([envName, key]) => [envName, args.secretConfig(key)]),
         );
         const service = new AgentService(`${name}-${agent.name}`, {
             spec: agent,
             networkName,
+            imageId,
             secretValues,
             runtime,
             gitCommit: args.spec.gitCommit,

@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as docker from "@pulumi/docker";
+import { providerCpus } from "../../config";
 import type { AgentSpec } from "../../config";
 import { applyTransform } from "../transform";
 import { dockerHealthcheck } from "./healthcheck";
@@ -49,17 +50,32 @@ export function containerArgs(context: RuntimeDeployContext): docker.ContainerAr
         stopTimeout: graceSeconds,
         stopSignal: "SIGTERM",
         memory: spec.memoryMb,
-        cpus: spec.cpus === undefined ? undefined : String(spec.cpus),
+        // Docker defaults swap to twice the memory at create, and refuses an in-place update that raises
+        // memory past that unless swap moves too. Memory + swap = memory: no swap, and updates that work.
+        memorySwap: spec.memoryMb,
+        // Spelled as the provider reads it back (1 → "1.0"); any other spelling replaces on every `up`.
+        cpus: spec.cpus === undefined ? undefined : providerCpus(spec.cpus),
         user: spec.user,
         readOnly: spec.readOnlyRootFilesystem,
         // A read-only root still needs somewhere for temp files.
         tmpfs: spec.readOnlyRootFilesystem ? { "/tmp": "rw,noexec,nosuid,size=64m" } : undefined,
         ports: [{ internal: spec.port, external: spec.hostPort, ip: PUBLISH_IP }],
         networksAdvanced: [{ name: context.networkName, aliases: [spec.name] }],
-        logDriver: "json-file",
-        logOpts: { "max-size": "10m", "max-file": "3" },
+        // "local" rotates and compresses by default. No logOpts: Docker merges the daemon's default
+        // log options into them and the provider reads the merge back, a diff (and replacement) on
+        // every `up` wherever the daemon sets any.
+        logDriver: "local",
     };
 }
+
+/**
+ * Every change replaces the container create-first and waits for it to turn
+ * healthy: the health gate runs on create only (`wait`), and in-place updates
+ * (memory, restart) skip it. The "*" path also covers the engine's init-error
+ * marker: a container saved after a failed health wait is replaced and
+ * re-gated on the next `up`, instead of being "updated" into success.
+ */
+export const CONTAINER_REPLACE_ON_CHANGES: readonly string[] = ["*"];
 
 /** One `docker.Container` per replica. */
 export const containerRuntime: AgentRuntime = {
@@ -71,8 +87,7 @@ export const containerRuntime: AgentRuntime = {
             const [args, opts] = applyTransform(context.transform?.container, replicaResourceName(context.name, replica), containerArgs(context), {
                 parent: context.parent,
                 deleteBeforeReplace: !canCreateBeforeDelete(spec),
-                // The provider updates healthcheck in state only; the running container keeps the old one.
-                replaceOnChanges: ["healthcheck"],
+                replaceOnChanges: [...CONTAINER_REPLACE_ON_CHANGES],
             });
             containers.push(new docker.Container(replicaResourceName(context.name, replica), args, opts));
         }

@@ -58,13 +58,14 @@ describe("AgentService image", () => {
 });
 
 describe("AgentService container", () => {
-    it("runs a healthcheck with Go-style durations and replaces the container when it changes", async () => {
+    it("runs a healthcheck with Go-style durations and replaces the container on any change", async () => {
         const { container } = await deploy({ healthcheck: { path: "/healthz", interval: "1m", timeout: "5s", retries: 4, startPeriod: "90s" } });
         expect(container.inputs.healthcheck).toMatchObject({ interval: "1m0s", timeout: "5s", retries: 4, startPeriod: "1m30s" });
         const tests: string[] = container.inputs.healthcheck.tests;
         expect(tests.slice(0, 3)).toEqual(["CMD", "node", "-e"]);
         expect(tests[3]).toContain('"http://127.0.0.1:8080/healthz"');
-        expect(container.replaceOnChanges).toEqual(["healthcheck"]);
+        // "*" also covers the engine's init-error marker: a container saved unhealthy is re-created and re-gated.
+        expect(container.replaceOnChanges).toEqual(["*"]);
     });
 
     it("uses a custom healthcheck command for images without node", async () => {
@@ -93,6 +94,22 @@ describe("AgentService container", () => {
     it("sets memory and cpu limits, a non-root user and a read-only root with a tmpfs", async () => {
         const { container } = await deploy({ memory: "1Gi", cpus: 0.5 });
         expect(container.inputs).toMatchObject({ memory: 1024, cpus: "0.5", user: "1000:1000", readOnly: true, tmpfs: { "/tmp": expect.stringContaining("rw") } });
+    });
+
+    it("sets swap equal to memory, so raising memory in place is never refused by Docker", async () => {
+        const { container } = await deploy({ memory: "512Mi" });
+        expect(container.inputs).toMatchObject({ memory: 512, memorySwap: 512 });
+    });
+
+    it.each([[1, "1.0"], [2, "2.0"], [10, "10."], [0.25, "0.25"], [1.5, "1.5"]])("spells cpus %s as the provider reads it back (%s)", async (cpus, spelled) => {
+        const { container } = await deploy({ cpus });
+        expect(container.inputs.cpus).toBe(spelled);
+    });
+
+    it("logs to the rotating local driver and sets no log options the daemon could merge into", async () => {
+        const { container } = await deploy();
+        expect(container.inputs.logDriver).toBe("local");
+        expect(container.inputs.logOpts).toBeUndefined();
     });
 
     it("can run with a writable root for images that need one", async () => {

@@ -34,6 +34,26 @@ const rows: readonly Row[] = [
         mutate: (s) => { s.fleet.agents.pesti.featureFlags = [{ name: "smart-followups", stages: [{ stage: "off", soak: "1 day" }] }]; },
         expected: [stackProblem("fleet.agents.pesti.featureFlags[0].stages[0].soak", 'expected a duration like "10s", got "1 day"')],
     },
+    {
+        name: "healthcheck start period of zero, which Docker fills from the image",
+        mutate: (s) => { s.fleet.agents.pesti.healthcheck = { startPeriod: "0s" }; },
+        expected: [stackProblem("fleet.agents.pesti.healthcheck.startPeriod", `expected a duration above zero like "10s" (Docker reads 0 as "use the image's HEALTHCHECK value"), got "0s"`)],
+    },
+    {
+        name: "healthcheck interval of zero milliseconds",
+        mutate: (s) => { s.fleet.agents.pesti.healthcheck = { interval: "0ms" }; },
+        expected: [stackProblem("fleet.agents.pesti.healthcheck.interval", `expected a duration above zero like "10s" (Docker reads 0 as "use the image's HEALTHCHECK value"), got "0ms"`)],
+    },
+    {
+        name: "two agents build the same tag differently",
+        mutate: (s) => {
+            s.fleet.agents.pesti.image = "agent-fleet/sample-agent:dev";
+            s.fleet.agents.pesti.build = { context: "agents/sample-agent" };
+            s.fleet.agents.jarvis.image = "agent-fleet/sample-agent:dev";
+            s.fleet.agents.jarvis.build = { context: "agents/other-agent" };
+        },
+        expected: [stackProblem("fleet.agents.pesti.build", 'expected the same build as agent "jarvis" for image "agent-fleet/sample-agent:dev" (agents sharing a tag share one image), got a different build')],
+    },
     // --- unknown fields
     {
         name: "typo in an agent field suggests the field",
@@ -114,6 +134,11 @@ const rows: readonly Row[] = [
         name: "memory in MB",
         mutate: (s) => { s.fleet.agents.pesti.memory = "512MB"; },
         expected: [stackProblem("fleet.agents.pesti.memory", 'expected a memory size like "256Mi" or "1Gi", got "512MB"')],
+    },
+    {
+        name: "cpus the provider reads back rounded",
+        mutate: (s) => { s.fleet.agents.pesti.cpus = 0.05; },
+        expected: [stackProblem("fleet.agents.pesti.cpus", 'expected a number of CPUs the Docker provider reads back unchanged, like 0.25, 0.5 or 2, got 0.05 (it reads back as "0.1")')],
     },
     {
         name: "cpus 0",

@@ -1,0 +1,238 @@
+/**
+ * The dev fleet on the real Pulumi engine and a real Docker engine, from
+ * nothing to destroyed: the README's deploy command, idempotence, a
+ * create-first change of one agent, the health gate against a broken version
+ * (twice), resource updates, targeting, the policy pack, secrets in state and
+ * output, and destroy. Steps run in order on one stack; each builds on the last.
+ *
+ * Runs with whichever `pulumi` is on PATH, with the Node.js language host and
+ * the Docker plugin: the official install on a laptop, or scripts/build-engine.sh.
+ * Without them the suite is skipped and says what is missing. (The Go module
+ * proxy CI builds from serves the CLI but not the language host or the
+ * provider; see the README's "Real-engine tests".)
+ */
+import { promises as fs } from "node:fs";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { requireDocker } from "../support/docker";
+import { captureEventLog } from "./fixtures";
+import {
+    CommandResult, Workspace, containerIdByAgent, fleetContainers, getJson, missingForDeployments, provideDefaultNodeImage, pulumiOnPath,
+} from "./workspace";
+
+const STEP_TIMEOUT = 600_000;
+const SEEDED_SECRET = "e2e-SEEDED-secret-7f3a9c";
+/** The agent the change, failure and resource steps act on (tier 2, one replica). */
+const SUBJECT = "jarvis";
+/** A short healthcheck for the broken-version step, so its wait timeout is startPeriod + interval × retries + 15s = 18s. */
+const FAST_HEALTHCHECK = { interval: "1s", timeout: "1s", retries: 2, startPeriod: "1s" };
+const FAST_WAIT_TIMEOUT_MS = 18_000;
+
+const cli = pulumiOnPath();
+const missing = cli ? missingForDeployments() : ["a `pulumi` CLI on PATH"];
+if (missing.length > 0) console.warn(`test/e2e/dev-fleet skipped: missing ${missing.join(", ")} (see the README's "Real-engine tests")`);
+
+function expectOk(result: CommandResult, what: string): void {
+    if (result.exitCode !== 0) {
+        throw new Error(`${what} exited ${result.exitCode}\n--- stdout\n${result.stdout.slice(-4000)}\n--- stderr\n${result.stderr.slice(-4000)}`);
+    }
+}
+
+describe.skipIf(missing.length > 0).sequential(`the dev fleet on the real engine (${cli})`, () => {
+    let ws: Workspace;
+    let agents: string[];
+
+    beforeAll(async () => {
+        await requireDocker();
+        await provideDefaultNodeImage();
+        ws = await Workspace.create();
+    }, STEP_TIMEOUT);
+
+    afterAll(async () => {
+        if (!ws) return;
+        // Leave no containers behind even when a step failed half-way.
+        const left = await fleetContainers();
+        if (left.length > 0) await ws.pulumi("destroy", "--yes", "--skip-preview");
+        await ws.remove();
+    }, STEP_TIMEOUT);
+
+    it("1. deploys the dev fleet from nothing with `npm run deploy:dev`: every agent healthy, answering with its version", async () => {
+        const deploy = await ws.npm("deploy:dev");
+        expectOk(deploy, "npm run deploy:dev");
+        // The policy pack ran as part of the deploy.
+        expect(deploy.stdout).toMatch(/Policies:|policy pack|agent-fleet-policies/i);
+
+        const outputs = await ws.agentsOutput();
+        agents = Object.keys(outputs).sort();
+        expect(agents).toEqual(["email-agent", "jarvis", "outreach-agent", "pesti", "research-agent"]);
+        for (const name of agents) {
+            const [url] = outputs[name].healthUrls;
+            const answer = await getJson(url);
+            expect(answer, `${name} at ${url}`).toMatchObject({ status: 200, body: { status: "ok", agent: name, version: outputs[name].version } });
+        }
+        const containers = await fleetContainers();
+        expect(containers.map((c) => [c.agent, c.health]).sort()).toEqual(agents.map((a) => [a, "healthy"]));
+        // The first deploy writes nothing into tracked files (no encryptionsalt, no state).
+        expect(await ws.git("status", "--porcelain")).toBe("");
+    }, STEP_TIMEOUT);
+
+    it("2. is idempotent: a preview straight after changes nothing", async () => {
+        const preview = await ws.pulumi("preview", "--expect-no-changes", "--diff");
+        expectOk(preview, "pulumi preview --expect-no-changes");
+    }, STEP_TIMEOUT);
+
+    it("3. replaces only the changed agent, create-first: the new container is healthy before the old one goes", async () => {
+        const before = await containerIdByAgent();
+        await ws.setAgentField(SUBJECT, ["env"], { E2E_REVISION: "2" });
+        const preview = await captureEventLog(ws, "one-agent-change");
+        expectOk(preview, "preview of a one-agent change");
+
+        const up = await ws.pulumi("up", "--yes", "--skip-preview");
+        expectOk(up, "pulumi up");
+        const after = await containerIdByAgent();
+        for (const name of agents) {
+            if (name === SUBJECT) expect(after[name], name).not.toBe(before[name]);
+            else expect(after[name], name).toBe(before[name]);
+        }
+        const order = await healthyBeforeRemoved(after[SUBJECT], before[SUBJECT], up);
+        expect(order.newHealthyAt).toBeLessThan(order.oldDestroyedAt);
+    }, STEP_TIMEOUT);
+
+    it("4. holds the health gate on a broken version, twice, and recovers when the good config returns", async () => {
+        const outputs = await ws.agentsOutput();
+        const goodUrl = outputs[SUBJECT].healthUrls[0];
+        const before = await containerIdByAgent();
+        // Start from a healthy agent with a short healthcheck, so the wait timeout is short.
+        await ws.setAgentField(SUBJECT, ["healthcheck"], FAST_HEALTHCHECK);
+        expectOk(await ws.pulumi("up", "--yes", "--skip-preview"), "up with a short healthcheck");
+        const healthy = await containerIdByAgent();
+        const healthyUrl = (await ws.agentsOutput())[SUBJECT].healthUrls[0];
+        expect((await getJson(healthyUrl))).toMatchObject({ status: 200 });
+        void goodUrl;
+
+        await ws.setAgentField(SUBJECT, ["env", "FAIL_HEALTH"], "1");
+        const preview = await captureEventLog(ws, "broken-version");
+        expectOk(preview, "preview of the broken version");
+
+        const broken = await ws.pulumi("up", "--yes", "--skip-preview");
+        expect(broken.exitCode, "up with a broken version must fail").not.toBe(0);
+        // Fails within the wait timeout plus the engine's own time, not after minutes.
+        expect(broken.ms).toBeLessThan(FAST_WAIT_TIMEOUT_MS + 60_000);
+        expect(`${broken.stdout}\n${broken.stderr}`).toMatch(/healthy|health/i);
+        await expectStillServing(healthy, healthyUrl, before);
+
+        // The same broken config again: the engine must not "update" the saved unhealthy container into success.
+        const again = await ws.pulumi("up", "--yes", "--skip-preview");
+        expect(again.exitCode, "a second up with the broken version must fail too").not.toBe(0);
+        await expectStillServing(healthy, healthyUrl, before);
+
+        await ws.setAgentField(SUBJECT, ["env", "FAIL_HEALTH"], undefined);
+        const recovery = await ws.pulumi("up", "--yes", "--skip-preview");
+        expectOk(recovery, "up with the good config again");
+        const recovered = (await ws.agentsOutput())[SUBJECT].healthUrls[0];
+        expect(await getJson(recovered)).toMatchObject({ status: 200, body: { status: "ok" } });
+        expect((await fleetContainers()).filter((c) => c.agent === SUBJECT)).toHaveLength(1);
+        console.info(`e2e: broken version failed in ${Math.round(broken.ms)} ms, again in ${Math.round(again.ms)} ms; recovery took ${Math.round(recovery.ms)} ms`);
+    }, STEP_TIMEOUT);
+
+    it("5. raises memory 128Mi → 512Mi and sets whole-number cpus on a running agent, then previews no changes", async () => {
+        await ws.setAgentField(SUBJECT, ["memory"], "512Mi");
+        await ws.setAgentField(SUBJECT, ["cpus"], 1);
+        expectOk(await ws.pulumi("up", "--yes", "--skip-preview"), "up raising memory and cpus");
+        const docker = await requireDocker();
+        const id = (await containerIdByAgent())[SUBJECT];
+        const info = await docker.getContainer(id).inspect();
+        expect(info.HostConfig.Memory).toBe(512 * 1024 * 1024);
+        expect(info.HostConfig.NanoCpus).toBe(1e9);
+        expectOk(await ws.pulumi("preview", "--expect-no-changes", "--diff"), "no-change preview after the resource change");
+    }, STEP_TIMEOUT);
+
+    it("6. `--target` on one agent changes only that agent", async () => {
+        const before = await containerIdByAgent();
+        await ws.setAgentField("email-agent", ["env", "E2E_TARGETED"], "yes");
+        await ws.setAgentField("research-agent", ["env", "E2E_NOT_TARGETED"], "yes");
+        expectOk(await ws.pulumi("up", "--yes", "--skip-preview", "--target", "**fleet-email-agent**"), "targeted up");
+        const after = await containerIdByAgent();
+        for (const name of agents) {
+            if (name === "email-agent") expect(after[name], name).not.toBe(before[name]);
+            else expect(after[name], name).toBe(before[name]);
+        }
+        // The untargeted change is still pending.
+        const pending = await ws.pulumi("preview", "--expect-no-changes");
+        expect(pending.exitCode).not.toBe(0);
+        await ws.setAgentField("research-agent", ["env", "E2E_NOT_TARGETED"], undefined);
+        expectOk(await ws.pulumi("preview", "--expect-no-changes"), "preview once the untargeted change is undone");
+    }, STEP_TIMEOUT);
+
+    it("7. runs the policy pack: dev passes, a mandatory violation fails the preview and names the policy", async () => {
+        const pass = await ws.pulumi("preview", "--policy-pack", "policies", "--policy-pack-config", "stacks/policy.dev.json");
+        expectOk(pass, "preview with the policy pack");
+
+        // A credential in plain env: no-plaintext-secrets is mandatory even in dev.
+        await ws.setAgentField("outreach-agent", ["env", "OUTREACH_API_TOKEN"], "plain-text-value");
+        const blocked = await captureEventLog(ws, "policy-violation", ["--policy-pack", "policies", "--policy-pack-config", "stacks/policy.dev.json"]);
+        expect(blocked.exitCode).not.toBe(0);
+        expect(`${blocked.stdout}\n${blocked.stderr}`).toContain("no-plaintext-secrets");
+        expect(`${blocked.stdout}\n${blocked.stderr}`).toMatch(/mandatory/);
+        await ws.setAgentField("outreach-agent", ["env", "OUTREACH_API_TOKEN"], undefined);
+    }, STEP_TIMEOUT);
+
+    it("8. keeps a seeded secret out of the state files and the CLI output, while the agent receives it", async () => {
+        expectOk(await ws.pulumi("config", "set", "--secret", "e2eToken", SEEDED_SECRET), "config set --secret");
+        await ws.setAgentField("research-agent", ["secrets"], { E2E_TOKEN: "e2eToken" });
+        expectOk(await ws.pulumi("up", "--yes", "--diff"), "up with a secret");
+        expectOk(await ws.pulumi("preview", "--diff", "--expect-no-changes"), "preview with a secret");
+        await ws.pulumi("stack", "export");
+        await ws.pulumi("stack", "output", "--json");
+
+        const docker = await requireDocker();
+        const id = (await containerIdByAgent())["research-agent"];
+        const env = (await docker.getContainer(id).inspect()).Config.Env;
+        expect(env).toContain(`E2E_TOKEN=${SEEDED_SECRET}`);
+
+        expect(await ws.stateText()).not.toContain(SEEDED_SECRET);
+        expect(ws.transcript.join("\n")).not.toContain(SEEDED_SECRET);
+        expect(await fs.readFile(ws.stackFile(), "utf8")).not.toContain(SEEDED_SECRET);
+    }, STEP_TIMEOUT);
+
+    it("9. destroys every container and the network", async () => {
+        expectOk(await ws.pulumi("destroy", "--yes", "--skip-preview"), "pulumi destroy");
+        expect(await fleetContainers()).toEqual([]);
+        const docker = await requireDocker();
+        const networks = await docker.listNetworks({ filters: { label: ["agent-fleet.environment=dev"] } });
+        expect(networks.filter((n) => n.Name.startsWith("fleet-dev-network"))).toEqual([]);
+    }, STEP_TIMEOUT);
+});
+
+/** The old container keeps serving, the broken one is gone or not serving, and no other agent moved. */
+async function expectStillServing(healthy: Record<string, string>, url: string, before: Record<string, string>): Promise<void> {
+    const containers = await fleetContainers();
+    const old = containers.find((c) => c.id === healthy[SUBJECT]);
+    expect(old, "the healthy container is still there").toBeDefined();
+    expect(old?.running).toBe(true);
+    expect(await getJson(url)).toMatchObject({ status: 200, body: { status: "ok" } });
+    for (const c of containers.filter((x) => x.agent !== SUBJECT)) {
+        expect(c.id, c.agent).toBe(before[c.agent]);
+    }
+}
+
+/** Reads the engine's Docker events for the replacement: when the new container turned healthy, when the old one was destroyed. */
+async function healthyBeforeRemoved(newId: string, oldId: string, up: CommandResult): Promise<{ newHealthyAt: number; oldDestroyedAt: number }> {
+    const docker = await requireDocker();
+    const until = Math.ceil(Date.now() / 1000) + 1;
+    const since = Math.floor((Date.now() - up.ms) / 1000) - 1;
+    const stream = await docker.getEvents({ since, until, filters: { type: ["container"] } });
+    const text = await new Promise<string>((resolve, reject) => {
+        const chunks: Buffer[] = [];
+        stream.on("data", (c: Buffer) => chunks.push(c));
+        stream.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
+        stream.on("error", reject);
+    });
+    const events = text.split("\n").filter(Boolean).map((line) => JSON.parse(line) as { id: string; status?: string; Action?: string; timeNano: number });
+    const newHealthy = events.find((e) => e.id === newId && (e.Action ?? e.status) === "health_status: healthy");
+    const oldDestroyed = events.find((e) => e.id === oldId && (e.Action ?? e.status) === "destroy");
+    if (!newHealthy || !oldDestroyed) {
+        throw new Error(`missing events (new healthy: ${Boolean(newHealthy)}, old destroyed: ${Boolean(oldDestroyed)}):\n${path.basename(text.slice(-2000))}`);
+    }
+    return { newHealthyAt: newHealthy.timeNano, oldDestroyedAt: oldDestroyed.timeNano };
+}

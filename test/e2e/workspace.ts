@@ -1,0 +1,239 @@
+/**
+ * A throwaway copy of the project for real-engine tests: the real program, the
+ * real stack files and the real scripts, with a file backend in a temp dir.
+ * Tests edit the copy's stack files freely and read its git status; the
+ * checkout itself is never touched.
+ *
+ * It runs whichever `pulumi` is on PATH: the CLI built by scripts/build-engine.sh
+ * in CI, or the official CLI on a laptop.
+ */
+import { spawnSync } from "node:child_process";
+import { promises as fs, readFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import Docker from "dockerode";
+import { execa, Result } from "execa";
+import { Document, parseDocument } from "yaml";
+import { NODE_BASE_IMAGE, REPO_ROOT, dockerClient, ensureLocalNodeBaseImage } from "../support/docker";
+
+export const STACK = "dev";
+export const PASSPHRASE = "dev";
+/** The base image the sample agent's Dockerfile names by default. */
+export const DEFAULT_NODE_IMAGE = "node:20-alpine";
+/** Every container and network of a deployed fleet carries this label. */
+export const ENVIRONMENT_LABEL = "agent-fleet.environment";
+export const AGENT_LABEL = "agent-fleet.agent";
+
+/** The version of the Pulumi CLI on PATH, or undefined when there is none. Synchronous, for `describe.skipIf`. */
+export function pulumiOnPath(): string | undefined {
+    const result = spawnSync("pulumi", ["version"], { encoding: "utf8", env: { ...process.env, PULUMI_SKIP_UPDATE_CHECK: "true" } });
+    return result.status === 0 ? result.stdout.trim() : undefined;
+}
+
+/** The Docker plugin version the program asks for: @pulumi/docker's own. */
+export const DOCKER_PLUGIN_VERSION: string = (JSON.parse(readFileSync(path.join(REPO_ROOT, "node_modules", "@pulumi", "docker", "package.json"), "utf8")) as { version: string }).version;
+
+/**
+ * What a deployment needs besides the CLI: the Node.js language host (on PATH,
+ * where the CLI finds it) and the Docker plugin. Returns what is missing.
+ */
+export function missingForDeployments(): string[] {
+    const missing: string[] = [];
+    if (spawnSync("pulumi-language-nodejs", ["-version"], { encoding: "utf8" }).status !== 0) missing.push("pulumi-language-nodejs on PATH");
+    const plugins = spawnSync("pulumi", ["plugin", "ls", "--json"], { encoding: "utf8", env: { ...process.env, PULUMI_SKIP_UPDATE_CHECK: "true" } });
+    const installed = plugins.status === 0 ? (JSON.parse(plugins.stdout || "[]") as { name: string; kind: string; version: string }[]) : [];
+    if (!installed.some((p) => p.name === "docker" && p.kind === "resource" && p.version === DOCKER_PLUGIN_VERSION)) {
+        missing.push(`the docker resource plugin ${DOCKER_PLUGIN_VERSION}`);
+    }
+    return missing;
+}
+
+/**
+ * The user-facing Dockerfile builds FROM node:20-alpine. No registry is
+ * reachable in CI, so when that image is absent locally, the offline node
+ * image (the host's node in a scratch image) is tagged under its name.
+ */
+export async function provideDefaultNodeImage(): Promise<void> {
+    const docker = dockerClient();
+    try {
+        await docker.getImage(DEFAULT_NODE_IMAGE).inspect();
+        return;
+    } catch (error) {
+        if ((error as { statusCode?: number }).statusCode !== 404) throw error;
+    }
+    await ensureLocalNodeBaseImage(NODE_BASE_IMAGE);
+    const [repo, tag] = DEFAULT_NODE_IMAGE.split(":");
+    await docker.getImage(NODE_BASE_IMAGE).tag({ repo, tag });
+}
+
+export interface CommandResult {
+    readonly exitCode: number;
+    readonly stdout: string;
+    readonly stderr: string;
+    readonly ms: number;
+}
+
+export class Workspace {
+    private constructor(
+        /** The project copy. */
+        readonly dir: string,
+        /** File backend directory. */
+        readonly stateDir: string,
+        /** Everything the CLI printed, for secret scans. */
+        readonly transcript: string[] = [],
+    ) {}
+
+    /** Copies the tracked and untracked (not ignored) files of a checkout (default: this one); links node_modules. */
+    static async create(source: string = REPO_ROOT): Promise<Workspace> {
+        const root = await fs.mkdtemp(path.join(os.tmpdir(), "agent-fleet-e2e-"));
+        const dir = path.join(root, "project");
+        const stateDir = path.join(root, "state");
+        await fs.mkdir(stateDir);
+        const listed = await execa("git", ["ls-files", "--cached", "--others", "--exclude-standard", "-z"], { cwd: source });
+        for (const file of listed.stdout.split("\0").filter(Boolean)) {
+            const from = path.join(source, file);
+            const stat = await fs.lstat(from).catch(() => undefined);
+            if (!stat?.isFile()) continue;
+            await fs.mkdir(path.dirname(path.join(dir, file)), { recursive: true });
+            await fs.copyFile(from, path.join(dir, file));
+        }
+        await fs.symlink(path.join(REPO_ROOT, "node_modules"), path.join(dir, "node_modules"));
+        await fs.symlink(path.join(REPO_ROOT, "policies", "node_modules"), path.join(dir, "policies", "node_modules"));
+        // A repository of its own, so a test can ask git whether a deploy wrote into tracked files.
+        const git = (...args: string[]) => execa("git", args, { cwd: dir, env: { GIT_AUTHOR_NAME: "e2e", GIT_AUTHOR_EMAIL: "e2e@localhost", GIT_COMMITTER_NAME: "e2e", GIT_COMMITTER_EMAIL: "e2e@localhost" } });
+        await git("init", "-q");
+        await git("add", "-A");
+        await git("commit", "-q", "-m", "snapshot");
+        return new Workspace(dir, stateDir);
+    }
+
+    get env(): Record<string, string> {
+        return {
+            PULUMI_BACKEND_URL: `file://${this.stateDir}`,
+            PULUMI_CONFIG_PASSPHRASE: PASSPHRASE,
+            PULUMI_SKIP_UPDATE_CHECK: "true",
+            PULUMI_SKIP_CONFIRMATIONS: "true",
+            // Unhides `--event-log`, which the PR-comment fixtures are captured with.
+            PULUMI_DEBUG_COMMANDS: "true",
+            // Plain output: no colour codes in what the tests read.
+            NO_COLOR: "1",
+            FORCE_COLOR: "0",
+        };
+    }
+
+    private async run(file: string, args: string[], env: Record<string, string> = {}): Promise<CommandResult> {
+        const started = performance.now();
+        const result: Result = await execa(file, args, { cwd: this.dir, env: { ...this.env, ...env }, reject: false, all: false });
+        const out = { exitCode: result.exitCode ?? -1, stdout: String(result.stdout), stderr: String(result.stderr), ms: performance.now() - started };
+        this.transcript.push(out.stdout, out.stderr);
+        return out;
+    }
+
+    /** Runs the Pulumi CLI on the dev stack. */
+    pulumi(...args: string[]): Promise<CommandResult> {
+        return this.run("pulumi", [...args, "--stack", STACK, "--non-interactive", "--color", "never"]);
+    }
+
+    /** Runs the Pulumi CLI on the dev stack with extra environment variables. */
+    pulumiWith(env: Record<string, string>, ...args: string[]): Promise<CommandResult> {
+        return this.run("pulumi", [...args, "--stack", STACK, "--non-interactive", "--color", "never"], env);
+    }
+
+    /** Runs one of the project's npm scripts, exactly as the README tells users to. */
+    npm(script: string, ...args: string[]): Promise<CommandResult> {
+        return this.run("npm", ["run", "--silent", script, ...(args.length > 0 ? ["--", ...args] : [])]);
+    }
+
+    async git(...args: string[]): Promise<string> {
+        return (await execa("git", args, { cwd: this.dir })).stdout;
+    }
+
+    stackFile(): string {
+        return path.join(this.dir, "stacks", `Pulumi.${STACK}.yaml`);
+    }
+
+    /** Edits the copy's dev stack file through yaml's Document API, keeping its comments. */
+    async editFleet(edit: (fleet: Document) => void): Promise<void> {
+        const doc = parseDocument(await fs.readFile(this.stackFile(), "utf8"));
+        edit(doc);
+        await fs.writeFile(this.stackFile(), doc.toString());
+    }
+
+    /** Sets (or with undefined, removes) one field of one agent in the dev stack file. */
+    async setAgentField(agent: string, field: string[], value: unknown): Promise<void> {
+        await this.editFleet((doc) => {
+            const at = ["config", "agent-fleet:fleet", "agents", agent, ...field];
+            if (value === undefined) doc.deleteIn(at);
+            else doc.setIn(at, doc.createNode(value));
+        });
+    }
+
+    async restoreStackFile(): Promise<void> {
+        await this.git("checkout", "--", path.relative(this.dir, this.stackFile()));
+    }
+
+    /** The stack's `agents` output, secrets shown. */
+    async agentsOutput(): Promise<Record<string, { containerNames: string[]; healthUrls: string[]; version: string; imageId: string }>> {
+        const result = await this.pulumi("stack", "output", "agents", "--json", "--show-secrets");
+        if (result.exitCode !== 0) throw new Error(`pulumi stack output failed: ${result.stderr}`);
+        return JSON.parse(result.stdout);
+    }
+
+    /** Every file of the backend state, concatenated, for secret scans. */
+    async stateText(): Promise<string> {
+        const parts: string[] = [];
+        const walk = async (dir: string) => {
+            for (const entry of await fs.readdir(dir, { withFileTypes: true })) {
+                const full = path.join(dir, entry.name);
+                if (entry.isDirectory()) await walk(full);
+                else parts.push(await fs.readFile(full, "utf8").catch(() => ""));
+            }
+        };
+        await walk(this.stateDir);
+        return parts.join("\n");
+    }
+
+    async remove(): Promise<void> {
+        await fs.rm(path.dirname(this.dir), { recursive: true, force: true });
+    }
+}
+
+export interface FleetContainer {
+    readonly id: string;
+    readonly name: string;
+    readonly agent: string;
+    readonly health?: string;
+    readonly running: boolean;
+}
+
+/** The dev fleet's containers on the engine, by agent. */
+export async function fleetContainers(docker: Docker = dockerClient()): Promise<FleetContainer[]> {
+    const list = await docker.listContainers({ all: true, filters: { label: [`${ENVIRONMENT_LABEL}=${STACK}`, AGENT_LABEL] } });
+    return list.map((c) => ({
+        id: c.Id,
+        name: c.Names[0]?.replace(/^\//, "") ?? c.Id,
+        agent: c.Labels[AGENT_LABEL],
+        health: /\((healthy|unhealthy|health: starting)\)/.exec(c.Status)?.[1],
+        running: c.State === "running",
+    }));
+}
+
+/** Container id per agent; throws when an agent has more or less than one. */
+export async function containerIdByAgent(): Promise<Record<string, string>> {
+    const out: Record<string, string> = {};
+    for (const c of await fleetContainers()) {
+        if (out[c.agent]) throw new Error(`agent ${c.agent} has more than one container`);
+        out[c.agent] = c.id;
+    }
+    return out;
+}
+
+/** GETs a URL and returns status and parsed JSON body, or the error. */
+export async function getJson(url: string): Promise<{ status: number; body: Record<string, unknown> } | { error: string }> {
+    try {
+        const response = await fetch(url, { signal: AbortSignal.timeout(3_000) });
+        return { status: response.status, body: await response.json() as Record<string, unknown> };
+    } catch (error) {
+        return { error: (error as Error).message };
+    }
+}
