@@ -250,6 +250,11 @@ function unique(problems: Problems): Problems {
  * Agents that name the same image share one image resource (see Fleet), so
  * they must agree on how it is made: one tag, one build (or one pull).
  */
+function describeImageConflict(owner: AgentSpec, agent: AgentSpec): string {
+    if (!agent.build) return "a pull of a tag that agent builds";
+    return owner.build ? "a different build" : "a build of a tag that agent pulls";
+}
+
 function checkSharedImages(source: FleetConfigSource, agents: readonly AgentSpec[], problems: Problems): void {
     const first = new Map<string, AgentSpec>();
     const how = (agent: AgentSpec) => JSON.stringify(agent.build ?? null);
@@ -261,7 +266,7 @@ function checkSharedImages(source: FleetConfigSource, agents: readonly AgentSpec
             problems.push({
                 file: source.stackFile,
                 path: `fleet.agents.${agent.name}.build`,
-                message: `expected the same build as agent "${owner.name}" for image ${JSON.stringify(agent.image)} (agents sharing a tag share one image), got ${agent.build ? "a different build" : "a pull of a tag that agent builds"}`,
+                message: `expected the same image source as agent "${owner.name}" for ${JSON.stringify(agent.image)} (agents sharing a tag share one image), got ${describeImageConflict(owner, agent)}`,
             });
         }
     }

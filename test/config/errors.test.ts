@@ -52,7 +52,16 @@ const rows: readonly Row[] = [
             s.fleet.agents.jarvis.image = "agent-fleet/sample-agent:dev";
             s.fleet.agents.jarvis.build = { context: "agents/other-agent" };
         },
-        expected: [stackProblem("fleet.agents.pesti.build", 'expected the same build as agent "jarvis" for image "agent-fleet/sample-agent:dev" (agents sharing a tag share one image), got a different build')],
+        expected: [stackProblem("fleet.agents.pesti.build", 'expected the same image source as agent "jarvis" for "agent-fleet/sample-agent:dev" (agents sharing a tag share one image), got a different build')],
+    },
+    {
+        name: "one agent builds a tag another agent pulls",
+        mutate: (s) => {
+            s.fleet.agents.jarvis.image = "ghcr.io/acme/shared:1.0.0";
+            s.fleet.agents.pesti.image = "ghcr.io/acme/shared:1.0.0";
+            s.fleet.agents.pesti.build = { context: "agents/sample-agent" };
+        },
+        expected: [stackProblem("fleet.agents.pesti.build", 'expected the same image source as agent "jarvis" for "ghcr.io/acme/shared:1.0.0" (agents sharing a tag share one image), got a build of a tag that agent pulls')],
     },
     // --- unknown fields
     {
