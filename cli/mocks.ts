@@ -133,6 +133,11 @@ export async function startMocks(stack: string, options: MockOptions = {}): Prom
     monitor.registerResource = (req, callback) => {
         const wireInputs = (req.getObject()?.toJavaScript() ?? {}) as WireObject;
         register(req, (err, res) => {
+            // The engine refuses a second registration of one URN; the SDK's mocks would accept it.
+            if (!err && byUrn.has(res.getUrn())) {
+                callback(new Error(`Duplicate resource URN '${res.getUrn()}'; try giving it a unique name`), res);
+                return;
+            }
             if (!err) {
                 const propertyDependencies: Record<string, string[]> = {};
                 req.getPropertydependenciesMap().forEach((value, key) => {

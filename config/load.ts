@@ -220,9 +220,19 @@ function checkAgent(source: FleetConfigSource, layers: AgentLayers, agent: Agent
     });
 }
 
+/**
+ * The environment a stack runs as. A stack named after an environment is at
+ * least that environment: `environment: dev` in the production stack file
+ * would otherwise switch off every production-only policy while the stack's
+ * policy config still calls them mandatory. So the stricter of the declared
+ * environment and the stack name applies. Other stack names ("preview-42")
+ * run as declared.
+ */
 function environmentOf(source: FleetConfigSource, declared: Environment | undefined, problems: Problems): Environment {
+    const named = (ENVIRONMENTS as readonly string[]).includes(source.stack) ? source.stack as Environment : undefined;
+    if (declared && named) return ENVIRONMENTS.indexOf(declared) >= ENVIRONMENTS.indexOf(named) ? declared : named;
     if (declared) return declared;
-    if ((ENVIRONMENTS as readonly string[]).includes(source.stack)) return source.stack as Environment;
+    if (named) return named;
     problems.push({
         file: source.stackFile,
         path: "fleet.environment",
@@ -287,6 +297,7 @@ export function loadFleetConfig(source: FleetConfigSource): FleetSpec {
     const runtime = field("runtime", stackFleetFields.runtime);
     const channelMap = field("channels", stackFleetFields.channels);
     const agentMap = field("agents", stackFleetFields.agents);
+    const allowEmpty = field("allowEmpty", stackFleetFields.allowEmpty);
     const catalog = source.catalog
         ? collect(catalogSchema, source.catalog.value ?? { agents: {} }, source.catalog.file, "", problems)
         : undefined;
@@ -326,5 +337,8 @@ export function loadFleetConfig(source: FleetConfigSource): FleetSpec {
     }
 
     if (problems.length > 0) throw fail();
-    return { stack: source.stack, stackFile: source.stackFile, environment, runtime: runtime ?? "container", channels, agents, gitCommit: source.gitCommit };
+    return {
+        stack: source.stack, stackFile: source.stackFile, environment, runtime: runtime ?? "container", channels, agents,
+        gitCommit: source.gitCommit, allowEmpty: allowEmpty ?? false,
+    };
 }

@@ -10,6 +10,7 @@ import { durationMs, isDuration } from "./duration";
 import { isRolloutStage } from "./rollout";
 
 export type Environment = "dev" | "staging" | "production";
+/** From least to most strict: a later environment runs every policy an earlier one does, and more. */
 export const ENVIRONMENTS: readonly Environment[] = ["dev", "staging", "production"];
 
 /** Renders a user's value for an error message: strings quoted, containers named. */
@@ -220,6 +221,8 @@ export const stackFleetFields = {
     channels: recordOf("a channel name of lower-case letters, digits and dashes", /^[a-z][a-z0-9-]*$/, z.unknown(), "a map of channel names to channels").optional(),
     agentDefaults: z.unknown().optional(),
     agents: agentMap,
+    /** Says an empty `agents` map is intended: in staging and production, an empty fleet deletes every running agent. */
+    allowEmpty: z.boolean(expected("true or false")).optional(),
 };
 export const stackFleetSchema = z.strictObject(stackFleetFields, expected("a fleet object with agents"));
 /** The outer shape only: an object with no unknown keys. */

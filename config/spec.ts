@@ -104,4 +104,6 @@ export interface FleetSpec {
     readonly agents: readonly AgentSpec[];
     /** Commit the deploy is built from, when the caller knows it. */
     readonly gitCommit?: string;
+    /** The stack file says an empty agent list is intended (`fleet.allowEmpty`). */
+    readonly allowEmpty: boolean;
 }

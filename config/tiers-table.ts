@@ -21,7 +21,7 @@ export function renderTierTable(): string {
             t.requiresSmokeCheck ? "smoke check" : undefined,
             t.requiresFeatureFlag ? "feature flag" : undefined,
         ].filter(Boolean).join(", ");
-        return `| ${n} — ${t.name} | ${needs} | ${t.monitorWindow}${t.minProductionMonitorWindow ? ` (production ≥ ${t.minProductionMonitorWindow})` : ""} | ${hc.interval} × ${hc.retries} (≥ ${t.minHealthcheckRetries}), start ${hc.startPeriod} | start + interval × retries + ${t.waitTimeoutMargin} | ${t.errorRateLimitPercent === undefined ? "—" : `${t.errorRateLimitPercent}%`} | ${rollout} | ${t.rollback} |`;
+        return `| ${n} — ${t.name} | ${needs} | ${t.monitorWindow}${t.minProductionMonitorWindow ? ` (production ≥ ${t.minProductionMonitorWindow})` : ""} | ${hc.interval} × ${hc.retries} (≥ ${t.minHealthcheckRetries}), start ${hc.startPeriod} | start + interval × retries + ${t.waitTimeoutMargin} | ${t.errorRateLimitPercent === undefined ? "—" : `${t.errorRateLimitPercent}%${t.maxErrorRateLimitPercent === undefined ? "" : ` (≤ ${t.maxErrorRateLimitPercent}%)`}`} | ${rollout} | ${t.rollback} |`;
     });
     return [
         TIER_TABLE_START,

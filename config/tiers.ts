@@ -50,6 +50,8 @@ export interface TierPolicy {
     readonly requiresFeatureFlag: boolean;
     /** Error rate (percent of requests) above which a deploy is rolled back; undefined: not watched. */
     readonly errorRateLimitPercent?: number;
+    /** The highest `errorRateLimit` an agent of the tier may set: a limit of 50% watches nothing. */
+    readonly maxErrorRateLimitPercent?: number;
     /** Default rollout for a feature flag. The first stage is where a new flag starts. */
     readonly rolloutStages?: readonly RolloutStageDefault[];
     /** Largest audience allowed for the first stage after "team". */
@@ -93,6 +95,7 @@ export const TIERS: Readonly<Record<Tier, TierPolicy>> = {
         requiresSmokeCheck: true,
         requiresFeatureFlag: false,
         errorRateLimitPercent: 2,
+        maxErrorRateLimitPercent: 5,
         rollback: "redeploy rollbackImage",
     },
     3: {
@@ -110,6 +113,7 @@ export const TIERS: Readonly<Record<Tier, TierPolicy>> = {
         requiresSmokeCheck: true,
         requiresFeatureFlag: true,
         errorRateLimitPercent: 1,
+        maxErrorRateLimitPercent: 2,
         rolloutStages: [
             { stage: "off" },
             { stage: "team", soak: "4h" },

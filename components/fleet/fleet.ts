@@ -21,9 +21,14 @@ export interface FleetArgs {
     readonly transform?: FleetTransforms;
 }
 
-/** What a Fleet registers as its inputs, for stack policies: where it is configured and its alert channels. */
+/** What a Fleet registers as its inputs, for stack policies: where it is configured, its alert channels, and whether it may be empty. */
 export interface FleetInputs {
-    readonly fleet: Pick<FleetSpec, "stack" | "stackFile" | "environment" | "channels">;
+    readonly fleet: Pick<FleetSpec, "stack" | "stackFile" | "environment" | "channels" | "allowEmpty">;
+}
+
+/** The Fleet's registered inputs for a fleet spec; policy tests build theirs with this too. */
+export function fleetInputsOf(spec: FleetSpec): FleetInputs {
+    return { fleet: { stack: spec.stack, stackFile: spec.stackFile, environment: spec.environment, channels: spec.channels, allowEmpty: spec.allowEmpty } };
 }
 
 /** What the stack exports for each agent. */
@@ -46,7 +51,7 @@ export class Fleet extends pulumi.ComponentResource {
 
     constructor(name: string, args: FleetArgs, opts?: pulumi.ComponentResourceOptions) {
         const { spec } = args;
-        const inputs: FleetInputs = { fleet: { stack: spec.stack, stackFile: spec.stackFile, environment: spec.environment, channels: spec.channels } };
+        const inputs = fleetInputsOf(spec);
         super("agent-fleet:index:Fleet", name, inputs, opts);
 
         const networkResourceName = `${name}-${spec.environment}-network`;

@@ -21,9 +21,14 @@ export function canCreateBeforeDelete(spec: AgentSpec): boolean {
     return spec.hostPort === undefined && spec.containerName === undefined;
 }
 
-/** Replica 0 keeps the plain name so that scaling 1 → N never replaces it. */
+/**
+ * Replica 0 keeps the plain name so that scaling 1 → N never replaces it.
+ * Later replicas add ".<n>": agent names cannot contain a dot, so replica 1
+ * of agent "pesti" ("fleet-pesti.1") never shares a URN with agent "pesti-1"
+ * ("fleet-pesti-1"), as the earlier "-<n>" suffix did.
+ */
 export function replicaResourceName(name: string, replica: number): string {
-    return replica === 0 ? name : `${name}-${replica}`;
+    return replica === 0 ? name : `${name}.${replica}`;
 }
 
 /** Seconds, rounded up, for provider fields that take whole seconds. */

@@ -105,19 +105,30 @@ export function containerPolicy(
     validate: (props: ContainerProps, container: ContainerContext, report: ReportViolation, args: ResourceValidationArgs) => void,
     enforcementLevel: EnforcementLevel = "mandatory",
 ): ResourceValidationPolicy {
+    // Replicas of an agent are declared from the same arguments, so they share their problems:
+    // each problem is reported once per agent, at the first container that has it. Keyed by
+    // that container's URN, so a second analysis of it (preview, then update) reports it again.
+    const firstReporter = new Map<string, string>();
     return resourcePolicy(name, description, enforcementLevel, (args, report) => {
         if (args.type !== CONTAINER_TYPE) return;
         const labels = labelMap(args.props);
         const agent = labels[AGENT_LABEL];
         if (!agent) return;
         const stackFile = `stacks/Pulumi.${labels[STACK_LABEL] ?? labels[ENVIRONMENT_LABEL]}.yaml`;
+        const oncePerAgent: ReportViolation = (message, urn) => {
+            const key = `${stackFile}\u0000${agent}\u0000${message}`;
+            const first = firstReporter.get(key);
+            if (first !== undefined && first !== args.urn) return;
+            firstReporter.set(key, args.urn);
+            report(message, urn);
+        };
         validate(args.props as ContainerProps, {
             agent,
             tier: Number(labels[TIER_LABEL]),
             environment: labels[ENVIRONMENT_LABEL],
             stackFile,
             at: (field, message) => fixAt(stackFile, `fleet.agents.${agent}${field ? `.${field}` : ""}`, message),
-        }, report, args);
+        }, oncePerAgent, args);
     });
 }
 

@@ -10,7 +10,7 @@ import { healthGateTiming } from "./health-gate-timing";
 import { noPlaintextSecrets } from "./no-plaintext-secrets";
 import { pinnedImages, rollbackImage } from "./pinned-images";
 import { productionMemoryLimits } from "./production-memory-limits";
-import { alertChannelsExist, productionAlertChannel, uniqueHostPorts } from "./stack-policies";
+import { alertChannelsExist, fleetNotEmpty, productionAlertChannel, uniqueHostPorts } from "./stack-policies";
 import { tier3FeatureFlags } from "./tier3-feature-flags";
 import { tierMonitoring } from "./tier-monitoring";
 
@@ -30,6 +30,7 @@ export function fleetPolicies(): FleetPolicy[] {
         productionMemoryLimits(),
         healthGateTiming(),
         productionAlertChannel(),
+        fleetNotEmpty(),
         agentOwner(),
         uniqueHostPorts(),
         alertChannelsExist(),

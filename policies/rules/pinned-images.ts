@@ -1,6 +1,6 @@
 import { FleetPolicy, agentPolicy, isDeployedEnvironment, reportAgent } from "./fleet-policy";
 
-const DIGEST_RE = /@sha256:[a-f0-9]{64}$/;
+const DIGEST_RE = /@(sha256:[a-f0-9]{64})$/;
 // An immutable version tag: semver-like, optionally with a pre-release suffix.
 const VERSION_TAG_RE = /^v?\d+\.\d+\.\d+(?:[-+][0-9A-Za-z.-]+)?$/;
 
@@ -10,6 +10,23 @@ export function imageTag(image: string): string | undefined {
     const lastSlash = name.lastIndexOf("/");
     const colon = name.indexOf(":", lastSlash + 1);
     return colon >= 0 ? name.slice(colon + 1) : undefined;
+}
+
+/** The digest of an image reference ("sha256:…"), or undefined when it names none. */
+export function imageDigest(image: string): string | undefined {
+    return DIGEST_RE.exec(image)?.[1];
+}
+
+/**
+ * Whether two references name the same image. A digest is the image's
+ * identity: "repo@sha256:X", "repo:1.4.2@sha256:X" and "repo:1.4.1@sha256:X"
+ * are one image, whatever the tags say. Without digests, the references
+ * themselves are compared.
+ */
+export function sameImage(a: string, b: string): boolean {
+    const digestA = imageDigest(a);
+    const digestB = imageDigest(b);
+    return digestA !== undefined && digestB !== undefined ? digestA === digestB : a === b;
 }
 
 /** A digest, or an immutable version tag; never "latest" or untagged. */
@@ -51,8 +68,8 @@ export function rollbackImage(): FleetPolicy {
                     reportAgent(report, inputs, "rollbackImage", "set rollbackImage to the previous known-good image (pinned)");
                 } else if (!isPinned(agent.rollbackImage)) {
                     reportAgent(report, inputs, "rollbackImage", `pin rollbackImage to a digest or a version tag, got ${JSON.stringify(agent.rollbackImage)}`);
-                } else if (agent.rollbackImage === agent.image) {
-                    reportAgent(report, inputs, "rollbackImage", "set rollbackImage to the previous release; it is the same as image, so there is nothing to roll back to");
+                } else if (sameImage(agent.rollbackImage, agent.image)) {
+                    reportAgent(report, inputs, "rollbackImage", "set rollbackImage to the previous release; it is the same image as image (compared by digest where both have one), so there is nothing to roll back to");
                 }
             },
         ),

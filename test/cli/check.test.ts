@@ -54,7 +54,7 @@ describe("the repo's stacks", () => {
     it("prints violations grouped by agent and a summary line", async () => {
         const run = await fleet(["check", "--stack", "dev"]);
         expect(run.exitCode).toBe(0);
-        expect(run.stdout).toMatch(/^fleet check: stack "dev" \(stacks\/Pulumi\.dev\.yaml\), 13 policies, levels from stacks\/policy\.dev\.json$/m);
+        expect(run.stdout).toContain(`fleet check: stack "dev" (stacks/Pulumi.dev.yaml), ${POLICY_NAMES.length} policies, levels from stacks/policy.dev.json\n`);
         expect(run.stdout).toMatch(/^jarvis\n {2}advisory {2}tier-monitoring: stacks\/Pulumi\.dev\.yaml: fleet\.agents\.jarvis\.alertChannels: /m);
         expect(run.stdout.trimEnd().split("\n").at(-1)).toMatch(/^passed with advisories: 0 mandatory violations, \d+ advisory violations? \(5 agents, \d+ resources\)$/);
     });
@@ -236,5 +236,37 @@ describe("--json", () => {
             expect(typeof v.message).toBe("string");
         }
         expect(json.violations).toContainEqual(expect.objectContaining({ policy: "tier-monitoring", level: "mandatory", agent: "email-agent" }));
+    });
+});
+
+describe("noise", () => {
+    it("reports a healthcheck problem of a two-replica agent once", async () => {
+        const dir = writeProject({ stacks: { production: fleetConfig(fleetOf("production", { pesti: { replicas: 2, healthcheck: { retries: 2 } } })) } });
+        const run = await checkJson(dir, "production");
+        expect(run.exitCode).toBe(1);
+        expect(run.json!.violations.map((v) => `${v.policy} ${v.agent}`)).toEqual(["agent-healthcheck pesti"]);
+    });
+});
+
+describe("resource names", () => {
+    it("fails, as the engine does, when a program registers one URN twice", async () => {
+        const program = `import * as docker from "@pulumi/docker";
+new docker.Network("twice", {});
+new docker.Network("twice", {});
+`;
+        const dir = writeProject({ stacks: { production: fleetConfig(fleetOf("production", { "research-agent": {} })) }, program });
+        const run = await fleet(["check", "--stack", "production", "--cwd", dir]);
+        expect(run.exitCode).not.toBe(0);
+        expect(run.stderr).toContain("Duplicate resource URN 'urn:pulumi:production::agent-fleet::docker:index/network:Network::twice'");
+    });
+
+    it("passes agent pesti with two replicas next to an agent named pesti-1", async () => {
+        const pesti1 = { ...SAFE_AGENTS["research-agent"], image: "ghcr.io/acme/pesti-1:1.0.0", rollbackImage: "ghcr.io/acme/pesti-1:0.9.0", tier: 1, owner: "@acme/sales-eng", port: 8080, memory: "256Mi" };
+        const fleetValue = fleetOf("production", { pesti: { replicas: 2 } });
+        (fleetValue.agents as Record<string, unknown>)["pesti-1"] = pesti1;
+        const dir = writeProject({ stacks: { production: fleetConfig(fleetValue) } });
+        const run = await checkJson(dir, "production");
+        expect(run.stderr).toBe("");
+        expect(run.exitCode).toBe(0);
     });
 });

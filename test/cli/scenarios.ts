@@ -140,6 +140,11 @@ export const SCENARIOS: readonly Scenario[] = [
         stack: "production", fleet: fleetOf("production", { "research-agent": { image: "ghcr.io/acme/research-agent:latest" } }),
     },
     {
+        name: "the production stack declaring environment dev to dodge the production policies",
+        policy: "pinned-images", agent: "research-agent", field: "fleet.agents.research-agent.image",
+        stack: "production", fleet: { ...fleetOf("production", { "research-agent": { image: "ghcr.io/acme/research-agent:latest" } }), environment: "dev" },
+    },
+    {
         name: "an untagged image in staging",
         policy: "pinned-images", agent: "email-agent", field: "fleet.agents.email-agent.image",
         stack: "staging", fleet: fleetOf("staging", { "email-agent": { image: "ghcr.io/acme/email-agent" } }),
@@ -155,6 +160,12 @@ export const SCENARIOS: readonly Scenario[] = [
         stack: "production", fleet: fleetOf("production", { "research-agent": { rollbackImage: "ghcr.io/acme/research-agent:0.3.7" } }),
     },
     {
+        name: "a rollbackImage that is the image's digest under the previous tag",
+        policy: "rollback-image", agent: "jarvis", field: "fleet.agents.jarvis.rollbackImage",
+        stack: "production",
+        fleet: fleetOf("production", { jarvis: { image: `ghcr.io/acme/jarvis:2.2.4@sha256:${"ab".repeat(32)}`, rollbackImage: `ghcr.io/acme/jarvis:2.2.3@sha256:${"ab".repeat(32)}` } }),
+    },
+    {
         name: "a tier 2 agent without an alert channel",
         policy: "tier-monitoring", agent: "email-agent", field: "fleet.agents.email-agent.alertChannels",
         stack: "production", fleet: fleetOf("production", { "email-agent": { alertChannels: [] } }),
@@ -168,6 +179,11 @@ export const SCENARIOS: readonly Scenario[] = [
         name: "a tier 2 agent watched for 30m in production",
         policy: "tier-monitoring", agent: "email-agent", field: "fleet.agents.email-agent.monitorWindow",
         stack: "production", fleet: fleetOf("production", { "email-agent": { monitorWindow: "30m" } }),
+    },
+    {
+        name: "a tier 2 agent that tolerates 50% errors",
+        policy: "tier-monitoring", agent: "jarvis", field: "fleet.agents.jarvis.errorRateLimit",
+        stack: "production", fleet: fleetOf("production", { jarvis: { errorRateLimit: 50 } }),
     },
     {
         name: "a tier 3 agent without a feature flag",
@@ -211,6 +227,11 @@ export const SCENARIOS: readonly Scenario[] = [
         name: "production without a channel that hears errors",
         policy: "production-alert-channel", agent: null, field: "fleet.channels",
         stack: "production", fleet: fleetOf("production", { "research-agent": {} }, { pager: CHANNELS.pager }),
+    },
+    {
+        name: "a production stack file that lists no agents",
+        policy: "fleet-not-empty", agent: null, field: "fleet.agents",
+        stack: "production", fleet: { environment: "production", channels: CHANNELS, agents: {} },
     },
     {
         name: "an agent without an owner",

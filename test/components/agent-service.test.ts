@@ -223,7 +223,7 @@ describe("AgentService outputs, replicas, transforms and runtimes", () => {
 
     it("runs one container per replica, replica 0 keeping the plain name", async () => {
         const { outputs } = await deploy({ replicas: 3 });
-        expect(run.byType(CONTAINER).map((c) => c.name)).toEqual(["pesti", "pesti-1", "pesti-2"]);
+        expect(run.byType(CONTAINER).map((c) => c.name)).toEqual(["pesti", "pesti.1", "pesti.2"]);
         expect(outputs.containerNames).toHaveLength(3);
         expect(new Set(outputs.healthUrls).size).toBe(3);
     });

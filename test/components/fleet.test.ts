@@ -76,3 +76,23 @@ describe("Fleet", () => {
         expect(services).toHaveLength(3);
     });
 });
+
+describe("resource names", () => {
+    it("gives agent pesti's second replica and agent pesti-1 different URNs", async () => {
+        const fleet = new Fleet("fleet", {
+            spec: fleetSpec({
+                agents: {
+                    pesti: { tier: 1, port: 8080, image: "ghcr.io/acme/pesti:1.0.0", replicas: 2 },
+                    "pesti-1": { tier: 1, port: 8080, image: "ghcr.io/acme/pesti:1.0.0" },
+                },
+            }, "staging"),
+            secretConfig: () => pulumi.secret("v"),
+        });
+        for (const agent of Object.values(fleet.agents)) await outputOf(agent.containerNames);
+        await settle();
+        const urns = run.byType(CONTAINER).map((c) => c.urn);
+        expect(urns).toHaveLength(3);
+        expect(new Set(urns).size).toBe(3);
+        expect(run.byType(CONTAINER).map((c) => c.name).sort()).toEqual(["fleet-pesti", "fleet-pesti-1", "fleet-pesti.1"]);
+    });
+});

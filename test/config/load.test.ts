@@ -258,9 +258,18 @@ describe("fleet-level resolution", () => {
         expect(spec.agents[0].environment).toBe(stack);
     });
 
-    it("uses the declared environment over the stack name", () => {
+    it("uses the declared environment when it is at least as strict as the stack name", () => {
         expect(load(probeSource({ stackName: "preview-42", environment: "staging" })).environment).toBe("staging");
         expect(load(probeSource({ stackName: "dev", environment: "production" })).environment).toBe("production");
+        expect(load(probeSource({ stackName: "staging", environment: "production" })).environment).toBe("production");
+    });
+
+    it.each([
+        ["production", "dev"], ["production", "staging"], ["staging", "dev"],
+    ] as const)("never lets the %s stack run as the weaker %s: the stricter of the two applies", (stack, declared) => {
+        const spec = load(probeSource({ stackName: stack, environment: declared }));
+        expect(spec.environment).toBe(stack);
+        expect(spec.agents.every((agent) => agent.environment === stack)).toBe(true);
     });
 
     it("resolves channels with a default minSeverity, sorted by name", () => {

@@ -18,7 +18,7 @@ import type {
     PolicyResource, PolicyResourceOptions, ReportViolation, ResourceValidationArgs, ResourceValidationPolicy, StackValidationArgs, StackValidationPolicy,
 } from "@pulumi/policy";
 import { AgentServiceInputs, agentEnv, agentLabels } from "../../components/agent-service/agentService";
-import type { FleetInputs } from "../../components/fleet/fleet";
+import { fleetInputsOf } from "../../components/fleet/fleet";
 import { canCreateBeforeDelete, containerArgs, replicaResourceName } from "../../components/runtimes/container";
 import type { RuntimeDeployContext } from "../../components/runtimes/runtime";
 import { Transform, applyTransform } from "../../components/transform";
@@ -199,10 +199,6 @@ export function agentServiceUrn(agent: string, stack: string): string {
     return resourceUrn(stack, AGENT_SERVICE_TYPE, `${FLEET_NAME}-${agent}`, fleetUrn(stack));
 }
 
-/** What Fleet registers as its inputs for a fleet spec. */
-export function fleetInputsOf(spec: FleetSpec): FleetInputs {
-    return { fleet: { stack: spec.stack, stackFile: spec.stackFile, environment: spec.environment, channels: spec.channels } };
-}
 
 /** What AgentService registers as its inputs for an agent deployed in `stack`. */
 export function agentServiceInputsOf(agent: AgentSpec, stack: string = agent.environment): AgentServiceInputs {

@@ -31,12 +31,26 @@ describe("production-memory-limits", () => {
         expect(await runPolicy(policy, args)).toEqual([{ message: MISSING, urn: args.urn }]);
     });
 
-    it("reports every replica", async () => {
+    it("reports a problem once per agent, at its first replica, however often that replica is analyzed", async () => {
+        // A fresh pack instance, as each preview starts one.
+        const pack = productionMemoryLimits();
         const spec = agentSpec({ replicas: 2 });
-        const replicas = await Promise.all([0, 1].map((replica) => containerResourceArgs(spec, { replica })));
-        const found = (await Promise.all(replicas.map((args) => runPolicy(policy, args)))).flat();
-        expect(found).toEqual(replicas.map((args) => ({ message: MISSING, urn: args.urn })));
-        expect(found[1].urn).toMatch(/::fleet-pesti-1$/);
+        const [first, second] = await Promise.all([0, 1].map((replica) => containerResourceArgs(spec, { replica })));
+        expect(second.urn).toMatch(/::fleet-pesti\.1$/);
+        expect(await runPolicy(pack, first)).toEqual([{ message: MISSING, urn: first.urn }]);
+        expect(await runPolicy(pack, second)).toEqual([]);
+        // `pulumi up` analyzes again for the update: the first replica reports again, the second stays quiet.
+        expect(await runPolicy(pack, first)).toEqual([{ message: MISSING, urn: first.urn }]);
+        expect(await runPolicy(pack, second)).toEqual([]);
+    });
+
+    it("still reports a replica that alone has the problem", async () => {
+        const pack = productionMemoryLimits();
+        const spec = agentSpec({ replicas: 2, memory: "512Mi" });
+        const first = await containerResourceArgs(spec, { replica: 0 });
+        const second = await containerResourceArgs(spec, { replica: 1, transform: (a) => { a.memory = 0; } });
+        expect(await runPolicy(pack, first)).toEqual([]);
+        expect(await runPolicy(pack, second)).toEqual([{ message: MISSING, urn: second.urn }]);
     });
 
     it("reports a limit a transform zeroed", async () => {

@@ -35,10 +35,23 @@ describe("rollback-image", () => {
         expect(await check({ ...HAPPY, rollbackImage: rollback })).toEqual([`${AT}: pin rollbackImage to a digest or a version tag, got ${JSON.stringify(rollback)}`]);
     });
 
+    const SAME = `${AT}: set rollbackImage to the previous release; it is the same image as image (compared by digest where both have one), so there is nothing to roll back to`;
+    const DIGEST = `sha256:${"cd".repeat(32)}`;
+
     it("reports a rollbackImage that is the image itself", async () => {
-        expect(await check({ ...HAPPY, rollbackImage: HAPPY.image })).toEqual([
-            `${AT}: set rollbackImage to the previous release; it is the same as image, so there is nothing to roll back to`,
-        ]);
+        expect(await check({ ...HAPPY, rollbackImage: HAPPY.image })).toEqual([SAME]);
+    });
+
+    it.each([
+        ["with and without a tag", `ghcr.io/acme/pesti:1.4.2@${DIGEST}`, `ghcr.io/acme/pesti@${DIGEST}`],
+        ["under two different tags", `ghcr.io/acme/pesti:1.4.2@${DIGEST}`, `ghcr.io/acme/pesti:1.4.1@${DIGEST}`],
+        ["under another repository name", `ghcr.io/acme/pesti:1.4.2@${DIGEST}`, `registry.acme.dev/pesti:1.4.1@${DIGEST}`],
+    ])("reports one digest spelled %s as the same image", async (_how, image, rollback) => {
+        expect(await check({ ...HAPPY, image, rollbackImage: rollback })).toEqual([SAME]);
+    });
+
+    it("passes two tags of different digests", async () => {
+        expect(await check({ ...HAPPY, image: `ghcr.io/acme/pesti:1.4.2@${DIGEST}`, rollbackImage: `ghcr.io/acme/pesti:1.4.2@sha256:${"ef".repeat(32)}` })).toEqual([]);
     });
 
     it("reports staging as well", async () => {

@@ -8,6 +8,7 @@ const policy = tierMonitoring();
 const AT = "stacks/Pulumi.production.yaml: fleet.agents.pesti";
 const MONITORED = TIER_NUMBERS.filter((t) => TIERS[t].requiresAlertChannel || TIERS[t].requiresSmokeCheck);
 const UNMONITORED = TIER_NUMBERS.filter((t) => !MONITORED.includes(t));
+const WITH_MAX_RATE = TIER_NUMBERS.filter((t) => TIERS[t].maxErrorRateLimitPercent !== undefined);
 const WITH_WINDOW = TIER_NUMBERS.filter((t) => TIERS[t].minProductionMonitorWindow !== undefined);
 
 /** A monitored agent as the happy path: routed, smoke-checked, flagged when its tier needs it; tier default window. */
@@ -33,6 +34,16 @@ describe("tier-monitoring", () => {
 
     it.each(MONITORED)("passes a routed, smoke-checked tier %i agent with the tier's default window", async (tier) => {
         expect(await check(tier)).toEqual([]);
+    });
+
+    it.each(WITH_MAX_RATE)("passes a tier %i agent at exactly the tier's maximum error-rate limit", async (tier) => {
+        expect(await check(tier, { errorRateLimit: TIERS[tier].maxErrorRateLimitPercent })).toEqual([]);
+    });
+
+    it.each(WITH_MAX_RATE)("reports a tier %i error-rate limit above the tier's maximum", async (tier) => {
+        const max = TIERS[tier].maxErrorRateLimitPercent!;
+        expect(await check(tier, { errorRateLimit: 50 })).toEqual([`${AT}.errorRateLimit: set an error-rate limit of at most ${max}% for tier ${tier}, got 50%`]);
+        expect(await check(tier, { errorRateLimit: max + 0.5 }, "dev")).toEqual([`stacks/Pulumi.dev.yaml: fleet.agents.pesti.errorRateLimit: set an error-rate limit of at most ${max}% for tier ${tier}, got ${max + 0.5}%`]);
     });
 
     it.each(UNMONITORED)("passes a tier %i agent with no channel, no smoke check and a short window", async (tier) => {
