@@ -22,8 +22,3 @@ export function stageRank(stage: string): number {
     if (!match) throw new Error(`expected a rollout stage like "off", "team" or "10%", got ${JSON.stringify(stage)}`);
     return Number(match[1]);
 }
-
-/** The audience percentage of a stage; "team" counts as 0% of customers. */
-export function stagePercent(stage: string): number {
-    return stage === "team" ? 0 : Math.floor(stageRank(stage));
-}

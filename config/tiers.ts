@@ -125,7 +125,3 @@ export const TIERS: Readonly<Record<Tier, TierPolicy>> = {
         rollback: "turn the flag off (set currentStage to \"off\")",
     },
 };
-
-export function tierPolicy(tier: Tier): TierPolicy {
-    return TIERS[tier];
-}

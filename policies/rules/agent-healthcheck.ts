@@ -24,6 +24,33 @@ function parsed(duration: unknown): number | undefined {
     }
 }
 
+/** Commands that exit 0 whatever the agent's state: they probe nothing. */
+const PROBES_NOTHING = new Set(["true", "/bin/true", "/usr/bin/true", ":", "echo", "printf", "sleep", "exit"]);
+const SHELLS = new Set(["sh", "/bin/sh", "bash", "/bin/bash", "ash", "/bin/ash"]);
+
+/** Why a shell script always exits 0, or undefined when it can fail. */
+function shellAlwaysSucceeds(script: string): string | undefined {
+    const text = script.trim();
+    if (/(\|\||;)\s*(true|:|exit(\s+0)?)\s*$/.test(text)) return "its last command always succeeds";
+    if (/^(true|:|exit(\s+0)?)$/.test(text)) return "it runs no check";
+    const hasControl = /[|;&]/.test(text);
+    const first = text.split(/\s+/)[0];
+    if (!hasControl && PROBES_NOTHING.has(first)) return `\`${first}\` probes nothing`;
+    return undefined;
+}
+
+/**
+ * Why a healthcheck test can never fail, or undefined when it can. Only the
+ * reason is returned, never the command: commands may carry credentials.
+ */
+export function alwaysSucceeds(tests: readonly string[]): string | undefined {
+    const [kind, ...command] = tests;
+    if (kind === "CMD-SHELL") return shellAlwaysSucceeds(command.join(" "));
+    if (kind !== "CMD" || command.length === 0) return undefined;
+    if (SHELLS.has(command[0]) && command[1] === "-c" && command[2] !== undefined) return shellAlwaysSucceeds(command[2]);
+    return PROBES_NOTHING.has(command[0]) ? `\`${command[0]}\` probes nothing` : undefined;
+}
+
 /** Rule 1: every agent container has a real healthcheck, checked often enough. */
 export function agentHealthcheck(): FleetPolicy {
     return {
@@ -31,12 +58,17 @@ export function agentHealthcheck(): FleetPolicy {
         fix: "Give the agent a healthcheck: `healthcheck.path` (or `healthcheck.command`), `interval` ≤ 60s and `retries` ≥ the tier minimum.",
         policy: containerPolicy(
             "agent-healthcheck",
-            `Every agent container has a healthcheck with a real test command, an interval of at most ${MAX_HEALTHCHECK_INTERVAL} and at least the tier's minimum retries.`,
+            `Every agent container has a healthcheck with a real test command that can fail, an interval of at most ${MAX_HEALTHCHECK_INTERVAL} and at least the tier's minimum retries.`,
             (props, container, report) => {
                 const hc = props.healthcheck as { tests?: string[]; interval?: string; retries?: number } | undefined;
                 const tests = hc?.tests ?? [];
                 if (tests.length === 0 || tests[0] === "NONE" || (tests[0] === "CMD" && tests.length < 2) || (tests[0] === "CMD-SHELL" && !tests[1]?.trim())) {
                     report(container.at("healthcheck", "set healthcheck.path (probed with node) or healthcheck.command; the container has no real healthcheck test"));
+                    return;
+                }
+                const never = alwaysSucceeds(tests);
+                if (never) {
+                    report(container.at("healthcheck.command", `set a healthcheck command that can fail; this one always succeeds (${never})`));
                     return;
                 }
                 const interval = parsed(hc?.interval);

@@ -61,7 +61,7 @@ function resourcePolicy(
     name: string,
     description: string,
     enforcementLevel: EnforcementLevel,
-    validateResource: (args: ResourceValidationArgs, report: ReportViolation) => void,
+    validateResource: (args: ResourceValidationArgs, report: ReportViolation) => void | Promise<void>,
 ): ResourceValidationPolicy {
     return { name, description, enforcementLevel, validateResource };
 }
@@ -70,12 +70,12 @@ function resourcePolicy(
 export function agentPolicy(
     name: string,
     description: string,
-    validate: (inputs: AgentServiceInputs, agent: AgentSpec, report: ReportViolation) => void,
+    validate: (inputs: AgentServiceInputs, agent: AgentSpec, report: ReportViolation) => void | Promise<void>,
     enforcementLevel: EnforcementLevel = "mandatory",
 ): ResourceValidationPolicy {
-    return resourcePolicy(name, description, enforcementLevel, (args, report) => {
+    return resourcePolicy(name, description, enforcementLevel, async (args, report) => {
         const inputs = agentInputs(args);
-        if (inputs) validate(inputs, inputs.agent, report);
+        if (inputs) await validate(inputs, inputs.agent, report);
     });
 }
 

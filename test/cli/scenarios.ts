@@ -114,6 +114,11 @@ export const SCENARIOS: readonly Scenario[] = [
         stack: "staging", fleet: fleetOf("staging", { "outreach-agent": { healthcheck: { command: ["CMD-SHELL", " "] } } }),
     },
     {
+        name: "a healthcheck that cannot fail (|| true)",
+        policy: "agent-healthcheck", agent: "jarvis", field: "fleet.agents.jarvis.healthcheck.command",
+        stack: "production", fleet: fleetOf("production", { jarvis: { healthcheck: { command: ["CMD-SHELL", "curl -f http://127.0.0.1:8080/health || true"] } } }),
+    },
+    {
         name: "a program transform that sets the restart policy to no",
         policy: "agent-restart-policy", agent: "research-agent", field: "fleet.agents.research-agent",
         stack: "production", fleet: fleetOf("production", { "research-agent": {} }), program: RESTART_OFF_PROGRAM,
@@ -133,6 +138,22 @@ export const SCENARIOS: readonly Scenario[] = [
         policy: "no-plaintext-secrets", agent: "research-agent", field: "fleet.agents.research-agent.env.GITHUB_TOKEN",
         stack: "dev", repoPolicyConfig: true,
         fleet: fleetOf("dev", { "research-agent": { env: { GITHUB_TOKEN: "dev-token" } } }),
+    },
+    {
+        name: "a Stripe-style live key as a plain env value",
+        policy: "no-plaintext-secrets", agent: "jarvis", field: "fleet.agents.jarvis.env.BILLING_HINT",
+        stack: "production", fleet: fleetOf("production", { jarvis: { env: { LOG_LEVEL: "info", BILLING_HINT: "sk" + "_live_" + "4eC39HqLyjWDarjtT1zdp7dc" } } }),
+    },
+    {
+        name: "an env name that abbreviates the credential (_PAT)",
+        policy: "no-plaintext-secrets", agent: "research-agent", field: "fleet.agents.research-agent.env.GH_PAT",
+        stack: "staging", fleet: fleetOf("staging", { "research-agent": { env: { LOG_LEVEL: "info", GH_PAT: "not-shown" } } }),
+    },
+    {
+        name: "a credential in the healthcheck command",
+        policy: "no-plaintext-secrets", agent: "email-agent", field: "fleet.agents.email-agent.healthcheck.command",
+        stack: "production",
+        fleet: fleetOf("production", { "email-agent": { healthcheck: { command: ["CMD", "wget", "-qO-", "https://probe:" + "s3cr3tPassw0rd" + "@127.0.0.1:8080/health"] } } }),
     },
     {
         name: "the latest tag in production",

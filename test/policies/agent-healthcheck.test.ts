@@ -23,6 +23,31 @@ describe("agent-healthcheck", () => {
         expect(await check({ healthcheck: { command: ["CMD", "curl", "-fsS", "http://127.0.0.1:8080/health"] } })).toEqual([]);
     });
 
+    it.each([
+        ["a shell test that can fail", ["CMD-SHELL", "curl -fsS http://127.0.0.1:8080/health || exit 1"]],
+        ["a shell -c probe", ["CMD", "sh", "-c", "wget -qO- http://127.0.0.1:8080/health"]],
+        ["a probe whose output is echoed after it", ["CMD-SHELL", "curl -fsS http://127.0.0.1:8080/health && echo ok"]],
+    ])("passes %s", async (_what, command) => {
+        expect(await check({ healthcheck: { command } })).toEqual([]);
+    });
+
+    it.each([
+        ["`true`", ["CMD", "true"], "`true` probes nothing"],
+        ["exit 0 in a shell", ["CMD-SHELL", "exit 0"], "it runs no check"],
+        ["a shell test ending in || true", ["CMD-SHELL", "curl -fsS http://127.0.0.1:8080/health || true"], "its last command always succeeds"],
+        ["a sh -c test ending in ; exit 0", ["CMD", "/bin/sh", "-c", "curl -fsS http://127.0.0.1:8080/health; exit 0"], "its last command always succeeds"],
+        ["an echo", ["CMD", "echo", "healthy"], "`echo` probes nothing"],
+        ["a shell sleep", ["CMD-SHELL", "sleep 1"], "`sleep` probes nothing"],
+    ])("reports a healthcheck that cannot fail: %s", async (_what, command, why) => {
+        expect(await check({ healthcheck: { command } })).toEqual([`${AT}.healthcheck.command: set a healthcheck command that can fail; this one always succeeds (${why})`]);
+    });
+
+    it("never echoes the command, which may carry a credential", async () => {
+        const found = await check({ healthcheck: { command: ["CMD-SHELL", "curl -H 'Authorization: Bearer SEEDED-hc-token' http://127.0.0.1:8080/health || true"] } });
+        expect(found).toHaveLength(1);
+        expect(found.join("\n")).not.toContain("SEEDED-hc-token");
+    });
+
     it("passes a preview, where the container's image and network are not known yet", async () => {
         expect(await check({}, { preview: true })).toEqual([]);
     });
@@ -62,10 +87,10 @@ describe("agent-healthcheck", () => {
     });
 
     it("reports a missing or zero interval set by a transform", async () => {
-        expect(await check({}, { transform: (a) => { a.healthcheck = { ...(a.healthcheck as object), tests: ["CMD", "true"], interval: "0s" }; } })).toEqual([
+        expect(await check({}, { transform: (a) => { a.healthcheck = { ...(a.healthcheck as object), tests: ["CMD", "curl", "-f", "http://127.0.0.1:8080/health"], interval: "0s" }; } })).toEqual([
             `${AT}.healthcheck.interval: set an interval of at most ${MAX_HEALTHCHECK_INTERVAL}, got "0s"`,
         ]);
-        expect(await check({}, { transform: (a) => { a.healthcheck = { tests: ["CMD", "true"], retries: 3 }; } })).toEqual([
+        expect(await check({}, { transform: (a) => { a.healthcheck = { tests: ["CMD", "curl", "-f", "http://127.0.0.1:8080/health"], retries: 3 }; } })).toEqual([
             `${AT}.healthcheck.interval: set an interval of at most ${MAX_HEALTHCHECK_INTERVAL}, got "none"`,
         ]);
     });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { CREDENTIAL_VALUE_PATTERNS, noPlaintextSecrets } from "../../policies/rules/no-plaintext-secrets";
+import { noPlaintextSecrets } from "../../policies/rules/no-plaintext-secrets";
 import { agentSpec } from "../support/specs";
 import { agentServiceArgs, containerResourceArgs, messages, runPolicy } from "./helpers";
 
@@ -21,15 +21,25 @@ function seeded(seed: number, length: number, alphabet = "ABCDEFGHIJKLMNOPQRSTUV
 
 const UPPER_DIGITS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
 // Prefixes are split so that secret scanners never mistake this file for a leak.
-const FAKE_VALUES: Readonly<Record<string, readonly string[]>> = {
-    "an OpenAI-style API key (sk-…)": ["sk" + "-" + seeded(1, 40), "sk" + "-proj-" + seeded(2, 48)],
-    "a GitHub token (ghp_…)": ["gh" + "p_" + seeded(3, 36), "gh" + "s_" + seeded(4, 36)],
-    "a Slack token (xox…)": ["xo" + "xb-" + seeded(5, 12, "0123456789") + "-" + seeded(6, 24)],
-    "an AWS access key (AKIA…)": ["AK" + "IA" + seeded(7, 16, UPPER_DIGITS)],
-    "a URL with a password": [`postgres://app:${seeded(8, 16)}@db.internal:5432/app`, `redis://:${seeded(9, 16)}@cache:6379/0`],
-    "a Slack webhook URL": [`https://${["hooks", "slack", "com"].join(".")}/services/T${seeded(10, 8, UPPER_DIGITS)}/B${seeded(11, 8, UPPER_DIGITS)}/${seeded(12, 24)}`],
-    "a Discord webhook URL": [`https://${["discord", "com"].join(".")}/api/webhooks/${seeded(13, 18, "0123456789")}/${seeded(14, 60)}`],
-};
+/** [class, seeded fake value, the kind the policy names]: one row per loophole class the scan must close. */
+const FAKE_CREDENTIALS: readonly (readonly [string, string, string])[] = [
+    ["OpenAI key", "sk" + "-" + seeded(1, 40), "an OpenAI-style API key"],
+    ["OpenAI project key", "sk" + "-proj-" + seeded(2, 48), "an OpenAI-style API key"],
+    ["Stripe live secret key", "sk" + "_live_" + seeded(16, 32), "a Stripe-style API key"],
+    ["Stripe restricted key", "rk" + "_live_" + seeded(17, 32), "a Stripe-style API key"],
+    ["GitHub classic token", "gh" + "p_" + seeded(3, 36), "a github credential"],
+    ["GitHub app token", "gh" + "s_" + seeded(4, 36), "a github credential"],
+    ["GitHub fine-grained token", "github" + "_pat_" + seeded(20, 22) + "_" + seeded(21, 59), "a github credential"],
+    ["Slack bot token", "xo" + "xb-" + seeded(5, 12, "0123456789") + "-" + seeded(6, 24), "a slack credential"],
+    ["AWS access key id", "AK" + "IA" + seeded(7, 16, UPPER_DIGITS), "an AWS access key id"],
+    ["JWT", "ey" + "J" + seeded(18, 20) + ".ey" + "J" + seeded(19, 30) + "." + seeded(22, 40), "a JSON web token"],
+    ["Postgres URL with a password", `postgres://app:${seeded(8, 16)}@db.internal:5432/app`, "a URL with a password"],
+    ["Redis URL with only a password", `redis://:${seeded(9, 16)}@cache:6379/0`, "a URL with a password"],
+    ["HTTPS URL with a password", `https://deploy:${seeded(15, 16)}@git.acme.example/repo.git`, "a URL with a password"],
+    ["Slack webhook", `https://${["hooks", "slack", "com"].join(".")}/services/T${seeded(10, 8, UPPER_DIGITS)}/B${seeded(11, 8, UPPER_DIGITS)}/${seeded(12, 24)}`, "a slack credential"],
+    ["Discord webhook", `https://${["discord", "com"].join(".")}/api/webhooks/${seeded(13, 18, "0123456789")}/${seeded(14, 60)}`, "a Discord webhook URL"],
+];
+const STRIPE = FAKE_CREDENTIALS[2][1];
 
 async function check(fields: Record<string, unknown> = {}, stack = "production"): Promise<string[]> {
     return messages(policy, await agentServiceArgs(agentSpec(fields, stack)));
@@ -42,20 +52,25 @@ describe("no-plaintext-secrets", () => {
         expect(await check(happy)).toEqual([]);
     });
 
-    it("has a seeded fake value for every credential value pattern", () => {
-        expect(Object.keys(FAKE_VALUES).sort()).toEqual(CREDENTIAL_VALUE_PATTERNS.map((p) => p.kind).sort());
+    it.each(FAKE_CREDENTIALS)("reports a plain env value holding a %s, without echoing it", async (_class, value, kind) => {
+        const args = await agentServiceArgs(agentSpec({ ...happy, env: { ...happy.env, [PLAIN_NAME]: value } }));
+        const violations = await runPolicy(policy, args);
+        expect(violations).toEqual([{ message: `${AT}.env.${PLAIN_NAME}: move ${PLAIN_NAME} to secrets; its value looks like ${kind}`, urn: args.urn }]);
+        expect(JSON.stringify(violations)).not.toContain(value);
     });
 
-    for (const { kind } of CREDENTIAL_VALUE_PATTERNS) {
-        it.each(FAKE_VALUES[kind] ?? [])(`reports a plain env value that looks like ${kind}, without echoing it: %#`, async (value) => {
-            const args = await agentServiceArgs(agentSpec({ ...happy, env: { ...happy.env, [PLAIN_NAME]: value } }));
-            const violations = await runPolicy(policy, args);
-            expect(violations).toEqual([{ message: `${AT}.env.${PLAIN_NAME}: move ${PLAIN_NAME} to secrets; its value looks like ${kind}`, urn: args.urn }]);
-            expect(JSON.stringify(violations)).not.toContain(value);
-        });
-    }
+    it.each([
+        ["the healthcheck command", { healthcheck: { command: ["CMD", "curl", "-fsS", "-H", `Authorization: Bearer ${STRIPE}`, "http://127.0.0.1:8080/health"] } }, "healthcheck.command"],
+        ["a smoke-check body", { smokeChecks: [{ path: "/v1/reply", method: "POST", body: `{"apiKey":"${STRIPE}"}` }] }, "smokeChecks[0].body"],
+        ["a smoke-check path", { smokeChecks: [{ path: `/v1/reply?token=${STRIPE}` }] }, "smokeChecks[0].path"],
+        ["a build arg", { image: "agent-fleet/sample-agent:dev", build: { context: "agents/sample-agent", args: { NPM_AUTH: STRIPE } } }, "build.args.NPM_AUTH"],
+    ] as const)("reports a credential in %s, without echoing it", async (_where, fields, field) => {
+        const found = await check({ ...happy, ...fields });
+        expect(found).toEqual([`${AT}.${field}: take the credential out and pass it as a secret env var; its value looks like a Stripe-style API key`]);
+        expect(found.join("\n")).not.toContain(STRIPE);
+    });
 
-    it.each(["OPENAI_API_KEY", "GITHUB_TOKEN", "DB_PASSWORD", "SENTRY_DSN", "SLACK_WEBHOOK_URL", "GCP_CREDENTIALS", "openai_api_key"])(
+    it.each(["OPENAI_API_KEY", "GITHUB_TOKEN", "DB_PASSWORD", "SENTRY_DSN", "SLACK_WEBHOOK_URL", "GCP_CREDENTIALS", "openai_api_key", "STRIPE_SK", "GH_PAT", "DATABASE_DSN", "SMTP_PASS", "SESSION_COOKIE", "API_JWT", "DB_PASSWORD_FILE", "OPENAIKEY_APIKEY"])(
         "reports an env var named like a credential (%s)",
         async (name) => {
             expect(await check({ env: { ...happy.env, [name]: "anything" } })).toEqual([
@@ -65,14 +80,14 @@ describe("no-plaintext-secrets", () => {
     );
 
     it("reports a credential-named var holding a credential-looking value once, by name, without the value", async () => {
-        const value = FAKE_VALUES["a GitHub token (ghp_…)"][0];
+        const value = FAKE_CREDENTIALS[4][1];
         const found = await check({ env: { GITHUB_TOKEN: value } });
         expect(found).toEqual([`${AT}.env.GITHUB_TOKEN: move GITHUB_TOKEN from env to secrets (a secret stack config key); its name says it is a credential`]);
         expect(found.join("\n")).not.toContain(value);
     });
 
     it("passes look-alikes that hold no credential", async () => {
-        expect(await check({ env: { HOMEPAGE: "https://someone@acme.example/", MODE: "sk-short", NOTE: "see discord.com for help" } })).toEqual([]);
+        expect(await check({ env: { HOMEPAGE: "https://someone@acme.example/", MODE: "sk-short", NOTE: "see discord.com for help", TASK_QUEUE: "jobs", CACHE_PREFIX: "agent", PATH_PREFIX: "/v1", TOKENIZER_MODEL: "cl100k", SESSION_TIMEOUT: "30m" } })).toEqual([]);
     });
 
     it("applies in dev too: a plaintext credential leaks from any environment", async () => {

@@ -1,0 +1,93 @@
+/**
+ * Finds credentials in the plain-text parts of an agent's config with
+ * secretlint, a maintained secret scanner: its recommended preset, plus its
+ * pattern rule for the formats the preset does not cover. Our own list is
+ * only those extra patterns; the detection engine is secretlint's.
+ *
+ * Results name the kind of credential, never the value.
+ */
+import { lintSource } from "@secretlint/core";
+import { creator as patternRule } from "@secretlint/secretlint-rule-pattern";
+import { creator as recommendedRules } from "@secretlint/secretlint-rule-preset-recommend";
+import type { SecretLintCoreConfig } from "@secretlint/types";
+
+/**
+ * Env var names that hold credentials by convention. Whole words end a name
+ * part (GITHUB_TOKEN, DB_PASSWORD_FILE); abbreviations must be a name part of
+ * their own (STRIPE_SK, GH_PAT, SENTRY_DSN), so TASK_QUEUE or PATH never match.
+ */
+export const CREDENTIAL_NAME_RE =
+    /(?:PASSWORD|PASSWD|SECRET|TOKEN|CREDENTIALS?|APIKEY|PRIVATE_?KEY)(?:$|_)|(?:^|_)(?:KEYS?|PASS|PWD|DSN|CREDS|AUTH|SK|PAT|JWT|BEARER|COOKIE|CERT|WEBHOOK(?:_URL)?|CONN(?:ECTION)?_STR(?:ING)?)(?:$|_)/i;
+
+/** Formats the recommended preset does not catch, handed to secretlint's pattern rule. */
+const EXTRA_PATTERNS: readonly { readonly name: string; readonly re: RegExp }[] = [
+    { name: "a Stripe-style API key", re: /\b[rsp]k_(?:live|test)_[A-Za-z0-9]{16,}/ },
+    { name: "an OpenAI-style API key", re: /\bsk-[A-Za-z0-9_-]{16,}/ },
+    { name: "a GitHub token", re: /\b(?:gh[pousr]_[A-Za-z0-9]{20,}|github_pat_[A-Za-z0-9_]{22,})/ },
+    { name: "an AWS access key id", re: /\b(?:AKIA|ASIA)[0-9A-Z]{16}\b/ },
+    { name: "a JSON web token", re: /\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}/ },
+    // The user may be empty: "redis://:password@host" is the usual Redis form.
+    { name: "a URL with a password", re: /[a-z][a-z0-9+.-]*:\/\/[^/\s:@]*:[^/\s@]+@/i },
+    { name: "a Slack webhook URL", re: /hooks\.slack\.com\/services\//i },
+    { name: "a Discord webhook URL", re: /discord(?:app)?\.com\/api\/webhooks\//i },
+];
+
+const CONFIG: SecretLintCoreConfig = {
+    rules: [
+        { id: "@secretlint/secretlint-rule-preset-recommend", rule: recommendedRules },
+        { id: "@secretlint/secretlint-rule-pattern", rule: patternRule, options: { patterns: EXTRA_PATTERNS.map((p) => ({ name: p.name, pattern: String(p.re) })) } },
+    ],
+};
+
+/** A place in the agent's config and the text found there. */
+export interface ScannedText {
+    /** Field path under the agent, e.g. "env.MODEL_HINT" or "smokeChecks[0].body". */
+    readonly field: string;
+    readonly text: string;
+}
+
+export interface FoundCredential {
+    readonly field: string;
+    /** What it looks like, e.g. "a Stripe-style API key"; never the value. */
+    readonly kind: string;
+}
+
+/** "@secretlint/secretlint-rule-slack" → "a slack credential"; pattern findings by their pattern's name. */
+function kindOf(ruleId: string, patternName: string | undefined): string {
+    if (patternName) return patternName;
+    const vendor = ruleId.replace(/^@secretlint\/secretlint-rule-/, "").replace(/-/g, " ");
+    return `a ${vendor} credential`;
+}
+
+/**
+ * Scans every text in one pass (one line each, so a finding maps back to its
+ * field) and returns one finding per field, in the order given.
+ */
+export async function findCredentials(texts: readonly ScannedText[]): Promise<FoundCredential[]> {
+    if (texts.length === 0) return [];
+    // Newlines inside a value would shift the lines; each value is scanned on one line.
+    const lines = texts.map((t) => t.text.replace(/\r?\n/g, " "));
+    const content = lines.join("\n");
+    const starts: number[] = [];
+    let offset = 0;
+    for (const line of lines) {
+        starts.push(offset);
+        offset += line.length + 1;
+    }
+    const result = await lintSource({
+        source: { filePath: "/agent-fleet/agent-config.txt", content, contentType: "text" },
+        options: { config: CONFIG, maskSecrets: true },
+    });
+    const found = new Map<number, string>();
+    for (const message of result.messages) {
+        let index = starts.length - 1;
+        while (index > 0 && starts[index] > message.range[0]) index--;
+        if (found.has(index)) continue;
+        // secretlint masks the pattern's name along with the secret: find it by testing the line again.
+        const patternName = message.ruleId === "@secretlint/secretlint-rule-pattern"
+            ? EXTRA_PATTERNS.find((p) => p.re.test(lines[index]))?.name
+            : undefined;
+        found.set(index, kindOf(message.ruleId, patternName));
+    }
+    return [...found.entries()].sort(([a], [b]) => a - b).map(([index, kind]) => ({ field: texts[index].field, kind }));
+}
