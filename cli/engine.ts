@@ -17,7 +17,8 @@ import type {
     ResourceValidationArgs, ResourceValidationPolicy, StackValidationArgs, StackValidationPolicy,
 } from "@pulumi/policy";
 import { FleetConfigError, loadFleetConfig, stackConfigSource } from "../config";
-import { AGENT_LABEL, AGENT_SERVICE_TYPE, FleetPolicy, fleetPolicies } from "../policies/rules";
+import { LABELS } from "../contract";
+import { AGENT_SERVICE_TYPE, FleetPolicy, fleetPolicies } from "../policies/rules";
 import { RegisteredResource, WireValue, startMocks } from "./mocks";
 import { PolicyConfig, readPolicyConfig } from "./policy-config";
 import { ProjectInfo, StackFile, readProject, readStackFile, runtimeConfigFrom, withSecretPlaceholders } from "./stack-config";
@@ -398,7 +399,7 @@ export function agentsByUrn(resources: readonly RegisteredResource[]): Map<strin
     for (const r of resources) {
         const fromInputs = r.type === AGENT_SERVICE_TYPE ? r.inputs.agent?.name : undefined;
         const labels: { label?: unknown; value?: unknown }[] = Array.isArray(r.inputs.labels) ? r.inputs.labels : [];
-        const fromLabel = labels.find((l) => l.label === AGENT_LABEL)?.value;
+        const fromLabel = labels.find((l) => l.label === LABELS.agent)?.value;
         const agent = typeof fromInputs === "string" ? fromInputs : typeof fromLabel === "string" ? fromLabel : agents.get(r.parent) ?? null;
         agents.set(r.urn, agent);
     }

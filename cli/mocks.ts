@@ -10,13 +10,14 @@
 import { createHash } from "crypto";
 import * as pulumi from "@pulumi/pulumi";
 import type { RegisterResourceOutputsRequest, RegisterResourceRequest, RegisterResourceResponse } from "@pulumi/pulumi/proto/resource_pb";
+import { DOCKER_TYPES, parseGoDurationMs } from "../contract";
 
 /** The project name in Pulumi.yaml. */
 export const DEFAULT_PROJECT = "agent-fleet";
 
-/** The marker Pulumi's wire format puts on a secret value. */
-const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
-const SIG_KEY = "4dabf18193072939515e22adb298388d";
+/** The markers Pulumi's wire format puts on a secret value, from the SDK itself. */
+const SECRET_SIG = pulumi.runtime.specialSecretSig;
+const SIG_KEY = pulumi.runtime.specialSigKey;
 
 /** A value in Pulumi's wire format (plain JSON plus secret, asset and resource markers). */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- wire payloads are untyped; tests read them freely.
@@ -62,7 +63,7 @@ function shortHash(text: string, length = 7): string {
 /** Outputs a real provider would compute, so that components can use them. */
 function mockState(type: string, name: string, inputs: WireObject, index: number): WireObject {
     switch (type) {
-        case "docker:index/container:Container":
+        case DOCKER_TYPES.container:
             return {
                 ...inputs,
                 name: inputs.name ?? `${name}-${shortHash(name)}`,
@@ -72,11 +73,11 @@ function mockState(type: string, name: string, inputs: WireObject, index: number
                     external: port.external ?? 32768 + index * 10 + i,
                 })),
             };
-        case "docker:index/remoteImage:RemoteImage":
+        case DOCKER_TYPES.remoteImage:
             return { ...inputs, imageId: `sha256:${createHash("sha256").update(inputs.name).digest("hex")}`, repoDigest: "" };
-        case "docker:index/image:Image":
+        case DOCKER_TYPES.image:
             return { ...inputs, repoDigest: `sha256:${createHash("sha256").update(`built:${inputs.imageName}`).digest("hex")}` };
-        case "docker:index/network:Network":
+        case DOCKER_TYPES.network:
             return { ...inputs, name: inputs.name ?? `${name}-${shortHash(name)}` };
         default:
             return inputs;
@@ -95,13 +96,9 @@ export interface MockOptions {
     readonly project?: string;
 }
 
-const GO_UNIT_SECONDS: Record<string, number> = { ns: 1e-9, us: 1e-6, "µs": 1e-6, ms: 1e-3, s: 1, m: 60, h: 3600 };
-
 /** Seconds in a Go duration string ("5m", "1m30s"), as the engine reads custom timeouts. */
 function goDurationSeconds(text: string | undefined): number {
-    let total = 0;
-    for (const [, amount, unit] of (text ?? "").matchAll(/(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)/g)) total += Number(amount) * GO_UNIT_SECONDS[unit];
-    return total;
+    return (parseGoDurationMs(text) ?? 0) / 1000;
 }
 
 function timeouts(req: RegisterResourceRequest): RegisteredResource["customTimeouts"] {

@@ -8,6 +8,7 @@
  * replace.
  */
 import { z } from "zod";
+import { parseImageRef } from "../contract";
 import { durationMs } from "./duration";
 import { ConfigProblem, FleetConfigError, renderPath, unknownFieldMessage } from "./errors";
 import {
@@ -114,13 +115,8 @@ function secretProblem(source: FleetConfigSource, key: string): string | undefin
 
 /** Version label: explicit, else the image tag, else a short digest. */
 export function imageVersion(image: string): string {
-    const at = image.indexOf("@");
-    const name = at >= 0 ? image.slice(0, at) : image;
-    const lastSlash = name.lastIndexOf("/");
-    const colon = name.indexOf(":", lastSlash + 1);
-    if (colon >= 0) return name.slice(colon + 1);
-    if (at >= 0) return image.slice(at + 1, at + 1 + "sha256:".length + 12);
-    return "latest";
+    const { tag, digest } = parseImageRef(image);
+    return tag ?? digest?.slice(0, "sha256:".length + 12) ?? "latest";
 }
 
 /** A flag's stages when the config names none: its tier's rollout, else tier 3's (the flag tier). */

@@ -8,13 +8,10 @@ import { parse } from "yaml";
 import { FleetConfigSource, SecretKeyState, loadFleetConfig } from "./load";
 import type { FleetSpec } from "./spec";
 
-/** Matches `stackConfigDir` in Pulumi.yaml. */
-export const STACKS_DIR = "stacks";
-export const CATALOG_FILE = `${STACKS_DIR}/catalog.yaml`;
+import { STACKS_DIR, stackFileName } from "../contract";
 
-export function stackFileName(stack: string): string {
-    return `${STACKS_DIR}/Pulumi.${stack}.yaml`;
-}
+export { STACKS_DIR, stackFileName };
+export const CATALOG_FILE = `${STACKS_DIR}/catalog.yaml`;
 
 function readYaml(file: string): unknown {
     return fs.existsSync(file) ? parse(fs.readFileSync(file, "utf8")) : undefined;

@@ -1,17 +1,10 @@
 import * as pulumi from "@pulumi/pulumi";
 import { AgentSpec, Tier, stackFileName } from "../../config";
+import { COMPONENT_TYPES, LABELS } from "../../contract";
 import { AgentRuntime, RuntimeTransforms, containerRuntime } from "../runtimes";
 import { AgentImageTransforms, declareAgentImage } from "./image";
 
-/** Label keys every agent container carries; tooling and policies select on them. */
-export const LABELS = {
-    agent: "agent-fleet.agent",
-    tier: "agent-fleet.tier",
-    version: "agent-fleet.version",
-    environment: "agent-fleet.environment",
-    stack: "agent-fleet.stack",
-    gitCommit: "agent-fleet.git-commit",
-} as const;
+export { LABELS };
 
 /**
  * What an AgentService registers as its inputs: the resolved agent and where
@@ -124,7 +117,7 @@ export class AgentService extends pulumi.ComponentResource {
         validateAgentServiceArgs(name, args);
         const stack = args.stack ?? pulumi.getStack();
         const inputs: AgentServiceInputs = { agent: args.spec, stack, stackFile: args.stackFile ?? stackFileName(stack) };
-        super("agent-fleet:index:AgentService", name, inputs, opts);
+        super(COMPONENT_TYPES.agentService, name, inputs, opts);
         const { spec } = args;
 
         this.imageId = args.imageId !== undefined

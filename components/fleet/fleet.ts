@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as docker from "@pulumi/docker";
 import type { AgentSpec, FleetSpec } from "../../config";
+import { COMPONENT_TYPES, LABELS } from "../../contract";
 import { AgentService, AgentServiceTransforms, declareAgentImage, sharedImageResourceName } from "../agent-service";
 import { AgentRuntime, RUNTIMES_BY_NAME } from "../runtimes";
 import { Transform, applyTransform } from "../transform";
@@ -52,14 +53,14 @@ export class Fleet extends pulumi.ComponentResource {
     constructor(name: string, args: FleetArgs, opts?: pulumi.ComponentResourceOptions) {
         const { spec } = args;
         const inputs = fleetInputsOf(spec);
-        super("agent-fleet:index:Fleet", name, inputs, opts);
+        super(COMPONENT_TYPES.fleet, name, inputs, opts);
 
         const networkResourceName = `${name}-${spec.environment}-network`;
         const [networkArgs, networkOpts] = applyTransform<docker.NetworkArgs>(args.transform?.network, networkResourceName, {
             driver: "bridge",
             labels: [
-                { label: "agent-fleet.environment", value: spec.environment },
-                { label: "agent-fleet.stack", value: spec.stack },
+                { label: LABELS.environment, value: spec.environment },
+                { label: LABELS.stack, value: spec.stack },
             ],
         }, { parent: this });
         const network = new docker.Network(networkResourceName, networkArgs, networkOpts);

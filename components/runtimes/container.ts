@@ -4,7 +4,7 @@ import { providerCpus } from "../../config";
 import type { AgentSpec } from "../../config";
 import { applyTransform } from "../transform";
 import { dockerHealthcheck } from "./healthcheck";
-import type { AgentRuntime, RuntimeDeployContext, RuntimeDeployment } from "./runtime";
+import type { AgentRuntime, RuntimeDeployContext, RuntimeDeployData, RuntimeDeployment } from "./runtime";
 
 /** Agents publish on loopback only; other agents reach them over the fleet network by name. */
 export const PUBLISH_IP = "127.0.0.1";
@@ -36,7 +36,8 @@ function seconds(ms: number): number {
     return Math.ceil(ms / 1000);
 }
 
-export function containerArgs(context: RuntimeDeployContext): docker.ContainerArgs {
+/** The arguments of every replica's container: a pure function of the agent's data. */
+export function containerArgs(context: RuntimeDeployData): docker.ContainerArgs {
     const { spec } = context;
     const graceSeconds = seconds(spec.stopGraceMs);
     return {

@@ -9,12 +9,12 @@ export interface RuntimeTransforms {
     readonly container?: Transform<docker.ContainerArgs>;
 }
 
-/** Everything a runtime needs to run one agent; AgentService builds it. */
-export interface RuntimeDeployContext {
-    /** The AgentService: parent of every resource the runtime creates. */
-    readonly parent: pulumi.ComponentResource;
-    /** Logical name of the AgentService; children derive their names from it. */
-    readonly name: string;
+/**
+ * The data a runtime's resources are built from: plain values and outputs,
+ * no resources and no hooks, so argument builders stay pure functions that
+ * tests and tools can call without a Pulumi component around them.
+ */
+export interface RuntimeDeployData {
     readonly spec: AgentSpec;
     /** Image id or digest to run, so that a new image replaces the instances. */
     readonly image: pulumi.Input<string>;
@@ -23,6 +23,14 @@ export interface RuntimeDeployContext {
     readonly labels: Readonly<Record<string, string>>;
     /** Docker network the agent joins, reachable there under its agent name. */
     readonly networkName: pulumi.Input<string>;
+}
+
+/** Everything a runtime needs to run one agent; AgentService builds it. */
+export interface RuntimeDeployContext extends RuntimeDeployData {
+    /** The AgentService: parent of every resource the runtime creates. */
+    readonly parent: pulumi.ComponentResource;
+    /** Logical name of the AgentService; children derive their names from it. */
+    readonly name: string;
     readonly transform?: RuntimeTransforms;
 }
 

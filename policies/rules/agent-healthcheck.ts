@@ -1,27 +1,16 @@
-import { durationMs } from "../../config/duration";
+import { durationMs, isDuration } from "../../config/duration";
+import { parseGoDurationMs } from "../../contract";
 import { TIERS, Tier } from "../../config/tiers";
 import { FleetPolicy, containerPolicy } from "./fleet-policy";
 
 /** Longest healthcheck interval that still notices a dead agent within a minute. */
 export const MAX_HEALTHCHECK_INTERVAL = "60s";
 
-// Go's time.Duration form, which the container's healthcheck is written in ("1m30s", "1.5s", "500ms").
-const GO_DURATION_RE = /^(?:\d+(?:\.\d+)?(?:ns|us|µs|ms|s|m|h))+$/;
-const GO_PART_RE = /(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)/g;
-const GO_UNIT_MS: Record<string, number> = { ns: 1e-6, us: 1e-3, µs: 1e-3, ms: 1, s: 1_000, m: 60_000, h: 3_600_000 };
-
+/** The container's healthcheck is in Go's form ("1m30s"); a transform may have written the fleet's ("90s"). */
 function parsed(duration: unknown): number | undefined {
-    if (typeof duration !== "string") return undefined;
-    if (GO_DURATION_RE.test(duration)) {
-        let total = 0;
-        for (const [, amount, unit] of duration.matchAll(GO_PART_RE)) total += Number(amount) * GO_UNIT_MS[unit];
-        return total;
-    }
-    try {
-        return durationMs(duration);
-    } catch {
-        return undefined;
-    }
+    const go = parseGoDurationMs(duration);
+    if (go !== undefined || typeof duration !== "string") return go;
+    return isDuration(duration) ? durationMs(duration) : undefined;
 }
 
 /** Commands that exit 0 whatever the agent's state: they probe nothing. */

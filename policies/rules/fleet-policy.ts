@@ -9,18 +9,13 @@ import type { FleetInputs } from "../../components/fleet/fleet";
 import type { AgentSpec } from "../../config/spec";
 import type { ContainerArgs } from "@pulumi/docker";
 import type { Unwrap } from "@pulumi/pulumi";
+import { COMPONENT_TYPES, DOCKER_TYPES, LABELS, stackFileName } from "../../contract";
 
 type Unwrapped<T> = { [K in keyof T]: Unwrap<T[K]> };
 
-export const AGENT_SERVICE_TYPE = "agent-fleet:index:AgentService";
-export const FLEET_TYPE = "agent-fleet:index:Fleet";
-export const CONTAINER_TYPE = "docker:index/container:Container";
-
-/** Label keys the AgentService puts on every container (see components/agent-service). */
-export const AGENT_LABEL = "agent-fleet.agent";
-export const STACK_LABEL = "agent-fleet.stack";
-export const TIER_LABEL = "agent-fleet.tier";
-export const ENVIRONMENT_LABEL = "agent-fleet.environment";
+export const AGENT_SERVICE_TYPE = COMPONENT_TYPES.agentService;
+export const FLEET_TYPE = COMPONENT_TYPES.fleet;
+export const CONTAINER_TYPE = DOCKER_TYPES.container;
 
 /** A policy plus the facts the README's policy reference shows about it. */
 export interface FleetPolicy {
@@ -112,9 +107,9 @@ export function containerPolicy(
     return resourcePolicy(name, description, enforcementLevel, (args, report) => {
         if (args.type !== CONTAINER_TYPE) return;
         const labels = labelMap(args.props);
-        const agent = labels[AGENT_LABEL];
+        const agent = labels[LABELS.agent];
         if (!agent) return;
-        const stackFile = `stacks/Pulumi.${labels[STACK_LABEL] ?? labels[ENVIRONMENT_LABEL]}.yaml`;
+        const stackFile = stackFileName(labels[LABELS.stack] ?? labels[LABELS.environment]);
         const oncePerAgent: ReportViolation = (message, urn) => {
             const key = `${stackFile}\u0000${agent}\u0000${message}`;
             const first = firstReporter.get(key);
@@ -124,8 +119,8 @@ export function containerPolicy(
         };
         validate(args.props as ContainerProps, {
             agent,
-            tier: Number(labels[TIER_LABEL]),
-            environment: labels[ENVIRONMENT_LABEL],
+            tier: Number(labels[LABELS.tier]),
+            environment: labels[LABELS.environment],
             stackFile,
             at: (field, message) => fixAt(stackFile, `fleet.agents.${agent}${field ? `.${field}` : ""}`, message),
         }, oncePerAgent, args);

@@ -1,21 +1,9 @@
+import { parseImageRef } from "../../contract";
 import { FleetPolicy, agentPolicy, isDeployedEnvironment, reportAgent } from "./fleet-policy";
 
-const DIGEST_RE = /@(sha256:[a-f0-9]{64})$/;
 // An immutable version tag: semver-like, optionally with a pre-release suffix.
 const VERSION_TAG_RE = /^v?\d+\.\d+\.\d+(?:[-+][0-9A-Za-z.-]+)?$/;
 
-/** The tag of an image reference, or undefined when it has none. */
-export function imageTag(image: string): string | undefined {
-    const name = image.split("@")[0];
-    const lastSlash = name.lastIndexOf("/");
-    const colon = name.indexOf(":", lastSlash + 1);
-    return colon >= 0 ? name.slice(colon + 1) : undefined;
-}
-
-/** The digest of an image reference ("sha256:…"), or undefined when it names none. */
-export function imageDigest(image: string): string | undefined {
-    return DIGEST_RE.exec(image)?.[1];
-}
 
 /**
  * Whether two references name the same image. A digest is the image's
@@ -24,15 +12,15 @@ export function imageDigest(image: string): string | undefined {
  * themselves are compared.
  */
 export function sameImage(a: string, b: string): boolean {
-    const digestA = imageDigest(a);
-    const digestB = imageDigest(b);
+    const digestA = parseImageRef(a).digest;
+    const digestB = parseImageRef(b).digest;
     return digestA !== undefined && digestB !== undefined ? digestA === digestB : a === b;
 }
 
 /** A digest, or an immutable version tag; never "latest" or untagged. */
 export function isPinned(image: string): boolean {
-    if (DIGEST_RE.test(image)) return true;
-    const tag = imageTag(image);
+    const { tag, digest } = parseImageRef(image);
+    if (digest) return true;
     return tag !== undefined && VERSION_TAG_RE.test(tag);
 }
 

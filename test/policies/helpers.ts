@@ -20,7 +20,7 @@ import type {
 import { AgentServiceInputs, agentEnv, agentLabels } from "../../components/agent-service/agentService";
 import { fleetInputsOf } from "../../components/fleet/fleet";
 import { canCreateBeforeDelete, containerArgs, replicaResourceName } from "../../components/runtimes/container";
-import type { RuntimeDeployContext } from "../../components/runtimes/runtime";
+import type { RuntimeDeployData } from "../../components/runtimes/runtime";
 import { Transform, applyTransform } from "../../components/transform";
 import { AgentSpec, FleetSpec, stackFileName } from "../../config";
 import { AGENT_SERVICE_TYPE, CONTAINER_TYPE, FLEET_TYPE, FleetPolicy } from "../../policies/rules";
@@ -223,24 +223,19 @@ export interface ContainerOptions {
     readonly preview?: boolean;
 }
 
-/** `containerArgs()` reads spec, image, env, labels and networkName only; the runtime's parent never reaches it. */
-const NO_PARENT = undefined as unknown as pulumi.ComponentResource;
-
 /** The docker.ContainerArgs the container runtime builds for one replica of an agent, with their options. */
 export function agentContainerArgs(spec: AgentSpec, options: ContainerOptions = {}): { args: docker.ContainerArgs; deleteBeforeReplace: boolean } {
     const stack = options.stack ?? spec.environment;
     const secretValues = Object.fromEntries(Object.keys(spec.secrets).map((envName) => [envName, pulumi.secret(`seeded-${envName.toLowerCase()}`)]));
-    const context: RuntimeDeployContext = {
-        parent: NO_PARENT,
-        name: `${FLEET_NAME}-${spec.name}`,
+    const name = replicaResourceName(`${FLEET_NAME}-${spec.name}`, options.replica ?? 0);
+    const data: RuntimeDeployData = {
         spec,
         image: options.preview ? pulumi.output<string>(pulumi.unknown as unknown as string) : `sha256:${"ab".repeat(32)}`,
         env: agentEnv(spec, secretValues),
         labels: agentLabels(spec, stack),
         networkName: options.preview ? pulumi.output<string>(pulumi.unknown as unknown as string) : `${FLEET_NAME}-${spec.environment}-network`,
     };
-    const name = replicaResourceName(context.name, options.replica ?? 0);
-    const [args] = applyTransform(options.transform, name, containerArgs(context), {});
+    const [args] = applyTransform(options.transform, name, containerArgs(data), {});
     return { args, deleteBeforeReplace: !canCreateBeforeDelete(spec) };
 }
 

@@ -1,0 +1,3 @@
+export * from "./go-duration";
+export * from "./image-ref";
+export * from "./names";

@@ -1,0 +1,37 @@
+/**
+ * The names the program, the policy pack and the CLI agree on: component type
+ * tokens, the provider types the policies read, container labels and where a
+ * stack's file lives. Dependency-free, so the policy pack can import it.
+ */
+
+/** Pulumi type tokens of this project's components. */
+export const COMPONENT_TYPES = {
+    fleet: "agent-fleet:index:Fleet",
+    agentService: "agent-fleet:index:AgentService",
+} as const;
+
+/** Docker provider type tokens the policies and the CLI read. */
+export const DOCKER_TYPES = {
+    container: "docker:index/container:Container",
+    image: "docker:index/image:Image",
+    remoteImage: "docker:index/remoteImage:RemoteImage",
+    network: "docker:index/network:Network",
+} as const;
+
+/** Label keys every agent container carries (and the fleet network, for environment and stack); tooling selects on them. */
+export const LABELS = {
+    agent: "agent-fleet.agent",
+    tier: "agent-fleet.tier",
+    version: "agent-fleet.version",
+    environment: "agent-fleet.environment",
+    stack: "agent-fleet.stack",
+    gitCommit: "agent-fleet.git-commit",
+} as const;
+
+/** Matches `stackConfigDir` in Pulumi.yaml. */
+export const STACKS_DIR = "stacks";
+
+/** Display path of a stack's file, relative to the project: "stacks/Pulumi.production.yaml". */
+export function stackFileName(stack: string): string {
+    return `${STACKS_DIR}/Pulumi.${stack}.yaml`;
+}
