@@ -16,7 +16,7 @@ import type {
     EnforcementLevel, Policy, PolicyCustomTimeouts, PolicyProviderResource, PolicyResource, PolicyResourceOptions, ReportViolation,
     ResourceValidationArgs, ResourceValidationPolicy, StackValidationArgs, StackValidationPolicy,
 } from "@pulumi/policy";
-import { FleetConfigError, loadFleetConfig, stackConfigSource } from "../config";
+import { FleetConfigError, catalogSource, loadFleetConfig } from "../config";
 import { LABELS } from "../contract";
 import { AGENT_SERVICE_TYPE, FleetPolicy, fleetPolicies } from "../policies/rules";
 import { RegisteredResource, WireValue, startMocks } from "./mocks";
@@ -116,14 +116,24 @@ async function runModule(exported: unknown): Promise<void> {
     else if (main && typeof (main as PromiseLike<unknown>).then === "function") await main;
 }
 
-/** The secret config keys the fleet config names, asked of the loader itself (as test/program/stacks.test.ts does). */
-function secretKeysNeeded(project: ProjectInfo, stack: string): Set<string> {
+/**
+ * The secret config keys the fleet config names, asked of the loader itself,
+ * from the stack file the CLI has already parsed. Secret values cannot be
+ * decrypted offline, so each gets a placeholder before the program runs.
+ */
+function secretKeysNeeded(project: ProjectInfo, stackFile: StackFile, stack: string): Set<string> {
+    // The loader asks for every key it reads, even in a config it then rejects for other reasons.
     const keys = new Set<string>();
     try {
-        const source = stackConfigSource({ projectRoot: project.dir, project: project.name, stack });
-        loadFleetConfig({ ...source, secretKeyState: (key) => (keys.add(key), "secret") });
+        loadFleetConfig({
+            stack,
+            stackFile: stackFile.display,
+            fleet: stackFile.config[`${project.name}:fleet`],
+            catalog: catalogSource(project.dir),
+            secretKeyState: (key) => (keys.add(key), "secret"),
+        });
     } catch {
-        // An invalid config fails the real run below, with the loader's own message.
+        // An invalid config fails the program's own run below, with the loader's own message.
     }
     return keys;
 }
@@ -153,9 +163,7 @@ interface ProgramRun {
 
 /** Steps 1 and 2: the stack's config, then the program under mocks, in the project directory. */
 async function runProgram(project: ProjectInfo, stackFile: StackFile, stack: string, load: (program: string) => unknown): Promise<ProgramRun> {
-    const fileConfig = runtimeConfigFrom(stackFile);
-    pulumi.runtime.setAllConfig(fileConfig.values, fileConfig.secretKeys);
-    const config = withSecretPlaceholders(fileConfig, project.name, secretKeysNeeded(project, stack));
+    const config = withSecretPlaceholders(runtimeConfigFrom(stackFile), project.name, secretKeysNeeded(project, stackFile, stack));
     pulumi.runtime.setAllConfig(config.values, config.secretKeys);
 
     const mocks = await startMocks(stack, { project: project.name });

@@ -48,17 +48,22 @@ export interface StackSourceOptions {
     readonly gitCommit?: string;
 }
 
+/** The shared agent catalog as the loader takes it, when the project has one. */
+export function catalogSource(projectRoot: string): FleetConfigSource["catalog"] {
+    const catalogPath = path.join(projectRoot, CATALOG_FILE);
+    return fs.existsSync(catalogPath) ? { file: CATALOG_FILE, value: readYaml(catalogPath) } : undefined;
+}
+
 /** Assembles the loader's input from the running Pulumi program. */
 export function stackConfigSource(options: StackSourceOptions): FleetConfigSource {
     const project = options.project ?? pulumi.getProject();
     const stack = options.stack ?? pulumi.getStack();
     const stackFile = stackFileName(stack);
-    const catalogPath = path.join(options.projectRoot, CATALOG_FILE);
     return {
         stack,
         stackFile,
         fleet: new pulumi.Config(project).getObject<unknown>("fleet"),
-        catalog: fs.existsSync(catalogPath) ? { file: CATALOG_FILE, value: readYaml(catalogPath) } : undefined,
+        catalog: catalogSource(options.projectRoot),
         secretKeyState: secretKeyStateFrom(project, pulumi.runtime.allConfig(), readYaml(path.join(options.projectRoot, stackFile))),
         gitCommit: options.gitCommit,
     };
