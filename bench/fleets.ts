@@ -18,7 +18,7 @@
 import { isDeepStrictEqual } from "util";
 import * as pulumi from "@pulumi/pulumi";
 import * as docker from "@pulumi/docker";
-import { Fleet } from "../components";
+import { Fleet, sharedImageResourceName } from "../components";
 import { FleetConfigSource, FleetSpec, loadFleetConfig } from "../config";
 import { MockRun, RegisteredResource, isWireSecret, outputOf, startMocks } from "../test/support/pulumi";
 
@@ -192,7 +192,8 @@ function handWrittenAgent(name: string, agent: RawAgent, networkName: pulumi.Out
         : pulumi.secret(pulumi.all(secretNames.map(() => pulumi.secret("x"))).apply((values) =>
             [...plainEnv, ...secretNames.map((key, i) => `${key}=${values[i]}`)].sort()));
 
-    const image = new docker.RemoteImage(`${resourceName}-image`, { name: agent.image, keepLocally: true });
+    // Named as the Fleet names its shared images, so both variants register the same resources.
+    const image = new docker.RemoteImage(sharedImageResourceName(FLEET_NAME, agent.image), { name: agent.image, keepLocally: true });
     const grace = STOP_GRACE_SECONDS[agent.tier];
     const container = new docker.Container(resourceName, {
         image: image.imageId,
