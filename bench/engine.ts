@@ -65,8 +65,8 @@ async function main(): Promise<void> {
         await ws.setAgentField(SUBJECT, ["env", "FAIL_HEALTH"], "1");
         const broken = await ws.pulumi("up", "--yes", "--skip-preview");
         if (broken.exitCode === 0) throw new Error("the broken version deployed: the health gate did not hold");
-        // jarvis: startPeriod 10s + interval 10s × retries 3 + tier 2 margin 15s.
-        rows.push({ step: "broken version fails its health gate", wallMs: broken.ms, baseline: { what: "wait timeout", ms: 55_000 } });
+        const { waitTimeoutMs } = await ws.agentSpec(SUBJECT);
+        rows.push({ step: "broken version fails its health gate", wallMs: broken.ms, baseline: { what: "wait timeout", ms: waitTimeoutMs } });
 
         await ws.setAgentField(SUBJECT, ["env", "FAIL_HEALTH"], undefined);
         const recovery = ok(await ws.pulumi("up", "--yes", "--skip-preview"), "recovery");

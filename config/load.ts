@@ -252,15 +252,15 @@ function unique(problems: Problems): Problems {
     });
 }
 
-/**
- * Agents that name the same image share one image resource (see Fleet), so
- * they must agree on how it is made: one tag, one build (or one pull).
- */
 function describeImageConflict(owner: AgentSpec, agent: AgentSpec): string {
     if (!agent.build) return "a pull of a tag that agent builds";
     return owner.build ? "a different build" : "a build of a tag that agent pulls";
 }
 
+/**
+ * Agents that name the same image share one image resource (see Fleet), so
+ * they must agree on how it is made: one tag, one build (or one pull).
+ */
 function checkSharedImages(source: FleetConfigSource, agents: readonly AgentSpec[], problems: Problems): void {
     const first = new Map<string, AgentSpec>();
     const how = (agent: AgentSpec) => JSON.stringify(agent.build ?? null);

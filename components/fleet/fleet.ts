@@ -70,8 +70,11 @@ export class Fleet extends pulumi.ComponentResource {
         const images = this.declareImages(name, spec.agents, args.transform?.agent);
         this.agents = {};
         for (const agent of spec.agents) {
+            const imageId = images.get(agent.image);
+            // An image that could not be declared was logged with its agents, which fails the update.
+            if (imageId === undefined) continue;
             try {
-                this.agents[agent.name] = this.declareAgent(name, agent, args, network.name, runtime, images.get(agent.image));
+                this.agents[agent.name] = this.declareAgent(name, agent, args, network.name, runtime, imageId);
             } catch (error) {
                 // Logged errors fail the update, but the other agents are still declared, so
                 // Pulumi neither deletes nor blocks them for one agent's mistake.
@@ -96,8 +99,9 @@ export class Fleet extends pulumi.ComponentResource {
             try {
                 images.set(agent.image, declareAgentImage(sharedImageResourceName(name, agent.image), agent, this, transform));
             } catch (error) {
-                // The agents on this image then declare their own and report the same error there.
-                pulumi.log.error(`image "${agent.image}" was not declared: ${error instanceof Error ? error.message : String(error)}`, this);
+                // Like a failing agent: logged (the update fails), and the agents on other images are still declared.
+                const users = agents.filter((a) => a.image === agent.image).map((a) => a.name).join(", ");
+                pulumi.log.error(`image "${agent.image}" was not declared, so agents ${users} were not either: ${error instanceof Error ? error.message : String(error)}`, this);
             }
         }
         return images;
@@ -109,7 +113,7 @@ export class Fleet extends pulumi.ComponentResource {
         args: FleetArgs,
         networkName: pulumi.Output<string>,
         runtime: AgentRuntime,
-        imageId: pulumi.Output<string> | undefined,
+        imageId: pulumi.Output<string>,
     ): AgentOutputs {
         const secretValues = Object.fromEntries(
             Object.entries(agent.secrets).map(([envName, key]) => [envName, args.secretConfig(key)]),

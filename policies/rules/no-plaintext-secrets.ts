@@ -4,9 +4,10 @@ import { FleetPolicy, agentPolicy, reportAgent } from "./fleet-policy";
 
 /** Every plain-text place of an agent's config a credential could hide in. */
 export function plainTexts(agent: AgentSpec): ScannedText[] {
+    const command = agent.healthcheck.command;
     return [
         ...Object.entries(agent.env).map(([name, text]) => ({ field: `env.${name}`, text })),
-        ...(agent.healthcheck.command ?? []).length > 0 ? [{ field: "healthcheck.command", text: (agent.healthcheck.command ?? []).join(" ") }] : [],
+        ...(command ? [{ field: "healthcheck.command", text: command.join(" ") }] : []),
         ...agent.smokeChecks.flatMap((check, i) => [
             { field: `smokeChecks[${i}].path`, text: check.path },
             ...(check.body === undefined ? [] : [{ field: `smokeChecks[${i}].body`, text: check.body }]),

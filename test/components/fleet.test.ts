@@ -61,6 +61,26 @@ describe("Fleet", () => {
         expect(pulumi.log.hasErrors()).toBe(true);
     });
 
+    it("declares no agent whose image failed, keeps the agents on other images, and fails the update", async () => {
+        const fleet = new Fleet("fleet", {
+            spec: spec(),
+            secretConfig: () => pulumi.secret("v"),
+            transform: {
+                agent: {
+                    remoteImage: (args) => {
+                        if (args.name === "ghcr.io/acme/beta:2.0.0") throw new Error("transform broke");
+                    },
+                },
+            },
+        });
+        expect(Object.keys(fleet.agents)).toEqual(["alpha", "gamma"]);
+        for (const agent of Object.values(fleet.agents)) await outputOf(agent.containerNames);
+        await settle();
+        expect(run.byType("docker:index/remoteImage:RemoteImage").map((r) => r.inputs.name).sort()).toEqual(["ghcr.io/acme/alpha:1.0.0", "ghcr.io/acme/gamma:3.0.0"]);
+        expect(run.byType(CONTAINER).map((c) => c.name).sort()).toEqual(["fleet-alpha", "fleet-gamma"]);
+        expect(pulumi.log.hasErrors()).toBe(true);
+    });
+
     it("gives no agent a dependency on another agent", async () => {
         const fleet = new Fleet("fleet", { spec: spec(), secretConfig: () => pulumi.secret("v") });
         for (const agent of Object.values(fleet.agents)) await outputOf(agent.containerNames);

@@ -12,21 +12,23 @@
  * provider; see the README's "Real-engine tests".)
  */
 import { promises as fs } from "node:fs";
-import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { TIERS, durationMs } from "../../config";
+import { LABELS } from "../../contract";
 import { requireDocker } from "../support/docker";
 import { captureEventLog } from "./fixtures";
 import {
-    CommandResult, Workspace, containerIdByAgent, fleetContainers, getJson, missingForDeployments, provideDefaultNodeImage, pulumiOnPath,
+    CommandResult, STACK, Workspace, containerIdByAgent, fleetContainers, getJson, missingForDeployments, provideDefaultNodeImage, pulumiOnPath,
 } from "./workspace";
 
 const STEP_TIMEOUT = 600_000;
 const SEEDED_SECRET = "e2e-SEEDED-secret-7f3a9c";
 /** The agent the change, failure and resource steps act on (tier 2, one replica). */
 const SUBJECT = "jarvis";
-/** A short healthcheck for the broken-version step, so its wait timeout is startPeriod + interval × retries + 15s = 18s. */
+/** A short healthcheck for the broken-version step, so its wait timeout (startPeriod + interval × retries + margin) is short. */
 const FAST_HEALTHCHECK = { interval: "1s", timeout: "1s", retries: 2, startPeriod: "1s" };
-const FAST_WAIT_TIMEOUT_MS = 18_000;
+const FAST_WAIT_TIMEOUT_MS = durationMs(FAST_HEALTHCHECK.startPeriod) + durationMs(FAST_HEALTHCHECK.interval) * FAST_HEALTHCHECK.retries
+    + durationMs(TIERS[2].waitTimeoutMargin);
 
 const cli = pulumiOnPath();
 const missing = cli ? missingForDeployments() : ["a `pulumi` CLI on PATH"];
@@ -99,16 +101,13 @@ describe.skipIf(missing.length > 0).sequential(`the dev fleet on the real engine
     }, STEP_TIMEOUT);
 
     it("4. holds the health gate on a broken version, twice, and recovers when the good config returns", async () => {
-        const outputs = await ws.agentsOutput();
-        const goodUrl = outputs[SUBJECT].healthUrls[0];
         const before = await containerIdByAgent();
         // Start from a healthy agent with a short healthcheck, so the wait timeout is short.
         await ws.setAgentField(SUBJECT, ["healthcheck"], FAST_HEALTHCHECK);
         expectOk(await ws.pulumi("up", "--yes", "--skip-preview"), "up with a short healthcheck");
         const healthy = await containerIdByAgent();
         const healthyUrl = (await ws.agentsOutput())[SUBJECT].healthUrls[0];
-        expect((await getJson(healthyUrl))).toMatchObject({ status: 200 });
-        void goodUrl;
+        expect(await getJson(healthyUrl)).toMatchObject({ status: 200 });
 
         await ws.setAgentField(SUBJECT, ["env", "FAIL_HEALTH"], "1");
         const preview = await captureEventLog(ws, "broken-version");
@@ -199,7 +198,7 @@ describe.skipIf(missing.length > 0).sequential(`the dev fleet on the real engine
         expectOk(await ws.pulumi("destroy", "--yes", "--skip-preview"), "pulumi destroy");
         expect(await fleetContainers()).toEqual([]);
         const docker = await requireDocker();
-        const networks = await docker.listNetworks({ filters: { label: ["agent-fleet.environment=dev"] } });
+        const networks = await docker.listNetworks({ filters: { label: [`${LABELS.environment}=${STACK}`] } });
         expect(networks.filter((n) => n.Name.startsWith("fleet-dev-network"))).toEqual([]);
     }, STEP_TIMEOUT);
 });
@@ -232,7 +231,7 @@ async function healthyBeforeRemoved(newId: string, oldId: string, up: CommandRes
     const newHealthy = events.find((e) => e.id === newId && (e.Action ?? e.status) === "health_status: healthy");
     const oldDestroyed = events.find((e) => e.id === oldId && (e.Action ?? e.status) === "destroy");
     if (!newHealthy || !oldDestroyed) {
-        throw new Error(`missing events (new healthy: ${Boolean(newHealthy)}, old destroyed: ${Boolean(oldDestroyed)}):\n${path.basename(text.slice(-2000))}`);
+        throw new Error(`missing events (new healthy: ${Boolean(newHealthy)}, old destroyed: ${Boolean(oldDestroyed)}):\n${text.slice(-2000)}`);
     }
     return { newHealthyAt: newHealthy.timeNano, oldDestroyedAt: oldDestroyed.timeNano };
 }

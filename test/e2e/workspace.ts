@@ -14,15 +14,14 @@ import path from "node:path";
 import Docker from "dockerode";
 import { execa, Result } from "execa";
 import { Document, parseDocument } from "yaml";
+import { AgentSpec, catalogSource, loadFleetConfig } from "../../config";
+import { LABELS, stackFileName } from "../../contract";
 import { NODE_BASE_IMAGE, REPO_ROOT, dockerClient, ensureLocalNodeBaseImage } from "../support/docker";
 
 export const STACK = "dev";
 export const PASSPHRASE = "dev";
 /** The base image the sample agent's Dockerfile names by default. */
 export const DEFAULT_NODE_IMAGE = "node:20-alpine";
-/** Every container and network of a deployed fleet carries this label. */
-export const ENVIRONMENT_LABEL = "agent-fleet.environment";
-export const AGENT_LABEL = "agent-fleet.agent";
 
 /** The version of the Pulumi CLI on PATH, or undefined when there is none. Synchronous, for `describe.skipIf`. */
 export function pulumiOnPath(): string | undefined {
@@ -168,6 +167,21 @@ export class Workspace {
         });
     }
 
+    /** One agent as the loader resolves it from the copy's stack file and catalog now (secrets not needed). */
+    async agentSpec(agent: string): Promise<AgentSpec> {
+        const file = parseDocument(await fs.readFile(this.stackFile(), "utf8")).toJS() as { config: Record<string, unknown> };
+        const spec = loadFleetConfig({
+            stack: STACK,
+            stackFile: stackFileName(STACK),
+            fleet: file.config["agent-fleet:fleet"],
+            catalog: catalogSource(this.dir),
+            secretKeyState: () => "secret",
+        });
+        const found = spec.agents.find((a) => a.name === agent);
+        if (!found) throw new Error(`no agent ${agent} in the ${STACK} stack`);
+        return found;
+    }
+
     async restoreStackFile(): Promise<void> {
         await this.git("checkout", "--", path.relative(this.dir, this.stackFile()));
     }
@@ -208,11 +222,11 @@ export interface FleetContainer {
 
 /** The dev fleet's containers on the engine, by agent. */
 export async function fleetContainers(docker: Docker = dockerClient()): Promise<FleetContainer[]> {
-    const list = await docker.listContainers({ all: true, filters: { label: [`${ENVIRONMENT_LABEL}=${STACK}`, AGENT_LABEL] } });
+    const list = await docker.listContainers({ all: true, filters: { label: [`${LABELS.environment}=${STACK}`, LABELS.agent] } });
     return list.map((c) => ({
         id: c.Id,
         name: c.Names[0]?.replace(/^\//, "") ?? c.Id,
-        agent: c.Labels[AGENT_LABEL],
+        agent: c.Labels[LABELS.agent],
         health: /\((healthy|unhealthy|health: starting)\)/.exec(c.Status)?.[1],
         running: c.State === "running",
     }));
