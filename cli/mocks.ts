@@ -11,6 +11,7 @@ import { createHash } from "crypto";
 import * as pulumi from "@pulumi/pulumi";
 import type { RegisterResourceOutputsRequest, RegisterResourceRequest, RegisterResourceResponse } from "@pulumi/pulumi/proto/resource_pb";
 import { DOCKER_TYPES, parseGoDurationMs } from "../contract";
+import { EngineResource, defaultProvider, plainValue } from "../policies/analyzer";
 
 /** The project name in Pulumi.yaml. */
 export const DEFAULT_PROJECT = "agent-fleet";
@@ -60,25 +61,30 @@ function shortHash(text: string, length = 7): string {
     return createHash("sha256").update(text).digest("hex").slice(0, length);
 }
 
-/** Outputs a real provider would compute, so that components can use them. */
-function mockState(type: string, name: string, inputs: WireObject, index: number): WireObject {
+/**
+ * Outputs a real provider would compute, so that components can use them. On
+ * a preview nothing exists yet, so what the provider computes is unknown, as
+ * on a first `pulumi preview`; what the program set stays known.
+ */
+function mockState(type: string, name: string, inputs: WireObject, index: number, preview: boolean): WireObject {
+    const computed = <T>(value: T): T | typeof pulumi.unknown => (preview ? pulumi.unknown : value);
     switch (type) {
         case DOCKER_TYPES.container:
             return {
                 ...inputs,
-                name: inputs.name ?? `${name}-${shortHash(name)}`,
+                name: inputs.name ?? computed(`${name}-${shortHash(name)}`),
                 ports: (inputs.ports ?? []).map((port: WireObject, i: number) => ({
                     protocol: "tcp",
                     ...port,
-                    external: port.external ?? 32768 + index * 10 + i,
+                    external: port.external ?? computed(32768 + index * 10 + i),
                 })),
             };
         case DOCKER_TYPES.remoteImage:
-            return { ...inputs, imageId: `sha256:${createHash("sha256").update(inputs.name).digest("hex")}`, repoDigest: "" };
+            return { ...inputs, imageId: computed(`sha256:${createHash("sha256").update(inputs.name).digest("hex")}`), repoDigest: computed("") };
         case DOCKER_TYPES.image:
-            return { ...inputs, repoDigest: `sha256:${createHash("sha256").update(`built:${inputs.imageName}`).digest("hex")}` };
+            return { ...inputs, repoDigest: computed(`sha256:${createHash("sha256").update(`built:${inputs.imageName}`).digest("hex")}`) };
         case DOCKER_TYPES.network:
-            return { ...inputs, name: inputs.name ?? `${name}-${shortHash(name)}` };
+            return { ...inputs, name: inputs.name ?? computed(`${name}-${shortHash(name)}`) };
         default:
             return inputs;
     }
@@ -91,6 +97,7 @@ export interface MockRun {
 }
 
 export interface MockOptions {
+    /** A first preview: resources get no id and computed outputs are unknown. Default false (an update). */
     readonly preview?: boolean;
     /** Project name; defaults to "agent-fleet". */
     readonly project?: string;
@@ -110,6 +117,7 @@ type Callback<T> = (err: Error | null, res: T) => void;
 
 /** The parts of the SDK's MockMonitor this file wraps. */
 interface MockMonitor {
+    newUrn(parent: string, type: string, name: string): string;
     registerResource(req: RegisterResourceRequest, callback: Callback<RegisterResourceResponse>): void;
     registerResourceOutputs(req: RegisterResourceOutputsRequest, callback: Callback<unknown>): void;
 }
@@ -119,13 +127,22 @@ export async function startMocks(stack: string, options: MockOptions = {}): Prom
     const resources: RegisteredResource[] = [];
     const byUrn = new Map<string, RegisteredResource>();
     let created = 0;
+    const preview = options.preview ?? false;
     await pulumi.runtime.setMocks({
-        newResource: (args) => ({ id: `${args.name}-id`, state: mockState(args.type, args.name, args.inputs, created++) }),
+        newResource: (args) => ({ id: preview ? undefined : `${args.name}-id`, state: mockState(args.type, args.name, args.inputs, created++, preview) }),
         call: (args) => args.inputs,
-    }, options.project ?? DEFAULT_PROJECT, stack, options.preview ?? false);
+    }, options.project ?? DEFAULT_PROJECT, stack, preview);
 
     // Wrap the SDK's MockMonitor to see what it drops: resource options, secret markers and component outputs.
     const monitor = pulumi.runtime.getMonitor() as unknown as MockMonitor;
+    // The SDK's mocks qualify a child's type with its parent's last type only; the engine uses the parent's
+    // whole chain (Fleet$AgentService$Container), and so must the URNs that `fleet check` prints and compares.
+    // Children of the root stack are not qualified by it.
+    monitor.newUrn = (parent, type, name) => {
+        const parentType = parent ? parent.split("::")[2] : "pulumi:pulumi:Stack";
+        const qualified = parentType === "pulumi:pulumi:Stack" ? type : `${parentType}$${type}`;
+        return `urn:pulumi:${stack}::${options.project ?? DEFAULT_PROJECT}::${qualified}::${name}`;
+    };
     const register = monitor.registerResource.bind(monitor);
     monitor.registerResource = (req, callback) => {
         const wireInputs = (req.getObject()?.toJavaScript() ?? {}) as WireObject;
@@ -147,7 +164,7 @@ export async function startMocks(stack: string, options: MockOptions = {}): Prom
                     urn: res.getUrn(),
                     parent: req.getParent(),
                     custom: req.getCustom(),
-                    inputs: unwrapSecrets(wireInputs),
+                    inputs: plainValue(wireInputs) as WireObject,
                     wireInputs,
                     wireOutputs: (res.getObject()?.toJavaScript() ?? {}) as WireObject,
                     deleteBeforeReplace: req.getDeletebeforereplace(),
@@ -191,12 +208,29 @@ export function isWireSecret(value: unknown): boolean {
     return typeof value === "object" && value !== null && (value as Record<string, unknown>)[SIG_KEY] === SECRET_SIG;
 }
 
-/** Wire form → plain values: every secret replaced by its value. */
-export function unwrapSecrets(value: WireValue): WireValue {
-    if (isWireSecret(value)) return unwrapSecrets(value.value);
-    if (Array.isArray(value)) return value.map(unwrapSecrets);
-    if (typeof value === "object" && value !== null) {
-        return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, unwrapSecrets(v)]));
-    }
-    return value;
+/**
+ * A registration as the engine hands it to the policy pack. `Analyze` gets its
+ * inputs; with `outputs`, the props are what `AnalyzeStack` gets at the end of
+ * an update (step_generator.go: `Properties: v.Outputs`): a custom resource's
+ * provider outputs, a component's last registerOutputs. A custom resource
+ * gets the default provider, since the program sets no explicit one.
+ */
+export function engineResourceOf(resource: RegisteredResource, context: { readonly stack: string; readonly project: string; readonly outputs?: boolean }): EngineResource {
+    return {
+        type: resource.type,
+        name: resource.name,
+        urn: resource.urn,
+        parent: resource.parent,
+        custom: resource.custom,
+        props: structuredClone(context.outputs ? resource.wireOutputs : resource.wireInputs),
+        dependencies: resource.dependencies,
+        propertyDependencies: resource.propertyDependencies,
+        protect: resource.protect,
+        ignoreChanges: resource.ignoreChanges,
+        aliases: resource.aliases,
+        additionalSecretOutputs: resource.additionalSecretOutputs,
+        customTimeouts: resource.customTimeouts,
+        ...(resource.deleteBeforeReplaceDefined ? { deleteBeforeReplace: resource.deleteBeforeReplace } : {}),
+        ...(resource.custom ? { provider: defaultProvider(resource.type, resource.version, context) } : {}),
+    };
 }

@@ -13,6 +13,7 @@ import * as path from "path";
 import type { EnforcementLevel, Policy } from "@pulumi/policy";
 import { closest, distance } from "fastest-levenshtein";
 import { STACKS_DIR } from "../config";
+import type { PolicySettings as AnalyzerPolicySettings } from "../policies/analyzer";
 import { CheckInputError } from "./stack-config";
 
 export const ENFORCEMENT_LEVELS: readonly EnforcementLevel[] = ["advisory", "mandatory", "remediate", "disabled"];
@@ -23,11 +24,8 @@ export function policyConfigFileName(stack: string): string {
     return `${STACKS_DIR}/policy.${stack}.json`;
 }
 
-export interface PolicySettings {
-    readonly level: EnforcementLevel;
-    /** What `args.getConfig()` returns: the policy's config properties, without enforcementLevel. */
-    readonly config: Readonly<Record<string, unknown>>;
-}
+/** A policy's level and what `args.getConfig()` returns: its config properties, without enforcementLevel. */
+export type PolicySettings = Required<AnalyzerPolicySettings>;
 
 export interface PolicyConfig {
     /** Display path of the file the levels came from, when there is one. */

@@ -32,6 +32,11 @@ export function fleetInputsOf(spec: FleetSpec): FleetInputs {
     return { fleet: { stack: spec.stack, stackFile: spec.stackFile, environment: spec.environment, channels: spec.channels, allowEmpty: spec.allowEmpty } };
 }
 
+/** The resource name of an agent's AgentService under a Fleet; its containers' names derive from it. */
+export function agentServiceResourceName(fleetName: string, agent: string): string {
+    return `${fleetName}-${agent}`;
+}
+
 /** What the stack exports for each agent. */
 export interface AgentOutputs {
     containerNames: pulumi.Output<string[]>;
@@ -118,7 +123,7 @@ export class Fleet extends pulumi.ComponentResource {
         const secretValues = Object.fromEntries(
             Object.entries(agent.secrets).map(([envName, key]) => [envName, args.secretConfig(key)]),
         );
-        const service = new AgentService(`${name}-${agent.name}`, {
+        const service = new AgentService(agentServiceResourceName(name, agent.name), {
             spec: agent,
             networkName,
             imageId,

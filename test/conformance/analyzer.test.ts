@@ -2,21 +2,22 @@
  * The policy pack over the wire: started by `run-policy-pack` exactly as the
  * Pulumi CLI starts a Node.js pack, driven through the Analyzer gRPC service
  * with the resources the real program registers, and checked against the same
- * policies called in-process (a minimal runner here, and `fleet check`'s).
+ * policies run in-process by the shared analyzer that `fleet check` uses.
  */
 import * as fs from "fs";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { evaluatePolicies } from "../../cli/engine";
+import { engineResourceOf } from "../../cli/mocks";
 import { loadFleetConfig, stackConfigSource } from "../../config";
+import { Diagnostic, EngineResource, analyze, analyzeStack, plainValue } from "../../policies/analyzer";
 import { POLICY_PACK_NAME, fleetPolicies } from "../../policies/rules";
 import {
-    AnalyzerClient, AnalyzerInfoView, EngineResource, FakeEngine, HandshakeOutcome, POLICY_PACK_DIR, PolicyPackProcess, StackContext,
-    Verdict, analyzeInProcess, analyzeStackInProcess, connectAnalyzer, engineResource, logToEngine, plainProps, policyPackEnv, startFakeEngine,
-    startPolicyPack,
+    AnalyzerClient, AnalyzerInfoView, FakeEngine, HandshakeOutcome, POLICY_PACK_DIR, PolicyPackProcess, StackContext,
+    Verdict, connectAnalyzer, logToEngine, policyPackEnv, startFakeEngine, startPolicyPack,
 } from "../support/analyzer";
-import { PROJECT, PROJECT_ROOT, RegisteredResource, outputOf, readStackFile, setStackConfig, settle, startMocks } from "../support/pulumi";
+import { PROJECT, PROJECT_ROOT, RegisteredResource, readStackFile, setStackConfig, settle, startMocks } from "../support/pulumi";
 
 const STACK = "production";
 const SEEDED_PREFIX = "SEEDED-SECRET-";
@@ -41,17 +42,35 @@ async function runProgram(secrets: Record<string, string>, options: { fleet?: un
     setStackConfig(STACK, { secrets, fleet: options.fleet });
     const run = await startMocks(STACK, { preview: options.preview });
     vi.resetModules();
-    const exports = await import("../../index");
-    for (const outputs of Object.values(exports.agents)) await outputOf(outputs.containerNames);
-    await outputOf(exports.networkName);
+    await import("../../index");
+    // Every registration and registerOutputs in flight, known or not (a preview's outputs never resolve).
+    await pulumi.runtime.disconnect();
     await settle();
     return run.resources;
 }
 
+const engineResource = (r: RegisteredResource) => engineResourceOf(r, CONTEXT);
 /** Each registration as Analyze receives it: its inputs, in wire form. */
-const asAnalyzed = (resources: readonly RegisteredResource[]) => resources.map((r) => engineResource(r, CONTEXT));
+const asAnalyzed = (resources: readonly RegisteredResource[]) => resources.map(engineResource);
 /** Each resource as AnalyzeStack receives it at the end of an update: its final outputs. */
-const asFinal = (resources: readonly RegisteredResource[]) => resources.map((r) => engineResource(r, { ...CONTEXT, outputs: true }));
+const asFinal = (resources: readonly RegisteredResource[]) => resources.map((r) => engineResourceOf(r, { ...CONTEXT, outputs: true }));
+
+/**
+ * The shared analyzer's diagnostics as the pack sends them to the engine: the
+ * message under the description, and no URN where the policy named only the
+ * resource analyzed (the engine fills that in).
+ */
+function asVerdicts(diagnostics: readonly Diagnostic[], analyzed?: string): Verdict[] {
+    return diagnostics.map((d) => ({
+        policyName: d.policy,
+        message: d.message === d.description ? d.description : `${d.description}\n${d.message}`,
+        enforcementLevel: d.level,
+        urn: d.urn === analyzed || d.urn === undefined ? "" : d.urn,
+    }));
+}
+
+const inProcess = async (resource: EngineResource) => asVerdicts(await analyze(resource, policyObjects), resource.urn);
+const stackInProcess = async (resources: readonly EngineResource[]) => asVerdicts(await analyzeStack(resources, policyObjects));
 
 /** The stack's config as the engine hands it to the pack (PULUMI_CONFIG) and to ConfigureStack. */
 function stackContext(secrets: Record<string, string>): StackContext {
@@ -81,6 +100,7 @@ const container = (resources: readonly RegisteredResource[], agent: string) => f
 
 const secrets = seededSecrets(STACK);
 const policies = fleetPolicies();
+const policyObjects = policies.map((p) => p.policy);
 const byName = new Map(policies.map(({ policy }) => [policy.name, policy]));
 /** Every diagnostic the pack returned in this file, for the secret check. */
 const seen: Verdict[] = [];
@@ -113,7 +133,7 @@ async function stackOverGrpc(resources: readonly EngineResource[]): Promise<Verd
  */
 async function fleetCheckAndPack(resources: readonly RegisteredResource[]) {
     const levels = { settings: (name: string) => ({ level: byName.get(name)!.enforcementLevel ?? "advisory", config: {} }) };
-    const cli = await evaluatePolicies(resources, policies.map((p) => p.policy), levels, CONTEXT);
+    const cli = await evaluatePolicies(resources, policyObjects, levels, CONTEXT);
     const fromPack: { policy: string; level: string; urn: string | null; message: string }[] = [];
     const add = (verdicts: Verdict[], analyzed?: string) => {
         for (const v of verdicts) {
@@ -233,7 +253,7 @@ const MUTATIONS: {
 function mutated(resource: RegisteredResource, change: (props: Record<string, any>) => void): RegisteredResource {
     const wireInputs = structuredClone(resource.wireInputs);
     change(wireInputs);
-    return { ...resource, wireInputs, inputs: plainProps(wireInputs) };
+    return { ...resource, wireInputs, inputs: plainValue(wireInputs) as Record<string, any> };
 }
 
 describe("Analyze", () => {
@@ -241,20 +261,20 @@ describe("Analyze", () => {
         expect(new Set(production.map((r) => r.type))).toEqual(new Set([FLEET, AGENT_SERVICE, CONTAINER, "docker:index/network:Network", "docker:index/remoteImage:RemoteImage"]));
         for (const resource of asAnalyzed(production)) {
             expect(await overGrpc(resource), resource.urn).toEqual([]);
-            expect(await analyzeInProcess(policies, resource), resource.urn).toEqual([]);
+            expect(await inProcess(resource), resource.urn).toEqual([]);
         }
     });
 
     it("sends secrets as secrets, exactly as registered", () => {
-        const pesti = engineResource(container(production, "pesti"), CONTEXT);
+        const pesti = engineResource(container(production, "pesti"));
         expect(pesti.props.envs).toMatchObject({ "4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270" });
         expect(JSON.stringify(pesti.props.envs)).toContain(`${SEEDED_PREFIX}openaiApiKey`);
     });
 
     it.each(MUTATIONS)("$name: the pack's diagnostics are the in-process verdicts", async ({ pick, change, expected }) => {
-        const resource = engineResource(mutated(pick(production), change), CONTEXT);
+        const resource = engineResource(mutated(pick(production), change));
         const remote = await overGrpc(resource);
-        expect(remote).toEqual(await analyzeInProcess(policies, resource));
+        expect(remote).toEqual(await inProcess(resource));
         expect(remote).toEqual(expected.map(({ policyName, detail }) => ({
             policyName,
             message: `${byName.get(policyName)!.description}\n${detail}`,
@@ -282,30 +302,19 @@ describe("Analyze during a preview", () => {
         preview = await runProgram(secrets, { preview: true });
     }, 120_000);
 
-    /**
-     * A first preview: every input fed by a custom resource not created yet is
-     * unknown on the wire (the mocks know the image id and network name ahead).
-     */
-    function asFirstPreview(resources: readonly RegisteredResource[]): EngineResource[] {
-        const custom = new Set(resources.filter((r) => r.custom).map((r) => r.urn));
-        return asAnalyzed(resources).map((r) => {
-            const props = { ...r.props };
-            for (const [key, urns] of Object.entries(r.propertyDependencies)) {
-                if (urns.some((urn) => custom.has(urn))) props[key] = pulumi.runtime.unknownValue;
-            }
-            return { ...r, props };
-        });
-    }
-
     it("finds nothing wrong, and no policy trips over a value unknown until the update", async () => {
-        const analyzed = asFirstPreview(preview);
+        // On a first preview the mocks, like the engine, know no image id or network name yet.
+        const analyzed = asAnalyzed(preview);
         const pesti = analyzed.find((r) => r.urn === container(preview, "pesti").urn)!;
-        expect(pesti.props).toMatchObject({ image: pulumi.runtime.unknownValue, networksAdvanced: pulumi.runtime.unknownValue });
-        for (const resource of analyzed) expect(await overGrpc(resource), resource.urn).toEqual([]);
+        expect(pesti.props).toMatchObject({ image: pulumi.runtime.unknownValue, networksAdvanced: [{ name: pulumi.runtime.unknownValue, aliases: ["pesti"] }] });
+        for (const resource of analyzed) {
+            expect(await overGrpc(resource), resource.urn).toEqual([]);
+            expect(await inProcess(resource), resource.urn).toEqual([]);
+        }
     });
 
     it("an unknown a policy does read downgrades that policy to an advisory 'can't run during preview'", async () => {
-        const pesti = engineResource(service(preview, "pesti"), CONTEXT);
+        const pesti = engineResource(service(preview, "pesti"));
         const remote = await overGrpc({ ...pesti, props: { ...pesti.props, agent: pulumi.runtime.unknownValue } });
         const agentPolicies = ["no-plaintext-secrets", "pinned-images", "rollback-image", "tier-monitoring", "tier3-feature-flags", "health-gate-timing", "agent-owner"];
         expect(remote.map(({ policyName, enforcementLevel, urn }) => ({ policyName, enforcementLevel, urn })))
@@ -339,14 +348,14 @@ describe("AnalyzeStack", () => {
 
     it("finds nothing wrong with the production stack, as in-process", async () => {
         expect(await stackOverGrpc(asAnalyzed(production))).toEqual([]);
-        expect(await analyzeStackInProcess(policies, asAnalyzed(production))).toEqual([]);
+        expect(await stackInProcess(asAnalyzed(production))).toEqual([]);
         expect(await stackOverGrpc(asFinal(production))).toEqual([]);
     });
 
     it("given the registered inputs, reports the shared host port, the undeclared channel and the missing error channel, as in-process", async () => {
         const resources = asAnalyzed(broken);
         const remote = await stackOverGrpc(resources);
-        expect(remote).toEqual(await analyzeStackInProcess(policies, resources));
+        expect(remote).toEqual(await stackInProcess(resources));
         expect(remote.map(({ policyName, urn }) => ({ policyName, urn }))).toEqual([
             { policyName: "production-alert-channel", urn: find(broken, FLEET).urn },
             { policyName: "unique-host-ports", urn: container(broken, "jarvis").urn },
@@ -371,7 +380,7 @@ describe("AnalyzeStack", () => {
         const resources = asFinal(broken);
         expect(Object.keys(resources.find((r) => r.type === FLEET)!.props).sort()).toEqual(["agents", "fleet", "networkName"]);
         const remote = await stackOverGrpc(resources);
-        expect(remote).toEqual(await analyzeStackInProcess(policies, resources));
+        expect(remote).toEqual(await stackInProcess(resources));
         expect(remote.map((v) => v.policyName)).toEqual(["production-alert-channel", "unique-host-ports", "alert-channels-exist"]);
     });
 });

@@ -5,7 +5,7 @@
 import { describe, expect, it } from "vitest";
 import { alertChannelsExist } from "../../policies/rules/stack-policies";
 import { fleetSpec } from "../support/specs";
-import { agentServiceUrn, fleetResources, messages, runPolicy, stackArgs } from "./helpers";
+import { fleetResources, messages, runPolicy, stackArgs } from "./helpers";
 
 const policy = alertChannelsExist();
 const SECRETS = ["opsSlackWebhookUrl", "salesDiscordWebhookUrl"];
@@ -37,7 +37,7 @@ describe("alert-channels-exist", () => {
 
     it("reports an undeclared channel at its index, at the AgentService", async () => {
         const args = await stackOf({ agents: { pesti: agent("pesti", ["ops-slack", "war-room"]) } });
-        expect(await runPolicy(policy, args)).toEqual([{ message: undeclared("pesti", 1, "war-room"), urn: agentServiceUrn("pesti", "production") }]);
+        expect(await runPolicy(policy, args)).toEqual([{ message: undeclared("pesti", 1, "war-room"), urn: "urn:pulumi:production::agent-fleet::agent-fleet:index:Fleet$agent-fleet:index:AgentService::fleet-pesti" }]);
     });
 
     it("reports a misspelt channel", async () => {

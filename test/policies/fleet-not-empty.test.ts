@@ -6,7 +6,7 @@
 import { describe, expect, it } from "vitest";
 import { fleetNotEmpty } from "../../policies/rules/stack-policies";
 import { fleetSpec } from "../support/specs";
-import { fleetResources, fleetUrn, messages, runPolicy, stackArgs } from "./helpers";
+import { fleetResources, messages, runPolicy, stackArgs } from "./helpers";
 
 const policy = fleetNotEmpty();
 const ONE_AGENT = { pesti: { tier: 1, port: 8080, image: "ghcr.io/acme/pesti:1.4.2" } };
@@ -24,7 +24,7 @@ describe("fleet-not-empty", () => {
 
     it.each(["staging", "production"])("reports a %s fleet with no agents, at the Fleet", async (stack) => {
         const args = stackArgs(await fleetResources(fleetSpec({ agents: {} }, stack)));
-        expect(await runPolicy(policy, args)).toEqual([{ message: EMPTY(stack), urn: fleetUrn(stack) }]);
+        expect(await runPolicy(policy, args)).toEqual([{ message: EMPTY(stack), urn: `urn:pulumi:${stack}::agent-fleet::agent-fleet:index:Fleet::fleet` }]);
     });
 
     it("passes an empty production fleet whose file says allowEmpty", async () => {

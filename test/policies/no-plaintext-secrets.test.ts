@@ -98,7 +98,7 @@ describe("no-plaintext-secrets", () => {
 
     it("judges the AgentService, not the container (whose env carries the secret values, unwrapped as policies see them)", async () => {
         const container = await containerResourceArgs(agentSpec({ ...happy, env: { DB_PASSWORD: "x" } }));
-        expect(container.props.envs).toContain("OPENAI_API_KEY=seeded-openai_api_key");
+        expect(container.props.envs).toContain("OPENAI_API_KEY=seeded-openaiApiKey");
         expect(await runPolicy(policy, container)).toEqual([]);
     });
 });

@@ -6,7 +6,7 @@ import { describe, expect, it } from "vitest";
 import { SEVERITIES, Severity } from "../../config";
 import { PRODUCTION_ALERT_SEVERITY, productionAlertChannel } from "../../policies/rules/stack-policies";
 import { fleetSpec } from "../support/specs";
-import { fleetResources, fleetUrn, messages, runPolicy, stackArgs } from "./helpers";
+import { fleetResources, messages, runPolicy, stackArgs } from "./helpers";
 
 const policy = productionAlertChannel();
 const HEARS_ERRORS = SEVERITIES.slice(0, SEVERITIES.indexOf(PRODUCTION_ALERT_SEVERITY) + 1);
@@ -38,7 +38,7 @@ describe("production-alert-channel", () => {
 
     it.each(DEAF)("reports production whose only channel starts at %s, at the Fleet", async (severity) => {
         const args = stackArgs(await fleetResources(fleetSpec({ agents: AGENTS, channels: { "ops-slack": slack(severity) } }, "production", SECRETS)));
-        expect(await runPolicy(policy, args)).toEqual([{ message: `stacks/Pulumi.production.yaml: fleet.channels: ${NONE_HEARS}`, urn: fleetUrn("production") }]);
+        expect(await runPolicy(policy, args)).toEqual([{ message: `stacks/Pulumi.production.yaml: fleet.channels: ${NONE_HEARS}`, urn: "urn:pulumi:production::agent-fleet::agent-fleet:index:Fleet::fleet" }]);
     });
 
     it("reports production without channels", async () => {

@@ -48,7 +48,7 @@ describe("production-memory-limits", () => {
         const pack = productionMemoryLimits();
         const spec = agentSpec({ replicas: 2, memory: "512Mi" });
         const first = await containerResourceArgs(spec, { replica: 0 });
-        const second = await containerResourceArgs(spec, { replica: 1, transform: (a) => { a.memory = 0; } });
+        const second = await containerResourceArgs(spec, { replica: 1, transform: (a, _opts, name) => { if (name.endsWith(".1")) a.memory = 0; } });
         expect(await runPolicy(pack, first)).toEqual([]);
         expect(await runPolicy(pack, second)).toEqual([{ message: MISSING, urn: second.urn }]);
     });

@@ -6,7 +6,7 @@ import { describe, expect, it } from "vitest";
 import { CONTAINER_TYPE } from "../../policies/rules";
 import { uniqueHostPorts } from "../../policies/rules/stack-policies";
 import { fleetSpec } from "../support/specs";
-import { agentServiceArgs, agentServiceUrn, fleetResources, messages, runPolicy, stackArgs } from "./helpers";
+import { agentServiceArgs, agentServiceName, fleetResources, messages, runPolicy, stackArgs } from "./helpers";
 
 const policy = uniqueHostPorts();
 const AT = "stacks/Pulumi.production.yaml: fleet.agents";
@@ -20,7 +20,7 @@ async function stackOf(agents: Record<string, unknown>, stack = "production") {
 }
 
 function containerUrn(args: Awaited<ReturnType<typeof stackOf>>, agentName: string): string {
-    const found = args.resources.find((r) => r.type === CONTAINER_TYPE && r.parent?.name === `fleet-${agentName}`);
+    const found = args.resources.find((r) => r.type === CONTAINER_TYPE && r.parent?.name === agentServiceName(agentName));
     if (!found) throw new Error(`no container for ${agentName}`);
     return found.urn;
 }
@@ -37,7 +37,7 @@ describe("unique-host-ports", () => {
     it("links each container to its AgentService as its parent", async () => {
         const args = await stackOf({ pesti: agent("pesti") });
         const container = args.resources.find((r) => r.type === CONTAINER_TYPE)!;
-        expect(container.parent?.urn).toBe(agentServiceUrn("pesti", "production"));
+        expect(container.parent?.urn).toBe("urn:pulumi:production::agent-fleet::agent-fleet:index:Fleet$agent-fleet:index:AgentService::fleet-pesti");
         expect(container.parent?.parent?.type).toBe("agent-fleet:index:Fleet");
     });
 
@@ -65,7 +65,7 @@ describe("unique-host-ports", () => {
 
     it("ignores containers whose AgentService is not in the stack", async () => {
         const spec = fleetSpec({ agents: { pesti: agent("pesti", { hostPort: 18080 }), jarvis: agent("jarvis", { hostPort: 18080 }) } });
-        const resources = (await fleetResources(spec)).filter((r) => r.urn !== agentServiceUrn("jarvis", "production"));
+        const resources = (await fleetResources(spec)).filter((r) => r.name !== agentServiceName("jarvis"));
         expect(await messages(policy, stackArgs(resources))).toEqual([]);
     });
 

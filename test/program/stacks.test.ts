@@ -38,6 +38,12 @@ async function runStack(stack: string, secrets = seededSecrets(stack), preview =
     vi.resetModules();
     const exports = await import("../../index");
     const agents: ProgramRun["agents"] = {};
+    if (preview) {
+        // A preview's computed outputs never resolve; wait for the registrations themselves.
+        await pulumi.runtime.disconnect();
+        await settle();
+        return { run, exports, agents, specs: loadStackFleet({ projectRoot: PROJECT_ROOT, project: "agent-fleet", stack }).agents };
+    }
     for (const [name, outputs] of Object.entries(exports.agents)) {
         agents[name] = {
             containerNames: await outputOf(outputs.containerNames),

@@ -1,9 +1,8 @@
 /**
  * Talks to the policy pack the way the Pulumi engine does: a fake Engine gRPC
  * server, the pack started by `run-policy-pack` exactly as the CLI starts a
- * Node.js pack, and an Analyzer client built from the generated stubs. Also a
- * minimal in-process runner that calls the same policy objects directly, so
- * tests can compare the two verdicts.
+ * Node.js pack, and an Analyzer client built from the generated stubs. Tests
+ * compare its verdicts with the shared in-process analyzer (policies/analyzer).
  *
  * The stubs, grpc-js and google-protobuf are all loaded from the pack's own
  * node_modules (one tree), so message classes pass the stubs' instanceof checks.
@@ -14,10 +13,8 @@ import * as path from "path";
 import type * as grpcTypes from "@grpc/grpc-js";
 import type * as analyzerPbTypes from "@pulumi/pulumi/proto/analyzer_pb";
 import type * as enginePbTypes from "@pulumi/pulumi/proto/engine_pb";
-import type { PolicyResource, ReportViolation, ResourceValidationArgs, ResourceValidationPolicy, StackValidationArgs, StackValidationPolicy } from "@pulumi/policy";
-import type { FleetPolicy } from "../../policies/rules";
-import { PROJECT_ROOT, RegisteredResource, isWireSecret } from "./pulumi";
-import { defaultProviderOf } from "../../cli/engine";
+import type { EngineResource } from "../../policies/analyzer";
+import { PROJECT_ROOT } from "./pulumi";
 
 export const POLICY_PACK_DIR = path.join(PROJECT_ROOT, "policies");
 const PROTO_DIR = path.join(POLICY_PACK_DIR, "node_modules/@pulumi/pulumi/proto");
@@ -218,27 +215,6 @@ export function startPolicyPack(engineAddress: string, env: NodeJS.ProcessEnv, t
 // Analyzer client, as the engine uses it
 // ------------------------------------------------------------------------------------------------
 
-/** A resource as the engine hands it to an analyzer. Properties are in wire form (secrets as secret objects). */
-export interface EngineResource {
-    readonly type: string;
-    readonly name: string;
-    readonly urn: string;
-    readonly parent: string;
-    readonly custom: boolean;
-    readonly props: Record<string, any>;
-    readonly dependencies: readonly string[];
-    /** Properties without dependencies are left out, as the engine does. */
-    readonly propertyDependencies: Readonly<Record<string, readonly string[]>>;
-    readonly protect: boolean;
-    readonly ignoreChanges: readonly string[];
-    readonly aliases: readonly string[];
-    readonly additionalSecretOutputs: readonly string[];
-    readonly customTimeouts: { readonly createSeconds: number; readonly updateSeconds: number; readonly deleteSeconds: number };
-    /** Set only when the program set deleteBeforeReplace. */
-    readonly deleteBeforeReplace?: boolean;
-    readonly provider?: { readonly type: string; readonly name: string; readonly urn: string; readonly props: Record<string, any> };
-}
-
 /** A diagnostic, reduced to what the engine shows and acts on. */
 export interface Verdict {
     readonly policyName: string;
@@ -264,6 +240,11 @@ export interface AnalyzerInfoView {
 
 export type HandshakeOutcome = { readonly ok: true } | { readonly ok: false; readonly code: number; readonly details: string };
 
+/** Wire props as a protobuf Struct (wire values are JSON by construction). */
+function struct(props: Readonly<Record<string, unknown>>) {
+    return structPb.Struct.fromJavaScript(props as Parameters<typeof structPb.Struct.fromJavaScript>[0]);
+}
+
 function resourceOptions(resource: EngineResource, withParent = true) {
     const t = resource.customTimeouts;
     const timeouts = new analyzerPb.AnalyzerResourceOptions.CustomTimeouts().setCreate(t.createSeconds).setUpdate(t.updateSeconds).setDelete(t.deleteSeconds);
@@ -281,7 +262,7 @@ function resourceOptions(resource: EngineResource, withParent = true) {
 function providerOf(resource: EngineResource) {
     const p = resource.provider;
     if (!p) return undefined;
-    return new analyzerPb.AnalyzerProviderResource().setType(p.type).setName(p.name).setUrn(p.urn).setProperties(structPb.Struct.fromJavaScript(p.props));
+    return new analyzerPb.AnalyzerProviderResource().setType(p.type).setName(p.name).setUrn(p.urn).setProperties(struct(p.props));
 }
 
 export function analyzeRequest(resource: EngineResource): analyzerPbTypes.AnalyzeRequest {
@@ -289,7 +270,7 @@ export function analyzeRequest(resource: EngineResource): analyzerPbTypes.Analyz
         .setType(resource.type)
         .setName(resource.name)
         .setUrn(resource.urn)
-        .setProperties(structPb.Struct.fromJavaScript(resource.props))
+        .setProperties(struct(resource.props))
         .setOptions(resourceOptions(resource));
     const provider = providerOf(resource);
     if (provider) request.setProvider(provider);
@@ -302,7 +283,7 @@ export function analyzeStackRequest(resources: readonly EngineResource[]): analy
             .setType(resource.type)
             .setName(resource.name)
             .setUrn(resource.urn)
-            .setProperties(structPb.Struct.fromJavaScript(resource.props))
+            .setProperties(struct(resource.props))
             // AnalyzeResources (step_generator.go) sets Parent on the resource and leaves it out of the options.
             .setOptions(resourceOptions(resource, false))
             .setParent(resource.parent)
@@ -386,145 +367,4 @@ export function connectAnalyzer(address: string): AnalyzerClient {
         analyzeStack: async (resources) => toVerdicts(await unary("analyzeStack", analyzeStackRequest(resources))),
         close: () => client.close(),
     };
-}
-
-// ------------------------------------------------------------------------------------------------
-// Registrations → what the engine sends
-// ------------------------------------------------------------------------------------------------
-
-/** The default provider the engine attaches to a custom resource (the program sets no explicit one). */
-function defaultProvider(resource: RegisteredResource, context: { stack: string; project: string }): EngineResource["provider"] {
-    return defaultProviderOf(resource, context);
-}
-
-/**
- * A registration as the engine hands it to the analyzer. Analyze gets its
- * inputs; with `outputs`, the props are what AnalyzeStack gets at the end of
- * an update (step_generator.go AnalyzeResources: `Properties: v.Outputs`): a
- * custom resource's provider outputs, a component's last registerOutputs.
- */
-export function engineResource(resource: RegisteredResource, context: { stack: string; project: string; outputs?: boolean }): EngineResource {
-    return {
-        type: resource.type,
-        name: resource.name,
-        urn: resource.urn,
-        parent: resource.parent,
-        custom: resource.custom,
-        props: structuredClone(context.outputs ? resource.wireOutputs : resource.wireInputs),
-        dependencies: resource.dependencies,
-        propertyDependencies: resource.propertyDependencies,
-        protect: resource.protect,
-        ignoreChanges: resource.ignoreChanges,
-        aliases: resource.aliases,
-        additionalSecretOutputs: resource.additionalSecretOutputs,
-        customTimeouts: resource.customTimeouts,
-        deleteBeforeReplace: resource.deleteBeforeReplaceDefined ? resource.deleteBeforeReplace : undefined,
-        provider: defaultProvider(resource, context),
-    };
-}
-
-// ------------------------------------------------------------------------------------------------
-// In-process runner
-// ------------------------------------------------------------------------------------------------
-
-/** Wire form → what a policy sees: secrets unwrapped (the pack deserializes with keepSecrets=false). */
-export function plainProps(value: any): any {
-    if (isWireSecret(value)) return plainProps(value.value);
-    if (Array.isArray(value)) return value.map(plainProps);
-    if (typeof value === "object" && value !== null) return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, plainProps(v)]));
-    return value;
-}
-
-function isStackPolicy(policy: FleetPolicy["policy"]): policy is StackValidationPolicy {
-    return typeof (policy as StackValidationPolicy).validateStack === "function";
-}
-
-function policyOptions(resource: EngineResource, withParent = true) {
-    return {
-        protect: resource.protect,
-        ignoreChanges: [...resource.ignoreChanges],
-        aliases: [...resource.aliases],
-        customTimeouts: { ...resource.customTimeouts },
-        additionalSecretOutputs: [...resource.additionalSecretOutputs],
-        ...(resource.deleteBeforeReplace !== undefined ? { deleteBeforeReplace: resource.deleteBeforeReplace } : {}),
-        ...(withParent && resource.parent ? { parent: resource.parent } : {}),
-    };
-}
-
-function notApplicable(reason?: string): never {
-    throw new Error(`policy reported not applicable: ${reason ?? ""}`);
-}
-
-/** A diagnostic as the policy SDK builds it from `report(message, urn)`: description, newline, message. */
-function collector(policy: ResourceValidationPolicy | StackValidationPolicy, verdicts: Verdict[]): ReportViolation {
-    return (message, urn) => {
-        verdicts.push({
-            policyName: policy.name,
-            message: message ? `${policy.description}\n${message}` : policy.description,
-            enforcementLevel: policy.enforcementLevel ?? "advisory",
-            urn: urn ?? "",
-        });
-    };
-}
-
-/** Runs every resource policy on one resource, in pack order, as Analyze does. */
-export async function analyzeInProcess(policies: readonly FleetPolicy[], resource: EngineResource): Promise<Verdict[]> {
-    const verdicts: Verdict[] = [];
-    for (const { policy } of policies) {
-        if (isStackPolicy(policy) || policy.enforcementLevel === "disabled" || !policy.validateResource) continue;
-        const validations = Array.isArray(policy.validateResource) ? policy.validateResource : [policy.validateResource];
-        for (const validate of validations) {
-            const props = plainProps(resource.props);
-            const args: ResourceValidationArgs = {
-                type: resource.type,
-                props,
-                urn: resource.urn,
-                name: resource.name,
-                opts: policyOptions(resource),
-                stackTags: new Map(),
-                isType: () => false,
-                asType: () => undefined,
-                getConfig: <T extends object>() => ({}) as T,
-                notApplicable,
-            };
-            await validate(args, collector(policy, verdicts));
-        }
-    }
-    return verdicts;
-}
-
-/** Runs every stack policy over the resources, in pack order, as AnalyzeStack does. */
-export async function analyzeStackInProcess(policies: readonly FleetPolicy[], resources: readonly EngineResource[]): Promise<Verdict[]> {
-    const verdicts: Verdict[] = [];
-    for (const { policy } of policies) {
-        if (!isStackPolicy(policy) || policy.enforcementLevel === "disabled") continue;
-        const byUrn = new Map<string, PolicyResource>();
-        const built = resources.map((r) => {
-            const props = plainProps(r.props);
-            const resource: PolicyResource = {
-                type: r.type,
-                props,
-                urn: r.urn,
-                name: r.name,
-                opts: policyOptions(r, false),
-                dependencies: [],
-                propertyDependencies: {},
-                isType: () => false,
-                asType: () => undefined,
-            };
-            byUrn.set(r.urn, resource);
-            return resource;
-        });
-        resources.forEach((r, i) => {
-            const parent = byUrn.get(r.parent);
-            if (parent) built[i].parent = parent;
-            built[i].dependencies = r.dependencies.flatMap((urn) => byUrn.get(urn) ?? []);
-            for (const [key, urns] of Object.entries(r.propertyDependencies)) {
-                built[i].propertyDependencies[key] = urns.flatMap((urn) => byUrn.get(urn) ?? []);
-            }
-        });
-        const args: StackValidationArgs = { resources: built, stackTags: new Map(), getConfig: <T extends object>() => ({}) as T, notApplicable };
-        await policy.validateStack(args, collector(policy, verdicts));
-    }
-    return verdicts;
 }
