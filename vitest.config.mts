@@ -7,7 +7,8 @@ export default defineConfig({
         projects: [
             {
                 extends: true,
-                // Policy specs use no Pulumi mocks or other process-global state: share one module graph.
+                // Policy specs share one module graph. They declare the Fleet under Pulumi mocks (process-global),
+                // but a worker runs one file at a time and test/policies/helpers.ts queues the declarations.
                 test: { name: "policies", include: ["test/policies/**/*.test.ts"], isolate: false, benchmark: { include: [] } },
             },
             {

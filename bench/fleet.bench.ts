@@ -6,10 +6,12 @@
  * `npm run bench` prints vitest's table (hz, mean per run); `npm run bench:report`
  * derives ms per agent, the fleet/hand-written ratio and the linearity check.
  * The `fleet check` cases (100 and 1000 agents) time the whole offline policy
- * check in-process: see bench/check.ts.
+ * check in-process: see bench/check.ts. The `fleet comment` case renders a
+ * 1000-resource preview: see bench/comment.ts.
  */
 import { bench, describe } from "vitest";
 import { checkCheck, removeCheckProject, runCheck, writeCheckProject } from "./check";
+import { COMMENT_RESOURCES, checkLargeReport, largeEventLog, renderLargePreview } from "./comment";
 import { RawFleet, SIZES, VARIANTS, checkRun, rawFleet, runVariant } from "./fleets";
 
 /**
@@ -58,3 +60,11 @@ for (const n of CHECK_SIZES) {
         });
     });
 }
+
+/** `fleet comment` on a 1000-resource preview (bench/comment.ts); the goal is under 0.5 s. */
+describe(`fleet comment, ${COMMENT_RESOURCES} resources`, () => {
+    const text = largeEventLog();
+    bench("fleet comment", async () => {
+        checkLargeReport(await renderLargePreview(text));
+    }, { time: 0, iterations: 10, warmupTime: 0, warmupIterations: 2, throws: true });
+});

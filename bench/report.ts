@@ -2,7 +2,8 @@
  * Times program evaluation under Pulumi mocks and prints a markdown summary:
  * ms per agent for both variants, the fleet/hand-written ratio, linearity from
  * 100 to 1000 agents, and the 5 s-for-1000-agents goal; then the in-process
- * `fleet check` (program and policies) for 100 and 1000 agents.
+ * `fleet check` (program and policies) for 100 and 1000 agents; and `fleet
+ * comment` on a 1000-resource preview.
  *
  *   npx ts-node bench/report.ts        (npm run bench:report)
  *   BENCH_SIZES=10,100 npx ts-node bench/report.ts   (skip the slow size)
@@ -11,6 +12,7 @@
  * or the two variants stop registering the same resources.
  */
 import { checkCheck, removeCheckProject, runCheck, writeCheckProject } from "./check";
+import { COMMENT_GOAL_MS, COMMENT_RESOURCES, checkLargeReport, largeEventLog, renderLargePreview } from "./comment";
 import { RawFleet, SIZES, VARIANTS, Variant, checkEquivalence, checkRun, rawFleet, runVariant } from "./fleets";
 
 /** Warm-up and measured runs per variant. 1000 agents skip the warm-up: the smaller sizes already warmed the code. */
@@ -150,6 +152,20 @@ function environment(): string {
     return `Node ${process.version}, ${tsNode ? "ts-node (source-mapped stack traces)" : "plain node"}, Error.stackTraceLimit=${Error.stackTraceLimit}.`;
 }
 
+const COMMENT_RUNS = 10;
+
+/** `fleet comment` on the large preview of bench/comment.ts: median ms after two warm-up runs. */
+async function measureComment(): Promise<number> {
+    const text = largeEventLog();
+    const times: number[] = [];
+    for (let i = 0; i < COMMENT_RUNS + 2; i++) {
+        const start = process.hrtime.bigint();
+        checkLargeReport(await renderLargePreview(text));
+        if (i >= 2) times.push(Number(process.hrtime.bigint() - start) / 1e6);
+    }
+    return median(times);
+}
+
 async function main(): Promise<void> {
     const started = process.hrtime.bigint();
     await checkEquivalence();
@@ -158,6 +174,7 @@ async function main(): Promise<void> {
     for (const n of SIZES) results.push(await measure(n));
     const checkResults: CheckSizeResult[] = [];
     for (const n of SIZES.filter((size) => size === 100 || size === 1000)) checkResults.push(await measureCheck(n));
+    const comment = await measureComment();
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
 
     console.log("## Program evaluation under Pulumi mocks (median of measured runs)\n");
@@ -169,6 +186,8 @@ async function main(): Promise<void> {
         console.log(checkTable(checkResults));
         console.log("");
     }
+    console.log(`\n## \`fleet comment\` on a ${COMMENT_RESOURCES}-resource preview (median of ${COMMENT_RUNS})\n`);
+    console.log(`- ${fmt(comment, 0)} ms (goal: under ${COMMENT_GOAL_MS} ms: ${comment < COMMENT_GOAL_MS ? "met" : "missed"}).\n`);
     console.log(`- Runs per variant: ${SIZES.map((n) => `N=${n}: ${RUNS[n]?.warmup ?? 1} warm-up + ${RUNS[n]?.measured ?? 3} measured`).join("; ")}.`);
     console.log(`- ${environment()} Report took ${fmt(seconds, 0)} s.`);
 }

@@ -44,6 +44,30 @@ export function program(onExit: (code: number) => void): Command {
             const { runCheck } = await import("./check");
             onExit(await runCheck(options, output));
         });
+    fleet.command("comment")
+        .description(
+            "Render one PR report per stack from `pulumi preview --event-log` files: each changed agent in fleet-config terms, "
+            + "warnings, and every policy violation; with --post, keep one comment per stack on the pull request and set its labels.",
+        )
+        .requiredOption("-e, --events <file...>", "event log of one stack's preview (repeat for several stacks)")
+        .option("-o, --out <file>", "write the report(s) here instead of stdout")
+        .option("--post", "post to the pull request of this GitHub Actions run (needs GITHUB_TOKEN) and write the full report to the job summary")
+        .addHelpText("after", [
+            "",
+            "Exit codes:",
+            "  0  no mandatory violation",
+            "  1  a mandatory violation blocks a stack, or a preview failed",
+            "  2  bad input: an unreadable event log, two logs for one stack, --post outside a pull_request run",
+            "  3  GitHub refused the post",
+            "",
+            "Examples:",
+            "  npx pulumi preview --stack staging --policy-pack policies --event-log staging.jsonl",
+            "  npx fleet comment --events staging.jsonl --events production.jsonl --out report.md",
+        ].join("\n"))
+        .action(async (options: { events: string[]; out?: string; post?: boolean }) => {
+            const { runComment } = await import("./comment");
+            onExit(await runComment(options, output));
+        });
     return fleet;
 }
 

@@ -8,3 +8,4 @@ export * from "./spec";
 export * from "./tiers";
 export * from "./stack";
 export * from "./tiers-table";
+export * from "./spec-changes";

@@ -25,6 +25,8 @@ const STEP_TIMEOUT = 600_000;
 const SEEDED_SECRET = "e2e-SEEDED-secret-7f3a9c";
 /** The agent the change, failure and resource steps act on (tier 2, one replica). */
 const SUBJECT = "jarvis";
+const ROTATED_SECRET = "e2e-SEEDED-rotated-41bd07";
+
 /** A short healthcheck for the broken-version step, so its wait timeout (startPeriod + interval × retries + margin) is short. */
 const FAST_HEALTHCHECK = { interval: "1s", timeout: "1s", retries: 2, startPeriod: "1s" };
 const FAST_WAIT_TIMEOUT_MS = durationMs(FAST_HEALTHCHECK.startPeriod) + durationMs(FAST_HEALTHCHECK.interval) * FAST_HEALTHCHECK.retries
@@ -79,7 +81,7 @@ describe.skipIf(missing.length > 0).sequential(`the dev fleet on the real engine
     }, STEP_TIMEOUT);
 
     it("2. is idempotent: a preview straight after changes nothing", async () => {
-        const preview = await ws.pulumi("preview", "--expect-no-changes", "--diff");
+        const preview = await captureEventLog(ws, "no-change", ["--expect-no-changes"]);
         expectOk(preview, "pulumi preview --expect-no-changes");
     }, STEP_TIMEOUT);
 
@@ -194,7 +196,35 @@ describe.skipIf(missing.length > 0).sequential(`the dev fleet on the real engine
         expect(await fs.readFile(ws.stackFile(), "utf8")).not.toContain(SEEDED_SECRET);
     }, STEP_TIMEOUT);
 
-    it("9. destroys every container and the network", async () => {
+    it("9. previews a pull request's worth of changes on two stacks, and no seeded secret reaches the event logs", async () => {
+        // dev: a tier 3 flag jumps team → 100%, memory rises in place, an agent goes, a secret value and an env var change.
+        await ws.setAgentField("pesti", ["featureFlags"], [{ name: "smart-followups", currentStage: "100%" }]);
+        await ws.setAgentField(SUBJECT, ["memory"], "256Mi");
+        await ws.editFleet((doc) => void doc.deleteIn(["config", "agent-fleet:fleet", "agents", "outreach-agent"]));
+        await ws.setAgentField("email-agent", ["env"], { DIGEST_HOUR: "7" });
+        expectOk(await ws.pulumi("config", "set", "--secret", "e2eToken", ROTATED_SECRET), "config set --secret (rotated)");
+        const dev = await captureEventLog(ws, "pr-dev", ["--policy-pack", "policies", "--policy-pack-config", "stacks/policy.dev.json"]);
+        expectOk(dev, "preview of the dev changes");
+
+        // staging: its first rollout, every secret seeded, with the pack at staging's levels.
+        expectOk(await ws.pulumiOn("staging", "stack", "init"), "stack init staging");
+        for (const key of await ws.secretKeys("staging")) {
+            expectOk(await ws.pulumiOn("staging", "config", "set", "--secret", key, `${SEEDED_SECRET}-${key}`), `config set --secret ${key}`);
+        }
+        const staging = await captureEventLog(ws, "pr-staging", ["--policy-pack", "policies", "--policy-pack-config", "stacks/policy.staging.json"], "staging");
+        expectOk(staging, "preview of staging");
+
+        for (const log of [dev.events, staging.events]) {
+            expect(log).not.toContain(SEEDED_SECRET);
+            expect(log).not.toContain(ROTATED_SECRET);
+        }
+        expect(dev.events).toContain('"op":"delete"');
+        expect(staging.events).toContain('"op":"create"');
+        await ws.restoreStackFile();
+        expectOk(await ws.pulumi("config", "set", "--secret", "e2eToken", SEEDED_SECRET), "config set --secret (restored)");
+    }, STEP_TIMEOUT);
+
+    it("10. destroys every container and the network", async () => {
         expectOk(await ws.pulumi("destroy", "--yes", "--skip-preview"), "pulumi destroy");
         expect(await fleetContainers()).toEqual([]);
         const docker = await requireDocker();

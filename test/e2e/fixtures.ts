@@ -6,7 +6,7 @@
 import { promises as fs } from "node:fs";
 import path from "node:path";
 import { REPO_ROOT } from "../support/docker";
-import type { CommandResult, Workspace } from "./workspace";
+import { CommandResult, STACK, Workspace } from "./workspace";
 
 export const EVENT_FIXTURES_DIR = path.join(REPO_ROOT, "test", "fixtures", "events");
 
@@ -28,9 +28,9 @@ export function normalizeEventLog(text: string, ws: Pick<Workspace, "dir" | "sta
 }
 
 /** Runs a preview that writes an event log; with FLEET_CAPTURE_FIXTURES=1 the log becomes test/fixtures/events/<name>.jsonl. */
-export async function captureEventLog(ws: Workspace, name: string, extraArgs: string[] = []): Promise<CommandResult & { events: string }> {
+export async function captureEventLog(ws: Workspace, name: string, extraArgs: string[] = [], stack = STACK): Promise<CommandResult & { events: string }> {
     const logFile = path.join(path.dirname(ws.dir), `${name}.events.jsonl`);
-    const result = await ws.pulumi("preview", "--diff", "--event-log", logFile, ...extraArgs);
+    const result = await ws.pulumiOn(stack, "preview", "--diff", "--event-log", logFile, ...extraArgs);
     const events = normalizeEventLog(await fs.readFile(logFile, "utf8").catch(() => ""), ws);
     if (process.env.FLEET_CAPTURE_FIXTURES === "1") {
         await fs.mkdir(EVENT_FIXTURES_DIR, { recursive: true });

@@ -130,7 +130,12 @@ export class Workspace {
 
     /** Runs the Pulumi CLI on the dev stack. */
     pulumi(...args: string[]): Promise<CommandResult> {
-        return this.run("pulumi", [...args, "--stack", STACK, "--non-interactive", "--color", "never"]);
+        return this.pulumiOn(STACK, ...args);
+    }
+
+    /** Runs the Pulumi CLI on another stack of the copy. */
+    pulumiOn(stack: string, ...args: string[]): Promise<CommandResult> {
+        return this.run("pulumi", [...args, "--stack", stack, "--non-interactive", "--color", "never"]);
     }
 
     /** Runs the Pulumi CLI on the dev stack with extra environment variables. */
@@ -180,6 +185,20 @@ export class Workspace {
         const found = spec.agents.find((a) => a.name === agent);
         if (!found) throw new Error(`no agent ${agent} in the ${STACK} stack`);
         return found;
+    }
+
+    /** The secret config keys a stack file of the copy names, as the loader asks for them. */
+    async secretKeys(stack: string): Promise<string[]> {
+        const file = parseDocument(await fs.readFile(path.join(this.dir, stackFileName(stack)), "utf8")).toJS() as { config: Record<string, unknown> };
+        const keys = new Set<string>();
+        loadFleetConfig({
+            stack,
+            stackFile: stackFileName(stack),
+            fleet: file.config["agent-fleet:fleet"],
+            catalog: catalogSource(this.dir),
+            secretKeyState: (key) => (keys.add(key), "secret"),
+        });
+        return [...keys];
     }
 
     async restoreStackFile(): Promise<void> {

@@ -1,0 +1,26 @@
+/** The PR labels a preview asks for. The poster adds them and removes the managed ones no stack asks for. */
+import type { StackPreview } from "./preview";
+
+export const LABEL = {
+    agentChanges: "agent-changes",
+    manualDeploy: "requires-manual-deploy",
+    tier: (tier: number) => `tier-${tier}`,
+} as const;
+
+/** Every label the poster adds or removes; others on the PR are left alone. */
+export const MANAGED_LABELS: readonly string[] = [LABEL.agentChanges, LABEL.manualDeploy, LABEL.tier(1), LABEL.tier(2), LABEL.tier(3)];
+
+/**
+ * `agent-changes` when any agent changes; `requires-manual-deploy` for a
+ * production tier 3 change or a replacement with downtime; `tier-N` for each
+ * tier touched. Sorted, so the hidden record is stable.
+ */
+export function labelsFor(preview: StackPreview): string[] {
+    const labels = new Set<string>();
+    for (const agent of preview.agents) {
+        labels.add(LABEL.agentChanges);
+        if (agent.tier !== undefined) labels.add(LABEL.tier(agent.tier));
+        if (agent.downtime || (agent.tier === 3 && agent.environment === "production")) labels.add(LABEL.manualDeploy);
+    }
+    return [...labels].sort();
+}

@@ -1,0 +1,132 @@
+/**
+ * What changed between two resolved agents, in the words of the fleet config:
+ * the field names a user writes in a stack file or the catalog, and values
+ * spelled as they would write them ("512Mi", "5m", "10%"). The loader turns
+ * config into specs; this turns two specs back into a reviewer's diff.
+ */
+import { humanDuration } from "./duration";
+import { stageRank } from "./rollout";
+import type { AgentSpec, FeatureFlagSpec } from "./spec";
+
+export interface FieldChange {
+    /** The config field, e.g. "memory", "env `LOG_LEVEL`", "flag `smart-followups`". */
+    readonly field: string;
+    /** The old value as a user writes it; undefined when the field is new. */
+    readonly from?: string;
+    /** The new value; undefined when the field was removed. */
+    readonly to?: string;
+}
+
+export interface StageJump {
+    readonly flag: string;
+    readonly from: string;
+    readonly to: string;
+    /** The stages between the two that the rollout skips, in order. */
+    readonly skipped: readonly string[];
+}
+
+function memory(mb: number | undefined): string | undefined {
+    if (mb === undefined) return undefined;
+    return mb % 1024 === 0 ? `${mb / 1024}Gi` : `${mb}Mi`;
+}
+
+const duration = (ms: number | undefined) => (ms === undefined ? undefined : humanDuration(ms));
+const text = (value: unknown) => (value === undefined ? undefined : typeof value === "string" ? value : JSON.stringify(value));
+
+/** Scalar fields: config name and how the spec's value reads there. */
+const SCALARS: readonly [string, (agent: AgentSpec) => string | undefined][] = [
+    ["tier", (a) => text(a.tier)],
+    ["owner", (a) => a.owner],
+    ["image", (a) => a.image],
+    ["version", (a) => a.version],
+    ["rollbackImage", (a) => a.rollbackImage],
+    ["build.context", (a) => a.build?.context],
+    ["build.dockerfile", (a) => a.build?.dockerfile],
+    ["port", (a) => text(a.port)],
+    ["hostPort", (a) => text(a.hostPort)],
+    ["containerName", (a) => a.containerName],
+    ["memory", (a) => memory(a.memoryMb)],
+    ["cpus", (a) => text(a.cpus)],
+    ["replicas", (a) => text(a.replicas)],
+    ["monitorWindow", (a) => duration(a.monitorWindowMs)],
+    ["waitTimeout", (a) => duration(a.waitTimeoutMs)],
+    ["errorRateLimit", (a) => (a.errorRateLimitPercent === undefined ? undefined : `${a.errorRateLimitPercent}%`)],
+    ["stopGracePeriod", (a) => duration(a.stopGraceMs)],
+    ["user", (a) => a.user],
+    ["healthcheck.path", (a) => (a.healthcheck.command ? undefined : a.healthcheck.path)],
+    ["healthcheck.command", (a) => (a.healthcheck.command ? a.healthcheck.command.join(" ") : undefined)],
+    ["healthcheck.interval", (a) => duration(a.healthcheck.intervalMs)],
+    ["healthcheck.timeout", (a) => duration(a.healthcheck.timeoutMs)],
+    ["healthcheck.retries", (a) => text(a.healthcheck.retries)],
+    ["healthcheck.startPeriod", (a) => duration(a.healthcheck.startPeriodMs)],
+    ["alertChannels", (a) => (a.alertChannels.length > 0 ? a.alertChannels.join(", ") : undefined)],
+];
+
+function keyed<T>(field: (key: string) => string, before: Readonly<Record<string, T>>, after: Readonly<Record<string, T>>, show: (value: T) => string): FieldChange[] {
+    const keys = [...new Set([...Object.keys(before), ...Object.keys(after)])].sort();
+    return keys.flatMap((key) => {
+        const from = key in before ? show(before[key]) : undefined;
+        const to = key in after ? show(after[key]) : undefined;
+        return from === to ? [] : [{ field: field(key), ...(from !== undefined ? { from } : {}), ...(to !== undefined ? { to } : {}) }];
+    });
+}
+
+const byName = <T extends { readonly name: string }>(items: readonly T[]) => Object.fromEntries(items.map((item) => [item.name, item]));
+const stages = (flag: FeatureFlagSpec) => flag.stages.map((s) => (s.soakMs ? `${s.stage} (soak ${humanDuration(s.soakMs)})` : s.stage)).join(" → ");
+
+/**
+ * Every config field that differs between two versions of an agent, in a
+ * fixed order: scalars, then env, secrets (names only: values never reach a
+ * spec), smoke checks, and feature flags.
+ */
+export function agentFieldChanges(before: AgentSpec, after: AgentSpec): FieldChange[] {
+    const changes: FieldChange[] = [];
+    for (const [field, read] of SCALARS) {
+        const from = read(before);
+        const to = read(after);
+        if (from !== to) changes.push({ field, ...(from !== undefined ? { from } : {}), ...(to !== undefined ? { to } : {}) });
+    }
+    changes.push(...keyed((key) => `build arg \`${key}\``, before.build?.args ?? {}, after.build?.args ?? {}, String));
+    changes.push(...keyed((key) => `env \`${key}\``, before.env, after.env, String));
+    changes.push(...keyed((key) => `secret \`${key}\``, before.secrets, after.secrets, (configKey) => `from config key ${configKey}`));
+    changes.push(...keyed((name) => `smoke check \`${name}\``, byName(before.smokeChecks), byName(after.smokeChecks),
+        (check) => `${check.method} ${check.path} → ${check.expectStatus}`));
+    const flagsBefore = byName(before.featureFlags);
+    const flagsAfter = byName(after.featureFlags);
+    changes.push(...keyed((name) => `flag \`${name}\``, flagsBefore, flagsAfter, (flag) => flag.currentStage));
+    changes.push(...keyed((name) => `flag \`${name}\` stages`,
+        Object.fromEntries(Object.entries(flagsBefore).filter(([name]) => name in flagsAfter)),
+        Object.fromEntries(Object.entries(flagsAfter).filter(([name]) => name in flagsBefore)), stages));
+    return changes;
+}
+
+/**
+ * Flags whose rollout moves forward past a stage of its own plan: from
+ * `team` straight to `100%` skips `10%`. A flag rolled back, or moved one
+ * stage, is no jump. Stages off the plan count by audience size.
+ */
+export function stageJumps(before: AgentSpec, after: AgentSpec): StageJump[] {
+    const old = byName(before.featureFlags);
+    return after.featureFlags.flatMap((flag) => {
+        const previous = old[flag.name];
+        if (!previous || previous.currentStage === flag.currentStage) return [];
+        const from = stageRank(previous.currentStage);
+        const to = stageRank(flag.currentStage);
+        if (to <= from) return [];
+        const skipped = flag.stages.map((s) => s.stage).filter((stage) => stageRank(stage) > from && stageRank(stage) < to);
+        return skipped.length > 0 ? [{ flag: flag.name, from: previous.currentStage, to: flag.currentStage, skipped }] : [];
+    });
+}
+
+/** What a reviewer checks first when an agent is deployed anew: its image, version, size and flags, as config values. */
+export function agentDeployFields(agent: AgentSpec): FieldChange[] {
+    const fields: FieldChange[] = [
+        { field: "image", to: agent.image },
+        { field: "version", to: agent.version },
+        { field: "replicas", to: String(agent.replicas) },
+    ];
+    const mem = memory(agent.memoryMb);
+    if (mem) fields.push({ field: "memory", to: mem });
+    for (const flag of agent.featureFlags) fields.push({ field: `flag \`${flag.name}\``, to: flag.currentStage });
+    return fields;
+}
