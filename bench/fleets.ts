@@ -51,7 +51,7 @@ export interface RawAgent {
 /** The raw `fleet` stack config value. */
 export interface RawFleet {
     environment: "production";
-    channels: Record<string, { type: "slack" | "webhook"; urlSecret: string; minSeverity?: string }>;
+    channels: Record<string, { type: "slack" | "webhook"; urlSecret: string; signingSecret?: string; minSeverity?: string }>;
     agents: Record<string, RawAgent>;
 }
 
@@ -98,7 +98,7 @@ export function rawFleet(n: number): RawFleet {
         environment: "production",
         channels: {
             "ops-slack": { type: "slack", urlSecret: "opsSlackWebhookUrl", minSeverity: "warning" },
-            pager: { type: "webhook", urlSecret: "pagerWebhookUrl", minSeverity: "critical" },
+            pager: { type: "webhook", urlSecret: "pagerWebhookUrl", signingSecret: "pagerSigningSecret", minSeverity: "critical" },
         },
         agents,
     };

@@ -55,6 +55,8 @@ export interface RegisteredResource {
     readonly customTimeouts: { readonly createSeconds: number; readonly updateSeconds: number; readonly deleteSeconds: number };
     /** Package version the SDK asked for; selects the default provider. */
     readonly version: string;
+    /** Names of the resource and error hooks bound to it, by lifecycle point (only the points that have any). */
+    readonly hooks: Readonly<Record<string, readonly string[]>>;
 }
 
 function shortHash(text: string, length = 7): string {
@@ -115,9 +117,23 @@ function timeouts(req: RegisterResourceRequest): RegisteredResource["customTimeo
 
 type Callback<T> = (err: Error | null, res: T) => void;
 
+function hookNames(req: RegisterResourceRequest): Record<string, string[]> {
+    const binding = req.getHooks();
+    if (!binding) return {};
+    const points: [string, string[]][] = [
+        ["beforeCreate", binding.getBeforeCreateList()], ["afterCreate", binding.getAfterCreateList()],
+        ["beforeUpdate", binding.getBeforeUpdateList()], ["afterUpdate", binding.getAfterUpdateList()],
+        ["beforeDelete", binding.getBeforeDeleteList()], ["afterDelete", binding.getAfterDeleteList()],
+        ["onError", binding.getOnErrorList()],
+    ];
+    return Object.fromEntries(points.filter(([, names]) => names.length > 0));
+}
+
 /** The parts of the SDK's MockMonitor this file wraps. */
 interface MockMonitor {
     newUrn(parent: string, type: string, name: string): string;
+    registerResourceHook?(req: unknown, callback: Callback<unknown>): void;
+    registerErrorHook?(req: unknown, callback: Callback<unknown>): void;
     registerResource(req: RegisterResourceRequest, callback: Callback<RegisterResourceResponse>): void;
     registerResourceOutputs(req: RegisterResourceOutputsRequest, callback: Callback<unknown>): void;
 }
@@ -137,6 +153,9 @@ export async function startMocks(stack: string, options: MockOptions = {}): Prom
     const monitor = pulumi.runtime.getMonitor() as unknown as MockMonitor;
     // The SDK's mocks qualify a child's type with its parent's last type only; the engine uses the parent's
     // whole chain (Fleet$AgentService$Container), and so must the URNs that `fleet check` prints and compares.
+    // The engine accepts hook registrations; the SDK's mocks have no such method. Hooks never run under mocks.
+    monitor.registerResourceHook = (_req, callback) => callback(null, {});
+    monitor.registerErrorHook = (_req, callback) => callback(null, {});
     // Children of the root stack are not qualified by it.
     monitor.newUrn = (parent, type, name) => {
         const parentType = parent ? parent.split("::")[2] : "pulumi:pulumi:Stack";
@@ -178,6 +197,7 @@ export async function startMocks(stack: string, options: MockOptions = {}): Prom
                     aliases: req.getAliasurnsList(),
                     customTimeouts: timeouts(req),
                     version: req.getVersion(),
+                    hooks: hookNames(req),
                 };
                 resources.push(resource);
                 byUrn.set(resource.urn, resource);

@@ -2,3 +2,4 @@ export * from "./agent-service";
 export * from "./fleet";
 export * from "./runtimes";
 export * from "./transform";
+export * from "./notifications";

@@ -9,3 +9,4 @@ export * from "./tiers";
 export * from "./stack";
 export * from "./tiers-table";
 export * from "./spec-changes";
+export * from "./routing";

@@ -327,14 +327,36 @@ export function loadFleetConfig(source: FleetConfigSource): FleetSpec {
     for (const name of Object.keys(channelMap ?? {}).sort()) {
         const channel = collect(channelSchema, ownEntry(channelMap, name), file, `fleet.channels.${name}`, problems);
         if (!channel) continue;
+        const at = `fleet.channels.${name}`;
         const problem = secretProblem(source, channel.urlSecret);
-        if (problem) problems.push({ file, path: `fleet.channels.${name}.urlSecret`, message: problem });
-        channels.push({ name, type: channel.type, urlSecret: channel.urlSecret, minSeverity: channel.minSeverity ?? "warning" });
+        if (problem) problems.push({ file, path: `${at}.urlSecret`, message: problem });
+        if (channel.type === "webhook" && channel.signingSecret === undefined) {
+            problems.push({ file, path: `${at}.signingSecret`, message: "expected the name of a secret stack config key holding the HMAC signing secret: a webhook channel signs every message, got nothing" });
+        }
+        if (channel.signingSecret !== undefined) {
+            const signing = secretProblem(source, channel.signingSecret);
+            if (signing) problems.push({ file, path: `${at}.signingSecret`, message: signing });
+        }
+        (channel.agents ?? []).forEach((agent, i) => {
+            if (!agents.some((a) => a.name === agent)) {
+                problems.push({ file, path: `${at}.agents[${i}]`, message: `expected an agent of this stack (${agents.map((a) => a.name).join(", ") || "none"}), got ${JSON.stringify(agent)}` });
+            }
+        });
+        channels.push({
+            name, type: channel.type, urlSecret: channel.urlSecret, minSeverity: channel.minSeverity ?? "warning",
+            ...(channel.signingSecret !== undefined ? { signingSecret: channel.signingSecret } : {}),
+            tiers: channel.tiers ?? [], agents: channel.agents ?? [],
+        });
     }
 
     if (problems.length > 0) throw fail();
+    // A channel that hears a tier or names an agent routes to it as if the agent listed it: one list per agent, used everywhere.
+    const routed = agents.map((agent) => {
+        const heard = channels.filter((c) => c.tiers.includes(agent.tier) || c.agents.includes(agent.name)).map((c) => c.name);
+        return heard.every((c) => agent.alertChannels.includes(c)) ? agent : { ...agent, alertChannels: [...new Set([...agent.alertChannels, ...heard])] };
+    });
     return {
-        stack: source.stack, stackFile: source.stackFile, environment, runtime: runtime ?? "container", channels, agents,
+        stack: source.stack, stackFile: source.stackFile, environment, runtime: runtime ?? "container", channels, agents: routed,
         gitCommit: source.gitCommit, allowEmpty: allowEmpty ?? false,
     };
 }

@@ -201,7 +201,13 @@ export const channelSchema = z.strictObject({
     type: z.enum(CHANNEL_TYPES, expected(`a channel type (${CHANNEL_TYPES.join(", ")})`)),
     /** Name of the secret stack config key that holds the webhook URL. */
     urlSecret: configKey("opsSlackWebhookUrl"),
+    /** Name of the secret stack config key that holds the HMAC signing secret (webhook channels). */
+    signingSecret: configKey("pagerSigningSecret").optional(),
     minSeverity: z.enum(SEVERITIES, expected(`a severity (${SEVERITIES.join(", ")})`)).optional(),
+    /** Tiers whose every agent the channel hears, besides the agents that name it in alertChannels. */
+    tiers: z.array(z.union([z.literal(1), z.literal(2), z.literal(3)], expected("a tier of 1, 2 or 3")), expected("a list of tiers like [2, 3]")).optional(),
+    /** Agents the channel hears, besides the agents that name it in alertChannels. */
+    agents: z.array(text("an agent name"), expected("a list of agent names")).optional(),
 }, expected("an alert channel object"));
 export type ChannelConfig = z.infer<typeof channelSchema>;
 

@@ -72,6 +72,7 @@ export interface AgentSpec {
     readonly memoryMb?: number;
     readonly cpus?: number;
     readonly replicas: number;
+    /** Channels that hear the agent: those it names, plus those that route to it by tier or by name (the loader adds them). */
     readonly alertChannels: readonly string[];
     readonly monitorWindowMs: number;
     /** How long `pulumi up` waits for the agent to turn healthy. */
@@ -90,7 +91,13 @@ export interface ChannelSpec {
     readonly type: ChannelType;
     /** Name of the secret stack config key that holds the webhook URL. */
     readonly urlSecret: string;
+    /** Name of the secret stack config key that holds the HMAC signing secret; set for every webhook channel. */
+    readonly signingSecret?: string;
     readonly minSeverity: Severity;
+    /** Tiers whose every agent the channel hears (the loader adds the channel to those agents' alertChannels); empty for none. */
+    readonly tiers: readonly Tier[];
+    /** Agents the channel hears by name; empty for none. Agents that list the channel in alertChannels hear it too. */
+    readonly agents: readonly string[];
 }
 
 export interface FleetSpec {

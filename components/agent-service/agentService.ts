@@ -45,6 +45,8 @@ export interface AgentServiceArgs {
     readonly stackFile?: string;
     /** Hooks to adjust child resources. */
     readonly transform?: AgentServiceTransforms;
+    /** Lifecycle hooks for the agent's instances, e.g. deploy notifications (see DeployNotifier); default none. */
+    readonly hooks?: pulumi.ResourceHookBinding;
 }
 
 /** Checks args that the config loader cannot see, e.g. when the component is used directly. */
@@ -133,6 +135,7 @@ export class AgentService extends pulumi.ComponentResource {
             labels: agentLabels(spec, stack, args.gitCommit),
             networkName: args.networkName,
             transform: args.transform,
+            hooks: args.hooks,
         });
 
         this.containerNames = deployment.instanceNames;

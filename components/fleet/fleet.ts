@@ -3,6 +3,7 @@ import * as docker from "@pulumi/docker";
 import type { AgentSpec, FleetSpec } from "../../config";
 import { COMPONENT_TYPES, LABELS } from "../../contract";
 import { AgentService, AgentServiceTransforms, declareAgentImage, sharedImageResourceName } from "../agent-service";
+import { DeployNotificationsArgs, DeployNotifier } from "../notifications";
 import { AgentRuntime, RUNTIMES_BY_NAME } from "../runtimes";
 import { Transform, applyTransform } from "../transform";
 
@@ -20,6 +21,12 @@ export interface FleetArgs {
     readonly secretConfig: (key: string) => pulumi.Output<string>;
     /** Hooks to adjust child resources. */
     readonly transform?: FleetTransforms;
+    /**
+     * Deploy notifications (`deploy.started`, `deploy.succeeded`, `deploy.failed`,
+     * `health.failed`) to the agents' routed channels, from resource hooks on their
+     * containers. Default: on whenever the fleet declares a channel; false turns them off.
+     */
+    readonly deployNotifications?: boolean | Omit<DeployNotificationsArgs, "spec" | "secretConfig">;
 }
 
 /** What a Fleet registers as its inputs, for stack policies: where it is configured, its alert channels, and whether it may be empty. */
@@ -72,6 +79,9 @@ export class Fleet extends pulumi.ComponentResource {
         this.networkName = network.name;
 
         const runtime = RUNTIMES_BY_NAME[spec.runtime];
+        const hooks = spec.channels.length > 0 && args.deployNotifications !== false
+            ? new DeployNotifier({ ...(typeof args.deployNotifications === "object" ? args.deployNotifications : {}), spec, secretConfig: args.secretConfig }).hooks(name)
+            : undefined;
         const images = this.declareImages(name, spec.agents, args.transform?.agent);
         this.agents = {};
         for (const agent of spec.agents) {
@@ -79,7 +89,7 @@ export class Fleet extends pulumi.ComponentResource {
             // An image that could not be declared was logged with its agents, which fails the update.
             if (imageId === undefined) continue;
             try {
-                this.agents[agent.name] = this.declareAgent(name, agent, args, network.name, runtime, imageId);
+                this.agents[agent.name] = this.declareAgent(name, agent, args, network.name, runtime, imageId, hooks);
             } catch (error) {
                 // Logged errors fail the update, but the other agents are still declared, so
                 // Pulumi neither deletes nor blocks them for one agent's mistake.
@@ -119,6 +129,7 @@ export class Fleet extends pulumi.ComponentResource {
         networkName: pulumi.Output<string>,
         runtime: AgentRuntime,
         imageId: pulumi.Output<string>,
+        hooks: pulumi.ResourceHookBinding | undefined,
     ): AgentOutputs {
         const secretValues = Object.fromEntries(
             Object.entries(agent.secrets).map(([envName, key]) => [envName, args.secretConfig(key)]),
@@ -133,6 +144,7 @@ export class Fleet extends pulumi.ComponentResource {
             stack: args.spec.stack,
             stackFile: args.spec.stackFile,
             transform: args.transform?.agent,
+            hooks,
         }, { parent: this });
         return {
             containerNames: service.containerNames,

@@ -94,6 +94,7 @@ export const containerRuntime: AgentRuntime = {
                 parent: context.parent,
                 deleteBeforeReplace: !canCreateBeforeDelete(spec),
                 replaceOnChanges: [...CONTAINER_REPLACE_ON_CHANGES],
+                ...(context.hooks ? { hooks: context.hooks } : {}),
             });
             containers.push(new docker.Container(replicaResourceName(context.name, replica), args, opts));
         }

@@ -32,6 +32,8 @@ export interface RuntimeDeployContext extends RuntimeDeployData {
     /** Logical name of the AgentService; children derive their names from it. */
     readonly name: string;
     readonly transform?: RuntimeTransforms;
+    /** Lifecycle hooks for each instance (deploy notifications); default none. */
+    readonly hooks?: pulumi.ResourceHookBinding;
 }
 
 /** What a runtime reports back for the agent's outputs. */

@@ -8,7 +8,7 @@ import { REPO } from "./project";
 
 export const CHANNELS = {
     "ops-slack": { type: "slack", urlSecret: "opsSlackWebhookUrl", minSeverity: "warning" },
-    pager: { type: "webhook", urlSecret: "pagerWebhookUrl", minSeverity: "critical" },
+    pager: { type: "webhook", urlSecret: "pagerWebhookUrl", signingSecret: "pagerSigningSecret", minSeverity: "critical" },
 };
 
 /** Per-stack entries that, with stacks/catalog.yaml, pass every policy in staging and production. */

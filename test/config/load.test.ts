@@ -5,7 +5,7 @@ import * as path from "path";
 import { parse } from "yaml";
 import { describe, expect, it } from "vitest";
 import { AgentSpec, TIERS, Tier, durationMs, loadFleetConfig, secretKeyStateFrom } from "../../config";
-import { CATALOG_FILE, Draft, load, secretStore, sourceWith, validSource } from "./fixtures";
+import { CATALOG_FILE, Draft, load, problemsOf, secretStore, sourceWith, validSource } from "./fixtures";
 
 const IMAGE = "ghcr.io/acme/probe:1.0.0";
 const DIGEST = "3f1c9a7e5b2d4c6e8f0a1b3c5d7e9f1a2b4c6d8e0f1a3b5c7d9e1f2a4b6c8d0e";
@@ -19,7 +19,7 @@ function probeSource(layers: { catalog?: any; defaults?: any; stack?: any; stack
         environment: layers.environment === null ? undefined : (layers.environment ?? "production"),
         channels: {
             "ops-slack": { type: "slack", urlSecret: "opsSlackWebhookUrl" },
-            pager: { type: "webhook", urlSecret: "opsSlackWebhookUrl" },
+            pager: { type: "webhook", urlSecret: "opsSlackWebhookUrl", signingSecret: "opsSlackWebhookUrl" },
         },
         agents: { probe: layers.stack ?? { image: IMAGE } },
     };
@@ -275,13 +275,32 @@ describe("fleet-level resolution", () => {
     it("resolves channels with a default minSeverity, sorted by name", () => {
         const source = sourceWith((s) => {
             s.fleet.channels = {
-                pager: { type: "webhook", urlSecret: "opsSlackWebhookUrl", minSeverity: "critical" },
+                pager: { type: "webhook", urlSecret: "opsSlackWebhookUrl", signingSecret: "opsSlackWebhookUrl", minSeverity: "critical", tiers: [3] },
                 "ops-slack": { type: "slack", urlSecret: "opsSlackWebhookUrl" },
             };
         });
         expect(load(source).channels).toEqual([
-            { name: "ops-slack", type: "slack", urlSecret: "opsSlackWebhookUrl", minSeverity: "warning" },
-            { name: "pager", type: "webhook", urlSecret: "opsSlackWebhookUrl", minSeverity: "critical" },
+            { name: "ops-slack", type: "slack", urlSecret: "opsSlackWebhookUrl", minSeverity: "warning", tiers: [], agents: [] },
+            { name: "pager", type: "webhook", urlSecret: "opsSlackWebhookUrl", signingSecret: "opsSlackWebhookUrl", minSeverity: "critical", tiers: [3], agents: [] },
+        ]);
+    });
+
+    it("routes a channel to the agents of the tiers it hears and the agents it names, as if they listed it", () => {
+        const source = sourceWith((s) => {
+            s.fleet.channels.pager = { type: "webhook", urlSecret: "opsSlackWebhookUrl", signingSecret: "opsSlackWebhookUrl", agents: ["jarvis"] };
+            s.fleet.channels.sales = { type: "discord", urlSecret: "opsSlackWebhookUrl", tiers: [3] };
+        });
+        const byName = Object.fromEntries(load(source).agents.map((a) => [a.name, a.alertChannels]));
+        expect(byName).toEqual({ jarvis: ["ops-slack", "pager"], pesti: ["ops-slack", "sales"] });
+    });
+
+    it("refuses a webhook channel without a signing secret, and a channel naming an agent the stack lacks", () => {
+        const source = sourceWith((s) => {
+            s.fleet.channels.pager = { type: "webhook", urlSecret: "opsSlackWebhookUrl", agents: ["ghost"] };
+        });
+        expect(problemsOf(source)).toEqual([
+            { file: "stacks/Pulumi.production.yaml", path: "fleet.channels.pager.signingSecret", message: "expected the name of a secret stack config key holding the HMAC signing secret: a webhook channel signs every message, got nothing" },
+            { file: "stacks/Pulumi.production.yaml", path: "fleet.channels.pager.agents[0]", message: 'expected an agent of this stack (jarvis, pesti), got "ghost"' },
         ]);
     });
 

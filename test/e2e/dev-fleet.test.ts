@@ -15,7 +15,9 @@ import { promises as fs } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { TIERS, durationMs } from "../../config";
 import { LABELS } from "../../contract";
+import { verifySignature } from "../../alerts";
 import { requireDocker } from "../support/docker";
+import { Receiver } from "../support/receiver";
 import { captureEventLog } from "./fixtures";
 import {
     CommandResult, STACK, Workspace, containerIdByAgent, fleetContainers, getJson, missingForDeployments, provideDefaultNodeImage, pulumiOnPath,
@@ -26,6 +28,31 @@ const SEEDED_SECRET = "e2e-SEEDED-secret-7f3a9c";
 /** The agent the change, failure and resource steps act on (tier 2, one replica). */
 const SUBJECT = "jarvis";
 const ROTATED_SECRET = "e2e-SEEDED-rotated-41bd07";
+const HOOK_SIGNING = "e2e-SEEDED-signing-5e8c21";
+/** Part of the channel URL, which is a secret too. */
+const HOOK_URL_TOKEN = "e2e-SEEDED-hook-path-93af";
+/** An agent step 10 adds, so that one update has a create. */
+const PROBE = "notify-probe";
+
+interface Notification {
+    readonly event: string;
+    readonly agent: string;
+    readonly severity: string;
+    readonly stack: string;
+    readonly environment: string;
+    readonly tier: number;
+    readonly reason: string;
+    /** The signature checked out against the channel's signing secret. */
+    readonly verified: boolean;
+}
+
+/** What the receiver got, in arrival order, each with its signature checked. */
+function notifications(receiver: Receiver): Notification[] {
+    return receiver.received.map((r) => ({
+        ...(JSON.parse(r.body) as Omit<Notification, "verified">),
+        verified: verifySignature(HOOK_SIGNING, r.body, { signature: String(r.headers["x-agent-fleet-signature"]), timestamp: String(r.headers["x-agent-fleet-timestamp"]) }).ok,
+    }));
+}
 
 /** A short healthcheck for the broken-version step, so its wait timeout (startPeriod + interval × retries + margin) is short. */
 const FAST_HEALTHCHECK = { interval: "1s", timeout: "1s", retries: 2, startPeriod: "1s" };
@@ -224,7 +251,56 @@ describe.skipIf(missing.length > 0).sequential(`the dev fleet on the real engine
         expectOk(await ws.pulumi("config", "set", "--secret", "e2eToken", SEEDED_SECRET), "config set --secret (restored)");
     }, STEP_TIMEOUT);
 
-    it("10. destroys every container and the network", async () => {
+    it("10. sends deploy notifications from a plain `pulumi up` through resource hooks, signed, and a dead receiver never fails the deploy", async () => {
+        const receiver = new Receiver();
+        const hookUrl = `${await receiver.start()}/hook/${HOOK_URL_TOKEN}`;
+        try {
+            await ws.editFleet((doc) => doc.setIn(["config", "agent-fleet:fleet", "channels"], doc.createNode({
+                "e2e-hook": { type: "webhook", urlSecret: "e2eHookUrl", signingSecret: "e2eHookSigning", minSeverity: "info", tiers: [1, 2, 3] },
+            })));
+            expectOk(await ws.pulumi("config", "set", "--secret", "e2eHookUrl", hookUrl), "config set --secret e2eHookUrl");
+            expectOk(await ws.pulumi("config", "set", "--secret", "e2eHookSigning", HOOK_SIGNING), "config set --secret e2eHookSigning");
+            // One update that creates an agent and replaces another (with a short healthcheck, for the broken run below).
+            await ws.setAgentField(PROBE, [], { tier: 1, port: 8080, owner: "@acme/e2e" });
+            await ws.setAgentField(SUBJECT, ["healthcheck"], FAST_HEALTHCHECK);
+            await ws.setAgentField(SUBJECT, ["env", "E2E_NOTIFY"], "1");
+            expectOk(await ws.pulumi("up", "--yes", "--skip-preview"), "up with a webhook channel");
+            const deployed = notifications(receiver);
+            for (const agent of [PROBE, SUBJECT]) {
+                expect(deployed.filter((n) => n.agent === agent).map((n) => n.event), agent).toEqual(["deploy.started", "deploy.succeeded"]);
+            }
+            // Every agent that started also succeeded, and only changed agents were reported.
+            const started = deployed.filter((n) => n.event === "deploy.started").map((n) => n.agent).sort();
+            expect(deployed.filter((n) => n.event === "deploy.succeeded").map((n) => n.agent).sort()).toEqual(started);
+            expect(deployed.every((n) => n.verified)).toBe(true);
+            expect(deployed.find((n) => n.agent === PROBE)).toMatchObject({ environment: "dev", tier: 1, stack: "dev", severity: "info" });
+
+            receiver.received.length = 0;
+            await ws.setAgentField(SUBJECT, ["env", "FAIL_HEALTH"], "1");
+            const broken = await ws.pulumi("up", "--yes", "--skip-preview");
+            expect(broken.exitCode, "up with a broken version must fail").not.toBe(0);
+            const failed = notifications(receiver);
+            expect(failed.map((n) => [n.agent, n.event])).toEqual([[SUBJECT, "deploy.started"], [SUBJECT, "health.failed"]]);
+            expect(failed[1]).toMatchObject({ severity: "error", verified: true });
+            console.info(`e2e: hooks fired: create → ${deployed.filter((n) => n.agent === PROBE).map((n) => `${n.event} (${n.reason})`).join(", ")}; `
+                + `replacement → ${deployed.filter((n) => n.agent === SUBJECT).map((n) => `${n.event} (${n.reason})`).join(", ")}; `
+                + `failed health wait → ${failed.map((n) => `${n.event} (${n.reason})`).join(", ")}`);
+
+            // The receiver goes away: the deploy still succeeds, with a warning naming the channel, not its URL.
+            await receiver.stop();
+            await ws.setAgentField(SUBJECT, ["env", "FAIL_HEALTH"], undefined);
+            const unheard = await ws.pulumi("up", "--yes", "--skip-preview");
+            expectOk(unheard, "up while the receiver is down");
+            expect(`${unheard.stdout}\n${unheard.stderr}`).toMatch(/not delivered to channel e2e-hook/);
+            const everything = `${ws.transcript.join("\n")}\n${await ws.stateText()}`;
+            expect(everything).not.toContain(HOOK_SIGNING);
+            expect(everything).not.toContain(HOOK_URL_TOKEN);
+        } finally {
+            await receiver.stop().catch(() => undefined);
+        }
+    }, STEP_TIMEOUT);
+
+    it("11. destroys every container and the network", async () => {
         expectOk(await ws.pulumi("destroy", "--yes", "--skip-preview"), "pulumi destroy");
         expect(await fleetContainers()).toEqual([]);
         const docker = await requireDocker();

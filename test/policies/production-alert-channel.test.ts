@@ -13,7 +13,7 @@ const HEARS_ERRORS = SEVERITIES.slice(0, SEVERITIES.indexOf(PRODUCTION_ALERT_SEV
 const DEAF = SEVERITIES.filter((s) => !HEARS_ERRORS.includes(s));
 const NONE_HEARS = `declare an alert channel with minSeverity ${HEARS_ERRORS.join(", ")}; production has none that hears errors`;
 const AGENTS = { pesti: { tier: 1, port: 8080, image: "ghcr.io/acme/pesti:1.4.2" } };
-const SECRETS = ["opsSlackWebhookUrl", "pagerWebhookUrl"];
+const SECRETS = ["opsSlackWebhookUrl", "pagerWebhookUrl", "pagerSigningSecret"];
 
 function slack(minSeverity?: Severity) {
     return { type: "slack", urlSecret: "opsSlackWebhookUrl", ...(minSeverity ? { minSeverity } : {}) };
@@ -33,7 +33,7 @@ describe("production-alert-channel", () => {
     });
 
     it("passes when one channel of several hears errors", async () => {
-        expect(await check({ channels: { "ops-slack": slack(DEAF[0]), pager: { type: "webhook", urlSecret: "pagerWebhookUrl", minSeverity: PRODUCTION_ALERT_SEVERITY } } })).toEqual([]);
+        expect(await check({ channels: { "ops-slack": slack(DEAF[0]), pager: { type: "webhook", urlSecret: "pagerWebhookUrl", signingSecret: "pagerSigningSecret", minSeverity: PRODUCTION_ALERT_SEVERITY } } })).toEqual([]);
     });
 
     it.each(DEAF)("reports production whose only channel starts at %s, at the Fleet", async (severity) => {

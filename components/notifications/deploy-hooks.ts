@@ -1,0 +1,146 @@
+/**
+ * Deploy notifications from a plain `pulumi up`: Pulumi resource hooks on
+ * every agent container send `deploy.started`, `deploy.succeeded`,
+ * `deploy.failed` and `health.failed` to the channels routed for that agent.
+ * The hooks run inside the program during the update (never in a preview),
+ * read channel URLs and signing secrets from secret config only when they
+ * send, and never fail the deploy: delivery errors become warnings, and the
+ * hooks are registered with `ignoreErrors` as well.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { AlertEvent, AlertEventName, DeliveryOutcome, DeliveryPolicy, DeliveryTarget, alertId, deliver, oneLine } from "../../alerts";
+import { AgentSpec, FleetSpec, Severity, channelsFor } from "../../config";
+import { LABELS } from "../../contract";
+
+/** Hook names, as the engine records them: derived from the Fleet's name, so two fleets in one program never clash. */
+export function deployHookNames(fleetName: string) {
+    return { started: `${fleetName}-deploy-started`, succeeded: `${fleetName}-deploy-succeeded`, failed: `${fleetName}-deploy-failed` } as const;
+}
+
+/** A deploy waits on these hooks: a dead receiver costs at most this long per event. */
+export const DEPLOY_DELIVERY: DeliveryPolicy = { timeoutMs: 5_000, attempts: 3, baseDelayMs: 500, maxDelayMs: 4_000, deadlineMs: 15_000 };
+
+export interface DeployNotificationsArgs {
+    readonly spec: FleetSpec;
+    /** Reads a secret stack config key (a channel URL or signing secret). */
+    readonly secretConfig: (key: string) => pulumi.Output<string>;
+    /** Where a notification links to, e.g. the CI run; default GitHub Actions' run URL when set. */
+    readonly link?: string;
+    /** Delivery timeouts and retries; default DEPLOY_DELIVERY. */
+    readonly delivery?: DeliveryPolicy;
+    /** Reports a channel that could not be reached; default a Pulumi warning. */
+    readonly warn?: (message: string) => void;
+}
+
+function valueOf<T>(output: pulumi.Output<T>): Promise<T> {
+    return new Promise((resolve) => output.apply((value) => { resolve(value); return value; }));
+}
+
+function actionsRunLink(): string | undefined {
+    const { GITHUB_SERVER_URL: server, GITHUB_REPOSITORY: repo, GITHUB_RUN_ID: run } = process.env;
+    return server && repo && run ? `${server}/${repo}/actions/runs/${run}` : undefined;
+}
+
+/** The agent a container belongs to, from the labels it was created with. */
+function labelOf(inputs: Record<string, unknown> | undefined, key: string): string | undefined {
+    const labels = inputs?.labels;
+    if (!Array.isArray(labels)) return undefined;
+    const found = labels.find((l: { label?: unknown }) => l?.label === key) as { value?: unknown } | undefined;
+    return typeof found?.value === "string" ? found.value : undefined;
+}
+
+/** A failed health wait is `health.failed`; anything else that fails a container is `deploy.failed`. */
+export function failureEvent(errors: readonly string[]): AlertEventName {
+    return errors.some((e) => /health|healthy|wait/i.test(e)) ? "health.failed" : "deploy.failed";
+}
+
+const SEVERITY: Readonly<Record<string, Severity>> = {
+    "deploy.started": "info",
+    "deploy.succeeded": "info",
+    "deploy.failed": "error",
+    "health.failed": "error",
+};
+
+export class DeployNotifier {
+    private readonly agents: ReadonlyMap<string, AgentSpec>;
+    /** One id per process run, so that the same hook on the same resource in one update keeps its id on every retry. */
+    private readonly run = `${process.pid}-${Date.now()}`;
+
+    constructor(private readonly args: DeployNotificationsArgs) {
+        this.agents = new Map(args.spec.agents.map((a) => [a.name, a]));
+    }
+
+    /** The event for a hook on a container, or undefined when the container is not an agent's. */
+    eventFor(event: AlertEventName, urn: string, inputs: Record<string, unknown> | undefined, reason: string): AlertEvent | undefined {
+        const agent = this.agents.get(labelOf(inputs, LABELS.agent) ?? "");
+        if (!agent) return undefined;
+        const link = this.args.link ?? actionsRunLink();
+        return {
+            id: alertId(event, this.args.spec.stack, agent.name, `${urn}|${this.run}`),
+            event,
+            severity: SEVERITY[event] ?? "error",
+            stack: this.args.spec.stack,
+            environment: agent.environment,
+            agent: agent.name,
+            tier: agent.tier,
+            version: agent.version,
+            image: agent.image,
+            time: new Date().toISOString(),
+            reason: oneLine(reason),
+            ...(link ? { link } : {}),
+        };
+    }
+
+    /** Sends to every channel routed for the agent at this severity; never throws. */
+    async send(event: AlertEvent): Promise<DeliveryOutcome[]> {
+        const agent = this.agents.get(event.agent);
+        if (!agent) return [];
+        try {
+            const channels = channelsFor(this.args.spec.channels, agent, event.severity);
+            const targets: DeliveryTarget[] = await Promise.all(channels.map(async (c) => ({
+                channel: c.name,
+                type: c.type,
+                url: await valueOf(this.args.secretConfig(c.urlSecret)),
+                ...(c.signingSecret ? { signingSecret: await valueOf(this.args.secretConfig(c.signingSecret)) } : {}),
+            })));
+            const outcomes = await deliver(targets, event, this.args.delivery ?? DEPLOY_DELIVERY);
+            for (const o of outcomes.filter((x) => !x.delivered)) {
+                this.warn(`${event.event} for ${event.agent} was not delivered to channel ${o.channel} after ${o.attempts} attempt(s): ${o.error}; the deploy goes on`);
+            }
+            return outcomes;
+        } catch (error) {
+            this.warn(`${event.event} for ${event.agent} could not be sent: ${error instanceof Error ? error.message : String(error)}; the deploy goes on`);
+            return [];
+        }
+    }
+
+    private warn(message: string): void {
+        (this.args.warn ?? ((m: string) => void pulumi.log.warn(m)))(message);
+    }
+
+    /**
+     * The hook binding for agent containers: started before a create or an
+     * update, succeeded after it (a container is created only once healthy),
+     * failed when the engine reports the operation failed.
+     */
+    hooks(fleetName: string): pulumi.ResourceHookBinding {
+        const names = deployHookNames(fleetName);
+        const quietly = { ignoreErrors: true };
+        const started = new pulumi.ResourceHook(names.started, async (a) => {
+            const event = this.eventFor("deploy.started", a.urn, a.newInputs, `${a.oldInputs ? "updating" : "creating"} ${a.name}`);
+            if (event) await this.send(event);
+        }, quietly);
+        const succeeded = new pulumi.ResourceHook(names.succeeded, async (a) => {
+            const event = this.eventFor("deploy.succeeded", a.urn, a.newInputs, `${a.name} ${a.oldInputs ? "updated" : "created and healthy"}`);
+            if (event) await this.send(event);
+        }, quietly);
+        const failed = new pulumi.ErrorHook(names.failed, async (a) => {
+            const name = failureEvent(a.errors);
+            const event = this.eventFor(name, a.urn, a.newInputs ?? a.oldInputs, `${a.failedOperation} of ${a.name} failed: ${a.errors[0] ?? "no error given"}`);
+            if (event) await this.send(event);
+            // Never retry: a failed health wait is the answer, and the previous container still serves.
+            return false;
+        });
+        return { beforeCreate: [started], afterCreate: [succeeded], beforeUpdate: [started], afterUpdate: [succeeded], onError: [failed] };
+    }
+}
