@@ -46,6 +46,10 @@ export interface DeliveryOutcome {
     readonly status?: number;
     /** Why it was not delivered: "HTTP 404", "timeout after 5000 ms", "connection failed (ECONNREFUSED)". */
     readonly error?: string;
+    /** Not delivered, and trying again cannot help (a 4xx other than 408 and 429). */
+    readonly final?: boolean;
+    /** What the last answer's Retry-After asked for, when the caller retries later itself. */
+    readonly retryAfterMs?: number;
 }
 
 const defaults = { timeoutMs: 5_000, attempts: 5, baseDelayMs: 250, maxDelayMs: 10_000, deadlineMs: 60_000 };
@@ -91,12 +95,12 @@ export async function deliverTo(target: DeliveryTarget, event: AlertEvent, polic
             await response.arrayBuffer().catch(() => undefined);
             if (response.ok) return { channel: target.channel, delivered: true, attempts: attempt, status: response.status };
             last = { status: response.status, error: `HTTP ${response.status}` };
-            if (!retryable(response.status)) return { channel: target.channel, delivered: false, attempts: attempt, ...last };
+            if (!retryable(response.status)) return { channel: target.channel, delivered: false, attempts: attempt, ...last, final: true };
             wait = retryAfterMs(response.headers.get("retry-after"), now());
         } catch (error) {
             last = { error: failure(error, p.timeoutMs) };
         }
-        if (attempt === p.attempts) break;
+        if (attempt === p.attempts) return { channel: target.channel, delivered: false, attempts: attempt, ...last, ...(wait !== undefined ? { retryAfterMs: wait } : {}) };
         const ceiling = Math.min(p.maxDelayMs, p.baseDelayMs * 2 ** (attempt - 1));
         const delay = Math.max(wait ?? 0, Math.floor(random() * ceiling));
         if (now() - started + delay > p.deadlineMs) {

@@ -35,7 +35,7 @@ describe("alert delivery", () => {
 
     it("does not retry a 4xx answer", async () => {
         receiver.answers = [{ status: 404 }];
-        expect(await deliverTo(webhook(), EVENT, FAST)).toEqual({ channel: "pager", delivered: false, attempts: 1, status: 404, error: "HTTP 404" });
+        expect(await deliverTo(webhook(), EVENT, FAST)).toEqual({ channel: "pager", delivered: false, attempts: 1, status: 404, error: "HTTP 404", final: true });
         expect(receiver.received).toHaveLength(1);
     });
 

@@ -93,7 +93,7 @@ describe("DeployNotifier", () => {
         const warnings: string[] = [];
         const n = notifier(warnings);
         const outcomes = await n.send(n.eventFor("deploy.succeeded", "urn:x", labels("alpha"), "fleet-alpha created and healthy")!);
-        expect(outcomes).toEqual([{ channel: "ops", delivered: false, attempts: 1, status: 404, error: "HTTP 404" }]);
+        expect(outcomes).toEqual([{ channel: "ops", delivered: false, attempts: 1, status: 404, error: "HTTP 404", final: true }]);
         expect(warnings).toEqual(["deploy.succeeded for alpha was not delivered to channel ops after 1 attempt(s): HTTP 404; the deploy goes on"]);
         expect(warnings.join("\n")).not.toContain("SEEDED");
     });

@@ -16,6 +16,8 @@ export class Receiver {
     readonly received: Received[] = [];
     /** Answers in order; when they run out, 200. */
     answers: Answer[] = [];
+    /** Every answer waits this long first: a slow receiver. */
+    delayMs = 0;
     private readonly server = http.createServer((req, res) => {
         const chunks: Buffer[] = [];
         req.on("data", (c: Buffer) => chunks.push(c));
@@ -23,13 +25,20 @@ export class Receiver {
             this.received.push({ path: req.url ?? "/", headers: req.headers, body: Buffer.concat(chunks).toString("utf8"), at: Date.now() });
             const answer = this.answers.shift() ?? { status: 200 };
             if (answer === "hang") return;
-            res.writeHead(answer.status, answer.headers ?? {});
-            res.end("ok");
+            setTimeout(() => {
+                res.writeHead(answer.status, answer.headers ?? {});
+                res.end("ok");
+            }, this.delayMs);
         });
     });
 
     async start(): Promise<string> {
-        await new Promise<void>((resolve) => this.server.listen(0, "127.0.0.1", resolve));
+        return this.listen(0);
+    }
+
+    /** Listens on a given port (0: any free one), e.g. to come back where a sender expects it. */
+    async listen(port: number): Promise<string> {
+        await new Promise<void>((resolve) => this.server.listen(port, "127.0.0.1", resolve));
         return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
     }
 
