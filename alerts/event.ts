@@ -3,7 +3,7 @@
  * event carries a stable id, so a receiver can drop a duplicate delivery.
  */
 import { createHash } from "crypto";
-import type { Severity } from "../config/schema";
+import type { Severity } from "../contract";
 
 export const ALERT_EVENTS = [
     "deploy.started", "deploy.succeeded", "deploy.failed", "health.failed", "rolled_back",

@@ -1,11 +1,6 @@
 /** Which alert channels hear which agents, at which severities: the one place routing is decided. */
-import { SEVERITIES, Severity } from "./schema";
+import { Severity, severityAtLeast } from "../contract";
 import type { AgentSpec, ChannelSpec } from "./spec";
-
-/** True when `severity` is at least `minimum` (info < warning < error < critical). */
-export function severityAtLeast(severity: Severity, minimum: Severity): boolean {
-    return SEVERITIES.indexOf(severity) >= SEVERITIES.indexOf(minimum);
-}
 
 /**
  * The channels an event about `agent` at `severity` goes to, in name order.

@@ -5,6 +5,7 @@
  * field path, what the field wants and what they wrote, in one line.
  */
 import { z } from "zod";
+import { SEVERITIES } from "../contract";
 import { providerCpus, cpusRoundTrip } from "./docker-cpus";
 import { durationMs, isDuration } from "./duration";
 import { isRolloutStage } from "./rollout";
@@ -192,8 +193,8 @@ export const agentSchema = partialAgentSchema.extend({
 export type PartialAgentConfig = z.infer<typeof partialAgentSchema>;
 export type AgentConfig = z.infer<typeof agentSchema>;
 
-export const SEVERITIES = ["info", "warning", "error", "critical"] as const;
-export type Severity = (typeof SEVERITIES)[number];
+export { SEVERITIES };
+export type { Severity } from "../contract";
 export const CHANNEL_TYPES = ["slack", "discord", "webhook"] as const;
 export type ChannelType = (typeof CHANNEL_TYPES)[number];
 

@@ -1,3 +1,4 @@
 export * from "./go-duration";
 export * from "./image-ref";
 export * from "./names";
+export * from "./severity";

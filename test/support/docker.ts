@@ -6,6 +6,7 @@ import os from "node:os";
 import path from "node:path";
 import Docker from "dockerode";
 import { execa } from "execa";
+import { SENTINEL_DIR, buildSentinelBundle } from "../../scripts/build-sentinel";
 
 export const REPO_ROOT = path.resolve(__dirname, "..", "..");
 export const SAMPLE_AGENT_DIR = path.join(REPO_ROOT, "agents", "sample-agent");
@@ -175,6 +176,15 @@ export async function buildSampleAgentImage(tag = SAMPLE_AGENT_TEST_IMAGE): Prom
     return buildAndWait({ context: SAMPLE_AGENT_DIR, src }, { t: tag, buildargs: { NODE_IMAGE: NODE_BASE_IMAGE } });
 }
 
+export const SENTINEL_TEST_IMAGE = "agent-fleet/sentinel:test";
+
+/** Bundles the sentinel and builds its real Dockerfile on the offline base image. */
+export async function buildSentinelImage(tag = SENTINEL_TEST_IMAGE): Promise<string> {
+    await ensureLocalNodeBaseImage(NODE_BASE_IMAGE);
+    await buildSentinelBundle();
+    return buildAndWait({ context: SENTINEL_DIR, src: ["Dockerfile", "dist", "spool"] }, { t: tag, buildargs: { NODE_IMAGE: NODE_BASE_IMAGE } });
+}
+
 export interface RunOptions {
     image: string;
     env?: Record<string, string>;
@@ -186,6 +196,14 @@ export interface RunOptions {
     readonlyRootfs?: boolean;
     cmd?: string[];
     name?: string;
+    /** Labels besides the test label (e.g. the fleet's agent labels). */
+    labels?: Record<string, string>;
+    /** "host" shares the host's network (loopback included); default the bridge. */
+    networkMode?: string;
+    /** Bind mounts, "host:container[:ro]". */
+    binds?: string[];
+    /** Supplementary groups, e.g. the Docker socket's gid. */
+    groupAdd?: string[];
 }
 
 export interface RunningContainer {
@@ -217,13 +235,16 @@ export class TestContainers {
             Cmd: opts.cmd,
             User: opts.user,
             Env: Object.entries(opts.env ?? {}).map(([k, v]) => `${k}=${v}`),
-            Labels: { [TEST_LABEL]: "true" },
+            Labels: { ...opts.labels, [TEST_LABEL]: "true" },
             ExposedPorts: portKey ? { [portKey]: {} } : undefined,
             Healthcheck: opts.healthcheck,
             HostConfig: {
                 // Loopback only: test agents expose unauthenticated admin endpoints.
                 PortBindings: portKey ? { [portKey]: [{ HostIp: "127.0.0.1", HostPort: "" }] } : undefined,
                 ReadonlyRootfs: opts.readonlyRootfs ?? false,
+                ...(opts.networkMode ? { NetworkMode: opts.networkMode } : {}),
+                ...(opts.binds ? { Binds: opts.binds } : {}),
+                ...(opts.groupAdd ? { GroupAdd: opts.groupAdd } : {}),
             },
         });
         this.ids.add(container.id);

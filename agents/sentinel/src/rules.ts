@@ -6,8 +6,7 @@
  * in, alert decisions out; the Docker watcher and the outbox do the I/O.
  */
 import type { AlertEventName } from "../../../alerts";
-import type { Severity } from "../../../config/schema";
-import { SEVERITIES } from "../../../config/schema";
+import { SEVERITIES, Severity } from "../../../contract";
 
 /** What the watcher saw, for one agent's container. */
 export type Observation =

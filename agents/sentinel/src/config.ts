@@ -1,0 +1,75 @@
+/**
+ * The sentinel's configuration, from its environment. The stack passes the
+ * channel URLs and signing secrets as a secret env var (`SENTINEL_CHANNELS`),
+ * and everything else as `SENTINEL_CONFIG`; the sentinel never logs either.
+ */
+import type { ChannelType } from "../../../config/schema";
+import type { Severity } from "../../../contract";
+import type { DeliveryTarget } from "../../../alerts";
+
+export interface WatchedAgent {
+    readonly name: string;
+    readonly tier: number;
+    readonly version: string;
+    /** Channels that hear it, already routed by the config loader. */
+    readonly alertChannels: readonly string[];
+    /** How long after a deploy (the container's start) the agent is in its watch window. */
+    readonly monitorWindowMs: number;
+}
+
+export interface ChannelRoute {
+    readonly name: string;
+    readonly minSeverity: Severity;
+}
+
+export interface SentinelConfig {
+    readonly stack: string;
+    readonly environment: string;
+    readonly agents: readonly WatchedAgent[];
+    readonly channels: readonly ChannelRoute[];
+    /** Reminder after this long while a problem lasts. */
+    readonly reminderAfterMs: number;
+}
+
+export interface SentinelSettings {
+    readonly config: SentinelConfig;
+    /** Channel name → delivery target (URL and signing secret: secrets). */
+    readonly targets: ReadonlyMap<string, DeliveryTarget>;
+    readonly port: number;
+    readonly spoolDir: string;
+    readonly dockerSocket: string;
+}
+
+/** Bad configuration: the message names the variable and what was expected, never a value. */
+export class SentinelConfigError extends Error {}
+
+function json(env: NodeJS.ProcessEnv, name: string): unknown {
+    const text = env[name];
+    if (!text) throw new SentinelConfigError(`${name}: expected JSON, got nothing`);
+    try {
+        return JSON.parse(text);
+    } catch {
+        throw new SentinelConfigError(`${name}: expected JSON, got text that does not parse (not shown: it may hold secrets)`);
+    }
+}
+
+export function settingsFromEnv(env: NodeJS.ProcessEnv): SentinelSettings {
+    const config = json(env, "SENTINEL_CONFIG") as SentinelConfig;
+    if (!config || !Array.isArray(config.agents) || !Array.isArray(config.channels)) {
+        throw new SentinelConfigError("SENTINEL_CONFIG: expected { stack, environment, agents: [...], channels: [...] }");
+    }
+    const channels = json(env, "SENTINEL_CHANNELS") as Record<string, { type: ChannelType; url: string; signingSecret?: string }>;
+    const targets = new Map<string, DeliveryTarget>();
+    for (const route of config.channels) {
+        const c = channels?.[route.name];
+        if (!c || typeof c.url !== "string") throw new SentinelConfigError(`SENTINEL_CHANNELS: expected a url for channel ${route.name}`);
+        targets.set(route.name, { channel: route.name, type: c.type, url: c.url, ...(c.signingSecret ? { signingSecret: c.signingSecret } : {}) });
+    }
+    return {
+        config,
+        targets,
+        port: Number(env.PORT ?? 8080),
+        spoolDir: env.SPOOL_DIR ?? "/var/spool/sentinel",
+        dockerSocket: env.DOCKER_SOCKET ?? "/var/run/docker.sock",
+    };
+}
