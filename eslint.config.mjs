@@ -3,7 +3,8 @@ import globals from "globals";
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-    { ignores: ["**/node_modules/", "bin/", ".pulumi-state/"] },
+    // Generated: the sentinel bundle (npm run build:sentinel).
+    { ignores: ["**/node_modules/", "bin/", ".pulumi-state/", "agents/sentinel/dist/"] },
     js.configs.recommended,
     ...tseslint.configs.recommended,
     {

@@ -19,6 +19,8 @@ const URL_TOKEN = "SEEDED-sentinel-url-77c";
 const HEALTH = { Interval: 1e9, Timeout: 1e9, Retries: 2, StartPeriod: 1e9 };
 const DETECTION_MS = (HEALTH.Interval * HEALTH.Retries + HEALTH.Timeout) / 1e6;
 const SOCKET = "/var/run/docker.sock";
+/** The sentinel's spool, on a named volume of this test's own, so pending alerts outlive a restart. */
+const SPOOL_VOLUME = `agent-fleet-sentinel-test-${process.pid}`;
 
 async function freePort(): Promise<number> {
     return new Promise((resolve) => {
@@ -45,6 +47,8 @@ describe("the sentinel on a real Docker engine", () => {
     let agent: RunningContainer;
     let sentinel: RunningContainer;
     let sentinelUrl: string;
+    let agentImage: string;
+    let receiverBase: string;
 
     const alerts = () => receiver.received.map((r) => ({
         ...(JSON.parse(r.body) as { event: string; agent: string; severity: string; reason: string; tier: number; environment: string; id: string }),
@@ -54,12 +58,11 @@ describe("the sentinel on a real Docker engine", () => {
 
     beforeAll(async () => {
         await requireDocker();
-        const [agentImage, sentinelImage] = [await buildSampleAgentImage(), await buildSentinelImage()];
-        const hook = `${await receiver.start()}/hook/${URL_TOKEN}`;
-        agent = await containers.run({
-            image: agentImage, containerPort: 8080, healthcheck: HEALTH,
-            labels: { [LABELS.agent]: "jarvis", [LABELS.tier]: "2", [LABELS.environment]: "dev", [LABELS.stack]: "dev" },
-        });
+        agentImage = await buildSampleAgentImage();
+        const sentinelImage = await buildSentinelImage();
+        receiverBase = await receiver.start();
+        const hook = `${receiverBase}/hook/${URL_TOKEN}`;
+        agent = await startAgent("jarvis");
         await waitForHealthStatus(agent.container, "healthy");
         const port = await freePort();
         sentinelUrl = `http://127.0.0.1:${port}`;
@@ -67,13 +70,13 @@ describe("the sentinel on a real Docker engine", () => {
         sentinel = await containers.run({
             image: sentinelImage,
             networkMode: "host",
-            binds: [`${SOCKET}:${SOCKET}:ro`],
+            binds: [`${SOCKET}:${SOCKET}:ro`, `${SPOOL_VOLUME}:/var/spool/sentinel`],
             groupAdd: [socketGroup],
             env: {
                 PORT: String(port),
                 SENTINEL_CONFIG: JSON.stringify({
                     stack: "dev", environment: "dev", reminderAfterMs: 3_600_000,
-                    agents: [{ name: "jarvis", tier: 2, version: "dev", alertChannels: ["hook"], monitorWindowMs: 0 }],
+                    agents: ["jarvis", "loopy", "victim"].map((name) => ({ name, tier: 2, version: "dev", alertChannels: ["hook"], monitorWindowMs: 0 })),
                     channels: [{ name: "hook", minSeverity: "info" }],
                 }),
                 SENTINEL_CHANNELS: JSON.stringify({ hook: { type: "webhook", url: hook, signingSecret: SIGNING } }),
@@ -90,8 +93,18 @@ describe("the sentinel on a real Docker engine", () => {
 
     afterAll(async () => {
         await containers.removeAll();
-        await receiver.stop();
+        await receiver.stop().catch(() => undefined);
+        await (await requireDocker()).getVolume(SPOOL_VOLUME).remove().catch(() => undefined);
     });
+
+    /** Starts an agent container with the fleet's labels for `name`. */
+    async function startAgent(name: string, extra: Partial<Parameters<TestContainers["run"]>[0]> = {}): Promise<RunningContainer> {
+        return containers.run({
+            image: agentImage, containerPort: 8080, healthcheck: HEALTH,
+            labels: { [LABELS.agent]: name, [LABELS.tier]: "2", [LABELS.environment]: "dev", [LABELS.stack]: "dev" },
+            ...extra,
+        });
+    }
 
     async function logsOf(c: RunningContainer): Promise<string> {
         return (await c.container.logs({ stdout: true, stderr: true, follow: false })).toString("utf8");
@@ -113,6 +126,40 @@ describe("the sentinel on a real Docker engine", () => {
         expect(alerts().map((a) => a.event)).toEqual(["health.failed", "health.recovered"]);
         console.info(`sentinel: health.failed arrived ${failed.at - flipped} ms after the flip (detection ${DETECTION_MS} ms)`);
     }, 60_000);
+
+    it("a killed agent sends one container.died; a crash loop sends its first death and one restart.loop, however many restarts", async () => {
+        const victim = await startAgent("victim");
+        await waitForHealthStatus(victim.container, "healthy");
+        await victim.container.kill();
+        const died = await until("a container.died alert for victim", () => alerts().find((a) => a.event === "container.died" && a.agent === "victim"), 10_000);
+        expect(died.reason).toBe("exited with code 137");
+
+        // Invalid FEATURE_FLAGS make the sample agent exit 1 at start; Docker restarts it again and again.
+        const loopy = await startAgent("loopy", { env: { FEATURE_FLAGS: "{not json" }, restart: { Name: "on-failure", MaximumRetryCount: 8 }, containerPort: undefined });
+        await until("a restart.loop alert for loopy", () => alerts().find((a) => a.event === "restart.loop" && a.agent === "loopy"), 30_000);
+        await new Promise((r) => setTimeout(r, 5_000));
+        const restarts = (await loopy.container.inspect()).RestartCount;
+        expect(restarts).toBeGreaterThanOrEqual(3);
+        expect(alerts().filter((a) => a.agent === "loopy").map((a) => a.event)).toEqual(["container.died", "restart.loop"]);
+    }, 90_000);
+
+    it("with the receiver down, pending alerts survive a sentinel restart and each arrives exactly once when it is back", async () => {
+        const port = Number(new URL(receiverBase).port);
+        await receiver.stop();
+        const before = receiver.received.length;
+        const doomed = await startAgent("victim");
+        await waitForHealthStatus(doomed.container, "healthy");
+        await doomed.container.kill();
+        // The death is seen and spooled while nobody answers; then the sentinel restarts.
+        await new Promise((r) => setTimeout(r, 2_000));
+        await sentinel.container.restart({ t: 10 });
+        await receiver.listen(port);
+        const arrived = await until("the spooled container.died after the restart", () => alerts().slice(before).find((a) => a.event === "container.died" && a.agent === "victim"), 30_000);
+        await new Promise((r) => setTimeout(r, 3_000));
+        const ids = alerts().slice(before).map((a) => a.id);
+        expect(ids.filter((id) => id === arrived.id)).toHaveLength(1);
+        expect(new Set(ids).size).toBe(ids.length);
+    }, 90_000);
 
     it("its own healthcheck passes, and it never logs the channel URL or signing secret", async () => {
         await waitForHealthStatus(sentinel.container, "healthy", { timeoutMs: 30_000 });

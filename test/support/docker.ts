@@ -200,10 +200,12 @@ export interface RunOptions {
     labels?: Record<string, string>;
     /** "host" shares the host's network (loopback included); default the bridge. */
     networkMode?: string;
-    /** Bind mounts, "host:container[:ro]". */
+    /** Bind mounts and named volumes, "host-path-or-volume:container-path[:ro]". */
     binds?: string[];
     /** Supplementary groups, e.g. the Docker socket's gid. */
     groupAdd?: string[];
+    /** Docker's restart policy; default none. */
+    restart?: { Name: "no" | "on-failure" | "always" | "unless-stopped"; MaximumRetryCount?: number };
 }
 
 export interface RunningContainer {
@@ -245,6 +247,7 @@ export class TestContainers {
                 ...(opts.networkMode ? { NetworkMode: opts.networkMode } : {}),
                 ...(opts.binds ? { Binds: opts.binds } : {}),
                 ...(opts.groupAdd ? { GroupAdd: opts.groupAdd } : {}),
+                ...(opts.restart ? { RestartPolicy: opts.restart } : {}),
             },
         });
         this.ids.add(container.id);
