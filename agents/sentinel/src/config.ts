@@ -27,8 +27,11 @@ export interface SentinelConfig {
     readonly environment: string;
     readonly agents: readonly WatchedAgent[];
     readonly channels: readonly ChannelRoute[];
-    /** Reminder after this long while a problem lasts. */
-    readonly reminderAfterMs: number;
+    /** Reminder after this long while a problem lasts; default 30 min. */
+    readonly reminderAfterMs?: number;
+    /** At most this many alerts per agent per rateWindowMs; defaults 10 per 10 min. */
+    readonly rateLimit?: number;
+    readonly rateWindowMs?: number;
 }
 
 export interface SentinelSettings {

@@ -25,7 +25,12 @@ export async function runSentinel(settings: SentinelSettings): Promise<() => Pro
     const spool = new Spool(settings.spoolDir);
     await spool.open();
     const outbox = new Outbox(spool, settings.targets, undefined, undefined, log);
-    const rules = new AlertRules({ ...DEFAULT_RULES, reminderAfterMs: config.reminderAfterMs || DEFAULT_RULES.reminderAfterMs });
+    const rules = new AlertRules({
+        ...DEFAULT_RULES,
+        reminderAfterMs: config.reminderAfterMs ?? DEFAULT_RULES.reminderAfterMs,
+        rateLimit: config.rateLimit ?? DEFAULT_RULES.rateLimit,
+        rateWindowMs: config.rateWindowMs ?? DEFAULT_RULES.rateWindowMs,
+    });
     /** The latest container start per agent, for its watch window. */
     const started = new Map<string, { containerId: string; startedAt: number }>();
 
