@@ -21,7 +21,7 @@ async function main(): Promise<void> {
         await rig.start();
         const agent = await rig.startAgent("bench");
         await waitForHealthStatus(agent.container, "healthy");
-        const stream = await docker.getEvents({ filters: { type: ["container"], event: ["health_status"], label: [`${LABELS.agent}=bench`] } });
+        const stream = await docker.getEvents({ filters: { type: ["container"], event: ["health_status"], label: [`${LABELS.agent}=bench`, `${LABELS.stack}=${rig.stack}`] } });
         stream.on("data", (chunk: Buffer) => {
             for (const line of chunk.toString("utf8").split("\n").filter(Boolean)) {
                 const e = JSON.parse(line) as { Action: string; timeNano: number };

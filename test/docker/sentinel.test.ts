@@ -3,6 +3,7 @@
  * Docker socket (mounted read-only) and alerting a local receiver.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { LABELS } from "../../contract";
 import { RunningContainer, waitForHealthStatus } from "../support/docker";
 import { FAST_AGENT_HEALTH, SentinelRig, until } from "../support/sentinel";
 
@@ -53,6 +54,14 @@ describe("the sentinel on a real Docker engine", () => {
         expect((await loopy.container.inspect()).RestartCount).toBeGreaterThanOrEqual(3);
         expect(rig.alerts().filter((a) => a.agent === "loopy").map((a) => a.event)).toEqual(["container.died", "restart.loop"]);
     }, 90_000);
+
+    it("ignores another stack's containers, even with an agent name it watches", async () => {
+        const stranger = await rig.startAgent("jarvis", { labels: { [LABELS.agent]: "jarvis", [LABELS.tier]: "2", [LABELS.environment]: "dev", [LABELS.stack]: "someone-else" } });
+        await waitForHealthStatus(stranger.container, "healthy");
+        await stranger.container.kill();
+        await new Promise((r) => setTimeout(r, 3_000));
+        expect(rig.alerts().filter((a) => a.agent === "jarvis" && a.event === "container.died")).toEqual([]);
+    }, 60_000);
 
     it("with the receiver down, pending alerts survive a sentinel restart and each arrives exactly once when it is back", async () => {
         const port = Number(new URL(rig.receiverBase).port);

@@ -52,6 +52,8 @@ export class SentinelRig {
     readonly receiver = new Receiver();
     /** The spool's named volume, this rig's own. */
     readonly spoolVolume = `agent-fleet-sentinel-${process.pid}-${Date.now()}`;
+    /** A stack of its own, so that the sentinel ignores every other fleet on the engine (the e2e suite's, say). */
+    readonly stack = `sentinel-test-${process.pid}-${Date.now()}`;
     receiverBase = "";
     sentinelUrl = "";
     agentImage = "";
@@ -75,7 +77,7 @@ export class SentinelRig {
             env: {
                 PORT: String(port),
                 SENTINEL_CONFIG: JSON.stringify({
-                    stack: "dev", environment: "dev", reminderAfterMs: 3_600_000,
+                    stack: this.stack, environment: "dev", reminderAfterMs: 3_600_000,
                     ...(this.options.rateLimit ? { rateLimit: this.options.rateLimit } : {}),
                     agents: this.options.agents.map((name) => ({ name, tier: 2, version: "dev", alertChannels: ["hook"], monitorWindowMs: 0 })),
                     channels: [{ name: "hook", minSeverity: "info" }],
@@ -96,7 +98,7 @@ export class SentinelRig {
     startAgent(name: string, extra: Partial<RunOptions> = {}): Promise<RunningContainer> {
         return this.containers.run({
             image: this.agentImage, containerPort: 8080, healthcheck: FAST_AGENT_HEALTH,
-            labels: { [LABELS.agent]: name, [LABELS.tier]: "2", [LABELS.environment]: "dev", [LABELS.stack]: "dev" },
+            labels: { [LABELS.agent]: name, [LABELS.tier]: "2", [LABELS.environment]: "dev", [LABELS.stack]: this.stack },
             ...extra,
         });
     }

@@ -59,7 +59,7 @@ export async function runSentinel(settings: SentinelSettings): Promise<() => Pro
         }
     };
 
-    const watcher = new DockerWatcher({ socketPath: settings.dockerSocket, onEvent, log });
+    const watcher = new DockerWatcher({ socketPath: settings.dockerSocket, stack: config.stack, onEvent, log });
     void watcher.start();
 
     const drainTimer = setInterval(() => void outbox.drain().catch((e) => log(`drain failed: ${String(e)}`)), DRAIN_EVERY_MS);

@@ -1,6 +1,6 @@
 /**
- * Docker events for the fleet's containers only (selected by the agent
- * label), turned into the rules' observations. It uses only read endpoints:
+ * Docker events for one stack's agent containers only (selected by the agent
+ * and stack labels), turned into the rules' observations. It uses only read endpoints:
  * the event stream, container inspect and list. (The socket is mounted
  * read-only, but that does not restrict the API: the code is the limit.)
  * The stream reconnects with backoff after the daemon restarts.
@@ -31,6 +31,8 @@ interface DockerEvent {
 
 export interface WatcherOptions {
     readonly socketPath: string;
+    /** Only this stack's containers (its stack label): two stacks may share an engine. */
+    readonly stack: string;
     readonly onEvent: (event: ContainerEvent) => void;
     readonly log: (message: string) => void;
     /** Reconnect backoff bounds. Defaults 500 ms and 30 s. */
@@ -73,7 +75,9 @@ export class DockerWatcher {
 
     /** One connection to the event stream, until it ends. */
     private async follow(): Promise<void> {
-        const stream = await this.docker.getEvents({ filters: { type: ["container"], label: [LABELS.agent], event: ["health_status", "die", "oom", "start"] } });
+        const stream = await this.docker.getEvents({
+            filters: { type: ["container"], label: [LABELS.agent, `${LABELS.stack}=${this.options.stack}`], event: ["health_status", "die", "oom", "start"] },
+        });
         this.stream = stream;
         this.connected = true;
         this.options.log("watching docker events for the fleet's containers");
