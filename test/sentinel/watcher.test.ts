@@ -1,0 +1,111 @@
+/**
+ * The sentinel's Docker watcher against a fake Docker daemon on a unix socket:
+ * it asks only for its stack's agent containers, turns events into
+ * observations, and reconnects with backoff when the daemon goes away and
+ * comes back (a daemon restart), without losing what happens afterwards.
+ */
+import { promises as fs } from "fs";
+import * as http from "http";
+import * as os from "os";
+import * as path from "path";
+import { afterEach, describe, expect, it } from "vitest";
+import { ContainerEvent, DockerWatcher } from "../../agents/sentinel/src/watcher";
+import { LABELS } from "../../contract";
+
+const STARTED = "2026-11-22T08:00:00.000Z";
+
+interface FakeDaemon {
+    readonly socket: string;
+    /** Query strings of each /events connection. */
+    readonly eventRequests: string[];
+    /** Other paths asked for, to prove the watcher only reads. */
+    readonly calls: string[];
+    /** Events to send on the next /events connection; the connection then ends, as when the daemon restarts. */
+    next: object[][];
+    close(): Promise<void>;
+}
+
+async function fakeDaemon(): Promise<FakeDaemon> {
+    const dir = await fs.mkdtemp(path.join(os.tmpdir(), "fake-docker-"));
+    const socket = path.join(dir, "docker.sock");
+    const daemon: FakeDaemon = { socket, eventRequests: [], calls: [], next: [], close: async () => undefined };
+    const server = http.createServer((req, res) => {
+        const url = new URL(req.url ?? "/", "http://docker");
+        daemon.calls.push(`${req.method} ${url.pathname}`);
+        if (url.pathname.endsWith("/events")) {
+            daemon.eventRequests.push(decodeURIComponent(url.search));
+            const batch = daemon.next.shift() ?? [];
+            res.writeHead(200, { "content-type": "application/json" });
+            for (const e of batch) res.write(`${JSON.stringify(e)}\n`);
+            setTimeout(() => res.end(), 50);
+            return;
+        }
+        if (/\/containers\/[^/]+\/json$/.test(url.pathname)) {
+            res.writeHead(200, { "content-type": "application/json" });
+            res.end(JSON.stringify({ State: { StartedAt: STARTED, Health: { Log: [{ Output: "GET /health 503\n" }] } } }));
+            return;
+        }
+        res.writeHead(404).end();
+    });
+    await new Promise<void>((resolve) => server.listen(socket, resolve));
+    daemon.close = () => new Promise((resolve) => server.close(() => resolve()));
+    return daemon;
+}
+
+const event = (action: string, agent: string, stack = "dev", extra: Record<string, string> = {}) => ({
+    Type: "container", Action: action, Actor: { ID: `id-${agent}`, Attributes: { [LABELS.agent]: agent, [LABELS.stack]: stack, ...extra } }, timeNano: 1_763_798_400_000_000_000,
+});
+
+let daemon: FakeDaemon | undefined;
+let watcher: DockerWatcher | undefined;
+afterEach(async () => {
+    watcher?.stop();
+    await daemon?.close();
+});
+
+describe("the sentinel's Docker watcher", () => {
+    it("follows its stack's agent containers, and reconnects with backoff after the daemon goes away", async () => {
+        daemon = await fakeDaemon();
+        daemon.next = [[event("health_status: unhealthy", "jarvis")], [event("die", "jarvis", "dev", { exitCode: "137" }), event("start", "jarvis")]];
+        const seen: ContainerEvent[] = [];
+        const logs: string[] = [];
+        watcher = new DockerWatcher({ socketPath: daemon.socket, stack: "dev", onEvent: (e) => seen.push(e), log: (m) => logs.push(m), minBackoffMs: 100, maxBackoffMs: 400 });
+        void watcher.start();
+        const deadline = Date.now() + 5_000;
+        while (seen.length < 3 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+
+        expect(seen.map((e) => e.observation)).toEqual([
+            { kind: "health", status: "unhealthy", output: "GET /health 503" },
+            { kind: "die", exitCode: 137 },
+            { kind: "restart" },
+        ]);
+        expect(seen[0]).toMatchObject({ agent: "jarvis", containerId: "id-jarvis", startedAt: Date.parse(STARTED) });
+        expect(daemon.eventRequests.length).toBeGreaterThanOrEqual(2);
+        // Only this stack's agent containers, and only the events the rules use.
+        expect(JSON.parse(new URLSearchParams(daemon.eventRequests[0]).get("filters")!)).toEqual({
+            type: ["container"], label: [LABELS.agent, `${LABELS.stack}=dev`], event: ["health_status", "die", "oom", "start"],
+        });
+        expect(daemon.calls.every((c) => c.startsWith("GET "))).toBe(true);
+        expect(logs.filter((l) => l.startsWith("watching docker events")).length).toBeGreaterThanOrEqual(2);
+    });
+
+    it("keeps trying while the daemon is down, and picks up once it is back", async () => {
+        const dir = await fs.mkdtemp(path.join(os.tmpdir(), "fake-docker-down-"));
+        const logs: string[] = [];
+        const seen: ContainerEvent[] = [];
+        const socket = path.join(dir, "docker.sock");
+        watcher = new DockerWatcher({ socketPath: socket, stack: "dev", onEvent: (e) => seen.push(e), log: (m) => logs.push(m), minBackoffMs: 50, maxBackoffMs: 200 });
+        void watcher.start();
+        await new Promise((r) => setTimeout(r, 400));
+        expect(logs.some((l) => /docker event stream lost .*; reconnecting in \d+ ms/.test(l))).toBe(true);
+        expect(watcher.connected).toBe(false);
+
+        daemon = await fakeDaemon();
+        await fs.rm(socket, { force: true });
+        await fs.symlink(daemon.socket, socket);
+        daemon.next = [[event("oom", "pesti")]];
+        const deadline = Date.now() + 5_000;
+        while (seen.length < 1 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+        expect(seen.map((e) => [e.agent, e.observation.kind])).toEqual([["pesti", "oom"]]);
+    });
+});
