@@ -61,7 +61,7 @@ export function program(onExit: (code: number) => void): Command {
             "  3  GitHub refused the post",
             "",
             "Examples:",
-            "  npx pulumi preview --stack staging --policy-pack policies --event-log staging.jsonl",
+            "  PULUMI_DEBUG_COMMANDS=true npx pulumi preview --stack staging --policy-pack policies --event-log staging.jsonl",
             "  npx fleet comment --events staging.jsonl --events production.jsonl --out report.md",
         ].join("\n"))
         .action(async (options: { events: string[]; out?: string; post?: boolean }) => {
