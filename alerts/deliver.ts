@@ -63,6 +63,16 @@ export function retryAfterMs(header: string | null, now: number): number | undef
     return Number.isNaN(date) ? undefined : Math.max(0, date - now);
 }
 
+/**
+ * How long to wait after the `failures`-th failure: full jitter under a ceiling
+ * that doubles per failure (base, 2 × base, …, max), and never less than what
+ * the receiver's Retry-After asked for.
+ */
+export function backoffDelayMs(failures: number, bounds: { readonly baseDelayMs: number; readonly maxDelayMs: number }, random: () => number, retryAfter?: number): number {
+    const ceiling = Math.min(bounds.maxDelayMs, bounds.baseDelayMs * 2 ** (failures - 1));
+    return Math.max(retryAfter ?? 0, Math.floor(random() * ceiling));
+}
+
 function retryable(status: number): boolean {
     return status >= 500 || status === 429 || status === 408;
 }
@@ -101,14 +111,14 @@ export async function deliverTo(target: DeliveryTarget, event: AlertEvent, polic
             last = { error: failure(error, p.timeoutMs) };
         }
         if (attempt === p.attempts) return { channel: target.channel, delivered: false, attempts: attempt, ...last, ...(wait !== undefined ? { retryAfterMs: wait } : {}) };
-        const ceiling = Math.min(p.maxDelayMs, p.baseDelayMs * 2 ** (attempt - 1));
-        const delay = Math.max(wait ?? 0, Math.floor(random() * ceiling));
+        const delay = backoffDelayMs(attempt, p, random, wait);
         if (now() - started + delay > p.deadlineMs) {
             return { channel: target.channel, delivered: false, attempts: attempt, ...last, error: `${last.error}; gave up: the next try would pass the ${p.deadlineMs} ms deadline` };
         }
         await sleep(delay);
     }
-    return { channel: target.channel, delivered: false, attempts: p.attempts, ...last };
+    // Reached only when no attempt is allowed (attempts < 1).
+    return { channel: target.channel, delivered: false, attempts: 0, ...last };
 }
 
 /** Every channel at once; resolves when each is delivered or given up, never rejects. */

@@ -1,5 +1,5 @@
 /** Which agent each registered resource belongs to, so that `fleet check` can file each violation under its agent. */
-import { COMPONENT_TYPES, LABELS } from "../contract";
+import { COMPONENT_TYPES, LABELS, labelsOf } from "../contract";
 import type { RegisteredResource } from "./mocks";
 
 /**
@@ -11,9 +11,8 @@ export function agentsByUrn(resources: readonly RegisteredResource[]): Map<strin
     const agents = new Map<string, string | null>();
     for (const r of resources) {
         const fromInputs = r.type === COMPONENT_TYPES.agentService ? r.inputs.agent?.name : undefined;
-        const labels: { label?: unknown; value?: unknown }[] = Array.isArray(r.inputs.labels) ? r.inputs.labels : [];
-        const fromLabel = labels.find((l) => l.label === LABELS.agent)?.value;
-        const agent = typeof fromInputs === "string" ? fromInputs : typeof fromLabel === "string" ? fromLabel : agents.get(r.parent) ?? null;
+        const fromLabel = labelsOf(r.inputs)[LABELS.agent];
+        const agent = typeof fromInputs === "string" ? fromInputs : fromLabel ?? agents.get(r.parent) ?? null;
         agents.set(r.urn, agent);
     }
     return agents;

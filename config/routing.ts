@@ -7,6 +7,6 @@ import type { AgentSpec, ChannelSpec } from "./spec";
  * The loader has already added the channels that route to the agent by tier
  * or by name to its `alertChannels`, so that list is the whole routing.
  */
-export function channelsFor(channels: readonly ChannelSpec[], agent: Pick<AgentSpec, "alertChannels">, severity: Severity): ChannelSpec[] {
+export function channelsFor<C extends Pick<ChannelSpec, "name" | "minSeverity">>(channels: readonly C[], agent: Pick<AgentSpec, "alertChannels">, severity: Severity): C[] {
     return channels.filter((c) => agent.alertChannels.includes(c.name) && severityAtLeast(severity, c.minSeverity)).sort((a, b) => a.name.localeCompare(b.name));
 }

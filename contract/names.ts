@@ -35,3 +35,14 @@ export const STACKS_DIR = "stacks";
 export function stackFileName(stack: string): string {
     return `${STACKS_DIR}/Pulumi.${stack}.yaml`;
 }
+
+/**
+ * A docker resource's labels, given the way the provider takes them
+ * (`labels: [{ label, value }]`), as a map; {} when there are none.
+ */
+export function labelsOf(props: unknown): Record<string, string> {
+    const labels = (props as { labels?: unknown } | undefined)?.labels;
+    if (!Array.isArray(labels)) return {};
+    return Object.fromEntries(labels.flatMap((l: { label?: unknown; value?: unknown }) =>
+        typeof l?.label === "string" && typeof l.value === "string" ? [[l.label, l.value]] : []));
+}

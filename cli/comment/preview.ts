@@ -6,7 +6,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { EngineEvent, OpMap, StepEventMetadata } from "@pulumi/pulumi/automation";
 import { AgentSpec, FieldChange, agentDeployFields, agentFieldChanges, stageJumps } from "../../config";
-import { COMPONENT_TYPES, LABELS } from "../../contract";
+import { COMPONENT_TYPES, LABELS, labelsOf } from "../../contract";
 import { CREDENTIAL_NAME_RE } from "../../policies/rules/credentials";
 
 export type AgentOperation = "deploy" | "update" | "replace" | "remove";
@@ -102,6 +102,13 @@ function maskCredentialNames(value: unknown): unknown {
     return value;
 }
 
+/** An env var's change whose name says it holds a credential shows "[secret]" on both sides. */
+function maskCredentialEnv(change: FieldChange): FieldChange {
+    const name = /^env `([^`]+)`$/.exec(change.field)?.[1];
+    if (name === undefined || !CREDENTIAL_NAME_RE.test(name)) return change;
+    return { field: change.field, ...(change.from !== undefined ? { from: SECRET_TEXT } : {}), ...(change.to !== undefined ? { to: SECRET_TEXT } : {}) };
+}
+
 /** A value for the report: secrets as "[secret]", credential-named entries masked, long values cut. */
 export function renderValue(value: unknown): string | undefined {
     if (value === undefined) return undefined;
@@ -161,9 +168,7 @@ function attribution(steps: readonly StepEventMetadata[]): Map<string, string> {
         const state = step.new ?? step.old;
         if (state?.parent) parents.set(step.urn, state.parent);
         const spec = step.type === COMPONENT_TYPES.agentService ? agentOf(step) : undefined;
-        const labels = (state?.inputs as { labels?: { label?: string; value?: unknown }[] } | undefined)?.labels;
-        const label = Array.isArray(labels) ? labels.find((l) => l.label === LABELS.agent)?.value : undefined;
-        const name = spec?.name ?? (typeof label === "string" ? label : undefined);
+        const name = spec?.name ?? labelsOf(state?.inputs)[LABELS.agent];
         if (name) agents.set(step.urn, name);
     }
     const resolve = (urn: string, depth = 0): string | undefined => {
@@ -212,9 +217,9 @@ function agentPreview(name: string, steps: AgentSteps, violations: readonly Poli
     const before = service?.old?.inputs?.agent as AgentSpec | undefined;
     const after = service?.new?.inputs?.agent as AgentSpec | undefined;
     const spec = after ?? before ?? (steps.changed.map(agentOf).find(Boolean));
-    const changes: FieldChange[] = operation === "deploy" && after
+    const changes: FieldChange[] = (operation === "deploy" && after
         ? agentDeployFields(after)
-        : operation !== "remove" && before && after ? agentFieldChanges(before, after) : [];
+        : operation !== "remove" && before && after ? agentFieldChanges(before, after) : []).map(maskCredentialEnv);
     // A secret value that changed shows only as a masked provider diff: the spec names config keys, not values.
     const secretChanged = steps.changed.some((s) => s.op !== "delete-replaced" && (s.diffs ?? []).some((key) => containsSecret(s.old?.inputs?.[key]) || containsSecret(s.new?.inputs?.[key])));
     // An env or secret-mapping change explains a masked envs diff by itself; only otherwise is it a rotated value.

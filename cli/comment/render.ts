@@ -176,19 +176,25 @@ export interface RenderOptions {
     readonly fullReport?: string;
 }
 
+/** What every rendering starts with: the hidden lines, the headline and the counts. */
+function head(preview: StackPreview, options: RenderOptions): string[] {
+    return [commentMarker(preview.project, preview.stack), ...(options.labels ? [labelsMarker(options.labels)] : []), headline(preview), "", ...counts(preview)];
+}
+
+/** Where the full report is, for a report that is cut. */
+function fullReportPlace(options: RenderOptions): string {
+    return options.fullReport ?? "the job summary of the run that posted it";
+}
+
 function render(preview: StackPreview, detail: Detail, options: RenderOptions, cut: boolean): string {
     const lines = [
-        commentMarker(preview.project, preview.stack),
-        ...(options.labels ? [labelsMarker(options.labels)] : []),
-        headline(preview),
-        "",
-        ...counts(preview),
+        ...head(preview, options),
         ...errorLines(preview.errors),
         ...violationLines(preview.violations, detail),
         ...agentLines(preview.agents, detail),
         ...(detail.providerDiffs ? providerLines(preview.agents) : []),
     ];
-    if (cut) lines.push("", `> The report was shortened to fit a comment. The full report is in ${options.fullReport ?? "the job summary of the run that posted it"}.`);
+    if (cut) lines.push("", `> The report was shortened to fit a comment. The full report is in ${fullReportPlace(options)}.`);
     return `${lines.join("\n")}\n`;
 }
 
@@ -204,11 +210,14 @@ export function renderReport(preview: StackPreview, options: RenderOptions = {})
         if (text.length <= limit) return text;
     }
     // Thousands of violations: only their count per policy fits; the job summary has every one.
-    const lines = [commentMarker(preview.project, preview.stack), ...(options.labels ? [labelsMarker(options.labels)] : []), headline(preview), "", ...counts(preview), "", "### Policy violations"];
+    const lines = [...head(preview, options), "", "### Policy violations"];
     const perPolicy = new Map<string, number>();
-    for (const v of preview.violations) perPolicy.set(`${ICON[v.level]} ${code(v.policy)}`, (perPolicy.get(`${ICON[v.level]} ${code(v.policy)}`) ?? 0) + 1);
+    for (const v of preview.violations) {
+        const key = `${ICON[v.level]} ${code(v.policy)}`;
+        perPolicy.set(key, (perPolicy.get(key) ?? 0) + 1);
+    }
     for (const [policy, count] of perPolicy) lines.push(`- ${policy}: ${plural(count, "violation")}`);
-    lines.push("", `> Too many violations to list in a comment. Every one is in ${options.fullReport ?? "the job summary of the run that posted it"}.`);
+    lines.push("", `> Too many violations to list in a comment. Every one is in ${fullReportPlace(options)}.`);
     return `${lines.join("\n")}\n`;
 }
 

@@ -10,10 +10,10 @@
 import * as pulumi from "@pulumi/pulumi";
 import { AlertEvent, AlertEventName, DeliveryOutcome, DeliveryPolicy, DeliveryTarget, alertId, deliver, oneLine } from "../../alerts";
 import { AgentSpec, FleetSpec, Severity, channelsFor } from "../../config";
-import { LABELS } from "../../contract";
+import { LABELS, labelsOf } from "../../contract";
 
 /** Hook names, as the engine records them: derived from the Fleet's name, so two fleets in one program never clash. */
-export function deployHookNames(fleetName: string) {
+function deployHookNames(fleetName: string) {
     return { started: `${fleetName}-deploy-started`, succeeded: `${fleetName}-deploy-succeeded`, failed: `${fleetName}-deploy-failed` } as const;
 }
 
@@ -41,14 +41,6 @@ function actionsRunLink(): string | undefined {
     return server && repo && run ? `${server}/${repo}/actions/runs/${run}` : undefined;
 }
 
-/** The agent a container belongs to, from the labels it was created with. */
-function labelOf(inputs: Record<string, unknown> | undefined, key: string): string | undefined {
-    const labels = inputs?.labels;
-    if (!Array.isArray(labels)) return undefined;
-    const found = labels.find((l: { label?: unknown }) => l?.label === key) as { value?: unknown } | undefined;
-    return typeof found?.value === "string" ? found.value : undefined;
-}
-
 /** A failed health wait is `health.failed`; anything else that fails a container is `deploy.failed`. */
 export function failureEvent(errors: readonly string[]): AlertEventName {
     return errors.some((e) => /health|healthy|wait/i.test(e)) ? "health.failed" : "deploy.failed";
@@ -72,7 +64,7 @@ export class DeployNotifier {
 
     /** The event for a hook on a container, or undefined when the container is not an agent's. */
     eventFor(event: AlertEventName, urn: string, inputs: Record<string, unknown> | undefined, reason: string): AlertEvent | undefined {
-        const agent = this.agents.get(labelOf(inputs, LABELS.agent) ?? "");
+        const agent = this.agents.get(labelsOf(inputs)[LABELS.agent] ?? "");
         if (!agent) return undefined;
         const link = this.args.link ?? actionsRunLink();
         return {

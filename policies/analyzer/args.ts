@@ -49,7 +49,7 @@ function pulumiTypeOf(value: unknown): string | undefined {
 }
 
 /** server.js's isTypeOf: the class's registered type token, else its isInstance. */
-export function isTypeOf(type: string, resourceClass: unknown): boolean {
+function isTypeOf(type: string, resourceClass: unknown): boolean {
     const token = pulumiTypeOf(resourceClass);
     if (token) return type === token;
     const isInstance = (resourceClass as { isInstance?: unknown } | undefined)?.isInstance;

@@ -9,7 +9,7 @@ import type { FleetInputs } from "../../components/fleet/fleet";
 import type { AgentSpec } from "../../config/spec";
 import type { ContainerArgs } from "@pulumi/docker";
 import type { Unwrap } from "@pulumi/pulumi";
-import { COMPONENT_TYPES, DOCKER_TYPES, LABELS, stackFileName } from "../../contract";
+import { COMPONENT_TYPES, DOCKER_TYPES, LABELS, labelsOf, stackFileName } from "../../contract";
 
 type Unwrapped<T> = { [K in keyof T]: Unwrap<T[K]> };
 
@@ -88,11 +88,6 @@ export interface ContainerContext {
 /** The container inputs the policies read, in the docker provider's own types. */
 export type ContainerProps = Unwrapped<ContainerArgs>;
 
-function labelMap(props: Record<string, unknown>): Record<string, string> {
-    const labels = (props.labels ?? []) as { label: string; value: string }[];
-    return Object.fromEntries(labels.map((l) => [l.label, l.value]));
-}
-
 /** A resource policy over the fleet's docker containers (those carrying the agent label). */
 export function containerPolicy(
     name: string,
@@ -106,7 +101,7 @@ export function containerPolicy(
     const firstReporter = new Map<string, string>();
     return resourcePolicy(name, description, enforcementLevel, (args, report) => {
         if (args.type !== CONTAINER_TYPE) return;
-        const labels = labelMap(args.props);
+        const labels = labelsOf(args.props);
         const agent = labels[LABELS.agent];
         if (!agent) return;
         const stackFile = stackFileName(labels[LABELS.stack] ?? labels[LABELS.environment]);

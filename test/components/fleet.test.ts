@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { Fleet } from "../../components";
+import { AgentServiceTransforms, Fleet } from "../../components";
 import { fleetSpec } from "../support/specs";
 import { MockRun, outputOf, settle, startMocks } from "../support/pulumi";
 
@@ -19,6 +19,14 @@ const spec = () => fleetSpec({
         gamma: { tier: 1, port: 9090, image: "ghcr.io/acme/gamma:3.0.0" },
     },
 }, "staging", ["betaKey"]);
+
+/** The three-agent fleet declared with agent transform hooks, every registration settled. */
+async function declaredWith(agent: AgentServiceTransforms): Promise<Fleet> {
+    const fleet = new Fleet("fleet", { spec: spec(), secretConfig: () => pulumi.secret("v"), transform: { agent } });
+    for (const a of Object.values(fleet.agents)) await outputOf(a.containerNames);
+    await settle();
+    return fleet;
+}
 
 describe("Fleet", () => {
     it("puts every agent on one network for the environment and exports each agent", async () => {
@@ -42,40 +50,16 @@ describe("Fleet", () => {
     });
 
     it("keeps declaring the other agents when one agent fails, and fails the update", async () => {
-        const fleet = new Fleet("fleet", {
-            spec: spec(),
-            secretConfig: () => pulumi.secret("v"),
-            transform: {
-                agent: {
-                    container: (_args, _opts, name) => {
-                        if (name === "fleet-beta") throw new Error("transform broke");
-                    },
-                },
-            },
-        });
+        const fleet = await declaredWith({ container: (_args, _opts, name) => { if (name === "fleet-beta") throw new Error("transform broke"); } });
         expect(Object.keys(fleet.agents)).toEqual(["alpha", "gamma"]);
-        for (const agent of Object.values(fleet.agents)) await outputOf(agent.containerNames);
-        await settle();
         const agentsWithContainers = run.byType(CONTAINER).map((c) => c.name).sort();
         expect(agentsWithContainers).toEqual(["fleet-alpha", "fleet-gamma"]);
         expect(pulumi.log.hasErrors()).toBe(true);
     });
 
     it("declares no agent whose image failed, keeps the agents on other images, and fails the update", async () => {
-        const fleet = new Fleet("fleet", {
-            spec: spec(),
-            secretConfig: () => pulumi.secret("v"),
-            transform: {
-                agent: {
-                    remoteImage: (args) => {
-                        if (args.name === "ghcr.io/acme/beta:2.0.0") throw new Error("transform broke");
-                    },
-                },
-            },
-        });
+        const fleet = await declaredWith({ remoteImage: (args) => { if (args.name === "ghcr.io/acme/beta:2.0.0") throw new Error("transform broke"); } });
         expect(Object.keys(fleet.agents)).toEqual(["alpha", "gamma"]);
-        for (const agent of Object.values(fleet.agents)) await outputOf(agent.containerNames);
-        await settle();
         expect(run.byType("docker:index/remoteImage:RemoteImage").map((r) => r.inputs.name).sort()).toEqual(["ghcr.io/acme/alpha:1.0.0", "ghcr.io/acme/gamma:3.0.0"]);
         expect(run.byType(CONTAINER).map((c) => c.name).sort()).toEqual(["fleet-alpha", "fleet-gamma"]);
         expect(pulumi.log.hasErrors()).toBe(true);

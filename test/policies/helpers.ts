@@ -34,7 +34,7 @@ export interface DeclareOptions {
 }
 
 /** What secretConfig returns for a key: recognisable, so a test can find it, and always a secret. */
-export function seededSecret(key: string): string {
+function seededSecret(key: string): string {
     return `seeded-${key}`;
 }
 
@@ -105,11 +105,6 @@ export async function containerResourceArgs(agent: AgentSpec, options: Container
 /** What `AnalyzeStack` gets for these resources. */
 export function stackArgs(resources: readonly EngineResource[], environment: PolicyEnvironment = {}): StackValidationArgs {
     return stackValidationArgs(resources, environment);
-}
-
-/** URN of a resource the Fleet registered, found by type and name. */
-export function urnOf(resources: readonly EngineResource[], type: string, name: string): string {
-    return pick(resources, type, name).urn;
 }
 
 export interface Violation {

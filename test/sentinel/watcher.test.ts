@@ -11,6 +11,7 @@ import * as path from "path";
 import { afterEach, describe, expect, it } from "vitest";
 import { ContainerEvent, DockerWatcher } from "../../agents/sentinel/src/watcher";
 import { LABELS } from "../../contract";
+import { until } from "../support/sentinel";
 
 const STARTED = "2026-11-22T08:00:00.000Z";
 
@@ -71,8 +72,7 @@ describe("the sentinel's Docker watcher", () => {
         const logs: string[] = [];
         watcher = new DockerWatcher({ socketPath: daemon.socket, stack: "dev", onEvent: (e) => seen.push(e), log: (m) => logs.push(m), minBackoffMs: 100, maxBackoffMs: 400 });
         void watcher.start();
-        const deadline = Date.now() + 5_000;
-        while (seen.length < 3 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+        await until("three observations over two connections", () => (seen.length >= 3 ? true : undefined), 5_000);
 
         expect(seen.map((e) => e.observation)).toEqual([
             { kind: "health", status: "unhealthy", output: "GET /health 503" },
@@ -104,8 +104,7 @@ describe("the sentinel's Docker watcher", () => {
         await fs.rm(socket, { force: true });
         await fs.symlink(daemon.socket, socket);
         daemon.next = [[event("oom", "pesti")]];
-        const deadline = Date.now() + 5_000;
-        while (seen.length < 1 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+        await until("the observation after the daemon is back", () => (seen.length >= 1 ? true : undefined), 5_000);
         expect(seen.map((e) => [e.agent, e.observation.kind])).toEqual([["pesti", "oom"]]);
     });
 });

@@ -5,7 +5,7 @@
  */
 import * as http from "http";
 import { AlertEvent, alertId, oneLine } from "../../../alerts";
-import { severityAtLeast } from "../../../contract";
+import { channelsFor } from "../../../config/routing";
 import { SentinelConfigError, SentinelSettings, WatchedAgent, settingsFromEnv } from "./config";
 import { Outbox } from "./outbox";
 import { AlertRules, DEFAULT_RULES, Decision } from "./rules";
@@ -40,7 +40,7 @@ export async function runSentinel(settings: SentinelSettings): Promise<() => Pro
             event: d.event, severity: d.severity, stack: config.stack, environment: config.environment,
             agent: agent.name, tier: agent.tier, version: agent.version, time: new Date(now).toISOString(), reason: oneLine(d.reason),
         };
-        const channels = config.channels.filter((c) => agent.alertChannels.includes(c.name) && severityAtLeast(d.severity, c.minSeverity)).map((c) => c.name);
+        const channels = channelsFor(config.channels, agent, d.severity).map((c) => c.name);
         if (channels.length === 0) return;
         await outbox.enqueue(event, channels);
         log(`${event.event} (${event.severity}) for ${agent.name} → ${channels.join(", ")}`);

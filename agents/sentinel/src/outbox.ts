@@ -5,7 +5,7 @@
  * other failure waits with exponential backoff and full jitter, at least as
  * long as `Retry-After` asks, and is tried again, for as long as it takes.
  */
-import { AlertEvent, DeliveryTarget, deliverTo } from "../../../alerts";
+import { AlertEvent, DeliveryTarget, backoffDelayMs, deliverTo } from "../../../alerts";
 import { Spool, SpoolEntry } from "./spool";
 
 export interface OutboxSettings {
@@ -82,8 +82,7 @@ export class Outbox {
             return;
         }
         const attempts = entry.attempts + 1;
-        const ceiling = Math.min(this.settings.maxDelayMs, this.settings.baseDelayMs * 2 ** (attempts - 1));
-        const delay = Math.max(outcome.retryAfterMs ?? 0, Math.floor(this.clock.random() * ceiling));
+        const delay = backoffDelayMs(attempts, this.settings, this.clock.random, outcome.retryAfterMs);
         await this.spool.update({ ...entry, attempts, nextAt: this.clock.now() + delay });
     }
 }
