@@ -4,7 +4,7 @@ import tseslint from "typescript-eslint";
 
 export default tseslint.config(
     // Generated: the sentinel bundle (npm run build:sentinel).
-    { ignores: ["**/node_modules/", "bin/", ".pulumi-state/", "agents/sentinel/dist/"] },
+    { ignores: ["**/node_modules/", "bin/", ".pulumi-state/", "agents/*/dist/"] },
     js.configs.recommended,
     ...tseslint.configs.recommended,
     {

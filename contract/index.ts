@@ -2,3 +2,4 @@ export * from "./go-duration";
 export * from "./image-ref";
 export * from "./names";
 export * from "./severity";
+export * from "./watch";

@@ -26,6 +26,14 @@ export const LABELS = {
     environment: "agent-fleet.environment",
     stack: "agent-fleet.stack",
     gitCommit: "agent-fleet.git-commit",
+    /** The watch window after a deploy, as a Go duration ("1h0m0s"); see watch.ts. */
+    monitorWindow: "agent-fleet.monitor-window",
+    /** The port the agent serves on inside the container. */
+    port: "agent-fleet.port",
+    /** The 5xx share, in percent, above which the sentinel alerts inside the window; absent: not watched. */
+    errorRateLimit: "agent-fleet.error-rate-limit",
+    /** The agent's smoke checks, as JSON: [{ name, method, path, expectStatus, body? }]. */
+    smokeChecks: "agent-fleet.smoke-checks",
 } as const;
 
 /** Matches `stackConfigDir` in Pulumi.yaml. */

@@ -46,6 +46,9 @@ unset PULUMI_CONFIG_PASSPHRASE_FILE
 export PULUMI_SKIP_UPDATE_CHECK=true
 if [[ "$PULUMI_BACKEND_URL" == file://* ]]; then mkdir -p "${PULUMI_BACKEND_URL#file://}"; fi
 
+# The sample agent's image copies its bundle (server.js with prom-client): rebuild it from the current source.
+npm run --silent build:agents
+
 # The `pulumi` npm package runs the Pulumi CLI (fetching it on first use).
 npx --no-install pulumi stack select dev --create
 npx --no-install pulumi up --stack dev --yes \

@@ -1,8 +1,10 @@
 "use strict";
-// Sample mini-agent. Deliberately dependency-free CommonJS so the image only
-// needs a `node` binary (the offline test base image is FROM scratch + node).
+// Sample mini-agent. CommonJS with one dependency, prom-client, which
+// `npm run build:agents` bundles into dist/server.js: the image still needs
+// only a `node` binary (the offline test base image is FROM scratch + node).
 
 const http = require("node:http");
+const promClient = require("prom-client");
 
 const MAX_BODY_BYTES = 64 * 1024;
 const STARTED_AT = Date.now();
@@ -64,7 +66,22 @@ const config = Object.freeze({
 const state = {
     healthFailure: process.env.FAIL_HEALTH === "1" ? "FAIL_HEALTH=1 at startup" : null,
     draining: false,
+    /** Percent of /v1/* requests answered 500 (fault injection), and how many /v1/* requests came in. */
+    errorPercent: 0,
+    v1Requests: 0,
 };
+
+// Prometheus metrics at GET /metrics: the sentinel scrapes them during the
+// watch window and compares the 5xx ratio with the agent's errorRateLimit.
+const metrics = new promClient.Registry();
+promClient.collectDefaultMetrics({ register: metrics });
+const requestsTotal = new promClient.Counter({
+    name: "http_requests_total",
+    help: "HTTP requests answered, by method, route and status code.",
+    // The route is the matched pattern (or "unmatched"), never the raw path: bounded label values.
+    labelNames: ["method", "route", "status"],
+    registers: [metrics],
+});
 
 class HttpError extends Error {
     constructor(status, message, extra) {
@@ -74,9 +91,18 @@ class HttpError extends Error {
     }
 }
 
+/** A non-JSON answer (the metrics exposition). */
+class RawBody {
+    constructor(text, contentType) {
+        this.text = text;
+        this.contentType = contentType;
+    }
+}
+
 function send(res, status, body, headers) {
-    const payload = JSON.stringify(body);
-    const h = { "content-type": "application/json; charset=utf-8", "content-length": Buffer.byteLength(payload), ...headers };
+    const raw = body instanceof RawBody;
+    const payload = raw ? body.text : JSON.stringify(body);
+    const h = { "content-type": raw ? body.contentType : "application/json; charset=utf-8", "content-length": Buffer.byteLength(payload), ...headers };
     // Keep-alive sockets would otherwise hold server.close() open until the
     // client gives up; ask clients to reconnect (elsewhere) once we drain.
     if (state.draining) h.connection = "close";
@@ -150,8 +176,10 @@ function cannedReply(message) {
 
 const routes = {
     "GET /health": async () => health(),
+    "GET /metrics": async () => [200, new RawBody(await metrics.metrics(), metrics.contentType)],
     "GET /flags": async () => [200, { flags: config.flags }],
     "POST /v1/reply": async (req) => {
+        injectedError();
         const body = await readJson(req);
         if (typeof body.message !== "string") {
             throw new HttpError(400, "field 'message' is required and must be a string", { field: "message" });
@@ -159,6 +187,14 @@ const routes = {
         return [200, { agent: config.agent, reply: cannedReply(body.message) }];
     },
 };
+
+// Deterministic and evenly spread: request n fails when floor(n·p/100) steps up, so any
+// run of requests fails p% of them (to the nearest request) and a test knows the exact 5xx ratio.
+function injectedError() {
+    const n = ++state.v1Requests;
+    const p = state.errorPercent;
+    if (Math.floor((n * p) / 100) > Math.floor(((n - 1) * p) / 100)) throw new Error("injected failure (fault injection)");
+}
 
 // Fault injection exists so alerting and automated rollback can be exercised
 // against a real container; FAULT_INJECTION=off removes the surface entirely.
@@ -176,6 +212,18 @@ const adminRoutes = {
         state.healthFailure = null;
         log(process.stdout, "info", "health_recovered", {});
         return [200, { status: "ok" }];
+    },
+    // Answers this percent of /v1/* requests with 500 from now on; 0 stops it.
+    "POST /admin/errors": async (req) => {
+        const body = await readJson(req);
+        const percent = body.percent;
+        if (typeof percent !== "number" || !Number.isInteger(percent) || percent < 0 || percent > 100) {
+            throw new HttpError(400, "field 'percent' must be an integer from 0 to 100", { field: "percent" });
+        }
+        state.errorPercent = percent;
+        state.v1Requests = 0;
+        log(process.stdout, "warn", "errors_injected", { percent });
+        return [200, { errorPercent: percent }];
     },
     // Holds a request open so graceful shutdown can be tested with real
     // in-flight work, not just an idle server.
@@ -196,6 +244,10 @@ async function handle(req, res) {
     const url = new URL(req.url || "/", "http://localhost");
     const table = url.pathname.startsWith("/admin/") ? (config.faultInjection ? adminRoutes : {}) : routes;
     const handler = table[`${req.method} ${url.pathname}`];
+    res.on("finish", () => {
+        const known = handler || allowedMethods(table, url.pathname).length > 0;
+        requestsTotal.inc({ method: req.method, route: known ? url.pathname : "unmatched", status: String(res.statusCode) });
+    });
     try {
         if (!handler) {
             const allow = allowedMethods(table, url.pathname);

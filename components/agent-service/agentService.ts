@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import { AgentSpec, Tier, stackFileName } from "../../config";
+import { AgentSpec, Tier, goDuration, stackFileName } from "../../config";
 import { COMPONENT_TYPES, LABELS } from "../../contract";
 import { AgentRuntime, RuntimeTransforms, containerRuntime } from "../runtimes";
 import { AgentImageTransforms, declareAgentImage } from "./image";
@@ -66,7 +66,10 @@ export function validateAgentServiceArgs(name: string, args: AgentServiceArgs): 
     }
 }
 
-/** Labels for one agent, in a stable order. */
+/**
+ * Labels for one agent, in a stable order: who it is, and what the sentinel
+ * watches after a deploy (read back by contract's watchFromLabels).
+ */
 export function agentLabels(spec: AgentSpec, stack: string, gitCommit?: string): Record<string, string> {
     return {
         [LABELS.agent]: spec.name,
@@ -75,6 +78,10 @@ export function agentLabels(spec: AgentSpec, stack: string, gitCommit?: string):
         [LABELS.environment]: spec.environment,
         [LABELS.stack]: stack,
         ...(gitCommit ? { [LABELS.gitCommit]: gitCommit } : {}),
+        [LABELS.monitorWindow]: goDuration(spec.monitorWindowMs),
+        [LABELS.port]: String(spec.port),
+        ...(spec.errorRateLimitPercent === undefined ? {} : { [LABELS.errorRateLimit]: String(spec.errorRateLimitPercent) }),
+        ...(spec.smokeChecks.length === 0 ? {} : { [LABELS.smokeChecks]: JSON.stringify(spec.smokeChecks) }),
     };
 }
 

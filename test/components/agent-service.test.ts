@@ -3,6 +3,7 @@ import { beforeEach, describe, expect, it } from "vitest";
 import { AgentService, LABELS, canCreateBeforeDelete } from "../../components";
 import type { AgentRuntime } from "../../components";
 import { TIERS, durationMs } from "../../config";
+import { watchFromLabels } from "../../contract";
 import { agentSpec } from "../support/specs";
 import { MockRun, isWireSecret, outputOf, settle, startMocks } from "../support/pulumi";
 
@@ -119,8 +120,9 @@ describe("AgentService container", () => {
         expect(container.inputs.user).toBe("app");
     });
 
-    it("labels agent, tier, version and environment, and the commit when known", async () => {
-        const { container } = await deploy({ tier: 2 }, { gitCommit: "0123abc" });
+    it("labels agent, tier, version and environment, the commit when known, and what the sentinel watches", async () => {
+        const smokeChecks = [{ name: "reply", path: "/v1/reply", method: "POST", body: "{\"message\":\"hi\"}" }];
+        const { container } = await deploy({ tier: 2, monitorWindow: "90m", errorRateLimit: 3, smokeChecks }, { gitCommit: "0123abc" });
         const labels = Object.fromEntries(container.inputs.labels.map((l: { label: string; value: string }) => [l.label, l.value]));
         expect(labels).toEqual({
             [LABELS.agent]: "pesti",
@@ -129,7 +131,26 @@ describe("AgentService container", () => {
             [LABELS.environment]: "production",
             [LABELS.stack]: "production",
             [LABELS.gitCommit]: "0123abc",
+            [LABELS.monitorWindow]: "1h30m0s",
+            [LABELS.port]: "8080",
+            [LABELS.errorRateLimit]: "3",
+            [LABELS.smokeChecks]: JSON.stringify([{ name: "reply", method: "POST", path: "/v1/reply", expectStatus: 200, body: "{\"message\":\"hi\"}" }]),
         });
+        // The sentinel reads back exactly what the config said.
+        expect(watchFromLabels(labels)).toEqual({
+            watch: {
+                tier: 2, version: "1.4.2", monitorWindowMs: 90 * 60_000, port: 8080, errorRateLimitPercent: 3,
+                smokeChecks: [{ name: "reply", method: "POST", path: "/v1/reply", expectStatus: 200, body: "{\"message\":\"hi\"}" }],
+            },
+            problems: [],
+        });
+    });
+
+    it("leaves out the error-rate and smoke-check labels of a tier 1 agent that watches neither", async () => {
+        const { container } = await deploy({ tier: 1 });
+        const keys = container.inputs.labels.map((l: { label: string }) => l.label);
+        expect(keys).not.toContain(LABELS.errorRateLimit);
+        expect(keys).not.toContain(LABELS.smokeChecks);
     });
 
     it("registers the resolved agent and its stack file as the component's inputs, for policy packs", async () => {

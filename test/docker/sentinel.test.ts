@@ -12,7 +12,7 @@ const URL_TOKEN = "SEEDED-sentinel-url-77c";
 const DETECTION_MS = (FAST_AGENT_HEALTH.Interval * FAST_AGENT_HEALTH.Retries + FAST_AGENT_HEALTH.Timeout) / 1e6;
 
 describe("the sentinel on a real Docker engine", () => {
-    const rig = new SentinelRig({ agents: ["jarvis", "loopy", "victim"], signingSecret: SIGNING, urlToken: URL_TOKEN });
+    const rig = new SentinelRig({ agents: ["jarvis", "loopy", "victim", "busy", "calm", "smoky"], signingSecret: SIGNING, urlToken: URL_TOKEN });
     let agent: RunningContainer;
 
     beforeAll(async () => {
@@ -62,6 +62,45 @@ describe("the sentinel on a real Docker engine", () => {
         await new Promise((r) => setTimeout(r, 3_000));
         expect(rig.alerts().filter((a) => a.agent === "jarvis" && a.event === "container.died")).toEqual([]);
     }, 60_000);
+
+    it("inside the watch window, alerts once when the 5xx share goes above the agent's errorRateLimit; the same traffic outside the window sends nothing", async () => {
+        // Both tier 2 with a 5% limit; "busy" was just deployed (a 1 h window), "calm" is past its 1 s window.
+        const [busy, calm] = await Promise.all([
+            rig.startAgent("busy", {}, { monitorWindow: "1h", errorRateLimit: 5 }),
+            rig.startAgent("calm", {}, { monitorWindow: "1s", errorRateLimit: 5 }),
+        ]);
+        await Promise.all([waitForHealthStatus(busy.container, "healthy"), waitForHealthStatus(calm.container, "healthy")]);
+        // A scrape before the traffic, as the baseline of the window.
+        await new Promise((r) => setTimeout(r, 2_000));
+        for (const a of [busy, calm]) {
+            await fetch(`${a.baseUrl}/admin/errors`, { method: "POST", body: JSON.stringify({ percent: 20 }) });
+            for (let i = 0; i < 50; i++) await fetch(`${a.baseUrl}/v1/reply`, { method: "POST", body: JSON.stringify({ message: "hi" }) });
+        }
+        const alert = await until("an error_rate.exceeded alert for busy", () => rig.alerts().find((a) => a.event === "error_rate.exceeded" && a.agent === "busy"), 15_000);
+        // Inside the window, severities go up a step: error → critical.
+        expect(alert).toMatchObject({ severity: "critical", tier: 2, verified: true });
+        expect(alert.reason).toMatch(/^5xx rate \d+\.\d% above the limit of 5%$/);
+        // More traffic while it lasts is the same state: no second alert; and nothing at all for "calm".
+        for (let i = 0; i < 30; i++) await fetch(`${busy.baseUrl}/v1/reply`, { method: "POST", body: JSON.stringify({ message: "hi" }) });
+        await new Promise((r) => setTimeout(r, 4_000));
+        expect(rig.alerts().filter((a) => a.event === "error_rate.exceeded").map((a) => a.agent)).toEqual(["busy"]);
+        expect(rig.alerts().filter((a) => a.agent === "calm")).toEqual([]);
+    }, 120_000);
+
+    it("inside the watch window, runs the agent's smoke checks and alerts naming the one that fails", async () => {
+        const smoky = await rig.startAgent("smoky", {}, {
+            monitorWindow: "1h",
+            smokeChecks: [{ name: "reply-flow", method: "POST", path: "/v1/reply", body: JSON.stringify({ message: "smoke" }) }, { name: "flags", path: "/flags" }],
+        });
+        await waitForHealthStatus(smoky.container, "healthy");
+        await new Promise((r) => setTimeout(r, 2_000));
+        expect(rig.alerts().filter((a) => a.agent === "smoky")).toEqual([]);
+        await fetch(`${smoky.baseUrl}/admin/errors`, { method: "POST", body: JSON.stringify({ percent: 100 }) });
+        const alert = await until("a smoke.failed alert for smoky", () => rig.alerts().find((a) => a.event === "smoke.failed" && a.agent === "smoky"), 15_000);
+        expect(alert).toMatchObject({ severity: "critical", verified: true, reason: 'smoke check "reply-flow" failed: POST /v1/reply answered 500, expected 200' });
+        await new Promise((r) => setTimeout(r, 3_000));
+        expect(rig.alerts().filter((a) => a.event === "smoke.failed" && a.agent === "smoky")).toHaveLength(1);
+    }, 120_000);
 
     it("with the receiver down, pending alerts survive a sentinel restart and each arrives exactly once when it is back", async () => {
         const port = Number(new URL(rig.receiverBase).port);

@@ -16,6 +16,7 @@ import { execa, Result } from "execa";
 import { Document, parseDocument } from "yaml";
 import { AgentSpec, catalogSource, loadFleetConfig } from "../../config";
 import { LABELS, stackFileName } from "../../contract";
+import { SAMPLE_AGENT, SENTINEL, bundle } from "../../scripts/build-agents";
 import { NODE_BASE_IMAGE, REPO_ROOT, dockerClient, ensureLocalNodeBaseImage } from "../support/docker";
 
 export const STACK = "dev";
@@ -95,6 +96,12 @@ export class Workspace {
             if (!stat?.isFile()) continue;
             await fs.mkdir(path.dirname(path.join(dir, file)), { recursive: true });
             await fs.copyFile(from, path.join(dir, file));
+        }
+        // What `npm install` builds (the bundles the images copy), from the current source.
+        for (const target of [SAMPLE_AGENT, SENTINEL]) {
+            const file = path.join(dir, path.relative(REPO_ROOT, await bundle(target)));
+            await fs.mkdir(path.dirname(file), { recursive: true });
+            await fs.copyFile(target.outfile, file);
         }
         await fs.symlink(path.join(REPO_ROOT, "node_modules"), path.join(dir, "node_modules"));
         await fs.symlink(path.join(REPO_ROOT, "policies", "node_modules"), path.join(dir, "policies", "node_modules"));

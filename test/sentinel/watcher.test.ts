@@ -9,11 +9,17 @@ import * as http from "http";
 import * as os from "os";
 import * as path from "path";
 import { afterEach, describe, expect, it } from "vitest";
-import { ContainerEvent, DockerWatcher } from "../../agents/sentinel/src/watcher";
+import { ContainerEvent, DockerWatcher, WatchedContainer } from "../../agents/sentinel/src/watcher";
 import { LABELS } from "../../contract";
 import { until } from "../support/sentinel";
 
-const STARTED = "2026-11-22T08:00:00.000Z";
+const CREATED = "2026-11-22T08:00:00.000Z";
+/** The labels of every fake container: agent "id-<agent>" with the AgentService's watch labels. */
+const labelsOf = (agent: string) => ({
+    [LABELS.agent]: agent, [LABELS.stack]: "dev", [LABELS.tier]: "2", [LABELS.version]: "1.4.2",
+    [LABELS.monitorWindow]: "1h0m0s", [LABELS.port]: "8080", [LABELS.errorRateLimit]: "2",
+    [LABELS.smokeChecks]: JSON.stringify([{ name: "reply", method: "POST", path: "/v1/reply", expectStatus: 200, body: "{}" }]),
+});
 
 interface FakeDaemon {
     readonly socket: string;
@@ -23,13 +29,17 @@ interface FakeDaemon {
     readonly calls: string[];
     /** Events to send on the next /events connection; the connection then ends, as when the daemon restarts. */
     next: object[][];
+    /** Query strings of each container list. */
+    readonly listRequests: string[];
+    /** Agents whose containers are running (listed at connect). */
+    running: string[];
     close(): Promise<void>;
 }
 
 async function fakeDaemon(): Promise<FakeDaemon> {
     const dir = await fs.mkdtemp(path.join(os.tmpdir(), "fake-docker-"));
     const socket = path.join(dir, "docker.sock");
-    const daemon: FakeDaemon = { socket, eventRequests: [], calls: [], next: [], close: async () => undefined };
+    const daemon: FakeDaemon = { socket, eventRequests: [], listRequests: [], calls: [], next: [], running: [], close: async () => undefined };
     const server = http.createServer((req, res) => {
         const url = new URL(req.url ?? "/", "http://docker");
         daemon.calls.push(`${req.method} ${url.pathname}`);
@@ -41,9 +51,20 @@ async function fakeDaemon(): Promise<FakeDaemon> {
             setTimeout(() => res.end(), 50);
             return;
         }
-        if (/\/containers\/[^/]+\/json$/.test(url.pathname)) {
+        if (url.pathname.endsWith("/containers/json")) {
+            daemon.listRequests.push(decodeURIComponent(url.search));
             res.writeHead(200, { "content-type": "application/json" });
-            res.end(JSON.stringify({ State: { StartedAt: STARTED, Health: { Log: [{ Output: "GET /health 503\n" }] } } }));
+            res.end(JSON.stringify(daemon.running.map((agent) => ({ Id: `id-${agent}` }))));
+            return;
+        }
+        const inspect = /\/containers\/id-([^/]+)\/json$/.exec(url.pathname);
+        if (inspect) {
+            res.writeHead(200, { "content-type": "application/json" });
+            res.end(JSON.stringify({
+                Created: CREATED, Config: { Labels: labelsOf(inspect[1]) },
+                NetworkSettings: { Networks: { bridge: { IPAddress: "172.17.0.9" }, "fleet-dev": { IPAddress: "10.5.0.7" } } },
+                State: { StartedAt: CREATED, Health: { Log: [{ Output: "GET /health 503\n" }] } },
+            }));
             return;
         }
         res.writeHead(404).end();
@@ -79,14 +100,39 @@ describe("the sentinel's Docker watcher", () => {
             { kind: "die", exitCode: 137 },
             { kind: "restart" },
         ]);
-        expect(seen[0]).toMatchObject({ agent: "jarvis", containerId: "id-jarvis", startedAt: Date.parse(STARTED) });
+        expect(seen[0]).toMatchObject({ agent: "jarvis", containerId: "id-jarvis", createdAt: Date.parse(CREATED), watch: { tier: 2, version: "1.4.2", monitorWindowMs: 3_600_000 } });
         expect(daemon.eventRequests.length).toBeGreaterThanOrEqual(2);
         // Only this stack's agent containers, and only the events the rules use.
         expect(JSON.parse(new URLSearchParams(daemon.eventRequests[0]).get("filters")!)).toEqual({
-            type: ["container"], label: [LABELS.agent, `${LABELS.stack}=dev`], event: ["health_status", "die", "oom", "start"],
+            type: ["container"], label: [LABELS.agent, `${LABELS.stack}=dev`], event: ["health_status", "die", "oom", "start", "destroy"],
         });
         expect(daemon.calls.every((c) => c.startsWith("GET "))).toBe(true);
         expect(logs.filter((l) => l.startsWith("watching docker events")).length).toBeGreaterThanOrEqual(2);
+    });
+
+    it("reports the running containers at connect, from their labels, with their address on the fleet network; and their stop", async () => {
+        daemon = await fakeDaemon();
+        daemon.running = ["pesti"];
+        daemon.next = [[event("die", "pesti", "dev", { exitCode: "1" }), event("start", "pesti"), event("destroy", "pesti")]];
+        const running: WatchedContainer[] = [];
+        const stopped: string[] = [];
+        watcher = new DockerWatcher({
+            socketPath: daemon.socket, stack: "dev", network: "fleet-dev", onEvent: () => undefined,
+            onRunning: (c) => running.push(c), onStopped: (id) => stopped.push(id), log: () => undefined, minBackoffMs: 5_000,
+        });
+        void watcher.start();
+        await until("the destroy", () => (stopped.length >= 2 ? true : undefined), 5_000);
+        expect(running).toHaveLength(2);
+        expect(running[0]).toEqual({
+            agent: "pesti", containerId: "id-pesti", createdAt: Date.parse(CREATED), address: "10.5.0.7",
+            watch: {
+                tier: 2, version: "1.4.2", monitorWindowMs: 3_600_000, port: 8080, errorRateLimitPercent: 2,
+                smokeChecks: [{ name: "reply", method: "POST", path: "/v1/reply", expectStatus: 200, body: "{}" }],
+            },
+        });
+        // Stopped at its death, running again at its restart, gone at its removal.
+        expect(stopped).toEqual(["id-pesti", "id-pesti"]);
+        expect(JSON.parse(new URLSearchParams(daemon.listRequests[0]).get("filters")!)).toEqual({ label: [LABELS.agent, `${LABELS.stack}=dev`], status: ["running"] });
     });
 
     it("keeps trying while the daemon is down, and picks up once it is back", async () => {

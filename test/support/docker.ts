@@ -6,7 +6,7 @@ import os from "node:os";
 import path from "node:path";
 import Docker from "dockerode";
 import { execa } from "execa";
-import { SENTINEL_DIR, buildSentinelBundle } from "../../scripts/build-sentinel";
+import { SAMPLE_AGENT, SENTINEL, bundle } from "../../scripts/build-agents";
 
 export const REPO_ROOT = path.resolve(__dirname, "..", "..");
 export const SAMPLE_AGENT_DIR = path.join(REPO_ROOT, "agents", "sample-agent");
@@ -171,8 +171,12 @@ export async function ensureLocalNodeBaseImage(tag = NODE_BASE_IMAGE): Promise<s
  */
 export async function buildSampleAgentImage(tag = SAMPLE_AGENT_TEST_IMAGE): Promise<string> {
     await ensureLocalNodeBaseImage(NODE_BASE_IMAGE);
-    // The agent's .dockerignore still filters this list, exactly as the CLI would.
-    const src = await fs.readdir(SAMPLE_AGENT_DIR);
+    await bundle(SAMPLE_AGENT);
+    // The agent's .dockerignore still filters this list, as the CLI would. Files under a directory are listed
+    // one by one: dockerode matches a walked directory's files by their absolute path, which `*` never allows.
+    const src = (await fs.readdir(SAMPLE_AGENT_DIR, { recursive: true, withFileTypes: true }))
+        .filter((entry) => entry.isFile())
+        .map((entry) => path.relative(SAMPLE_AGENT_DIR, path.join(entry.parentPath, entry.name)));
     return buildAndWait({ context: SAMPLE_AGENT_DIR, src }, { t: tag, buildargs: { NODE_IMAGE: NODE_BASE_IMAGE } });
 }
 
@@ -181,8 +185,8 @@ export const SENTINEL_TEST_IMAGE = "agent-fleet/sentinel:test";
 /** Bundles the sentinel and builds its real Dockerfile on the offline base image. */
 export async function buildSentinelImage(tag = SENTINEL_TEST_IMAGE): Promise<string> {
     await ensureLocalNodeBaseImage(NODE_BASE_IMAGE);
-    await buildSentinelBundle();
-    return buildAndWait({ context: SENTINEL_DIR, src: ["Dockerfile", "dist", "spool"] }, { t: tag, buildargs: { NODE_IMAGE: NODE_BASE_IMAGE } });
+    await bundle(SENTINEL);
+    return buildAndWait({ context: SENTINEL.context, src: ["Dockerfile", "dist", "spool"] }, { t: tag, buildargs: { NODE_IMAGE: NODE_BASE_IMAGE } });
 }
 
 export interface RunOptions {

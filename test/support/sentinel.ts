@@ -6,7 +6,8 @@
 import { promises as fs } from "fs";
 import * as net from "net";
 import { verifySignature } from "../../alerts";
-import { LABELS } from "../../contract";
+import { agentLabels } from "../../components/agent-service";
+import { agentSpec } from "./specs";
 import { RunOptions, RunningContainer, TestContainers, buildSampleAgentImage, buildSentinelImage, requireDocker } from "./docker";
 import { Receiver } from "./receiver";
 
@@ -79,7 +80,8 @@ export class SentinelRig {
                 SENTINEL_CONFIG: JSON.stringify({
                     stack: this.stack, environment: "dev", reminderAfterMs: 3_600_000,
                     ...(this.options.rateLimit ? { rateLimit: this.options.rateLimit } : {}),
-                    agents: this.options.agents.map((name) => ({ name, tier: 2, version: "dev", alertChannels: ["hook"], monitorWindowMs: 0 })),
+                    agents: this.options.agents.map((name) => ({ name, alertChannels: ["hook"] })),
+                    probes: { scrapeEveryMs: 1_000, smokeEveryMs: 1_000, errorRateWindowMs: 60_000, minRequests: 20, timeoutMs: 2_000 },
                     channels: [{ name: "hook", minSeverity: "info" }],
                 }),
                 SENTINEL_CHANNELS: JSON.stringify({ hook: { type: "webhook", url: `${this.receiverBase}/hook/${this.options.urlToken}`, signingSecret: this.options.signingSecret } }),
@@ -94,11 +96,16 @@ export class SentinelRig {
         }
     }
 
-    /** A sample agent with the fleet's labels for `name` and a fast healthcheck. */
-    startAgent(name: string, extra: Partial<RunOptions> = {}): Promise<RunningContainer> {
+    /**
+     * A sample agent with a fast healthcheck and the labels the AgentService gives `name`: a dev tier 2 agent
+     * with `fields` from the fleet config (default: a 1 s watch window, so that it is outside it at once).
+     */
+    startAgent(name: string, extra: Partial<RunOptions> = {}, fields: Record<string, unknown> = {}): Promise<RunningContainer> {
+        const spec = { ...agentSpec({ tier: 2, monitorWindow: "1s", ...fields }, "dev"), name };
         return this.containers.run({
             image: this.agentImage, containerPort: 8080, healthcheck: FAST_AGENT_HEALTH,
-            labels: { [LABELS.agent]: name, [LABELS.tier]: "2", [LABELS.environment]: "dev", [LABELS.stack]: this.stack },
+            labels: agentLabels(spec, this.stack),
+            env: { AGENT_NAME: name },
             ...extra,
         });
     }

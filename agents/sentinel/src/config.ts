@@ -6,15 +6,17 @@
 import type { ChannelType } from "../../../config/schema";
 import type { Severity } from "../../../contract";
 import type { DeliveryTarget } from "../../../alerts";
+import type { ProbeSettings } from "./probe";
 
+/**
+ * An agent the sentinel alerts for, and where. What describes the running
+ * container (tier, version, watch window, limits, smoke checks) comes from
+ * the container's own labels, so that it always matches what runs.
+ */
 export interface WatchedAgent {
     readonly name: string;
-    readonly tier: number;
-    readonly version: string;
     /** Channels that hear it, already routed by the config loader. */
     readonly alertChannels: readonly string[];
-    /** How long after a deploy (the container's start) the agent is in its watch window. */
-    readonly monitorWindowMs: number;
 }
 
 export interface ChannelRoute {
@@ -32,6 +34,10 @@ export interface SentinelConfig {
     /** At most this many alerts per agent per rateWindowMs; defaults 10 per 10 min. */
     readonly rateLimit?: number;
     readonly rateWindowMs?: number;
+    /** The fleet network, on which the sentinel reaches the agents it probes; default: each container's first network. */
+    readonly network?: string;
+    /** Probe timing in the watch window (see probe.ts for the defaults). */
+    readonly probes?: Partial<ProbeSettings>;
 }
 
 export interface SentinelSettings {

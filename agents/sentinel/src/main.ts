@@ -8,12 +8,15 @@ import { AlertEvent, alertId, oneLine } from "../../../alerts";
 import { channelsFor } from "../../../config/routing";
 import { SentinelConfigError, SentinelSettings, WatchedAgent, settingsFromEnv } from "./config";
 import { Outbox } from "./outbox";
-import { AlertRules, DEFAULT_RULES, Decision } from "./rules";
+import { DEFAULT_PROBES, Prober, inWatchWindow } from "./probe";
+import { AlertRules, DEFAULT_RULES, Decision, Observation } from "./rules";
 import { Spool } from "./spool";
-import { ContainerEvent, DockerWatcher } from "./watcher";
+import { DockerWatcher, WatchedContainer } from "./watcher";
 
 const DRAIN_EVERY_MS = 1_000;
 const TICK_EVERY_MS = 30_000;
+/** How often the probes look for work; each probe keeps its own interval. */
+const PROBE_TICK_MS = 1_000;
 
 function log(message: string): void {
     process.stdout.write(`${new Date().toISOString()} sentinel: ${message}\n`);
@@ -31,14 +34,15 @@ export async function runSentinel(settings: SentinelSettings): Promise<() => Pro
         rateLimit: config.rateLimit ?? DEFAULT_RULES.rateLimit,
         rateWindowMs: config.rateWindowMs ?? DEFAULT_RULES.rateWindowMs,
     });
-    /** The latest container start per agent, for its watch window. */
-    const started = new Map<string, { containerId: string; startedAt: number }>();
+    const prober = new Prober({ ...DEFAULT_PROBES, ...config.probes }, log);
+    /** The latest container per agent, for reminders and their watch window. */
+    const latest = new Map<string, WatchedContainer>();
 
-    const send = async (agent: WatchedAgent, containerId: string, d: Decision, now: number) => {
+    const send = async (agent: WatchedAgent, container: WatchedContainer, d: Decision, now: number) => {
         const event: AlertEvent = {
-            id: alertId(d.event, config.stack, agent.name, `${containerId}:${d.occurrence}`),
+            id: alertId(d.event, config.stack, agent.name, `${container.containerId}:${d.occurrence}`),
             event: d.event, severity: d.severity, stack: config.stack, environment: config.environment,
-            agent: agent.name, tier: agent.tier, version: agent.version, time: new Date(now).toISOString(), reason: oneLine(d.reason),
+            agent: agent.name, tier: container.watch.tier, version: container.watch.version, time: new Date(now).toISOString(), reason: oneLine(d.reason),
         };
         const channels = channelsFor(config.channels, agent, d.severity).map((c) => c.name);
         if (channels.length === 0) return;
@@ -47,27 +51,46 @@ export async function runSentinel(settings: SentinelSettings): Promise<() => Pro
         void outbox.drain();
     };
 
-    const inWindow = (agent: WatchedAgent, startedAt: number, now: number) => now - startedAt < agent.monitorWindowMs;
-
-    const onEvent = (e: ContainerEvent) => {
-        const agent = agents.get(e.agent);
+    const observe = (container: WatchedContainer, observation: Observation, now: number) => {
+        const agent = agents.get(container.agent);
         if (!agent) return;
-        started.set(agent.name, { containerId: e.containerId, startedAt: e.startedAt });
-        const now = Date.now();
-        for (const d of rules.observe({ agent: agent.name, inWindow: inWindow(agent, e.startedAt, now) }, e.observation, now)) {
-            void send(agent, e.containerId, d, now).catch((error) => log(`could not spool an alert: ${String(error)}`));
+        latest.set(agent.name, container);
+        for (const d of rules.observe({ agent: agent.name, inWindow: inWatchWindow(container, now) }, observation, now)) {
+            void send(agent, container, d, now).catch((error) => log(`could not spool an alert: ${String(error)}`));
         }
     };
 
-    const watcher = new DockerWatcher({ socketPath: settings.dockerSocket, stack: config.stack, onEvent, log });
+    const watcher = new DockerWatcher({
+        socketPath: settings.dockerSocket,
+        stack: config.stack,
+        ...(config.network ? { network: config.network } : {}),
+        onEvent: (e) => observe(e, e.observation, Date.now()),
+        onRunning: (c) => {
+            if (!agents.has(c.agent) || !c.address) return;
+            latest.set(c.agent, c);
+            prober.set({ agent: c.agent, containerId: c.containerId, createdAt: c.createdAt, watch: c.watch, baseUrl: `http://${c.address}:${c.watch.port}` });
+        },
+        onStopped: (id) => prober.remove(id),
+        log,
+    });
     void watcher.start();
 
+    let probing = false;
+    const probeTimer = setInterval(() => {
+        if (probing) return;
+        probing = true;
+        const now = Date.now();
+        prober.round(now)
+            .then((results) => results.forEach((r) => observe(r.target, r.observation, now)))
+            .catch((e: unknown) => log(`probe round failed: ${String(e)}`))
+            .finally(() => { probing = false; });
+    }, PROBE_TICK_MS);
     const drainTimer = setInterval(() => void outbox.drain().catch((e) => log(`drain failed: ${String(e)}`)), DRAIN_EVERY_MS);
     const tickTimer = setInterval(() => {
         const now = Date.now();
-        for (const [name, s] of started) {
+        for (const [name, container] of latest) {
             const agent = agents.get(name)!;
-            for (const d of rules.tick({ agent: name, inWindow: inWindow(agent, s.startedAt, now) }, now)) void send(agent, s.containerId, d, now);
+            for (const d of rules.tick({ agent: name, inWindow: inWatchWindow(container, now) }, now)) void send(agent, container, d, now);
         }
     }, TICK_EVERY_MS);
 
@@ -75,7 +98,7 @@ export async function runSentinel(settings: SentinelSettings): Promise<() => Pro
         if (req.method === "GET" && req.url === "/health") {
             const pending = (await spool.list()).length;
             res.writeHead(200, { "content-type": "application/json" });
-            res.end(JSON.stringify({ status: "ok", docker: watcher.connected ? "connected" : "reconnecting", pending }));
+            res.end(JSON.stringify({ status: "ok", docker: watcher.connected ? "connected" : "reconnecting", pending, probed: prober.size }));
             return;
         }
         res.writeHead(404).end();
@@ -87,6 +110,7 @@ export async function runSentinel(settings: SentinelSettings): Promise<() => Pro
         watcher.stop();
         clearInterval(drainTimer);
         clearInterval(tickTimer);
+        clearInterval(probeTimer);
         await outbox.drain().catch(() => undefined);
         await new Promise((resolve) => server.close(resolve));
     };

@@ -1,19 +1,28 @@
 /**
  * Docker events for one stack's agent containers only (selected by the agent
- * and stack labels), turned into the rules' observations. It uses only read endpoints:
- * the event stream, container inspect and list. (The socket is mounted
- * read-only, but that does not restrict the API: the code is the limit.)
- * The stream reconnects with backoff after the daemon restarts.
+ * and stack labels), turned into the rules' observations, and the set of
+ * running agent containers, for the probes of the watch window. It uses only
+ * read endpoints: the event stream, container list and inspect. (The socket
+ * is mounted read-only, but that does not restrict the API: the code is the
+ * limit.) The stream reconnects with backoff after the daemon restarts.
  */
 import Docker from "dockerode";
-import { LABELS } from "../../../contract";
+import { AgentWatch, LABELS, watchFromLabels } from "../../../contract";
 import type { Observation } from "./rules";
 
-export interface ContainerEvent {
+/** A running agent container, as the watcher knows it. */
+export interface WatchedContainer {
     readonly agent: string;
     readonly containerId: string;
-    /** When the container started, for the watch window. */
-    readonly startedAt: number;
+    /** When the container was created: its deploy, since every change replaces it. The watch window starts here. */
+    readonly createdAt: number;
+    /** From its labels. */
+    readonly watch: AgentWatch;
+    /** Its address on the sentinel's network (or the first network it has); undefined when it has none. */
+    readonly address?: string;
+}
+
+export interface ContainerEvent extends WatchedContainer {
     readonly observation: Observation;
     /** Docker's own time of the event, in ms. */
     readonly time: number;
@@ -33,7 +42,13 @@ export interface WatcherOptions {
     readonly socketPath: string;
     /** Only this stack's containers (its stack label): two stacks may share an engine. */
     readonly stack: string;
+    /** The network the sentinel shares with the agents, whose address it probes; default: each container's first. */
+    readonly network?: string;
     readonly onEvent: (event: ContainerEvent) => void;
+    /** A container started, or was running when the watcher (re)connected. */
+    readonly onRunning?: (container: WatchedContainer) => void;
+    /** A container stopped or was removed. */
+    readonly onStopped?: (containerId: string) => void;
     readonly log: (message: string) => void;
     /** Reconnect backoff bounds. Defaults 500 ms and 30 s. */
     readonly minBackoffMs?: number;
@@ -45,11 +60,17 @@ export class DockerWatcher {
     private stream: NodeJS.ReadableStream | undefined;
     private stopped = false;
     connected = false;
-    /** Container starts seen, so that a start after a death counts as a restart. */
+    /** Containers seen dying, so that their next start counts as a restart. */
     private readonly died = new Set<string>();
+    /** Label-derived problems already logged, by container, so that each is logged once. */
+    private readonly reported = new Set<string>();
 
     constructor(private readonly options: WatcherOptions) {
         this.docker = new Docker({ socketPath: options.socketPath });
+    }
+
+    private get labelFilter(): string[] {
+        return [LABELS.agent, `${LABELS.stack}=${this.options.stack}`];
     }
 
     async start(): Promise<void> {
@@ -73,14 +94,19 @@ export class DockerWatcher {
         (this.stream as unknown as { destroy?: () => void } | undefined)?.destroy?.();
     }
 
-    /** One connection to the event stream, until it ends. */
+    /** One connection to the event stream, until it ends; first, the containers already running. */
     private async follow(): Promise<void> {
         const stream = await this.docker.getEvents({
-            filters: { type: ["container"], label: [LABELS.agent, `${LABELS.stack}=${this.options.stack}`], event: ["health_status", "die", "oom", "start"] },
+            filters: { type: ["container"], label: this.labelFilter, event: ["health_status", "die", "oom", "start", "destroy"] },
         });
         this.stream = stream;
         this.connected = true;
         this.options.log("watching docker events for the fleet's containers");
+        // Listed after subscribing, so that a container starting in between is not missed.
+        for (const listed of await this.docker.listContainers({ filters: { label: this.labelFilter, status: ["running"] } })) {
+            const running = await this.describe(listed.Id);
+            if (running) this.options.onRunning?.(running);
+        }
         let buffer = "";
         await new Promise<void>((resolve, reject) => {
             stream.on("data", (chunk: Buffer) => {
@@ -97,15 +123,40 @@ export class DockerWatcher {
         });
     }
 
+    /** An agent container from its inspect: labels, creation and address. */
+    private async describe(id: string, inspected?: Docker.ContainerInspectInfo): Promise<WatchedContainer | undefined> {
+        const info = inspected ?? await this.docker.getContainer(id).inspect().catch(() => undefined);
+        const labels = info?.Config?.Labels ?? {};
+        const agent = labels[LABELS.agent];
+        if (!info || !agent) return undefined;
+        const { watch, problems } = watchFromLabels(labels);
+        if (problems.length > 0 && !this.reported.has(id)) {
+            this.reported.add(id);
+            this.options.log(`${agent}: labels not understood (${problems.join("; ")}); health is still watched`);
+        }
+        const networks = info.NetworkSettings?.Networks ?? {};
+        const address = (this.options.network ? networks[this.options.network]?.IPAddress : undefined)
+            || Object.values(networks).map((n) => n.IPAddress).find(Boolean)
+            || undefined;
+        return { agent, containerId: id, createdAt: Date.parse(info.Created), watch, ...(address ? { address } : {}) };
+    }
+
     private async handle(event: DockerEvent): Promise<void> {
         const action = event.Action ?? event.status ?? "";
         const id = event.Actor?.ID ?? event.id ?? "";
         const attributes = event.Actor?.Attributes ?? {};
-        const agent = attributes[LABELS.agent];
-        if (!agent || !id) return;
+        if (!attributes[LABELS.agent] || !id) return;
+        if (action === "destroy") {
+            this.died.delete(id);
+            this.reported.delete(id);
+            this.options.onStopped?.(id);
+            return;
+        }
         const time = event.timeNano ? Math.floor(event.timeNano / 1e6) : (event.time ?? 0) * 1000;
         const info = await this.docker.getContainer(id).inspect().catch(() => undefined);
-        const startedAt = info?.State?.StartedAt ? Date.parse(info.State.StartedAt) : time;
+        // A container removed before its inspect still has its labels in the event.
+        const container = (info && await this.describe(id, info))
+            ?? { agent: attributes[LABELS.agent], containerId: id, createdAt: time, watch: watchFromLabels(attributes).watch };
         let observation: Observation | undefined;
         if (action.startsWith("health_status")) {
             const status = action.split(":")[1]?.trim();
@@ -116,12 +167,14 @@ export class DockerWatcher {
             }
         } else if (action === "die") {
             this.died.add(id);
+            this.options.onStopped?.(id);
             observation = { kind: "die", exitCode: Number(attributes.exitCode ?? -1) };
         } else if (action === "oom") {
             observation = { kind: "oom" };
-        } else if (action === "start" && this.died.has(id)) {
-            observation = { kind: "restart" };
+        } else if (action === "start") {
+            this.options.onRunning?.(container);
+            if (this.died.has(id)) observation = { kind: "restart" };
         }
-        if (observation) this.options.onEvent({ agent, containerId: id, startedAt, observation, time });
+        if (observation) this.options.onEvent({ ...container, observation, time });
     }
 }
