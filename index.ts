@@ -26,3 +26,5 @@ const fleet = new Fleet("fleet", {
 
 export const networkName = fleet.networkName;
 export const agents = fleet.agents;
+/** The sentinel's container, when the fleet has one (a fleet with alert channels does, unless `fleet.sentinel.enabled: false`). */
+export const sentinel = fleet.sentinelContainerName;

@@ -86,6 +86,7 @@ function mockState(type: string, name: string, inputs: WireObject, index: number
         case DOCKER_TYPES.image:
             return { ...inputs, repoDigest: computed(`sha256:${createHash("sha256").update(`built:${inputs.imageName}`).digest("hex")}`) };
         case DOCKER_TYPES.network:
+        case DOCKER_TYPES.volume:
             return { ...inputs, name: inputs.name ?? computed(`${name}-${shortHash(name)}`) };
         default:
             return inputs;

@@ -3,3 +3,4 @@ export * from "./fleet";
 export * from "./runtimes";
 export * from "./transform";
 export * from "./notifications";
+export * from "./sentinel";

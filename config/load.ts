@@ -13,9 +13,9 @@ import { durationMs } from "./duration";
 import { ConfigProblem, FleetConfigError, renderPath, unknownFieldMessage } from "./errors";
 import {
     AgentConfig, ENVIRONMENTS, Environment, KNOWN_FIELDS, PartialAgentConfig, agentSchema, catalogSchema, channelSchema,
-    describeValue, partialAgentSchema, stackFleetFields, stackFleetShapeSchema,
+    SentinelConfig, describeValue, partialAgentSchema, stackFleetFields, stackFleetShapeSchema,
 } from "./schema";
-import type { AgentSpec, ChannelSpec, FleetSpec } from "./spec";
+import type { AgentSpec, ChannelSpec, FleetSpec, SentinelSpec } from "./spec";
 import { TIERS, Tier } from "./tiers";
 
 export type SecretKeyState = "secret" | "plain" | "missing";
@@ -294,6 +294,7 @@ export function loadFleetConfig(source: FleetConfigSource): FleetSpec {
     const channelMap = field("channels", stackFleetFields.channels);
     const agentMap = field("agents", stackFleetFields.agents);
     const allowEmpty = field("allowEmpty", stackFleetFields.allowEmpty);
+    const sentinelConfig = field("sentinel", stackFleetFields.sentinel);
     const catalog = source.catalog
         ? collect(catalogSchema, source.catalog.value ?? { agents: {} }, source.catalog.file, "", problems)
         : undefined;
@@ -355,8 +356,27 @@ export function loadFleetConfig(source: FleetConfigSource): FleetSpec {
         const heard = channels.filter((c) => c.tiers.includes(agent.tier) || c.agents.includes(agent.name)).map((c) => c.name);
         return heard.every((c) => agent.alertChannels.includes(c)) ? agent : { ...agent, alertChannels: [...new Set([...agent.alertChannels, ...heard])] };
     });
+    const sentinel = resolveSentinel(sentinelConfig, channels);
     return {
         stack: source.stack, stackFile: source.stackFile, environment, runtime: runtime ?? "container", channels, agents: routed,
-        gitCommit: source.gitCommit, allowEmpty: allowEmpty ?? false,
+        gitCommit: source.gitCommit, allowEmpty: allowEmpty ?? false, ...(sentinel ? { sentinel } : {}),
+    };
+}
+
+/** The sentinel's image when the stack file names none: built from the repository's own agents/sentinel. */
+export const DEFAULT_SENTINEL_IMAGE = "agent-fleet/sentinel:local";
+export const DEFAULT_SENTINEL_BUILD_CONTEXT = "agents/sentinel";
+export const DEFAULT_DOCKER_SOCKET = "/var/run/docker.sock";
+
+/** Watching is on whenever someone would hear it: a fleet with a channel gets a sentinel unless it opts out. */
+function resolveSentinel(config: SentinelConfig | undefined, channels: readonly ChannelSpec[]): SentinelSpec | undefined {
+    if (!(config?.enabled ?? channels.length > 0)) return undefined;
+    const build = config?.build ?? (config?.image === undefined ? {} : undefined);
+    return {
+        image: config?.image ?? DEFAULT_SENTINEL_IMAGE,
+        ...(build ? { build: { context: build.context ?? DEFAULT_SENTINEL_BUILD_CONTEXT, ...(build.dockerfile ? { dockerfile: build.dockerfile } : {}), args: build.args ?? {} } } : {}),
+        reminderAfterMs: durationMs(config?.reminderAfter ?? "30m"),
+        dockerSocket: config?.dockerSocket ?? DEFAULT_DOCKER_SOCKET,
+        ...(config?.socketGroup === undefined ? {} : { socketGroup: config.socketGroup }),
     };
 }

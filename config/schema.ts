@@ -215,6 +215,23 @@ export type ChannelConfig = z.infer<typeof channelSchema>;
 export const RUNTIMES = ["container"] as const;
 export type RuntimeName = (typeof RUNTIMES)[number];
 
+/** `fleet.sentinel`: the container that watches the fleet after go-live (agents/sentinel). */
+export const sentinelSchema = z.strictObject({
+    /** Deploy it; default: whenever the fleet declares an alert channel. */
+    enabled: z.boolean(expected("true or false")).optional(),
+    /** Its image; default "agent-fleet/sentinel:local", built from agents/sentinel. An image without `build` is pulled. */
+    image: imageRef.optional(),
+    /** How to build it; default { context: "agents/sentinel" } when `image` is not given. */
+    build: buildSchema.optional(),
+    /** A problem still present this long gets a reminder; default 30m. */
+    reminderAfter: durationSchema.optional(),
+    /** The Docker socket on the host, mounted read-only; default /var/run/docker.sock. */
+    dockerSocket: text('an absolute path like "/var/run/docker.sock"', /^\//).optional(),
+    /** Numeric group id that may read the socket; default: the group of the local socket when there is one. */
+    socketGroup: int("a numeric group id like 999", 0, 2 ** 31 - 1).optional(),
+}, expected("a sentinel object"));
+export type SentinelConfig = z.infer<typeof sentinelSchema>;
+
 const AGENT_NAME_TEXT = 'an agent name of lower-case letters, digits and dashes like "email-agent"';
 const agentMap = recordOf(AGENT_NAME_TEXT, AGENT_NAME_RE, z.unknown(), "a map of agent names to agents");
 
@@ -230,6 +247,7 @@ export const stackFleetFields = {
     agents: agentMap,
     /** Says an empty `agents` map is intended: in staging and production, an empty fleet deletes every running agent. */
     allowEmpty: z.boolean(expected("true or false")).optional(),
+    sentinel: sentinelSchema.optional(),
 };
 export const stackFleetSchema = z.strictObject(stackFleetFields, expected("a fleet object with agents"));
 /** The outer shape only: an object with no unknown keys. */
@@ -250,5 +268,6 @@ export const KNOWN_FIELDS: readonly string[] = [...new Set([
     ...Object.keys(featureFlagSchema.shape),
     "stage", "soak",
     ...Object.keys(channelSchema.shape),
+    ...Object.keys(sentinelSchema.shape),
     ...Object.keys(stackFleetSchema.shape),
 ])];

@@ -100,6 +100,18 @@ export interface ChannelSpec {
     readonly agents: readonly string[];
 }
 
+/** The sentinel the stack deploys next to the agents (see agents/sentinel). */
+export interface SentinelSpec {
+    readonly image: string;
+    /** Built locally when set; pulled otherwise. */
+    readonly build?: ImageBuildSpec;
+    readonly reminderAfterMs: number;
+    /** Host path of the Docker socket, mounted read-only. */
+    readonly dockerSocket: string;
+    /** Group id that may read the socket; undefined: the component looks at the local socket. */
+    readonly socketGroup?: number;
+}
+
 export interface FleetSpec {
     readonly stack: string;
     /** Display path of the stack file, e.g. "stacks/Pulumi.production.yaml": where fixes go. */
@@ -113,4 +125,6 @@ export interface FleetSpec {
     readonly gitCommit?: string;
     /** The stack file says an empty agent list is intended (`fleet.allowEmpty`). */
     readonly allowEmpty: boolean;
+    /** The sentinel to deploy; undefined when there is none (no channel, or `fleet.sentinel.enabled: false`). */
+    readonly sentinel?: SentinelSpec;
 }

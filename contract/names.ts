@@ -8,6 +8,7 @@
 export const COMPONENT_TYPES = {
     fleet: "agent-fleet:index:Fleet",
     agentService: "agent-fleet:index:AgentService",
+    sentinel: "agent-fleet:index:Sentinel",
 } as const;
 
 /** Docker provider type tokens the policies and the CLI read. */
@@ -16,6 +17,7 @@ export const DOCKER_TYPES = {
     image: "docker:index/image:Image",
     remoteImage: "docker:index/remoteImage:RemoteImage",
     network: "docker:index/network:Network",
+    volume: "docker:index/volume:Volume",
 } as const;
 
 /** Label keys every agent container carries (and the fleet network, for environment and stack); tooling selects on them. */
@@ -26,6 +28,8 @@ export const LABELS = {
     environment: "agent-fleet.environment",
     stack: "agent-fleet.stack",
     gitCommit: "agent-fleet.git-commit",
+    /** What a non-agent container of the fleet is: "sentinel". */
+    role: "agent-fleet.role",
     /** The watch window after a deploy, as a Go duration ("1h0m0s"); see watch.ts. */
     monitorWindow: "agent-fleet.monitor-window",
     /** The port the agent serves on inside the container. */

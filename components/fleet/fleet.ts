@@ -5,6 +5,7 @@ import { COMPONENT_TYPES, LABELS } from "../../contract";
 import { AgentService, AgentServiceTransforms, declareAgentImage, sharedImageResourceName } from "../agent-service";
 import { DeployNotificationsArgs, DeployNotifier } from "../notifications";
 import { AgentRuntime, RUNTIMES_BY_NAME } from "../runtimes";
+import { Sentinel, SentinelTransforms } from "../sentinel";
 import { Transform, applyTransform } from "../transform";
 
 export interface FleetTransforms {
@@ -12,6 +13,8 @@ export interface FleetTransforms {
     readonly network?: Transform<docker.NetworkArgs>;
     /** Adjusts every agent's child resources. */
     readonly agent?: AgentServiceTransforms;
+    /** Adjusts the sentinel's child resources. */
+    readonly sentinel?: SentinelTransforms;
 }
 
 export interface FleetArgs {
@@ -61,6 +64,8 @@ export interface AgentOutputs {
 export class Fleet extends pulumi.ComponentResource {
     public readonly networkName: pulumi.Output<string>;
     public readonly agents: Record<string, AgentOutputs>;
+    /** The sentinel's container name, when the fleet has one (see `fleet.sentinel`). */
+    public readonly sentinelContainerName?: pulumi.Output<string>;
 
     constructor(name: string, args: FleetArgs, opts?: pulumi.ComponentResourceOptions) {
         const { spec } = args;
@@ -96,8 +101,14 @@ export class Fleet extends pulumi.ComponentResource {
                 pulumi.log.error(`agent "${agent.name}" was not declared: ${error instanceof Error ? error.message : String(error)}`, this);
             }
         }
+        if (spec.sentinel) {
+            // Watches the agents by their labels, so it depends on none of them: it deploys (or fails) on its own too.
+            this.sentinelContainerName = new Sentinel(`${name}-sentinel`, {
+                spec, networkName: network.name, secretConfig: args.secretConfig, transform: args.transform?.sentinel,
+            }, { parent: this }).containerName;
+        }
         // Stack policies see a component's outputs, not its inputs: keep the fleet config in both.
-        this.registerOutputs({ ...inputs, networkName: this.networkName, agents: this.agents });
+        this.registerOutputs({ ...inputs, networkName: this.networkName, agents: this.agents, sentinelContainerName: this.sentinelContainerName });
     }
 
     /**

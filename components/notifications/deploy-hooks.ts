@@ -8,9 +8,10 @@
  * hooks are registered with `ignoreErrors` as well.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { AlertEvent, AlertEventName, DeliveryOutcome, DeliveryPolicy, DeliveryTarget, alertId, deliver, oneLine } from "../../alerts";
+import { AlertEvent, AlertEventName, DeliveryOutcome, DeliveryPolicy, alertId, deliver, oneLine } from "../../alerts";
 import { AgentSpec, FleetSpec, Severity, channelsFor } from "../../config";
 import { LABELS, labelsOf } from "../../contract";
+import { deliveryTargets } from "./targets";
 
 /** Hook names, as the engine records them: derived from the Fleet's name, so two fleets in one program never clash. */
 function deployHookNames(fleetName: string) {
@@ -89,12 +90,7 @@ export class DeployNotifier {
         if (!agent) return [];
         try {
             const channels = channelsFor(this.args.spec.channels, agent, event.severity);
-            const targets: DeliveryTarget[] = await Promise.all(channels.map(async (c) => ({
-                channel: c.name,
-                type: c.type,
-                url: await valueOf(this.args.secretConfig(c.urlSecret)),
-                ...(c.signingSecret ? { signingSecret: await valueOf(this.args.secretConfig(c.signingSecret)) } : {}),
-            })));
+            const targets = await valueOf(deliveryTargets(channels, this.args.secretConfig));
             const outcomes = await deliver(targets, event, this.args.delivery ?? DEPLOY_DELIVERY);
             for (const o of outcomes.filter((x) => !x.delivered)) {
                 this.warn(`${event.event} for ${event.agent} was not delivered to channel ${o.channel} after ${o.attempts} attempt(s): ${o.error}; the deploy goes on`);

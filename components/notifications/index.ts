@@ -1,1 +1,2 @@
 export * from "./deploy-hooks";
+export * from "./targets";

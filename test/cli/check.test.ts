@@ -224,8 +224,9 @@ describe("--json", () => {
         expect(Object.keys(json)).toEqual(["stack", "agents", "resourceCount", "violations"]);
         expect(json.stack).toBe("production");
         expect(json.agents).toEqual(["email-agent", "research-agent"]);
-        // A Fleet, a network, and per agent an AgentService, an image and one container.
-        expect(json.resourceCount).toBe(2 + 2 * 3);
+        // A Fleet, a network, per agent an AgentService, an image and one container, and (the fleet has a channel)
+        // a sentinel: its component, image, spool volume and container.
+        expect(json.resourceCount).toBe(2 + 2 * 3 + 4);
         expect(json.violations.length).toBeGreaterThan(0);
         for (const v of json.violations) {
             expect(Object.keys(v)).toEqual(["policy", "level", "agent", "urn", "message"]);

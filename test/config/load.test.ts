@@ -403,3 +403,39 @@ describe("secretKeyStateFrom (the stack file decides plain vs secret)", () => {
         expect(state("zzz")).toBe("missing");
     });
 });
+
+describe("fleet.sentinel", () => {
+    const withSentinel = (sentinel: unknown, mutate: (fleet: any) => void = () => undefined) => sourceWith((s) => {
+        if (sentinel !== undefined) s.fleet.sentinel = sentinel;
+        mutate(s.fleet);
+    });
+
+    it("is on whenever a channel is declared, built from agents/sentinel with a 30 min reminder", () => {
+        expect(load(withSentinel(undefined)).sentinel).toEqual({
+            image: "agent-fleet/sentinel:local", build: { context: "agents/sentinel", args: {} },
+            reminderAfterMs: 30 * 60_000, dockerSocket: "/var/run/docker.sock",
+        });
+    });
+
+    it("is off without channels (nobody would hear it), or when turned off", () => {
+        expect(load(withSentinel(undefined, (f) => {
+            delete f.channels;
+            for (const agent of Object.values(f.agents) as { alertChannels?: string[] }[]) agent.alertChannels = [];
+        })).sentinel).toBeUndefined();
+        expect(load(withSentinel({ enabled: false })).sentinel).toBeUndefined();
+    });
+
+    it("pulls a named image without a build, and takes the reminder, socket and its group", () => {
+        expect(load(withSentinel({ image: "ghcr.io/acme/agent-fleet-sentinel:0.1.0", reminderAfter: "2h", dockerSocket: "/run/user/1000/docker.sock", socketGroup: 998 })).sentinel).toEqual({
+            image: "ghcr.io/acme/agent-fleet-sentinel:0.1.0", reminderAfterMs: 2 * 3_600_000, dockerSocket: "/run/user/1000/docker.sock", socketGroup: 998,
+        });
+    });
+
+    it("names the file, the field and what it expected for a bad value", () => {
+        expect(problemsOf(withSentinel({ socketGroup: "docker", reminderAfter: "soon", extra: 1 }))).toEqual([
+            { file: "stacks/Pulumi.production.yaml", path: "fleet.sentinel.reminderAfter", message: 'expected a duration like "10s", got "soon"' },
+            { file: "stacks/Pulumi.production.yaml", path: "fleet.sentinel.socketGroup", message: 'expected a numeric group id like 999, got "docker"' },
+            { file: "stacks/Pulumi.production.yaml", path: "fleet.sentinel.extra", message: 'expected a known field, got unknown field "extra"' },
+        ]);
+    });
+});

@@ -258,7 +258,10 @@ function mutated(resource: RegisteredResource, change: (props: Record<string, an
 
 describe("Analyze", () => {
     it("finds nothing wrong with any resource of the production stack, as in-process", async () => {
-        expect(new Set(production.map((r) => r.type))).toEqual(new Set([FLEET, AGENT_SERVICE, CONTAINER, "docker:index/network:Network", "docker:index/remoteImage:RemoteImage"]));
+        expect(new Set(production.map((r) => r.type))).toEqual(new Set([
+            FLEET, AGENT_SERVICE, CONTAINER, "docker:index/network:Network", "docker:index/remoteImage:RemoteImage",
+            "agent-fleet:index:Sentinel", "docker:index/volume:Volume",
+        ]));
         for (const resource of asAnalyzed(production)) {
             expect(await overGrpc(resource), resource.urn).toEqual([]);
             expect(await inProcess(resource), resource.urn).toEqual([]);
@@ -341,7 +344,7 @@ describe("AnalyzeStack", () => {
     it("sends every resource with its parent", () => {
         const sent = asAnalyzed(broken);
         expect(sent.filter((r) => r.type === AGENT_SERVICE)).toHaveLength(5);
-        for (const c of broken.filter((r) => r.type === CONTAINER)) {
+        for (const c of broken.filter((r) => r.type === CONTAINER && labelOf(r, "agent-fleet.agent"))) {
             expect(sent.find((r) => r.urn === c.urn)!.parent).toBe(service(broken, labelOf(c, "agent-fleet.agent")!).urn);
         }
     });
@@ -378,7 +381,7 @@ describe("AnalyzeStack", () => {
     // last passed to registerOutputs), so the components register their fleet config as outputs too.
     it("given the final outputs the engine really sends, still reports them", async () => {
         const resources = asFinal(broken);
-        expect(Object.keys(resources.find((r) => r.type === FLEET)!.props).sort()).toEqual(["agents", "fleet", "networkName"]);
+        expect(Object.keys(resources.find((r) => r.type === FLEET)!.props).sort()).toEqual(["agents", "fleet", "networkName", "sentinelContainerName"]);
         const remote = await stackOverGrpc(resources);
         expect(remote).toEqual(await stackInProcess(resources));
         expect(remote.map((v) => v.policyName)).toEqual(["production-alert-channel", "unique-host-ports", "alert-channels-exist"]);

@@ -73,7 +73,7 @@ describe.each(["dev", "staging", "production"])("stack %s", (stack) => {
         expect(run.byType("docker:index/network:Network")).toHaveLength(1);
         const services = run.byType("agent-fleet:index:AgentService");
         expect(services.map((s) => s.name).sort()).toEqual(FLEET_AGENTS.map((a) => `fleet-${a}`));
-        const containers = run.byType(CONTAINER);
+        const containers = run.byType(CONTAINER).filter((c) => labelsOf(c)[LABELS.agent]);
         expect(containers).toHaveLength(specs.reduce((sum, spec) => sum + spec.replicas, 0));
         for (const container of containers) {
             const agent = labelsOf(container)[LABELS.agent];
@@ -136,10 +136,41 @@ describe("stack differences", () => {
         expect(Object.keys(secrets)).toContain("openaiApiKey");
         const { run, specs } = await runStack(stack, secrets);
         const pulled = run.byType("docker:index/remoteImage:RemoteImage").map((r) => r.inputs.name).sort();
-        expect(pulled).toEqual([...new Set(specs.map((s) => s.image))].sort());
+        expect(pulled).toEqual([...new Set([...specs.map((s) => s.image), "ghcr.io/acme/agent-fleet-sentinel:0.1.0"])].sort());
         const pesti = run.byType(CONTAINER).find((c) => labelsOf(c)[LABELS.agent] === "pesti")!;
         expect(isWireSecret(pesti.wireInputs.envs)).toBe(true);
         expect(pesti.inputs.envs).toContain(`OPENAI_API_KEY=${SEEDED_PREFIX}openaiApiKey`);
+    });
+
+    it.each(["staging", "production"])("%s deploys the sentinel: socket read-only, spool on a volume, on the fleet network, channel secrets only inside a secret env", async (stack) => {
+        const secrets = seededSecrets(stack);
+        const { run, exports } = await runStack(stack, secrets);
+        const [sentinel] = run.byType("agent-fleet:index:Sentinel");
+        const [container] = run.byType(CONTAINER).filter((c) => c.parent === sentinel.urn);
+        const [volume] = run.byType("docker:index/volume:Volume");
+        expect(labelsOf(container)).toEqual({ [LABELS.role]: "sentinel", [LABELS.environment]: stack, [LABELS.stack]: stack });
+        expect(container.inputs.volumes).toEqual([
+            { hostPath: "/var/run/docker.sock", containerPath: "/var/run/docker.sock", readOnly: true },
+            { volumeName: volume.wireOutputs.name, containerPath: "/var/spool/sentinel" },
+        ]);
+        expect(container.inputs.networksAdvanced).toEqual([{ name: await outputOf(exports.networkName), aliases: ["sentinel"] }]);
+        expect(container.inputs).toMatchObject({ wait: true, readOnly: true, restart: "unless-stopped" });
+        expect(await outputOf(exports.sentinel)).toBe(container.wireOutputs.name);
+        // Every channel URL and signing secret is in SENTINEL_CHANNELS, and the env list is a secret.
+        expect(isWireSecret(container.wireInputs.envs)).toBe(true);
+        const env = Object.fromEntries((container.inputs.envs as string[]).map((e) => [e.slice(0, e.indexOf("=")), e.slice(e.indexOf("=") + 1)]));
+        const targets = JSON.parse(env.SENTINEL_CHANNELS) as { channel: string; url: string }[];
+        const { channels } = loadStackFleet({ projectRoot: PROJECT_ROOT, project: "agent-fleet", stack });
+        expect(targets.map((t) => t.channel)).toEqual(channels.map((c) => c.name));
+        for (const t of targets) expect(t.url).toMatch(new RegExp(`^${SEEDED_PREFIX}`));
+        expect(env.SENTINEL_CONFIG).not.toContain(SEEDED_PREFIX);
+        expect(JSON.parse(env.SENTINEL_CONFIG)).toMatchObject({ stack, environment: stack, network: await outputOf(exports.networkName) });
+    });
+
+    it("dev has no channel, so no sentinel", async () => {
+        const { run, exports } = await runStack("dev");
+        expect(run.byType("agent-fleet:index:Sentinel")).toEqual([]);
+        expect(exports.sentinel).toBeUndefined();
     });
 
     it("keeps secrets secret in a preview too", async () => {

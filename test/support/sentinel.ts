@@ -84,7 +84,7 @@ export class SentinelRig {
                     probes: { scrapeEveryMs: 1_000, smokeEveryMs: 1_000, errorRateWindowMs: 60_000, minRequests: 20, timeoutMs: 2_000 },
                     channels: [{ name: "hook", minSeverity: "info" }],
                 }),
-                SENTINEL_CHANNELS: JSON.stringify({ hook: { type: "webhook", url: `${this.receiverBase}/hook/${this.options.urlToken}`, signingSecret: this.options.signingSecret } }),
+                SENTINEL_CHANNELS: JSON.stringify([{ channel: "hook", type: "webhook", url: `${this.receiverBase}/hook/${this.options.urlToken}`, signingSecret: this.options.signingSecret }]),
             },
         });
         const deadline = Date.now() + 20_000;

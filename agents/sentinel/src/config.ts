@@ -3,7 +3,7 @@
  * channel URLs and signing secrets as a secret env var (`SENTINEL_CHANNELS`),
  * and everything else as `SENTINEL_CONFIG`; the sentinel never logs either.
  */
-import type { ChannelType } from "../../../config/schema";
+import { CHANNEL_TYPES } from "../../../config/schema";
 import type { Severity } from "../../../contract";
 import type { DeliveryTarget } from "../../../alerts";
 import type { ProbeSettings } from "./probe";
@@ -67,12 +67,16 @@ export function settingsFromEnv(env: NodeJS.ProcessEnv): SentinelSettings {
     if (!config || !Array.isArray(config.agents) || !Array.isArray(config.channels)) {
         throw new SentinelConfigError("SENTINEL_CONFIG: expected { stack, environment, agents: [...], channels: [...] }");
     }
-    const channels = json(env, "SENTINEL_CHANNELS") as Record<string, { type: ChannelType; url: string; signingSecret?: string }>;
+    // The same list of targets the deploy hooks deliver to (components/notifications deliveryTargets).
+    const listed = json(env, "SENTINEL_CHANNELS") as DeliveryTarget[];
+    if (!Array.isArray(listed)) throw new SentinelConfigError("SENTINEL_CHANNELS: expected a list of { channel, type, url, signingSecret? }");
     const targets = new Map<string, DeliveryTarget>();
     for (const route of config.channels) {
-        const c = channels?.[route.name];
-        if (!c || typeof c.url !== "string") throw new SentinelConfigError(`SENTINEL_CHANNELS: expected a url for channel ${route.name}`);
-        targets.set(route.name, { channel: route.name, type: c.type, url: c.url, ...(c.signingSecret ? { signingSecret: c.signingSecret } : {}) });
+        const target = listed.find((t) => t?.channel === route.name);
+        if (!target || typeof target.url !== "string" || !CHANNEL_TYPES.includes(target.type)) {
+            throw new SentinelConfigError(`SENTINEL_CHANNELS: expected a type and a url for channel ${route.name}`);
+        }
+        targets.set(route.name, target);
     }
     return {
         config,

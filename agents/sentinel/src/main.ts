@@ -97,8 +97,9 @@ export async function runSentinel(settings: SentinelSettings): Promise<() => Pro
     const server = http.createServer(async (req, res) => {
         if (req.method === "GET" && req.url === "/health") {
             const pending = (await spool.list()).length;
-            res.writeHead(200, { "content-type": "application/json" });
-            res.end(JSON.stringify({ status: "ok", docker: watcher.connected ? "connected" : "reconnecting", pending, probed: prober.size }));
+            // Not watching is unhealthy: a sentinel that cannot read Docker events must not pass its deploy's health wait.
+            res.writeHead(watcher.connected ? 200 : 503, { "content-type": "application/json" });
+            res.end(JSON.stringify({ status: watcher.connected ? "ok" : "not watching", docker: watcher.connected ? "connected" : "reconnecting", pending, probed: prober.size }));
             return;
         }
         res.writeHead(404).end();

@@ -1,0 +1,129 @@
+/**
+ * The sentinel as a stack component: agents/sentinel in its own container
+ * next to the agents, on the fleet network, with the Docker socket mounted
+ * read-only and its pending alerts spooled on a volume. Channel URLs and
+ * signing secrets reach it as one secret environment variable.
+ */
+import { statSync } from "fs";
+import * as pulumi from "@pulumi/pulumi";
+import * as docker from "@pulumi/docker";
+import type { FleetSpec, SentinelSpec } from "../../config";
+import { goDuration } from "../../config";
+import { COMPONENT_TYPES, LABELS } from "../../contract";
+import { AgentImageTransforms, declareAgentImage } from "../agent-service";
+import { deliveryTargets } from "../notifications";
+import { Transform, applyTransform } from "../transform";
+
+/** Inside the container: where the socket is mounted, where the spool lives, and the port of /health. */
+const CONTAINER_SOCKET = "/var/run/docker.sock";
+const SPOOL_DIR = "/var/spool/sentinel";
+const PORT = 8080;
+
+export interface SentinelTransforms extends AgentImageTransforms {
+    /** Adjusts the sentinel's `docker.Container`. */
+    readonly container?: Transform<docker.ContainerArgs>;
+    /** Adjusts the spool's `docker.Volume`. */
+    readonly volume?: Transform<docker.VolumeArgs>;
+}
+
+export interface SentinelArgs {
+    /** The fleet it watches: its stack, environment, agents' routing and channels. `spec.sentinel` must be set. */
+    readonly spec: FleetSpec;
+    /** The fleet network, over which it probes the agents. */
+    readonly networkName: pulumi.Input<string>;
+    /** Reads a secret stack config key (a channel URL or signing secret). */
+    readonly secretConfig: (key: string) => pulumi.Output<string>;
+    /** Hooks to adjust child resources. */
+    readonly transform?: SentinelTransforms;
+}
+
+/**
+ * The group that may read the Docker socket, given to the sentinel's user
+ * (1000) so that it reads the socket without running as root. Configured
+ * (`fleet.sentinel.socketGroup`), or the local socket's group when the
+ * program deploys to the local engine; otherwise none (the sentinel then
+ * logs that it cannot reach Docker, and its /health says so).
+ */
+export function socketGroupOf(sentinel: SentinelSpec, env: NodeJS.ProcessEnv = process.env): number | undefined {
+    if (sentinel.socketGroup !== undefined) return sentinel.socketGroup;
+    const host = env.DOCKER_HOST;
+    if (host && host !== `unix://${sentinel.dockerSocket}`) return undefined;
+    try {
+        return statSync(sentinel.dockerSocket).gid;
+    } catch {
+        return undefined;
+    }
+}
+
+/** The sentinel's non-secret configuration (agents/sentinel/src/config.ts SentinelConfig). */
+export function sentinelConfig(spec: FleetSpec, network: string) {
+    return {
+        stack: spec.stack,
+        environment: spec.environment,
+        network,
+        reminderAfterMs: spec.sentinel?.reminderAfterMs,
+        agents: spec.agents.map((a) => ({ name: a.name, alertChannels: a.alertChannels })),
+        channels: spec.channels.map((c) => ({ name: c.name, minSeverity: c.minSeverity })),
+    };
+}
+
+export class Sentinel extends pulumi.ComponentResource {
+    public readonly containerName: pulumi.Output<string>;
+    public readonly spoolVolume: pulumi.Output<string>;
+
+    constructor(name: string, args: SentinelArgs, opts?: pulumi.ComponentResourceOptions) {
+        const sentinel = args.spec.sentinel;
+        if (!sentinel) throw new Error(`Sentinel "${name}": spec.sentinel is not set (the fleet config turned the sentinel off)`);
+        super(COMPONENT_TYPES.sentinel, name, { stack: args.spec.stack, sentinel }, opts);
+        const labels = [
+            { label: LABELS.role, value: "sentinel" },
+            { label: LABELS.environment, value: args.spec.environment },
+            { label: LABELS.stack, value: args.spec.stack },
+        ];
+
+        const imageId = declareAgentImage(`${name}-image`, sentinel, this, args.transform);
+        const [volumeArgs, volumeOpts] = applyTransform<docker.VolumeArgs>(args.transform?.volume, `${name}-spool`, { labels }, { parent: this });
+        const spool = new docker.Volume(`${name}-spool`, volumeArgs, volumeOpts);
+
+        const config = pulumi.output(args.networkName).apply((network) => JSON.stringify(sentinelConfig(args.spec, network)));
+        const channels = deliveryTargets(args.spec.channels, args.secretConfig).apply((targets) => JSON.stringify(targets));
+        // One secret list: SENTINEL_CHANNELS holds the channel URLs and signing secrets.
+        const envs = pulumi.secret(pulumi.all([config, channels]).apply(([c, t]) => [
+            `SENTINEL_CONFIG=${c}`, `SENTINEL_CHANNELS=${t}`, `PORT=${PORT}`, `SPOOL_DIR=${SPOOL_DIR}`, `DOCKER_SOCKET=${CONTAINER_SOCKET}`,
+        ]));
+        const group = socketGroupOf(sentinel);
+        const [containerArgs, containerOpts] = applyTransform<docker.ContainerArgs>(args.transform?.container, name, {
+            image: imageId,
+            envs,
+            labels,
+            volumes: [
+                // Read-only does not restrict the API; the sentinel calls only read endpoints (events, list, inspect).
+                { hostPath: sentinel.dockerSocket, containerPath: CONTAINER_SOCKET, readOnly: true },
+                { volumeName: spool.name, containerPath: SPOOL_DIR },
+            ],
+            groupAdds: group === undefined ? undefined : [String(group)],
+            networksAdvanced: [{ name: args.networkName, aliases: ["sentinel"] }],
+            healthcheck: {
+                tests: ["CMD", "node", "-e", `fetch("http://127.0.0.1:${PORT}/health",{signal:AbortSignal.timeout(3000)}).then(r=>process.exit(r.ok?0:1),()=>process.exit(1))`],
+                // Spelled as the provider reads them back (Go durations), so that a preview shows no diff.
+                interval: goDuration(10_000), timeout: goDuration(3_000), retries: 3, startPeriod: goDuration(5_000),
+            },
+            wait: true,
+            waitTimeout: 60,
+            restart: "unless-stopped",
+            readOnly: true,
+            memory: 128,
+            memorySwap: 128,
+            destroyGraceSeconds: 15,
+            stopTimeout: 15,
+            stopSignal: "SIGTERM",
+            // As for the agents: "local" with no logOpts never diffs against the daemon's defaults.
+            logDriver: "local",
+        }, { parent: this });
+        const container = new docker.Container(name, containerArgs, containerOpts);
+
+        this.containerName = container.name;
+        this.spoolVolume = spool.name;
+        this.registerOutputs({ containerName: this.containerName, spoolVolume: this.spoolVolume });
+    }
+}
