@@ -12,7 +12,7 @@ const URL_TOKEN = "SEEDED-sentinel-url-77c";
 const DETECTION_MS = (FAST_AGENT_HEALTH.Interval * FAST_AGENT_HEALTH.Retries + FAST_AGENT_HEALTH.Timeout) / 1e6;
 
 describe("the sentinel on a real Docker engine", () => {
-    const rig = new SentinelRig({ agents: ["jarvis", "loopy", "victim", "busy", "calm", "smoky"], signingSecret: SIGNING, urlToken: URL_TOKEN });
+    const rig = new SentinelRig({ agents: ["jarvis", "loopy", "victim", "busy", "calm", "smoky", "retired"], signingSecret: SIGNING, urlToken: URL_TOKEN });
     let agent: RunningContainer;
 
     beforeAll(async () => {
@@ -54,6 +54,15 @@ describe("the sentinel on a real Docker engine", () => {
         expect((await loopy.container.inspect()).RestartCount).toBeGreaterThanOrEqual(3);
         expect(rig.alerts().filter((a) => a.agent === "loopy").map((a) => a.event)).toEqual(["container.died", "restart.loop"]);
     }, 90_000);
+
+    it("sends nothing when an agent is stopped on request, as a deploy replacing it does", async () => {
+        const retired = await rig.startAgent("retired");
+        await waitForHealthStatus(retired.container, "healthy");
+        await retired.container.stop({ t: 5 });
+        await new Promise((r) => setTimeout(r, 3_000));
+        expect(rig.alerts().filter((a) => a.agent === "retired")).toEqual([]);
+        expect(await rig.logs()).toContain("retired: stopped on request");
+    }, 60_000);
 
     it("ignores another stack's containers, even with an agent name it watches", async () => {
         const stranger = await rig.startAgent("jarvis", { labels: { [LABELS.agent]: "jarvis", [LABELS.tier]: "2", [LABELS.environment]: "dev", [LABELS.stack]: "someone-else" } });

@@ -88,14 +88,15 @@ afterEach(async () => {
 describe("the sentinel's Docker watcher", () => {
     it("follows its stack's agent containers, and reconnects with backoff after the daemon goes away", async () => {
         daemon = await fakeDaemon();
-        daemon.next = [[event("health_status: unhealthy", "jarvis")], [event("die", "jarvis", "dev", { exitCode: "137" }), event("start", "jarvis")]];
+        daemon.next = [[event("health_status: healthy", "jarvis"), event("health_status: unhealthy", "jarvis")], [event("die", "jarvis", "dev", { exitCode: "137" }), event("start", "jarvis")]];
         const seen: ContainerEvent[] = [];
         const logs: string[] = [];
         watcher = new DockerWatcher({ socketPath: daemon.socket, stack: "dev", onEvent: (e) => seen.push(e), log: (m) => logs.push(m), minBackoffMs: 100, maxBackoffMs: 400 });
         void watcher.start();
-        await until("three observations over two connections", () => (seen.length >= 3 ? true : undefined), 5_000);
+        await until("four observations over two connections", () => (seen.length >= 4 ? true : undefined), 5_000);
 
         expect(seen.map((e) => e.observation)).toEqual([
+            { kind: "health", status: "healthy" },
             { kind: "health", status: "unhealthy", output: "GET /health 503" },
             { kind: "die", exitCode: 137 },
             { kind: "restart" },
@@ -104,7 +105,7 @@ describe("the sentinel's Docker watcher", () => {
         expect(daemon.eventRequests.length).toBeGreaterThanOrEqual(2);
         // Only this stack's agent containers, and only the events the rules use.
         expect(JSON.parse(new URLSearchParams(daemon.eventRequests[0]).get("filters")!)).toEqual({
-            type: ["container"], label: [LABELS.agent, `${LABELS.stack}=dev`], event: ["health_status", "die", "oom", "start", "destroy"],
+            type: ["container"], label: [LABELS.agent, `${LABELS.stack}=dev`], event: ["health_status", "die", "oom", "start", "destroy", "kill"],
         });
         expect(daemon.calls.every((c) => c.startsWith("GET "))).toBe(true);
         expect(logs.filter((l) => l.startsWith("watching docker events")).length).toBeGreaterThanOrEqual(2);
@@ -133,6 +134,27 @@ describe("the sentinel's Docker watcher", () => {
         // Stopped at its death, running again at its restart, gone at its removal.
         expect(stopped).toEqual(["id-pesti", "id-pesti"]);
         expect(JSON.parse(new URLSearchParams(daemon.listRequests[0]).get("filters")!)).toEqual({ label: [LABELS.agent, `${LABELS.stack}=dev`], status: ["running"] });
+    });
+
+    it("sends nothing for a stop on request (a deploy replacing a container) or for a container still in its health gate; a SIGKILL is a death", async () => {
+        daemon = await fakeDaemon();
+        daemon.next = [[
+            // Replaced by a deploy: asked to stop with SIGTERM, then dies.
+            event("kill", "pesti", "dev", { signal: "15" }), event("die", "pesti", "dev", { exitCode: "0" }),
+            // A new container that never turns healthy: its deploy's health wait fails and says so.
+            event("start", "email-agent"), event("health_status: unhealthy", "email-agent"),
+            // Killed outright.
+            event("kill", "jarvis", "dev", { signal: "9" }), event("die", "jarvis", "dev", { exitCode: "137" }),
+        ]];
+        const seen: ContainerEvent[] = [];
+        const logs: string[] = [];
+        watcher = new DockerWatcher({ socketPath: daemon.socket, stack: "dev", onEvent: (e) => seen.push(e), log: (m) => logs.push(m), minBackoffMs: 5_000 });
+        void watcher.start();
+        await until("the death of jarvis", () => (seen.length >= 1 ? true : undefined), 5_000);
+        await new Promise((r) => setTimeout(r, 200));
+        expect(seen.map((e) => [e.agent, e.observation])).toEqual([["jarvis", { kind: "die", exitCode: 137 }]]);
+        expect(logs).toContain("pesti: stopped on request");
+        expect(logs).toContain("email-agent: unhealthy before it was ever healthy (its deploy's health gate reports that)");
     });
 
     it("keeps trying while the daemon is down, and picks up once it is back", async () => {

@@ -62,6 +62,19 @@ export class DockerWatcher {
     connected = false;
     /** Containers seen dying, so that their next start counts as a restart. */
     private readonly died = new Set<string>();
+    /**
+     * Containers asked to stop (a kill with a signal other than SIGKILL: `docker stop`, or the provider
+     * replacing or deleting a container). Their death is a stop, not a failure: the deploy's own
+     * notifications cover it, and alerting on it would page on every release.
+     */
+    private readonly stopping = new Set<string>();
+    /**
+     * Containers seen healthy. One that never was is still in its deploy's health gate, which fails the
+     * deploy and notifies on its own; only a turn from healthy to unhealthy is the sentinel's to report.
+     */
+    private readonly wasHealthy = new Set<string>();
+    /** Events waiting to be handled, in order. */
+    private queue: Promise<void> = Promise.resolve();
     /** Label-derived problems already logged, by container, so that each is logged once. */
     private readonly reported = new Set<string>();
 
@@ -97,14 +110,17 @@ export class DockerWatcher {
     /** One connection to the event stream, until it ends; first, the containers already running. */
     private async follow(): Promise<void> {
         const stream = await this.docker.getEvents({
-            filters: { type: ["container"], label: this.labelFilter, event: ["health_status", "die", "oom", "start", "destroy"] },
+            filters: { type: ["container"], label: this.labelFilter, event: ["health_status", "die", "oom", "start", "destroy", "kill"] },
         });
         this.stream = stream;
         this.connected = true;
         this.options.log("watching docker events for the fleet's containers");
         // Listed after subscribing, so that a container starting in between is not missed.
         for (const listed of await this.docker.listContainers({ filters: { label: this.labelFilter, status: ["running"] } })) {
-            const running = await this.describe(listed.Id);
+            const info = await this.docker.getContainer(listed.Id).inspect().catch(() => undefined);
+            // Already past its gate, or failing now: either way, from here on its health is the sentinel's to report.
+            if (info?.State?.Health?.Status === "healthy" || info?.State?.Health?.Status === "unhealthy") this.wasHealthy.add(listed.Id);
+            const running = info && await this.describe(listed.Id, info);
             if (running) this.options.onRunning?.(running);
         }
         let buffer = "";
@@ -115,7 +131,10 @@ export class DockerWatcher {
                 while ((newline = buffer.indexOf("\n")) >= 0) {
                     const line = buffer.slice(0, newline).trim();
                     buffer = buffer.slice(newline + 1);
-                    if (line) void this.handle(JSON.parse(line) as DockerEvent).catch((e) => this.options.log(`event not handled: ${String(e)}`));
+                    if (!line) continue;
+                    const event = JSON.parse(line) as DockerEvent;
+                    // One at a time, in Docker's order: a stop's kill must be seen before its die.
+                    this.queue = this.queue.then(() => this.handle(event)).catch((e) => this.options.log(`event not handled: ${String(e)}`));
                 }
             });
             stream.on("end", () => resolve());
@@ -147,8 +166,7 @@ export class DockerWatcher {
         const attributes = event.Actor?.Attributes ?? {};
         if (!attributes[LABELS.agent] || !id) return;
         if (action === "destroy") {
-            this.died.delete(id);
-            this.reported.delete(id);
+            for (const set of [this.died, this.reported, this.stopping, this.wasHealthy]) set.delete(id);
             this.options.onStopped?.(id);
             return;
         }
@@ -158,20 +176,33 @@ export class DockerWatcher {
         const container = (info && await this.describe(id, info))
             ?? { agent: attributes[LABELS.agent], containerId: id, createdAt: time, watch: watchFromLabels(attributes).watch };
         let observation: Observation | undefined;
+        if (action === "kill") {
+            if (!["9", "SIGKILL", "KILL"].includes(attributes.signal ?? "")) this.stopping.add(id);
+            return;
+        }
         if (action.startsWith("health_status")) {
             const status = action.split(":")[1]?.trim();
-            if (status === "healthy" || status === "unhealthy") {
+            if (status === "healthy") this.wasHealthy.add(id);
+            if (status === "unhealthy" && !this.wasHealthy.has(id)) {
+                this.options.log(`${container.agent}: unhealthy before it was ever healthy (its deploy's health gate reports that)`);
+            } else if (status === "healthy" || status === "unhealthy") {
                 const log = info?.State?.Health?.Log ?? [];
                 const output = status === "unhealthy" ? log.at(-1)?.Output?.trim() : undefined;
                 observation = { kind: "health", status, ...(output ? { output } : {}) };
             }
         } else if (action === "die") {
-            this.died.add(id);
             this.options.onStopped?.(id);
-            observation = { kind: "die", exitCode: Number(attributes.exitCode ?? -1) };
+            if (this.stopping.delete(id)) {
+                this.options.log(`${container.agent}: stopped on request`);
+            } else {
+                this.died.add(id);
+                observation = { kind: "die", exitCode: Number(attributes.exitCode ?? -1) };
+            }
         } else if (action === "oom") {
             observation = { kind: "oom" };
         } else if (action === "start") {
+            this.stopping.delete(id);
+            this.wasHealthy.delete(id);
             this.options.onRunning?.(container);
             if (this.died.has(id)) observation = { kind: "restart" };
         }
