@@ -23,3 +23,15 @@ export function parseImageRef(image: string): ImageRef {
         ? { repository: name.slice(0, colon), tag: name.slice(colon + 1), digest }
         : { repository: name, digest };
 }
+
+/**
+ * Whether two references name the same image. A digest is the image's
+ * identity: "repo@sha256:X", "repo:1.4.2@sha256:X" and "repo:1.4.1@sha256:X"
+ * are one image, whatever the tags say. Without digests, the references
+ * themselves are compared.
+ */
+export function sameImage(a: string, b: string): boolean {
+    const digestA = parseImageRef(a).digest;
+    const digestB = parseImageRef(b).digest;
+    return digestA !== undefined && digestB !== undefined ? digestA === digestB : a === b;
+}

@@ -28,6 +28,10 @@ export const LABELS = {
     environment: "agent-fleet.environment",
     stack: "agent-fleet.stack",
     gitCommit: "agent-fleet.git-commit",
+    /** The image reference the agent runs, as the config names it. */
+    image: "agent-fleet.image",
+    /** Its rollback plan: the image a rollback returns to. A container that starts on its predecessor's rollback image is a rollback. */
+    rollbackImage: "agent-fleet.rollback-image",
     /** What a non-agent container of the fleet is: "sentinel". */
     role: "agent-fleet.role",
     /** The watch window after a deploy, as a Go duration ("1h0m0s"); see watch.ts. */

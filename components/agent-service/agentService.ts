@@ -78,6 +78,8 @@ export function agentLabels(spec: AgentSpec, stack: string, gitCommit?: string):
         [LABELS.environment]: spec.environment,
         [LABELS.stack]: stack,
         ...(gitCommit ? { [LABELS.gitCommit]: gitCommit } : {}),
+        [LABELS.image]: spec.image,
+        ...(spec.rollbackImage === undefined ? {} : { [LABELS.rollbackImage]: spec.rollbackImage }),
         [LABELS.monitorWindow]: goDuration(spec.monitorWindowMs),
         [LABELS.port]: String(spec.port),
         ...(spec.errorRateLimitPercent === undefined ? {} : { [LABELS.errorRateLimit]: String(spec.errorRateLimitPercent) }),

@@ -1,7 +1,8 @@
 /**
  * Deploy notifications from a plain `pulumi up`: Pulumi resource hooks on
  * every agent container send `deploy.started`, `deploy.succeeded`,
- * `deploy.failed` and `health.failed` to the channels routed for that agent.
+ * `deploy.failed`, `health.failed` and `rolled_back` to the channels routed
+ * for that agent.
  * The hooks run inside the program during the update (never in a preview),
  * read channel URLs and signing secrets from secret config only when they
  * send, and never fail the deploy: delivery errors become warnings, and the
@@ -10,12 +11,15 @@
 import * as pulumi from "@pulumi/pulumi";
 import { AlertEvent, AlertEventName, DeliveryOutcome, DeliveryPolicy, alertId, deliver, oneLine } from "../../alerts";
 import { AgentSpec, FleetSpec, Severity, channelsFor } from "../../config";
-import { LABELS, labelsOf } from "../../contract";
+import { LABELS, labelsOf, sameImage } from "../../contract";
 import { deliveryTargets } from "./targets";
 
 /** Hook names, as the engine records them: derived from the Fleet's name, so two fleets in one program never clash. */
 function deployHookNames(fleetName: string) {
-    return { started: `${fleetName}-deploy-started`, succeeded: `${fleetName}-deploy-succeeded`, failed: `${fleetName}-deploy-failed` } as const;
+    return {
+        started: `${fleetName}-deploy-started`, succeeded: `${fleetName}-deploy-succeeded`, failed: `${fleetName}-deploy-failed`,
+        retired: `${fleetName}-deploy-retired`,
+    } as const;
 }
 
 /** A deploy waits on these hooks: a dead receiver costs at most this long per event. */
@@ -52,12 +56,27 @@ const SEVERITY: Readonly<Record<string, Severity>> = {
     "deploy.succeeded": "info",
     "deploy.failed": "error",
     "health.failed": "error",
+    // Service is restored, but someone should look at why the release went back.
+    rolled_back: "warning",
 };
+
+/** One agent's replacement within this update, as its hooks report it. */
+interface Replacement {
+    /** The image a replaced container named as its rollback plan (its rollback-image label). */
+    retiredRollbackImage?: string;
+    /** The image of the container that came up healthy, and its URN. */
+    createdImage?: string;
+    urn?: string;
+    sent?: boolean;
+}
 
 export class DeployNotifier {
     private readonly agents: ReadonlyMap<string, AgentSpec>;
     /** One id per process run, so that the same hook on the same resource in one update keeps its id on every retry. */
     private readonly run = `${process.pid}-${Date.now()}`;
+
+    /** By agent: a rollback is known once both the new container is up and the old one is gone, in either order. */
+    private readonly replacements = new Map<string, Replacement>();
 
     constructor(private readonly args: DeployNotificationsArgs) {
         this.agents = new Map(args.spec.agents.map((a) => [a.name, a]));
@@ -102,6 +121,28 @@ export class DeployNotifier {
         }
     }
 
+    /**
+     * `rolled_back`, once per agent and update, when a container came up on the
+     * image its predecessor named as its rollback plan: `image` and
+     * `rollbackImage` were swapped (by hand or by `fleet rollback`), and the
+     * old version serves again. Create-first replacements report the new
+     * container before the old one's delete, delete-first ones after it.
+     */
+    private async noteReplacement(agent: string, seen: Replacement): Promise<void> {
+        const r = Object.assign(this.replacements.get(agent) ?? {}, seen);
+        this.replacements.set(agent, r);
+        if (r.sent || r.createdImage === undefined || r.retiredRollbackImage === undefined || r.urn === undefined) return;
+        if (!sameImage(r.createdImage, r.retiredRollbackImage)) return;
+        r.sent = true;
+        const event = this.eventFor("rolled_back", r.urn, this.labelledInputs(agent), `${agent} rolled back to ${r.createdImage}`);
+        if (event) await this.send(event);
+    }
+
+    /** Inputs that carry just the agent label, for eventFor. */
+    private labelledInputs(agent: string): Record<string, unknown> {
+        return { labels: [{ label: LABELS.agent, value: agent }] };
+    }
+
     private warn(message: string): void {
         (this.args.warn ?? ((m: string) => void pulumi.log.warn(m)))(message);
     }
@@ -120,7 +161,15 @@ export class DeployNotifier {
         }, quietly);
         const succeeded = new pulumi.ResourceHook(names.succeeded, async (a) => {
             const event = this.eventFor("deploy.succeeded", a.urn, a.newInputs, `${a.name} ${a.oldInputs ? "updated" : "created and healthy"}`);
-            if (event) await this.send(event);
+            if (!event) return;
+            await this.send(event);
+            const image = labelsOf(a.newInputs)[LABELS.image];
+            if (image) await this.noteReplacement(event.agent, { createdImage: image, urn: a.urn });
+        }, quietly);
+        const retired = new pulumi.ResourceHook(names.retired, async (a) => {
+            const labels = labelsOf(a.oldInputs);
+            const agent = labels[LABELS.agent];
+            if (agent && labels[LABELS.rollbackImage]) await this.noteReplacement(agent, { retiredRollbackImage: labels[LABELS.rollbackImage] });
         }, quietly);
         const failed = new pulumi.ErrorHook(names.failed, async (a) => {
             const name = failureEvent(a.errors);
@@ -129,6 +178,6 @@ export class DeployNotifier {
             // Never retry: a failed health wait is the answer, and the previous container still serves.
             return false;
         });
-        return { beforeCreate: [started], afterCreate: [succeeded], beforeUpdate: [started], afterUpdate: [succeeded], onError: [failed] };
+        return { beforeCreate: [started], afterCreate: [succeeded], beforeUpdate: [started], afterUpdate: [succeeded], afterDelete: [retired], onError: [failed] };
     }
 }

@@ -1,21 +1,9 @@
-import { parseImageRef } from "../../contract";
+import { parseImageRef, sameImage } from "../../contract";
 import { FleetPolicy, agentPolicy, isDeployedEnvironment, reportAgent } from "./fleet-policy";
 
 // An immutable version tag: semver-like, optionally with a pre-release suffix.
 const VERSION_TAG_RE = /^v?\d+\.\d+\.\d+(?:[-+][0-9A-Za-z.-]+)?$/;
 
-
-/**
- * Whether two references name the same image. A digest is the image's
- * identity: "repo@sha256:X", "repo:1.4.2@sha256:X" and "repo:1.4.1@sha256:X"
- * are one image, whatever the tags say. Without digests, the references
- * themselves are compared.
- */
-export function sameImage(a: string, b: string): boolean {
-    const digestA = parseImageRef(a).digest;
-    const digestB = parseImageRef(b).digest;
-    return digestA !== undefined && digestB !== undefined ? digestA === digestB : a === b;
-}
 
 /** A digest, or an immutable version tag; never "latest" or untagged. */
 export function isPinned(image: string): boolean {

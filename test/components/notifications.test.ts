@@ -38,14 +38,14 @@ describe("deploy hooks on agent containers", () => {
         return run.byType(CONTAINER).filter((c) => labelsOf(c.inputs)[LABELS.agent]);
     }
 
-    it("binds started, succeeded and failed hooks, named after the fleet, to every container when a channel exists", async () => {
+    it("binds started, succeeded, retired and failed hooks, named after the fleet, to every container when a channel exists", async () => {
         const containers = await declared({ agents, channels });
         expect(containers).toHaveLength(2);
         for (const c of containers) {
             expect(c.hooks).toEqual({
                 beforeCreate: ["fleet-deploy-started"], afterCreate: ["fleet-deploy-succeeded"],
                 beforeUpdate: ["fleet-deploy-started"], afterUpdate: ["fleet-deploy-succeeded"],
-                onError: ["fleet-deploy-failed"],
+                afterDelete: ["fleet-deploy-retired"], onError: ["fleet-deploy-failed"],
             });
         }
     });
@@ -98,6 +98,44 @@ describe("DeployNotifier", () => {
         expect(outcomes).toEqual([{ channel: "ops", delivered: false, attempts: 1, status: 404, error: "HTTP 404", final: true }]);
         expect(warnings).toEqual(["deploy.succeeded for alpha was not delivered to channel ops after 1 attempt(s): HTTP 404; the deploy goes on"]);
         expect(warnings.join("\n")).not.toContain("SEEDED");
+    });
+
+    describe("rolled_back", () => {
+        const container = (image: string, rollbackImage?: string) => ({
+            labels: [
+                { label: LABELS.agent, value: "alpha" }, { label: LABELS.image, value: image },
+                ...(rollbackImage ? [{ label: LABELS.rollbackImage, value: rollbackImage }] : []),
+            ],
+        });
+        const hookArgs = (urn: string, fields: Partial<pulumi.ResourceHookArgs>): pulumi.ResourceHookArgs => ({ urn, id: "id", name: "fleet-alpha", type: CONTAINER, ...fields });
+        /** Alpha's channel is Slack: each message's headline text. */
+        const received = () => receiver.received.map((r) => (JSON.parse(r.body) as { text: string }).text);
+
+        /** What one update's hooks send for a replacement of alpha, in the engine's order. */
+        async function replace(order: "create-first" | "delete-first", from: { image: string; rollbackImage?: string }, to: { image: string; rollbackImage?: string }) {
+            const hooks = notifier().hooks("fleet");
+            const [succeeded] = hooks.afterCreate as pulumi.ResourceHook[];
+            const [retired] = hooks.afterDelete!;
+            const create = () => succeeded.callback(hookArgs("urn:new", { newInputs: container(to.image, to.rollbackImage) }));
+            const remove = () => retired.callback(hookArgs("urn:old", { oldInputs: container(from.image, from.rollbackImage) }));
+            if (order === "create-first") { await create(); await remove(); } else { await remove(); await create(); }
+            return received().filter((text) => text.includes("rolled_back"));
+        }
+
+        it.each(["create-first", "delete-first"] as const)("is sent once when a container comes up on its predecessor's rollback image (%s)", async (order) => {
+            const sent = await replace(order, { image: "ghcr.io/acme/alpha:1.1.0", rollbackImage: "ghcr.io/acme/alpha:1.0.0" }, { image: "ghcr.io/acme/alpha:1.0.0", rollbackImage: "ghcr.io/acme/alpha:1.1.0" });
+            expect(sent).toEqual(["⚠️ rolled_back · alpha (staging): alpha rolled back to ghcr.io/acme/alpha:1.0.0"]);
+        });
+
+        it("is not sent for a release, which moves on to a new image", async () => {
+            expect(await replace("create-first", { image: "ghcr.io/acme/alpha:1.0.0", rollbackImage: "ghcr.io/acme/alpha:0.9.0" }, { image: "ghcr.io/acme/alpha:1.1.0", rollbackImage: "ghcr.io/acme/alpha:1.0.0" })).toEqual([]);
+        });
+
+        it("compares by digest: the rollback image under another tag is still a rollback", async () => {
+            const digest = `sha256:${"ab".repeat(32)}`;
+            const sent = await replace("delete-first", { image: "ghcr.io/acme/alpha:1.1.0", rollbackImage: `ghcr.io/acme/alpha:1.0.0@${digest}` }, { image: `ghcr.io/acme/alpha@${digest}` });
+            expect(sent).toHaveLength(1);
+        });
     });
 
     it("names a failed health wait health.failed, any other failure deploy.failed", () => {

@@ -18,6 +18,7 @@ import { LABELS } from "../../contract";
 import { verifySignature } from "../../alerts";
 import { requireDocker } from "../support/docker";
 import { Receiver } from "../support/receiver";
+import { until } from "../support/sentinel";
 import { captureEventLog } from "./fixtures";
 import {
     CommandResult, STACK, Workspace, containerIdByAgent, fleetContainers, getJson, missingForDeployments, provideDefaultNodeImage, pulumiOnPath,
@@ -83,7 +84,7 @@ describe.skipIf(missing.length > 0).sequential(`the dev fleet on the real engine
         if (!ws) return;
         // Leave no containers behind even when a step failed half-way.
         const left = await fleetContainers();
-        if (left.length > 0) await ws.pulumi("destroy", "--yes", "--skip-preview");
+        if (left.length > 0) await ws.pulumi("destroy", "--yes", "--skip-preview", "--run-program");
         await ws.remove();
     }, STEP_TIMEOUT);
 
@@ -253,7 +254,9 @@ describe.skipIf(missing.length > 0).sequential(`the dev fleet on the real engine
 
     it("10. sends deploy notifications from a plain `pulumi up` through resource hooks, signed, and a dead receiver never fails the deploy", async () => {
         const receiver = new Receiver();
-        const hookUrl = `${await receiver.start()}/hook/${HOOK_URL_TOKEN}`;
+        // On the fleet network's gateway: the host's own address on that bridge, which the deploy hooks (on the host)
+        // and the sentinel (in a container on the network) both reach.
+        const hookUrl = `${await receiver.start(await fleetGateway())}/hook/${HOOK_URL_TOKEN}`;
         try {
             await ws.editFleet((doc) => doc.setIn(["config", "agent-fleet:fleet", "channels"], doc.createNode({
                 "e2e-hook": { type: "webhook", urlSecret: "e2eHookUrl", signingSecret: "e2eHookSigning", minSeverity: "info", tiers: [1, 2, 3] },
@@ -274,6 +277,23 @@ describe.skipIf(missing.length > 0).sequential(`the dev fleet on the real engine
             expect(deployed.filter((n) => n.event === "deploy.succeeded").map((n) => n.agent).sort()).toEqual(started);
             expect(deployed.every((n) => n.verified)).toBe(true);
             expect(deployed.find((n) => n.agent === PROBE)).toMatchObject({ environment: "dev", tier: 1, stack: "dev", severity: "info" });
+
+            // With a channel, the stack deployed the sentinel: healthy, the socket read-only, watching the fleet.
+            const sentinel = await sentinelContainer();
+            expect(sentinel.State.Health?.Status).toBe("healthy");
+            expect(sentinel.Mounts.find((m) => m.Destination === "/var/run/docker.sock")).toMatchObject({ RW: false });
+            // It reports a health flip of the running agent, and its recovery; the deploy hooks stay quiet.
+            receiver.received.length = 0;
+            const subjectBase = new URL((await ws.agentsOutput())[SUBJECT].healthUrls[0]).origin;
+            const flipped = Date.now();
+            expect((await fetch(`${subjectBase}/admin/health/fail`, { method: "POST" })).status).toBe(200);
+            const unhealthy = await until("the sentinel's health.failed", () => notifications(receiver).find((n) => n.event === "health.failed"), 30_000);
+            expect(unhealthy).toMatchObject({ agent: SUBJECT, stack: "dev", verified: true });
+            expect(unhealthy.reason).toMatch(/^unhealthy/);
+            await fetch(`${subjectBase}/admin/health/recover`, { method: "POST" });
+            await until("the sentinel's health.recovered", () => notifications(receiver).find((n) => n.event === "health.recovered"), 30_000);
+            expect(notifications(receiver).map((n) => [n.agent, n.event])).toEqual([[SUBJECT, "health.failed"], [SUBJECT, "health.recovered"]]);
+            console.info(`e2e: sentinel health.failed ${unhealthy.severity} ${Date.now() - flipped} ms after the flip (reported with its recovery)`);
 
             receiver.received.length = 0;
             await ws.setAgentField(SUBJECT, ["env", "FAIL_HEALTH"], "1");
@@ -300,14 +320,62 @@ describe.skipIf(missing.length > 0).sequential(`the dev fleet on the real engine
         }
     }, STEP_TIMEOUT);
 
-    it("11. destroys every container and the network", async () => {
-        expectOk(await ws.pulumi("destroy", "--yes", "--skip-preview"), "pulumi destroy");
+    it("11. swapping image and rollbackImage back sends rolled_back from a plain `pulumi up`; a release does not", async () => {
+        const receiver = new Receiver();
+        try {
+            expectOk(await ws.pulumi("config", "set", "--secret", "e2eHookUrl", `${await receiver.start(await fleetGateway())}/hook/${HOOK_URL_TOKEN}`), "config set --secret e2eHookUrl");
+            const current = (await ws.agentSpec(SUBJECT)).image;
+            const next = "agent-fleet/sample-agent:e2e-next";
+            await ws.setAgentField(SUBJECT, ["image"], next);
+            await ws.setAgentField(SUBJECT, ["rollbackImage"], current);
+            expectOk(await ws.pulumi("up", "--yes", "--skip-preview"), "up: release to the next image");
+            const release = notifications(receiver).filter((n) => n.agent === SUBJECT).map((n) => n.event);
+            expect(release).toEqual(["deploy.started", "deploy.succeeded"]);
+
+            receiver.received.length = 0;
+            await ws.setAgentField(SUBJECT, ["image"], current);
+            await ws.setAgentField(SUBJECT, ["rollbackImage"], next);
+            expectOk(await ws.pulumi("up", "--yes", "--skip-preview"), "up: the rollback");
+            const rollback = notifications(receiver).filter((n) => n.agent === SUBJECT);
+            expect(rollback.map((n) => n.event)).toEqual(["deploy.started", "deploy.succeeded", "rolled_back"]);
+            expect(rollback[2]).toMatchObject({ severity: "warning", verified: true, reason: `${SUBJECT} rolled back to ${current}` });
+            console.info(`e2e: hooks fired for a create-first replacement: afterCreate (new container), then afterDelete (old container) → ${rollback.map((n) => n.event).join(", ")}`);
+        } finally {
+            await receiver.stop().catch(() => undefined);
+        }
+    }, STEP_TIMEOUT);
+
+    it("12. destroys every container, the sentinel's spool and the network", async () => {
+        // With a channel, agent containers carry a delete hook (rolled_back), which the engine runs only with the program.
+        const plain = await ws.pulumi("destroy", "--yes", "--skip-preview");
+        expect(plain.exitCode).not.toBe(0);
+        expect(plain.stderr).toContain("--run-program");
+        expectOk(await ws.pulumi("destroy", "--yes", "--skip-preview", "--run-program"), "pulumi destroy --run-program");
         expect(await fleetContainers()).toEqual([]);
         const docker = await requireDocker();
+        expect(await docker.listContainers({ all: true, filters: { label: [`${LABELS.stack}=${STACK}`, `${LABELS.role}=sentinel`] } })).toEqual([]);
+        expect((await docker.listVolumes({ filters: { label: [`${LABELS.stack}=${STACK}`] } })).Volumes ?? []).toEqual([]);
         const networks = await docker.listNetworks({ filters: { label: [`${LABELS.environment}=${STACK}`] } });
         expect(networks.filter((n) => n.Name.startsWith("fleet-dev-network"))).toEqual([]);
     }, STEP_TIMEOUT);
 });
+
+/** The gateway address of the dev fleet's network: this host, as seen from the network's containers. */
+async function fleetGateway(): Promise<string> {
+    const docker = await requireDocker();
+    const [network] = await docker.listNetworks({ filters: { label: [`${LABELS.stack}=${STACK}`] } });
+    const gateway = (await docker.getNetwork(network.Id).inspect()).IPAM?.Config?.[0]?.Gateway as string | undefined;
+    if (!gateway) throw new Error(`the fleet network ${network.Name} has no gateway address`);
+    return gateway;
+}
+
+/** The dev stack's sentinel container, inspected; fails when there is none or more than one. */
+async function sentinelContainer() {
+    const docker = await requireDocker();
+    const list = await docker.listContainers({ filters: { label: [`${LABELS.stack}=${STACK}`, `${LABELS.role}=sentinel`] } });
+    expect(list, "one sentinel container").toHaveLength(1);
+    return docker.getContainer(list[0].Id).inspect();
+}
 
 /** The old container keeps serving, the broken one is gone or not serving, and no other agent moved. */
 async function expectStillServing(healthy: Record<string, string>, url: string, before: Record<string, string>): Promise<void> {

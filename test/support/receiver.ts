@@ -32,14 +32,15 @@ export class Receiver {
         });
     });
 
-    async start(): Promise<string> {
-        return this.listen(0);
+    /** Listens on a free port of `host` (default loopback; a Docker network's gateway, for senders in containers). */
+    async start(host = "127.0.0.1"): Promise<string> {
+        return this.listen(0, host);
     }
 
     /** Listens on a given port (0: any free one), e.g. to come back where a sender expects it. */
-    async listen(port: number): Promise<string> {
-        await new Promise<void>((resolve) => this.server.listen(port, "127.0.0.1", resolve));
-        return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+    async listen(port: number, host = "127.0.0.1"): Promise<string> {
+        await new Promise<void>((resolve) => this.server.listen(port, host, resolve));
+        return `http://${host}:${(this.server.address() as AddressInfo).port}`;
     }
 
     stop(): Promise<void> {
