@@ -324,6 +324,8 @@ describe.skipIf(missing.length > 0).sequential(`the dev fleet on the real engine
         const receiver = new Receiver();
         try {
             expectOk(await ws.pulumi("config", "set", "--secret", "e2eHookUrl", `${await receiver.start(await fleetGateway())}/hook/${HOOK_URL_TOKEN}`), "config set --secret e2eHookUrl");
+            // Back to the tier's healthcheck: step 10's 1 s probe is too tight while an image builds next to it.
+            await ws.setAgentField(SUBJECT, ["healthcheck"], undefined);
             const current = (await ws.agentSpec(SUBJECT)).image;
             const next = "agent-fleet/sample-agent:e2e-next";
             await ws.setAgentField(SUBJECT, ["image"], next);

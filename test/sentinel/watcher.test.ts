@@ -63,7 +63,7 @@ async function fakeDaemon(): Promise<FakeDaemon> {
             res.end(JSON.stringify({
                 Created: CREATED, Config: { Labels: labelsOf(inspect[1]) },
                 NetworkSettings: { Networks: { bridge: { IPAddress: "172.17.0.9" }, "fleet-dev": { IPAddress: "10.5.0.7" } } },
-                State: { StartedAt: CREATED, Health: { Log: [{ Output: "GET /health 503\n" }] } },
+                State: { StartedAt: CREATED, Health: { Status: "healthy", Log: [{ Output: "GET /health 503\n" }] } },
             }));
             return;
         }
@@ -111,10 +111,12 @@ describe("the sentinel's Docker watcher", () => {
         expect(logs.filter((l) => l.startsWith("watching docker events")).length).toBeGreaterThanOrEqual(2);
     });
 
-    it("reports the running containers at connect, from their labels, with their address on the fleet network; and their stop", async () => {
+    it("reports the containers past their health gate at connect and once healthy, from their labels, with their address on the fleet network; and their stop", async () => {
         daemon = await fakeDaemon();
         daemon.running = ["pesti"];
-        daemon.next = [[event("die", "pesti", "dev", { exitCode: "1" }), event("start", "pesti"), event("destroy", "pesti")]];
+        daemon.next = [[
+            event("die", "pesti", "dev", { exitCode: "1" }), event("start", "pesti"), event("health_status: healthy", "pesti"), event("destroy", "pesti"),
+        ]];
         const running: WatchedContainer[] = [];
         const stopped: string[] = [];
         watcher = new DockerWatcher({
@@ -131,7 +133,7 @@ describe("the sentinel's Docker watcher", () => {
                 smokeChecks: [{ name: "reply", method: "POST", path: "/v1/reply", expectStatus: 200, body: "{}" }],
             },
         });
-        // Stopped at its death, running again at its restart, gone at its removal.
+        // Stopped at its death, probed again once healthy after its restart, gone at its removal.
         expect(stopped).toEqual(["id-pesti", "id-pesti"]);
         expect(JSON.parse(new URLSearchParams(daemon.listRequests[0]).get("filters")!)).toEqual({ label: [LABELS.agent, `${LABELS.stack}=dev`], status: ["running"] });
     });

@@ -1,7 +1,7 @@
 /**
  * Docker events for one stack's agent containers only (selected by the agent
  * and stack labels), turned into the rules' observations, and the set of
- * running agent containers, for the probes of the watch window. It uses only
+ * agent containers past their health gate, for the probes of the watch window. It uses only
  * read endpoints: the event stream, container list and inspect. (The socket
  * is mounted read-only, but that does not restrict the API: the code is the
  * limit.) The stream reconnects with backoff after the daemon restarts.
@@ -45,7 +45,7 @@ export interface WatcherOptions {
     /** The network the sentinel shares with the agents, whose address it probes; default: each container's first. */
     readonly network?: string;
     readonly onEvent: (event: ContainerEvent) => void;
-    /** A container started, or was running when the watcher (re)connected. */
+    /** A container passed its health gate (turned healthy), or was past it when the watcher (re)connected: probe it. */
     readonly onRunning?: (container: WatchedContainer) => void;
     /** A container stopped or was removed. */
     readonly onStopped?: (containerId: string) => void;
@@ -119,8 +119,9 @@ export class DockerWatcher {
         for (const listed of await this.docker.listContainers({ filters: { label: this.labelFilter, status: ["running"] } })) {
             const info = await this.docker.getContainer(listed.Id).inspect().catch(() => undefined);
             // Already past its gate, or failing now: either way, from here on its health is the sentinel's to report.
-            if (info?.State?.Health?.Status === "healthy" || info?.State?.Health?.Status === "unhealthy") this.wasHealthy.add(listed.Id);
-            const running = info && await this.describe(listed.Id, info);
+            if (info?.State?.Health?.Status !== "healthy" && info?.State?.Health?.Status !== "unhealthy") continue;
+            this.wasHealthy.add(listed.Id);
+            const running = await this.describe(listed.Id, info);
             if (running) this.options.onRunning?.(running);
         }
         let buffer = "";
@@ -182,7 +183,11 @@ export class DockerWatcher {
         }
         if (action.startsWith("health_status")) {
             const status = action.split(":")[1]?.trim();
-            if (status === "healthy") this.wasHealthy.add(id);
+            if (status === "healthy" && !this.wasHealthy.has(id)) {
+                // Past its deploy's health gate: from now on it is probed in its watch window.
+                this.wasHealthy.add(id);
+                this.options.onRunning?.(container);
+            }
             if (status === "unhealthy" && !this.wasHealthy.has(id)) {
                 this.options.log(`${container.agent}: unhealthy before it was ever healthy (its deploy's health gate reports that)`);
             } else if (status === "healthy" || status === "unhealthy") {
@@ -201,9 +206,9 @@ export class DockerWatcher {
         } else if (action === "oom") {
             observation = { kind: "oom" };
         } else if (action === "start") {
+            // Started (or restarted): probed again once it is healthy.
             this.stopping.delete(id);
             this.wasHealthy.delete(id);
-            this.options.onRunning?.(container);
             if (this.died.has(id)) observation = { kind: "restart" };
         }
         if (observation) this.options.onEvent({ ...container, observation, time });
