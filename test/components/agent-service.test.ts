@@ -122,7 +122,7 @@ describe("AgentService container", () => {
 
     it("labels agent, tier, version and environment, the commit when known, and what the sentinel watches", async () => {
         const smokeChecks = [{ name: "reply", path: "/v1/reply", method: "POST", body: "{\"message\":\"hi\"}" }];
-        const { container } = await deploy({ tier: 2, monitorWindow: "90m", errorRateLimit: 3, smokeChecks }, { gitCommit: "0123abc" });
+        const { container } = await deploy({ tier: 2, monitorWindow: "90m", errorRateLimit: 3, smokeChecks, rollbackImage: "ghcr.io/acme/pesti:1.4.1" }, { gitCommit: "0123abc" });
         const labels = Object.fromEntries(container.inputs.labels.map((l: { label: string; value: string }) => [l.label, l.value]));
         expect(labels).toEqual({
             [LABELS.agent]: "pesti",
@@ -131,6 +131,8 @@ describe("AgentService container", () => {
             [LABELS.environment]: "production",
             [LABELS.stack]: "production",
             [LABELS.gitCommit]: "0123abc",
+            [LABELS.image]: "ghcr.io/acme/pesti:1.4.2",
+            [LABELS.rollbackImage]: "ghcr.io/acme/pesti:1.4.1",
             [LABELS.monitorWindow]: "1h30m0s",
             [LABELS.port]: "8080",
             [LABELS.errorRateLimit]: "3",
