@@ -13,6 +13,11 @@ const output = {
     err: (text: string) => void process.stderr.write(`${text}\n`),
 };
 
+/** Help texts the commands share. */
+const AGENT_ARGUMENT = "the agent, as named under fleet.agents";
+const STACK_FILE_OPTION = "the stack whose file (stacks/Pulumi.<name>.yaml) to edit";
+const CWD_OPTION = "project directory, where Pulumi.yaml is (default: the current directory)";
+
 export function program(onExit: (code: number) => void): Command {
     const fleet = new Command("fleet")
         .description("Tools for the agent-fleet Pulumi project.")
@@ -26,7 +31,7 @@ export function program(onExit: (code: number) => void): Command {
         )
         .requiredOption("-s, --stack <name>", "stack to check: reads stacks/Pulumi.<name>.yaml (and stacks/policy.<name>.json for enforcement levels)")
         .option("--json", "print { stack, agents, resourceCount, violations } as JSON")
-        .option("--cwd <projectDir>", "project directory, where Pulumi.yaml is (default: the current directory)")
+        .option("--cwd <projectDir>", CWD_OPTION)
         .addHelpText("after", [
             "",
             "Exit codes:",
@@ -67,6 +72,74 @@ export function program(onExit: (code: number) => void): Command {
         .action(async (options: { events: string[]; out?: string; post?: boolean }) => {
             const { runComment } = await import("./comment");
             onExit(await runComment(options, output));
+        });
+    fleet.command("release")
+        .description("Release a new image for one agent: in the stack file, its current image becomes rollbackImage and <image> becomes image. Comments and formatting are kept.")
+        .argument("<agent>", AGENT_ARGUMENT)
+        .argument("<image>", "the new image reference; staging and production need a version tag or a digest")
+        .requiredOption("-s, --stack <name>", STACK_FILE_OPTION)
+        .option("--json", "print { stack, agent, file, image, rollbackImage, changed } as JSON")
+        .option("--cwd <projectDir>", CWD_OPTION)
+        .addHelpText("after", [
+            "",
+            "Exit codes:",
+            "  0  released (or the agent already runs that image)",
+            "  2  bad input: unknown stack or agent, an unpinned image in staging or production, an edit that makes the config invalid (nothing is written)",
+            "",
+            "Example:",
+            "  npx fleet release pesti ghcr.io/acme/pesti:1.5.0 --stack staging",
+        ].join("\n"))
+        .action(async (agent: string, image: string, options: { stack: string; json?: boolean; cwd?: string }) => {
+            const { runRelease } = await import("./operate/release");
+            onExit(await runRelease({ agent, image, ...options }, output));
+        });
+    fleet.command("flag")
+        .description("Move a feature flag one stage along its rollout (off → team → 10% → 100% for tier 3), recording in the stack file when the stage began.")
+        .argument("<agent>", AGENT_ARGUMENT)
+        .argument("<flag>", "the flag's name")
+        .requiredOption("--stage <next|stage>", "\"next\", or a stage of the flag's rollout (moving back towards off is always allowed)")
+        .requiredOption("-s, --stack <name>", STACK_FILE_OPTION)
+        .option("--force", "skip a stage or cut a soak short; the stack file records that the move was forced")
+        .option("--json", "print { stack, agent, flag, from, to, since, forced, overrode } as JSON")
+        .option("--cwd <projectDir>", CWD_OPTION)
+        .addHelpText("after", [
+            "",
+            "Exit codes:",
+            "  0  moved",
+            "  2  bad input, or refused: a skipped stage or an unfinished soak without --force (nothing is written)",
+            "",
+            "Examples:",
+            "  npx fleet flag pesti smart-followups --stage next --stack staging",
+            "  npx fleet flag pesti smart-followups --stage off --stack production      # the tier 3 rollback",
+        ].join("\n"))
+        .action(async (agent: string, flag: string, options: { stage: string; stack: string; force?: boolean; json?: boolean; cwd?: string }) => {
+            const { runFlag } = await import("./operate/flag");
+            onExit(await runFlag({ agent, flag, ...options }, output));
+        });
+    fleet.command("rollback")
+        .description("Roll one agent back as its tier promises: tiers 1 and 2 swap image and rollbackImage, tier 3 turns its flags off. Edits the stack file, then prints the exact targeted `pulumi up` (or runs it with --apply).")
+        .argument("<agent>", AGENT_ARGUMENT)
+        .requiredOption("-s, --stack <name>", STACK_FILE_OPTION)
+        .option("--apply", "run the targeted update too")
+        .option("--json", "print { stack, agent, tier, kind, changes, command, targets, applied } as JSON")
+        .option("--cwd <projectDir>", CWD_OPTION)
+        .addHelpText("after", [
+            "",
+            "Exit codes:",
+            "  0  the rollback is written (and applied, with --apply)",
+            "  1  --apply: the update failed",
+            "  2  bad input: unknown stack or agent, no rollbackImage, every flag already off (nothing is written)",
+            "",
+            "Example:",
+            "  npx fleet rollback jarvis --stack production --apply",
+        ].join("\n"))
+        .action(async (agent: string, options: { stack: string; apply?: boolean; json?: boolean; cwd?: string }) => {
+            const { runRollback, updateStack } = await import("./operate");
+            onExit(await runRollback({ agent, ...options }, output, async (stack, targets, out) => {
+                const result = await updateStack({ cwd: options.cwd ?? process.cwd(), stack, targets }, out);
+                if (!result.ok) out.err(`fleet rollback: the update failed: ${result.error ?? "see the progress above"}`);
+                return result.ok;
+            }));
         });
     return fleet;
 }

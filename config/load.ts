@@ -170,7 +170,8 @@ function resolveAgent(name: string, environment: Environment, agent: AgentConfig
         })),
         featureFlags: (agent.featureFlags ?? []).map((flag) => {
             const stages = (flag.stages ?? defaultStages).map((s) => ({ stage: s.stage, soakMs: s.soak === undefined ? undefined : durationMs(s.soak) }));
-            return { name: flag.name, stages, currentStage: flag.currentStage ?? stages[0]?.stage ?? "off" };
+            const history = (flag.history ?? []).map((r) => ({ stage: r.stage, since: r.since, forced: r.forced ?? false }));
+            return { name: flag.name, stages, currentStage: flag.currentStage ?? stages[0]?.stage ?? "off", history };
         }),
         stopGraceMs: durationMs(agent.stopGracePeriod ?? tier.stopGracePeriod),
         restartMaxRetries: tier.restartMaxRetries,
@@ -212,6 +213,20 @@ function checkAgent(source: FleetConfigSource, layers: AgentLayers, agent: Agent
         const stages = (flag.stages ?? defaultRolloutStages(agent.tier)).map((s) => s.stage);
         if (flag.currentStage !== undefined && !stages.includes(flag.currentStage)) {
             report(["featureFlags", index, "currentStage"], `expected one of the flag's stages (${stages.join(", ")}), got ${describeValue(flag.currentStage)}`);
+        }
+        const history = flag.history ?? [];
+        history.forEach((record, i) => {
+            if (!stages.includes(record.stage)) {
+                report(["featureFlags", index, "history", i, "stage"], `expected one of the flag's stages (${stages.join(", ")}), got ${describeValue(record.stage)}`);
+            }
+            if (i > 0 && Date.parse(record.since) < Date.parse(history[i - 1].since)) {
+                report(["featureFlags", index, "history", i, "since"], `expected a time no earlier than the record before it (${history[i - 1].since}), got ${describeValue(record.since)}`);
+            }
+        });
+        const last = history.at(-1);
+        const current = flag.currentStage ?? stages[0];
+        if (last && last.stage !== current) {
+            report(["featureFlags", index, "history"], `expected the last record to be the current stage "${current}" (use \`fleet flag\` to move a flag), got "${last.stage}"`);
         }
     });
 }

@@ -14,6 +14,11 @@ export type Environment = "dev" | "staging" | "production";
 /** From least to most strict: a later environment runs every policy an earlier one does, and more. */
 export const ENVIRONMENTS: readonly Environment[] = ["dev", "staging", "production"];
 
+/** Staging and production: shared environments that run reviewed, pinned images (dev builds whatever is checked out). */
+export function isDeployedEnvironment(environment: string): boolean {
+    return environment === "staging" || environment === "production";
+}
+
 /** Renders a user's value for an error message: strings quoted, containers named. */
 export function describeValue(value: unknown): string {
     if (value === undefined) return "nothing";
@@ -137,11 +142,21 @@ const rolloutStageSchema = z.preprocess(
     }, expected('a rollout stage like "10%" or { stage: "10%", soak: "24h" }')),
 );
 
+/** When a flag entered a stage, as `fleet flag` records it: soaks are checked, and skipped stages seen, from this. */
+const stageRecordSchema = z.strictObject({
+    stage: z.string(expected('a rollout stage like "off", "team" or "10%"')).refine(isRolloutStage, expected('a rollout stage like "off", "team" or "10%"')),
+    since: z.iso.datetime({ offset: true, ...expected('a UTC time like "2026-11-22T10:00:00Z"') }),
+    /** Set when `fleet flag --force` skipped a stage or cut a soak short. */
+    forced: z.boolean(expected("true or false")).optional(),
+}, expected("a stage record object with a stage and a since time"));
+
 const featureFlagSchema = z.strictObject({
     name: text("a flag name like \"smart-replies\"", /^[a-z][a-z0-9-]*$/),
     stages: z.array(rolloutStageSchema, expected("a list of rollout stages")).min(1, expected("at least one rollout stage")).optional(),
     currentStage: z.string(expected('a rollout stage like "off", "team" or "10%"'))
         .refine(isRolloutStage, expected('a rollout stage like "off", "team" or "10%"')).optional(),
+    /** Each stage the flag entered and when, oldest first; written by `fleet flag`. */
+    history: z.array(stageRecordSchema, expected("a list of stage records")).optional(),
 }, expected("a feature flag object with a name"));
 
 /** Every agent field. All optional here: the catalog and the stack each hold part of an agent. */
@@ -266,6 +281,7 @@ export const KNOWN_FIELDS: readonly string[] = [...new Set([
     ...Object.keys(buildSchema.shape),
     ...Object.keys(smokeCheckSchema.shape),
     ...Object.keys(featureFlagSchema.shape),
+    ...Object.keys(stageRecordSchema.shape),
     "stage", "soak",
     ...Object.keys(channelSchema.shape),
     ...Object.keys(sentinelSchema.shape),

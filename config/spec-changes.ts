@@ -5,7 +5,7 @@
  * config into specs; this turns two specs back into a reviewer's diff.
  */
 import { humanDuration } from "./duration";
-import { stageRank } from "./rollout";
+import { currentStageSince, stageRank } from "./rollout";
 import type { AgentSpec, FeatureFlagSpec } from "./spec";
 
 export interface FieldChange {
@@ -75,6 +75,20 @@ const byName = <T extends { readonly name: string }>(items: readonly T[]) => Obj
 const stages = (flag: FeatureFlagSpec) => flag.stages.map((s) => (s.soakMs ? `${s.stage} (soak ${humanDuration(s.soakMs)})` : s.stage)).join(" → ");
 
 /**
+ * A stage change says how long the stage it leaves soaked, when the
+ * history records both moves: "`team` (since 2026-11-20T09:00:00Z, soaked 28h)".
+ */
+function soaked(change: FieldChange, before: Readonly<Record<string, FeatureFlagSpec>>, after: Readonly<Record<string, FeatureFlagSpec>>): FieldChange {
+    const name = /^flag `(.+)`$/.exec(change.field)?.[1];
+    const old = name === undefined ? undefined : before[name];
+    const since = old && currentStageSince(old);
+    if (!old || !since || change.from === undefined) return change;
+    const left = name === undefined ? undefined : after[name] && currentStageSince(after[name]);
+    const age = left ? `, soaked ${humanDuration(Math.floor((Date.parse(left) - Date.parse(since)) / 60_000) * 60_000)}` : "";
+    return { ...change, from: `${change.from} (since ${since}${age})` };
+}
+
+/**
  * Every config field that differs between two versions of an agent, in a
  * fixed order: scalars, then env, secrets (names only: values never reach a
  * spec), smoke checks, and feature flags.
@@ -93,7 +107,7 @@ export function agentFieldChanges(before: AgentSpec, after: AgentSpec): FieldCha
         (check) => `${check.method} ${check.path} → ${check.expectStatus}`));
     const flagsBefore = byName(before.featureFlags);
     const flagsAfter = byName(after.featureFlags);
-    changes.push(...keyed((name) => `flag \`${name}\``, flagsBefore, flagsAfter, (flag) => flag.currentStage));
+    changes.push(...keyed((name) => `flag \`${name}\``, flagsBefore, flagsAfter, (flag) => flag.currentStage).map((change) => soaked(change, flagsBefore, flagsAfter)));
     changes.push(...keyed((name) => `flag \`${name}\` stages`,
         Object.fromEntries(Object.entries(flagsBefore).filter(([name]) => name in flagsAfter)),
         Object.fromEntries(Object.entries(flagsAfter).filter(([name]) => name in flagsBefore)), stages));

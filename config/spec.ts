@@ -31,11 +31,22 @@ export interface RolloutStageSpec {
     readonly soakMs?: number;
 }
 
+/** A stage a flag entered, and when (see `fleet flag`). */
+export interface StageRecordSpec {
+    readonly stage: string;
+    /** ISO time. */
+    readonly since: string;
+    /** `fleet flag --force` skipped a stage or cut a soak short to get here. */
+    readonly forced: boolean;
+}
+
 export interface FeatureFlagSpec {
     readonly name: string;
     readonly stages: readonly RolloutStageSpec[];
     /** Where the rollout is now; new flags start at the first stage. */
     readonly currentStage: string;
+    /** Stages entered, oldest first; empty when nothing was recorded. The last one is the current stage. */
+    readonly history: readonly StageRecordSpec[];
 }
 
 export interface ImageBuildSpec {

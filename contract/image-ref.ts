@@ -35,3 +35,13 @@ export function sameImage(a: string, b: string): boolean {
     const digestB = parseImageRef(b).digest;
     return digestA !== undefined && digestB !== undefined ? digestA === digestB : a === b;
 }
+
+// An immutable version tag: semver-like, optionally with a pre-release suffix.
+const VERSION_TAG_RE = /^v?\d+\.\d+\.\d+(?:[-+][0-9A-Za-z.-]+)?$/;
+
+/** A digest, or an immutable version tag; never "latest" or untagged. */
+export function isPinned(image: string): boolean {
+    const { tag, digest } = parseImageRef(image);
+    if (digest) return true;
+    return tag !== undefined && VERSION_TAG_RE.test(tag);
+}

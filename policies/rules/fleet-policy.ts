@@ -121,7 +121,3 @@ export function containerPolicy(
         }, oncePerAgent, args);
     });
 }
-
-export function isDeployedEnvironment(environment: string): boolean {
-    return environment === "staging" || environment === "production";
-}

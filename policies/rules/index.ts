@@ -10,6 +10,7 @@ import { healthGateTiming } from "./health-gate-timing";
 import { noPlaintextSecrets } from "./no-plaintext-secrets";
 import { pinnedImages, rollbackImage } from "./pinned-images";
 import { productionMemoryLimits } from "./production-memory-limits";
+import { flagRolloutHistory } from "./flag-rollout-history";
 import { alertChannelsExist, fleetNotEmpty, productionAlertChannel, uniqueHostPorts } from "./stack-policies";
 import { tier3FeatureFlags } from "./tier3-feature-flags";
 import { tierMonitoring } from "./tier-monitoring";
@@ -27,6 +28,7 @@ export function fleetPolicies(): FleetPolicy[] {
         rollbackImage(),
         tierMonitoring(),
         tier3FeatureFlags(),
+        flagRolloutHistory(),
         productionMemoryLimits(),
         healthGateTiming(),
         productionAlertChannel(),

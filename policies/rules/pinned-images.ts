@@ -1,16 +1,6 @@
-import { parseImageRef, sameImage } from "../../contract";
-import { FleetPolicy, agentPolicy, isDeployedEnvironment, reportAgent } from "./fleet-policy";
-
-// An immutable version tag: semver-like, optionally with a pre-release suffix.
-const VERSION_TAG_RE = /^v?\d+\.\d+\.\d+(?:[-+][0-9A-Za-z.-]+)?$/;
-
-
-/** A digest, or an immutable version tag; never "latest" or untagged. */
-export function isPinned(image: string): boolean {
-    const { tag, digest } = parseImageRef(image);
-    if (digest) return true;
-    return tag !== undefined && VERSION_TAG_RE.test(tag);
-}
+import { isPinned, sameImage } from "../../contract";
+import { isDeployedEnvironment } from "../../config/schema";
+import { FleetPolicy, agentPolicy, reportAgent } from "./fleet-policy";
 
 /** Rule 4a: staging and production run exactly the image that was reviewed. */
 export function pinnedImages(): FleetPolicy {

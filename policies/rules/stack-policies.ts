@@ -1,6 +1,6 @@
 import type { PolicyResource } from "@pulumi/policy";
-import { SEVERITIES } from "../../config/schema";
-import { CONTAINER_TYPE, FleetPolicy, agentField, agentInputs, fixAt, fleetInputs, isDeployedEnvironment } from "./fleet-policy";
+import { SEVERITIES, isDeployedEnvironment } from "../../config/schema";
+import { CONTAINER_TYPE, FleetPolicy, agentField, agentInputs, fixAt, fleetInputs } from "./fleet-policy";
 
 /** The severity at or below which production must hear about problems. */
 export const PRODUCTION_ALERT_SEVERITY = "error";

@@ -56,7 +56,17 @@ export function writeProject(files: ProjectFiles): string {
     return dir;
 }
 
-/** Removes every project writeProject made (call from afterAll). */
+/** A project with the repo's own stack files copied byte for byte (comments and all), for commands that edit them. */
+export function copyProject(): string {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "fleet-edit-"));
+    created.push(dir);
+    fs.symlinkSync(path.join(REPO, "Pulumi.yaml"), path.join(dir, "Pulumi.yaml"));
+    fs.symlinkSync(path.join(REPO, "index.ts"), path.join(dir, "index.ts"));
+    fs.cpSync(path.join(REPO, "stacks"), path.join(dir, "stacks"), { recursive: true });
+    return dir;
+}
+
+/** Removes every project writeProject or copyProject made (call from afterAll). */
 export function removeProjects(): void {
     for (const dir of created.splice(0)) fs.rmSync(dir, { recursive: true, force: true });
 }

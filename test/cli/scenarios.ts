@@ -235,6 +235,12 @@ export const SCENARIOS: readonly Scenario[] = [
         fleet: fleetOf("production", { pesti: { featureFlags: flag(["off", { stage: "team", soak: "4h" }, { stage: "10%", soak: "1h" }, "100%"]) } }),
     },
     {
+        name: "a tier 3 flag whose recorded rollout jumped from team to 100%",
+        policy: "flag-rollout-history", agent: "pesti", field: "fleet.agents.pesti.featureFlags[0].history[1]",
+        stack: "production",
+        fleet: fleetOf("production", { pesti: { featureFlags: [{ name: "smart-followups", currentStage: "100%", history: [{ stage: "team", since: "2026-11-20T09:00:00Z" }, { stage: "100%", since: "2026-11-21T09:00:00Z" }] }] } }),
+    },
+    {
         name: "a production agent without a memory limit",
         policy: "production-memory-limits", agent: "lead-scorer", field: "fleet.agents.lead-scorer.memory",
         stack: "production", fleet: { environment: "production", channels: CHANNELS, agents: { "lead-scorer": { ...LEAD_SCORER, memory: undefined } } },

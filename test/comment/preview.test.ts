@@ -79,6 +79,16 @@ describe("previewOf", () => {
         expect(stdout).toMatch(/#### `jarvis` · update · tier 2 · @acme\/assistants\n- monitorWindow: `5m` → `10m`\n/);
     });
 
+    it("a flag's stage change says how long the stage it leaves soaked, from the recorded history", async () => {
+        const log = structuredClone(await events("pr-dev"));
+        const step = log.find((e) => e.resourcePreEvent?.metadata.type === "agent-fleet:index:AgentService" && e.resourcePreEvent.metadata.new?.inputs?.agent?.name === "pesti")!.resourcePreEvent!.metadata;
+        const team = { stage: "team", since: "2026-11-20T09:00:00Z", forced: false };
+        step.old!.inputs.agent.featureFlags[0].history = [team];
+        step.new!.inputs.agent.featureFlags[0].history = [team, { stage: "100%", since: "2026-11-21T13:30:00Z", forced: true }];
+        const { stdout } = await comment({ events: [await writeLog(log)] });
+        expect(stdout).toContain("- flag `smart-followups`: `team (since 2026-11-20T09:00:00Z, soaked 28h30m)` → `100%`");
+    });
+
     it("an empty change asks for no label", async () => {
         expect(labelsFor(previewOf(await events("no-change"), "no-change.jsonl"))).toEqual([]);
     });

@@ -321,6 +321,7 @@ describe("feature flags", () => {
                 name: "smart-replies",
                 stages: stages.map((s) => ({ stage: s.stage, soakMs: s.soak === undefined ? undefined : durationMs(s.soak) })),
                 currentStage: stages[0].stage,
+                history: [],
             });
         }
     });
@@ -338,7 +339,24 @@ describe("feature flags", () => {
             name: "fast-path",
             stages: [{ stage: "team", soakMs: undefined }, { stage: "25%", soakMs: 2 * 86_400_000 }, { stage: "100%", soakMs: undefined }],
             currentStage: "team",
+            history: [],
         });
+    });
+
+    it("keep the recorded history, and check that it names the flag's stages in time order, ending at the current stage", () => {
+        const history = [{ stage: "off", since: "2026-11-20T09:00:00Z" }, { stage: "team", since: "2026-11-21T09:00:00Z", forced: true }];
+        const [flag] = probe({ catalog: { tier: 3, port: 8080, featureFlags: [{ name: "smart-replies", currentStage: "team", history }] } }).featureFlags;
+        expect(flag.history).toEqual([{ ...history[0], forced: false }, history[1]]);
+        const bad = [{ stage: "team", since: "2026-11-21T09:00:00Z" }, { stage: "50%", since: "2026-11-20T09:00:00Z" }, { stage: "10%", since: "yesterday" }];
+        expect(problemsOf(probeSource({ catalog: { tier: 3, port: 8080, featureFlags: [{ name: "smart-replies", currentStage: "team", history: bad }] } })).map((p) => `${p.path}: ${p.message}`)).toEqual([
+            'agents.probe.featureFlags[0].history[2].since: expected a UTC time like "2026-11-22T10:00:00Z", got "yesterday"',
+        ]);
+        const wrongOrder = [{ stage: "team", since: "2026-11-21T09:00:00Z" }, { stage: "50%", since: "2026-11-20T09:00:00Z" }];
+        expect(problemsOf(probeSource({ catalog: { tier: 3, port: 8080, featureFlags: [{ name: "smart-replies", currentStage: "team", history: wrongOrder }] } })).map((p) => `${p.path}: ${p.message}`)).toEqual([
+            "agents.probe.featureFlags[0].history[1].stage: expected one of the flag's stages (off, team, 10%, 100%), got \"50%\"",
+            "agents.probe.featureFlags[0].history[1].since: expected a time no earlier than the record before it (2026-11-21T09:00:00Z), got \"2026-11-20T09:00:00Z\"",
+            'agents.probe.featureFlags[0].history: expected the last record to be the current stage "team" (use `fleet flag` to move a flag), got "50%"',
+        ]);
     });
 });
 

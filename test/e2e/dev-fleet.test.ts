@@ -320,7 +320,7 @@ describe.skipIf(missing.length > 0).sequential(`the dev fleet on the real engine
         }
     }, STEP_TIMEOUT);
 
-    it("11. swapping image and rollbackImage back sends rolled_back from a plain `pulumi up`; a release does not", async () => {
+    it("11. swapping image and rollbackImage back sends rolled_back from a plain `pulumi up`, a release does not; `fleet rollback --apply` does it in one command", async () => {
         const receiver = new Receiver();
         try {
             expectOk(await ws.pulumi("config", "set", "--secret", "e2eHookUrl", `${await receiver.start(await fleetGateway())}/hook/${HOOK_URL_TOKEN}`), "config set --secret e2eHookUrl");
@@ -342,6 +342,21 @@ describe.skipIf(missing.length > 0).sequential(`the dev fleet on the real engine
             expect(rollback.map((n) => n.event)).toEqual(["deploy.started", "deploy.succeeded", "rolled_back"]);
             expect(rollback[2]).toMatchObject({ severity: "warning", verified: true, reason: `${SUBJECT} rolled back to ${current}` });
             console.info(`e2e: hooks fired for a create-first replacement: afterCreate (new container), then afterDelete (old container) → ${rollback.map((n) => n.event).join(", ")}`);
+
+            // `fleet rollback --apply`: the stack file swaps back, and a targeted update (Automation API) runs it.
+            receiver.received.length = 0;
+            const before = await containerIdByAgent();
+            const applied = await ws.fleet("rollback", SUBJECT, "--stack", STACK, "--apply");
+            expectOk(applied, "fleet rollback --apply");
+            expect(applied.stdout).toMatch(new RegExp(`${SUBJECT}: (create-replacement|replace)…`));
+            expect(applied.stdout).toContain(`${SUBJECT}: replaced`);
+            expect((await ws.agentSpec(SUBJECT)).image).toBe(next);
+            const after = await containerIdByAgent();
+            // Only the rolled-back agent moved, and it serves again.
+            for (const agent of Object.keys(before)) expect(after[agent] === before[agent], agent).toBe(agent !== SUBJECT);
+            expect(await getJson((await ws.agentsOutput())[SUBJECT].healthUrls[0])).toMatchObject({ status: 200 });
+            expect(notifications(receiver).filter((n) => n.agent === SUBJECT).map((n) => n.event)).toEqual(["deploy.started", "deploy.succeeded", "rolled_back"]);
+            console.info(`e2e: fleet rollback --apply: ${(applied.ms / 1000).toFixed(1)} s from the command to ${SUBJECT} serving its previous image again (MTTR)`);
         } finally {
             await receiver.stop().catch(() => undefined);
         }

@@ -150,6 +150,11 @@ export class Workspace {
         return this.run("pulumi", [...args, "--stack", STACK, "--non-interactive", "--color", "never"], env);
     }
 
+    /** Runs the copy's `fleet` command, as `npx fleet` does. */
+    fleet(...args: string[]): Promise<CommandResult> {
+        return this.run(process.execPath, [path.join(this.dir, "cli", "fleet.js"), ...args]);
+    }
+
     /** Runs one of the project's npm scripts, exactly as the README tells users to. */
     npm(script: string, ...args: string[]): Promise<CommandResult> {
         return this.run("npm", ["run", "--silent", script, ...(args.length > 0 ? ["--", ...args] : [])]);

@@ -1,0 +1,94 @@
+/**
+ * `fleet flag <agent> <flag> --stage next|<stage> --stack <name>`: moves a
+ * tier 3 flag one stage at a time along its rollout, refuses a skipped stage
+ * or an unfinished soak unless --force, and records in the stack file when
+ * each stage began (a forced move is marked), so that the soak, a skipped
+ * stage and the current stage's age can be read from the file later.
+ */
+import { FeatureFlagSpec, currentStageSince, humanDuration, rolloutStepProblems } from "../../config";
+import { EXIT, OperateInputError, Output, asCommand, formatTable } from "./common";
+import { StackFileEditor } from "./stack-edit";
+import { agentTargetUrns, targetedUpCommand } from "./targets";
+
+export interface FlagOptions {
+    readonly agent: string;
+    readonly flag: string;
+    /** "next", or a stage of the flag's rollout. */
+    readonly stage: string;
+    readonly stack: string;
+    readonly force?: boolean;
+    readonly cwd?: string;
+    readonly json?: boolean;
+    /** The clock, for tests; default now. */
+    readonly now?: Date;
+}
+
+export interface FlagJson {
+    readonly stack: string;
+    readonly agent: string;
+    readonly flag: string;
+    readonly from: string;
+    readonly to: string;
+    readonly since: string;
+    readonly forced: boolean;
+    /** What --force overrode, when it did. */
+    readonly overrode: string[];
+    /** The targeted `pulumi up` that deploys it. */
+    readonly command: string;
+}
+
+/** Why moving `flag` to `target` now needs --force; [] when it does not. */
+export function flagMoveProblems(flag: FeatureFlagSpec, target: string, now: Date): string[] {
+    return rolloutStepProblems(flag.stages, flag.currentStage, target, currentStageSince(flag), now);
+}
+
+export function runFlag(options: FlagOptions, output: Output): Promise<number> {
+    return asCommand(output, async () => {
+        const now = options.now ?? new Date();
+        const cwd = options.cwd ?? process.cwd();
+        const editor = StackFileEditor.open(cwd, options.stack);
+        const agent = editor.agent(options.agent);
+        const at = `${editor.file.display}: fleet.agents.${agent.name}.featureFlags`;
+        const flag = agent.featureFlags.find((f) => f.name === options.flag);
+        if (!flag) {
+            throw new OperateInputError(`${at}: no flag "${options.flag}" (flags: ${agent.featureFlags.map((f) => f.name).join(", ") || "none"})`);
+        }
+        const order = flag.stages.map((s) => s.stage);
+        const from = order.indexOf(flag.currentStage);
+        const target = options.stage === "next" ? order[from + 1] : options.stage;
+        if (target === undefined) throw new OperateInputError(`${at}: "${flag.name}" is at its last stage (${flag.currentStage}); there is no next one`);
+        if (!order.includes(target)) throw new OperateInputError(`${at}: expected "next" or one of the flag's stages (${order.join(", ")}), got "${target}"`);
+        if (target === flag.currentStage) throw new OperateInputError(`${at}: "${flag.name}" is already at ${target}`);
+        const problems = flagMoveProblems(flag, target, now);
+        if (problems.length > 0 && !options.force) {
+            throw new OperateInputError(`${at}: moving "${flag.name}" to ${target} ${problems.join("; and ")}. Pass --force to do it anyway (the stack file records that it was forced).`);
+        }
+
+        // This file's own list: a flag declared only in the catalog (or agentDefaults) gets a stack-level copy of the list first.
+        if (editor.flagIndex(agent.name, flag.name) === undefined) {
+            const inherited = editor.inheritedAgentField(agent.name, "featureFlags");
+            editor.setAgentField(agent.name, ["featureFlags"], Array.isArray(inherited) ? inherited : agent.featureFlags.map((f) => ({ name: f.name })));
+        }
+        const index = editor.flagIndex(agent.name, flag.name)!;
+        const since = now.toISOString().replace(/\.\d{3}Z$/, "Z");
+        const forced = problems.length > 0;
+        editor.setAgentField(agent.name, ["featureFlags", index, "currentStage"], target);
+        editor.setAgentField(agent.name, ["featureFlags", index, "history"], [
+            ...flag.history.map((r) => ({ stage: r.stage, since: r.since, ...(r.forced ? { forced: true } : {}) })),
+            { stage: target, since, ...(forced ? { forced: true } : {}) },
+        ], ["since"]);
+        editor.save();
+
+        const command = targetedUpCommand(options.stack, await agentTargetUrns(cwd, options.stack, agent.name));
+        const result: FlagJson = { stack: options.stack, agent: agent.name, flag: flag.name, from: flag.currentStage, to: target, since, forced, overrode: forced ? problems : [], command };
+        if (options.json) {
+            output.out(JSON.stringify(result, null, 2));
+        } else {
+            output.out(formatTable(["agent", "flag", "from", "to", "since", "forced"], [[agent.name, flag.name, flag.currentStage, target, since, forced ? "yes" : "no"]]));
+            if (forced) output.out(`\nForced: it ${problems.join("; and ")}.`);
+            const soak = flag.stages[order.indexOf(target)].soakMs;
+            output.out(`\n${soak ? `${target} soaks ${humanDuration(soak)} before the next stage. ` : ""}Deploy this agent with:\n${command}`);
+        }
+        return EXIT.ok;
+    });
+}

@@ -1,0 +1,145 @@
+/**
+ * Edits a stack file in place for `fleet release`, `fleet flag` and
+ * `fleet rollback`: yaml's Document API keeps comments, key order and
+ * formatting; every edit is validated by loading the edited fleet through
+ * the same loader the program uses before anything is written; and the file
+ * is replaced atomically, so nothing is ever half-applied.
+ */
+import * as fs from "fs";
+import * as path from "path";
+import { Document, isMap, isNode, isScalar, isSeq, parseDocument, visit } from "yaml";
+import { AgentSpec, FleetConfigError, FleetSpec, SecretKeyState, catalogSource, loadFleetConfig } from "../../config";
+import { CheckInputError, ProjectInfo, StackFile, readProject, readStackFile } from "../stack-config";
+
+export class StackFileEditor {
+    private constructor(
+        readonly project: ProjectInfo,
+        readonly file: StackFile,
+        readonly stack: string,
+        private readonly doc: Document,
+    ) {}
+
+    /** Opens `stacks/Pulumi.<stack>.yaml` of the project in `cwd`; bad input is a CheckInputError (exit 2). */
+    static open(cwd: string, stack: string): StackFileEditor {
+        const project = readProject(cwd);
+        const file = readStackFile(project, stack);
+        const doc = parseDocument(fs.readFileSync(file.path, "utf8"));
+        return new StackFileEditor(project, file, stack, doc);
+    }
+
+    /** Where the fleet lives in the file: config.<project>:fleet. */
+    private get fleetPath(): string[] {
+        return ["config", `${this.project.name}:fleet`];
+    }
+
+    /** The fleet as the loader resolves it from the file as edited so far; FleetConfigError when it is invalid. */
+    spec(): FleetSpec {
+        const fleet = this.valueAt(this.fleetPath);
+        return loadFleetConfig({
+            stack: this.stack,
+            stackFile: this.file.display,
+            fleet,
+            catalog: catalogSource(this.project.dir),
+            secretKeyState: this.secretKeyState(),
+        });
+    }
+
+    /** One agent of the edited fleet; a CheckInputError naming the stack's agents when there is no such agent. */
+    agent(name: string): AgentSpec {
+        const spec = this.spec();
+        const agent = spec.agents.find((a) => a.name === name);
+        if (!agent) {
+            throw new CheckInputError(`${this.file.display}: fleet.agents: no agent "${name}" (agents: ${spec.agents.map((a) => a.name).join(", ") || "none"})`);
+        }
+        return agent;
+    }
+
+    /**
+     * Reads a key's state from the file alone: `secure:` is a secret, any
+     * other value plain text. A key the file does not set may be set
+     * elsewhere (an ESC environment); it is not this command's business.
+     */
+    private secretKeyState(): (key: string) => SecretKeyState {
+        return (key) => {
+            const value = this.file.config[`${this.project.name}:${key}`];
+            if (value === undefined) return "secret";
+            return typeof value === "object" && value !== null && "secure" in value ? "secret" : "plain";
+        };
+    }
+
+    /** A field of one agent's entry in this file (not the catalog's or agentDefaults'). */
+    getAgentField(agent: string, field: readonly (string | number)[]): unknown {
+        return this.valueAt([...this.fleetPath, "agents", agent, ...field]);
+    }
+
+    /**
+     * A field as this file's entry for the agent would inherit it: from the
+     * file's agentDefaults, else the catalog (the loader's layer order).
+     * Lists replace rather than merge across layers, so an edit of one item
+     * of an inherited list starts from a copy of that list.
+     */
+    inheritedAgentField(agent: string, field: string): unknown {
+        const fromDefaults = this.valueAt([...this.fleetPath, "agentDefaults", field]);
+        if (fromDefaults !== undefined) return fromDefaults;
+        const catalog = catalogSource(this.project.dir)?.value as { agents?: Record<string, Record<string, unknown>> } | undefined;
+        return catalog?.agents?.[agent]?.[field];
+    }
+
+    /** The plain value at a path of the document (maps and lists as objects and arrays). */
+    private valueAt(at: readonly (string | number)[]): unknown {
+        const node: unknown = this.doc.getIn(at, true);
+        return isNode(node) ? node.toJS(this.doc) : node;
+    }
+
+    /**
+     * Sets (or with undefined, removes) a field of one agent's entry, creating the entry's maps as needed.
+     * Values under `quoted` keys are written in double quotes: a bare ISO time is a timestamp to YAML 1.1
+     * readers (Pulumi's among them), a string only to YAML 1.2.
+     */
+    setAgentField(agent: string, field: readonly (string | number)[], value: unknown, quoted: readonly string[] = []): void {
+        const at = [...this.fleetPath, "agents", agent, ...field];
+        if (value === undefined) {
+            this.doc.deleteIn(at);
+            return;
+        }
+        // A flow-style `{}` entry (dev's `jarvis: {}`) becomes block style once it has fields, as a person would write it.
+        const entry = this.doc.getIn([...this.fleetPath, "agents", agent], true);
+        if (isMap(entry) && entry.items.length === 0) entry.flow = false;
+        const node = this.doc.createNode(value);
+        visit(node, {
+            Pair(_, pair) {
+                if (isScalar(pair.key) && quoted.includes(String(pair.key.value)) && isScalar(pair.value)) pair.value.type = "QUOTE_DOUBLE";
+            },
+        });
+        this.doc.setIn(at, node);
+    }
+
+    /** The agent's flags as this file lists them, for editing one in place. */
+    flagIndex(agent: string, flag: string): number | undefined {
+        const flags = this.doc.getIn([...this.fleetPath, "agents", agent, "featureFlags"], true);
+        if (!isSeq(flags)) return undefined;
+        const index = flags.items.findIndex((item) => isMap(item) && item.get("name") === flag);
+        return index >= 0 ? index : undefined;
+    }
+
+    /** The file's text as it would be written. */
+    toString(): string {
+        // No padding inside flow collections: `[staging-slack]` stays as people write it.
+        return this.doc.toString({ flowCollectionPadding: false });
+    }
+
+    /**
+     * Validates the edited fleet with the loader, then replaces the file
+     * atomically (a temp file renamed over it). Throws FleetConfigError, and
+     * writes nothing, when the edit made the config invalid.
+     */
+    save(): FleetSpec {
+        const spec = this.spec();
+        const temp = path.join(path.dirname(this.file.path), `.${path.basename(this.file.path)}.${process.pid}.tmp`);
+        fs.writeFileSync(temp, this.toString());
+        fs.renameSync(temp, this.file.path);
+        return spec;
+    }
+}
+
+export { FleetConfigError };

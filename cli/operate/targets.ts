@@ -1,0 +1,31 @@
+/**
+ * The exact resources of one agent, for a targeted `pulumi up`: its
+ * AgentService, everything under it, and the image resource its containers
+ * run (shared images live under the Fleet). Read from the program itself,
+ * run under mocks with the stack file as it is now, so the URNs are the
+ * engine's own, never a glob that could also match "pesti-2" for "pesti".
+ */
+import { DOCKER_TYPES } from "../../contract";
+import { agentsByUrn } from "../agents";
+import { runProgram } from "../program";
+import { readProject, readStackFile } from "../stack-config";
+
+const IMAGE_TYPES: readonly string[] = [DOCKER_TYPES.image, DOCKER_TYPES.remoteImage];
+
+export async function agentTargetUrns(cwd: string, stack: string, agent: string): Promise<string[]> {
+    const project = readProject(cwd);
+    const run = await runProgram(project, readStackFile(project, stack), stack);
+    const owners = agentsByUrn(run.resources);
+    const own = run.resources.filter((r) => owners.get(r.urn) === agent);
+    const images = new Set(own.flatMap((r) => r.dependencies).filter((urn) => IMAGE_TYPES.includes(run.resources.find((r) => r.urn === urn)?.type ?? "")));
+    return [...new Set([...own.map((r) => r.urn), ...images])];
+}
+
+/** The `pulumi up` that applies a change to these resources only, quoted for a POSIX shell. */
+export function targetedUpCommand(stack: string, urns: readonly string[]): string {
+    const quote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
+    return [
+        "npx pulumi up", `--stack ${quote(stack)}`, "--policy-pack policies", `--policy-pack-config stacks/policy.${stack}.json`,
+        ...urns.map((u) => `--target ${quote(u)}`),
+    ].join(" \\\n    ");
+}
