@@ -11,9 +11,13 @@ export const ALERT_EVENTS = [
 ] as const;
 export type AlertEventName = (typeof ALERT_EVENTS)[number];
 
+/** Who sent it: the program's deploy hooks during `pulumi up`, or the sentinel watching afterwards. */
+export type AlertSource = "deploy" | "sentinel";
+
 export interface AlertEvent {
     /** Stable across retries and restarts of whoever sends it: the same happening always gets the same id. */
     readonly id: string;
+    readonly source: AlertSource;
     readonly event: AlertEventName;
     readonly severity: Severity;
     readonly stack: string;

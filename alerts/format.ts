@@ -25,6 +25,7 @@ function facts(e: AlertEvent): [string, string][] {
         ["Agent", `${e.agent} · tier ${e.tier}`],
         ["Version", e.image ? `${e.version} (${e.image})` : e.version],
         ["Severity", e.severity],
+        ["Source", e.source === "deploy" ? "deploy (pulumi up)" : "sentinel"],
         ["Time", e.time],
     ];
 }
@@ -65,7 +66,7 @@ function discord(e: AlertEvent): unknown {
 
 function webhook(e: AlertEvent): unknown {
     return {
-        id: e.id, event: e.event, severity: e.severity, stack: e.stack, environment: e.environment, agent: e.agent, tier: e.tier,
+        id: e.id, source: e.source, event: e.event, severity: e.severity, stack: e.stack, environment: e.environment, agent: e.agent, tier: e.tier,
         version: e.version, ...(e.image ? { image: e.image } : {}), time: e.time, reason: e.reason, ...(e.link ? { link: e.link } : {}),
     };
 }

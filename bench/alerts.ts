@@ -25,7 +25,7 @@ async function main(): Promise<void> {
     await spool.open();
     const outbox = new Outbox(spool, new Map([["pager", { channel: "pager", type: "webhook", url, signingSecret: "bench" }]]), DEFAULT_OUTBOX);
     const events: AlertEvent[] = Array.from({ length: BURST }, (_, n) => ({
-        id: alertId("health.failed", "bench", `agent-${n}`, String(n)), event: "health.failed", severity: "error", stack: "bench",
+        id: alertId("health.failed", "bench", `agent-${n}`, String(n)), source: "sentinel", event: "health.failed", severity: "error", stack: "bench",
         environment: "dev", agent: `agent-${n}`, tier: 2, version: "1.0.0", time: new Date().toISOString(), reason: "unhealthy",
     }));
     const started = performance.now();

@@ -141,6 +141,25 @@ export function program(onExit: (code: number) => void): Command {
                 return result.ok;
             }));
         });
+    fleet.command("doctor")
+        .description("Check everything a deploy of the stack needs, all at once: the fleet config, its secret keys (set, and set as secrets), its channels, the Docker engine and the Pulumi CLI. Each problem comes with the command that fixes it.")
+        .requiredOption("-s, --stack <name>", "the stack to check (stacks/Pulumi.<name>.yaml)")
+        .option("--json", "print { stack, ok, findings: [{ check, ok, detail, fix }] } as JSON")
+        .option("--cwd <projectDir>", CWD_OPTION)
+        .addHelpText("after", [
+            "",
+            "Exit codes:",
+            "  0  everything is ready",
+            "  1  at least one problem (each listed with its fix)",
+            "  2  bad input: unknown stack, unreadable stack file",
+            "",
+            "Example:",
+            "  npx fleet doctor --stack staging",
+        ].join("\n"))
+        .action(async (options: { stack: string; json?: boolean; cwd?: string }) => {
+            const { runDoctor } = await import("./operate/doctor");
+            onExit(await runDoctor(options, output));
+        });
     return fleet;
 }
 

@@ -5,3 +5,4 @@ export * from "./flag";
 export * from "./rollback";
 export * from "./targets";
 export * from "./deploy";
+export * from "./doctor";

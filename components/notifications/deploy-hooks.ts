@@ -89,6 +89,7 @@ export class DeployNotifier {
         const link = this.args.link ?? actionsRunLink();
         return {
             id: alertId(event, this.args.spec.stack, agent.name, `${urn}|${this.run}`),
+            source: "deploy",
             event,
             severity: SEVERITY[event] ?? "error",
             stack: this.args.spec.stack,

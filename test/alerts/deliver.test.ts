@@ -5,7 +5,7 @@ import { Receiver } from "../support/receiver";
 
 const SIGNING = "SEEDED-signing-secret-9d2";
 const EVENT: AlertEvent = {
-    id: alertId("container.died", "dev", "jarvis", "abc:1"), event: "container.died", severity: "error", stack: "dev", environment: "dev",
+    id: alertId("container.died", "dev", "jarvis", "abc:1"), source: "sentinel", event: "container.died", severity: "error", stack: "dev", environment: "dev",
     agent: "jarvis", tier: 2, version: "dev", time: "2026-11-22T07:40:00.000Z", reason: "exit code 137",
 };
 /** Fast retries for tests; the real defaults are 250 ms doubling to 10 s. */

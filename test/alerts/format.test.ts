@@ -7,6 +7,7 @@ import { CHANNEL_TYPES } from "../../config";
 
 const HEALTH_FAILED: AlertEvent = {
     id: alertId("health.failed", "production", "pesti", "c0ffee:1763800000"),
+    source: "sentinel",
     event: "health.failed",
     severity: "error",
     stack: "production",
@@ -22,6 +23,7 @@ const HEALTH_FAILED: AlertEvent = {
 
 const DEPLOYED: AlertEvent = {
     id: alertId("deploy.succeeded", "dev", "jarvis", "update-42"),
+    source: "deploy",
     event: "deploy.succeeded",
     severity: "info",
     stack: "dev",

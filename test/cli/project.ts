@@ -78,11 +78,11 @@ export interface FleetRun {
 }
 
 /** Runs the `fleet` bin with node, exactly as npx does after `npm ci`. */
-export async function fleet(args: readonly string[], options: { cwd?: string } = {}): Promise<FleetRun> {
+export async function fleet(args: readonly string[], options: { cwd?: string; env?: Record<string, string> } = {}): Promise<FleetRun> {
     const result = await execa(process.execPath, [BIN, ...args], {
         cwd: options.cwd ?? REPO,
         reject: false,
-        env: { FORCE_COLOR: "0", FLEET_DEBUG: "" },
+        env: { FORCE_COLOR: "0", FLEET_DEBUG: "", ...options.env },
         timeout: 60_000,
     });
     return { exitCode: result.exitCode ?? -1, stdout: result.stdout, stderr: result.stderr };

@@ -14,7 +14,7 @@ import { Receiver } from "../support/receiver";
 
 function event(n: number): AlertEvent {
     return {
-        id: alertId("health.failed", "dev", "jarvis", `c:${n}`), event: "health.failed", severity: "error", stack: "dev", environment: "dev",
+        id: alertId("health.failed", "dev", "jarvis", `c:${n}`), source: "sentinel", event: "health.failed", severity: "error", stack: "dev", environment: "dev",
         agent: "jarvis", tier: 2, version: "dev", time: new Date(1_763_800_000_000 + n).toISOString(), reason: `unhealthy #${n}`,
     };
 }

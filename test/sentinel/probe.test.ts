@@ -117,3 +117,19 @@ describe("the prober against the sample agent", () => {
         await errors(0);
     });
 });
+
+describe("the prober against an agent without metrics", () => {
+    it("logs that its error rate is not watched once, not at every scrape", async () => {
+        const http = await import("http");
+        const server = http.createServer((_req, res) => res.writeHead(404).end()).listen(0, "127.0.0.1");
+        await new Promise((r) => server.once("listening", r));
+        const { port } = server.address() as net.AddressInfo;
+        const logs: string[] = [];
+        const prober = new Prober({ ...DEFAULT_PROBES, scrapeEveryMs: 0 }, (m) => logs.push(m));
+        const { watch } = watchFromLabels(agentLabels(agentSpec({ tier: 2, monitorWindow: "1h", errorRateLimit: 5 }, "dev"), "dev"));
+        prober.set({ agent: "mute", containerId: "c-mute", baseUrl: `http://127.0.0.1:${port}`, createdAt: Date.now(), watch });
+        for (let i = 0; i < 3; i++) expect(await prober.round(Date.now())).toEqual([]);
+        server.close();
+        expect(logs).toEqual(["mute: no /metrics request counters (HTTP 404); its error rate is not watched"]);
+    });
+});

@@ -40,7 +40,7 @@ export async function runSentinel(settings: SentinelSettings): Promise<() => Pro
 
     const send = async (agent: WatchedAgent, container: WatchedContainer, d: Decision, now: number) => {
         const event: AlertEvent = {
-            id: alertId(d.event, config.stack, agent.name, `${container.containerId}:${d.occurrence}`),
+            id: alertId(d.event, config.stack, agent.name, `${container.containerId}:${d.occurrence}`), source: "sentinel",
             event: d.event, severity: d.severity, stack: config.stack, environment: config.environment,
             agent: agent.name, tier: container.watch.tier, version: container.watch.version, time: new Date(now).toISOString(), reason: oneLine(d.reason),
         };

@@ -49,6 +49,8 @@ interface Probed {
     readonly errorRate: ErrorRateWindow;
     lastScrape: number;
     lastSmoke: number;
+    /** The last scrape problem logged, so that a lasting one is logged once, not every scrape. */
+    lastProblem?: string;
 }
 
 export class Prober {
@@ -96,16 +98,23 @@ export class Prober {
             const response = await fetch(url, { signal: AbortSignal.timeout(this.settings.timeoutMs) });
             const counts = response.ok ? requestCounts(await response.text()) : undefined;
             if (!counts) {
-                this.log(`${p.target.agent}: no ${METRICS_PATH} request counters (HTTP ${response.status}); its error rate is not watched`);
+                this.problem(p, `${p.target.agent}: no ${METRICS_PATH} request counters (HTTP ${response.status}); its error rate is not watched`);
                 return undefined;
             }
+            p.lastProblem = undefined;
             const rate = p.errorRate.add(now, counts);
             return rate && { kind: "error_rate", ratePercent: rate.ratePercent, limitPercent };
         } catch (error) {
             // An unreachable agent is the healthcheck's business; the scrape just waits for the next round.
-            this.log(`${p.target.agent}: could not scrape ${METRICS_PATH} (${error instanceof Error ? error.message : String(error)})`);
+            this.problem(p, `${p.target.agent}: could not scrape ${METRICS_PATH} (${error instanceof Error ? error.message : String(error)})`);
             return undefined;
         }
+    }
+
+    private problem(p: Probed, message: string): void {
+        if (p.lastProblem === message) return;
+        p.lastProblem = message;
+        this.log(message);
     }
 
     private async smoke(target: ProbeTarget, check: AgentWatch["smokeChecks"][number]): Promise<Observation> {

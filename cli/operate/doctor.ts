@@ -1,0 +1,152 @@
+/**
+ * `fleet doctor --stack <name>`: everything a deploy of the stack needs,
+ * checked at once, each problem with the command that fixes it: the fleet
+ * config, its secret keys, its channels, the Docker engine, the Pulumi CLI.
+ */
+import { readFileSync } from "fs";
+import * as path from "path";
+import Docker from "dockerode";
+import { execa } from "execa";
+import { FleetConfigError, FleetSpec, loadFleetConfig, catalogSource } from "../../config";
+import { EXIT, Output, asCommand, formatTable } from "./common";
+import { readProject, readStackFile } from "../stack-config";
+
+/** The oldest engine the fleet is tested on; and engines before 27.5 fail image builds with the containerd store (as scripts/deploy-dev.sh says). */
+export const MIN_DOCKER_VERSION = "20.10.0";
+const CONTAINERD_STORE_MIN_VERSION = "27.5.0";
+
+export interface DoctorOptions {
+    readonly stack: string;
+    readonly cwd?: string;
+    readonly json?: boolean;
+    /** The environment to read DOCKER_HOST and PATH from; default the process's. */
+    readonly env?: NodeJS.ProcessEnv;
+}
+
+export interface DoctorFinding {
+    readonly check: "config" | "secrets" | "channels" | "docker" | "pulumi";
+    readonly ok: boolean;
+    readonly detail: string;
+    /** The command (or edit) that fixes it, when it failed. */
+    readonly fix?: string;
+}
+
+function versionAtLeast(version: string, minimum: string): boolean {
+    const parse = (v: string) => v.replace(/^v/, "").split(/[.+-]/).slice(0, 3).map((n) => Number(n) || 0);
+    const [a, b] = [parse(version), parse(minimum)];
+    for (let i = 0; i < 3; i++) if (a[i] !== b[i]) return a[i] > b[i];
+    return true;
+}
+
+/** The fleet config and its secret keys, from the stack file alone (ciphertext is `secure:`, anything else plain). */
+function checkConfig(cwd: string, stack: string, findings: DoctorFinding[]): FleetSpec | undefined {
+    const project = readProject(cwd);
+    const file = readStackFile(project, stack);
+    const state = (key: string) => {
+        const value = file.config[`${project.name}:${key}`];
+        if (value === undefined) return "missing" as const;
+        return typeof value === "object" && value !== null && "secure" in value ? "secret" as const : "plain" as const;
+    };
+    const keys = new Map<string, "secret" | "plain" | "missing">();
+    try {
+        const spec = loadFleetConfig({
+            stack, stackFile: file.display, fleet: file.config[`${project.name}:fleet`], catalog: catalogSource(project.dir),
+            // Keys are judged below, one finding each, with their fix; the loader checks everything else.
+            secretKeyState: (key) => { keys.set(key, state(key)); return "secret"; },
+        });
+        findings.push({ check: "config", ok: true, detail: `${file.display}: ${spec.agents.length} agents, ${spec.channels.length} channels` });
+        for (const [key, s] of [...keys].sort(([a], [b]) => a.localeCompare(b))) {
+            if (s === "secret") findings.push({ check: "secrets", ok: true, detail: `${key} is set as a secret` });
+            else findings.push({
+                check: "secrets", ok: false,
+                detail: s === "missing" ? `${key} is not set` : `${key} is set in plain text in ${file.display}`,
+                fix: `npx pulumi config set --secret ${key} <value> --stack ${stack}`,
+            });
+        }
+        return spec;
+    } catch (error) {
+        if (!(error instanceof FleetConfigError)) throw error;
+        for (const p of error.problems) findings.push({ check: "config", ok: false, detail: `${p.path}: ${p.message}`, fix: `edit ${p.file} at ${p.path}` });
+        return undefined;
+    }
+}
+
+function checkChannels(spec: FleetSpec, findings: DoctorFinding[]): void {
+    for (const channel of spec.channels) {
+        const heard = spec.agents.filter((a) => a.alertChannels.includes(channel.name)).map((a) => a.name);
+        findings.push(heard.length > 0
+            ? { check: "channels", ok: true, detail: `${channel.name} (${channel.type}, ${channel.minSeverity} and up) hears ${heard.join(", ")}` }
+            : { check: "channels", ok: false, detail: `${channel.name} hears no agent`, fix: `edit ${spec.stackFile}: list it in an agent's alertChannels, or give it tiers or agents` });
+    }
+}
+
+async function checkDocker(env: NodeJS.ProcessEnv, findings: DoctorFinding[]): Promise<void> {
+    let host = env.DOCKER_HOST;
+    if (!host) {
+        // The Docker provider ignores Docker contexts: a non-default context needs DOCKER_HOST.
+        const context = await execa("docker", ["context", "inspect", "--format", "{{.Endpoints.docker.Host}}"], { reject: false, env });
+        const contextHost = context.exitCode === 0 ? context.stdout.trim() : "";
+        if (contextHost && contextHost !== "unix:///var/run/docker.sock") {
+            findings.push({ check: "docker", ok: false, detail: `the current Docker context points at ${contextHost}, which Pulumi's Docker provider ignores`, fix: `export DOCKER_HOST=${contextHost}` });
+            return;
+        }
+        host = "unix:///var/run/docker.sock";
+    }
+    const docker = host.startsWith("unix://") ? new Docker({ socketPath: host.slice("unix://".length) }) : new Docker();
+    try {
+        const version = await docker.version();
+        const info = await docker.info() as { DriverStatus?: [string, string][] };
+        const containerdStore = JSON.stringify(info.DriverStatus ?? []).includes("io.containerd.snapshotter");
+        if (!versionAtLeast(version.Version, MIN_DOCKER_VERSION)) {
+            findings.push({ check: "docker", ok: false, detail: `engine ${version.Version} at ${host} is older than ${MIN_DOCKER_VERSION}`, fix: "upgrade Docker" });
+        } else if (containerdStore && !versionAtLeast(version.Version, CONTAINERD_STORE_MIN_VERSION)) {
+            findings.push({ check: "docker", ok: false, detail: `engine ${version.Version} uses the containerd image store, which fails image builds before ${CONTAINERD_STORE_MIN_VERSION}`, fix: "upgrade Docker, or turn the containerd image store off" });
+        } else {
+            findings.push({ check: "docker", ok: true, detail: `engine ${version.Version} (API ${version.ApiVersion}) at ${host}` });
+        }
+    } catch (error) {
+        findings.push({ check: "docker", ok: false, detail: `no Docker engine answers at ${host} (${error instanceof Error ? error.message : String(error)})`, fix: env.DOCKER_HOST ? "start the engine DOCKER_HOST names, or unset DOCKER_HOST" : "start Docker (or set DOCKER_HOST)" });
+    }
+}
+
+async function checkPulumi(env: NodeJS.ProcessEnv, findings: DoctorFinding[]): Promise<void> {
+    // The CLI must be at least as new as the SDK the program uses: older ones lack what the SDK asks for (resource hooks).
+    const sdk = (JSON.parse(readFileSync(require.resolve("@pulumi/pulumi/package.json"), "utf8")) as { version: string }).version;
+    const run = await execa("pulumi", ["version"], { reject: false, env: { ...env, PULUMI_SKIP_UPDATE_CHECK: "true" } });
+    if (run.exitCode !== 0 || run.failed) {
+        findings.push({ check: "pulumi", ok: false, detail: "no `pulumi` CLI on PATH", fix: `npm ci (the \`pulumi\` npm package provides it: run fleet through npx, which puts ${path.join("node_modules", ".bin")} on PATH)` });
+        return;
+    }
+    const version = run.stdout.trim();
+    findings.push(versionAtLeast(version, sdk)
+        ? { check: "pulumi", ok: true, detail: `CLI ${version} (the program's SDK is ${sdk})` }
+        : { check: "pulumi", ok: false, detail: `CLI ${version} is older than the program's SDK ${sdk}`, fix: "npm ci (installs the CLI version package.json pins), or upgrade pulumi" });
+}
+
+export async function doctor(options: DoctorOptions): Promise<DoctorFinding[]> {
+    const cwd = options.cwd ?? process.cwd();
+    const env = options.env ?? process.env;
+    const findings: DoctorFinding[] = [];
+    const spec = checkConfig(cwd, options.stack, findings);
+    if (spec) checkChannels(spec, findings);
+    await Promise.all([checkDocker(env, findings), checkPulumi(env, findings)]);
+    const order = ["config", "secrets", "channels", "docker", "pulumi"];
+    return findings.sort((a, b) => order.indexOf(a.check) - order.indexOf(b.check));
+}
+
+export function runDoctor(options: DoctorOptions, output: Output): Promise<number> {
+    return asCommand(output, async () => {
+        const findings = await doctor(options);
+        const failed = findings.filter((f) => !f.ok);
+        if (options.json) {
+            output.out(JSON.stringify({ stack: options.stack, ok: failed.length === 0, findings }, null, 2));
+        } else {
+            output.out(formatTable(["check", "status", "detail"], findings.map((f) => [f.check, f.ok ? "ok" : "FAIL", f.detail])));
+            if (failed.length > 0) {
+                output.out(`\n${failed.length} problem${failed.length === 1 ? "" : "s"}; to fix:`);
+                for (const f of failed) output.out(`  ${f.fix ?? "see above"}`);
+            }
+        }
+        return failed.length === 0 ? EXIT.ok : EXIT.failed;
+    });
+}

@@ -1,0 +1,82 @@
+/**
+ * `fleet doctor` through the real bin: every problem at once, each with the
+ * command that fixes it, against copies of the repository's stack files,
+ * the real Docker engine and whatever Pulumi CLI is on PATH.
+ */
+import { spawnSync } from "child_process";
+import * as fs from "fs";
+import * as path from "path";
+import { afterAll, describe, expect, it } from "vitest";
+import { parseDocument } from "yaml";
+import { copyProject, fleet, removeProjects } from "../cli/project";
+
+afterAll(removeProjects);
+
+const stackFile = (dir: string, stack: string) => path.join(dir, "stacks", `Pulumi.${stack}.yaml`);
+const hasPulumi = spawnSync("pulumi", ["version"], { env: { ...process.env, PULUMI_SKIP_UPDATE_CHECK: "true" } }).status === 0;
+
+/** Sets stack config keys in a copy, as `pulumi config set` would write them (`secure:` for a secret). */
+function setConfig(dir: string, stack: string, values: Record<string, unknown>): void {
+    const doc = parseDocument(fs.readFileSync(stackFile(dir, stack), "utf8"));
+    for (const [key, value] of Object.entries(values)) doc.setIn(["config", `agent-fleet:${key}`], doc.createNode(value));
+    fs.writeFileSync(stackFile(dir, stack), doc.toString());
+}
+
+interface Finding { check: string; ok: boolean; detail: string; fix?: string }
+
+describe("fleet doctor", () => {
+    it.concurrent("lists every secret key that is missing or in plain text, each with its fix, and passes the ones set as secrets", async () => {
+        const dir = copyProject();
+        setConfig(dir, "staging", { openaiApiKey: { secure: "v1:AAAA" }, crmToken: "plain-text-token" });
+        const run = await fleet(["doctor", "--stack", "staging", "--cwd", dir, "--json"]);
+        expect(run.exitCode).toBe(1);
+        const { ok, findings } = JSON.parse(run.stdout) as { ok: boolean; findings: Finding[] };
+        expect(ok).toBe(false);
+        const secrets = findings.filter((f) => f.check === "secrets");
+        expect(secrets.find((f) => f.detail.startsWith("openaiApiKey"))).toEqual({ check: "secrets", ok: true, detail: "openaiApiKey is set as a secret" });
+        expect(secrets.find((f) => f.detail.startsWith("crmToken"))).toEqual({
+            check: "secrets", ok: false, detail: "crmToken is set in plain text in stacks/Pulumi.staging.yaml", fix: "npx pulumi config set --secret crmToken <value> --stack staging",
+        });
+        // Every other key the agents and channels name, each on its own line.
+        expect(secrets.filter((f) => !f.ok).map((f) => f.detail.split(" ")[0])).toEqual([
+            "calendarToken", "crmToken", "searchApiKey", "smtpPassword", "stagingSlackWebhookUrl", "stagingWebhookSigningSecret", "stagingWebhookUrl",
+        ]);
+        expect(run.stdout).not.toContain("plain-text-token");
+        expect(findings.filter((f) => f.check === "channels").every((f) => f.ok)).toBe(true);
+        expect(findings.find((f) => f.check === "docker")).toMatchObject({ ok: true, detail: expect.stringMatching(/^engine \d+\.\d+/) });
+    });
+
+    it.concurrent("says when no Docker engine answers, and when the Pulumi CLI is missing, with what to do", async () => {
+        const dir = copyProject();
+        const run = await fleet(["doctor", "--stack", "dev", "--cwd", dir], { env: { DOCKER_HOST: "unix:///nonexistent/docker.sock", PATH: path.dirname(process.execPath) } });
+        expect(run.exitCode).toBe(1);
+        expect(run.stdout).toMatch(/^docker\s+FAIL\s+no Docker engine answers at unix:\/\/\/nonexistent\/docker\.sock/m);
+        expect(run.stdout).toMatch(/^pulumi\s+FAIL\s+no `pulumi` CLI on PATH$/m);
+        expect(run.stdout).toContain("2 problems; to fix:\n  start the engine DOCKER_HOST names, or unset DOCKER_HOST\n  npm ci");
+    });
+
+    it.concurrent("reports each config problem with the file and field to edit", async () => {
+        const dir = copyProject();
+        const doc = parseDocument(fs.readFileSync(stackFile(dir, "dev"), "utf8"));
+        doc.setIn(["config", "agent-fleet:fleet", "agents", "jarvis", "memory"], "lots");
+        fs.writeFileSync(stackFile(dir, "dev"), doc.toString());
+        const run = await fleet(["doctor", "--stack", "dev", "--cwd", dir, "--json"]);
+        expect(run.exitCode).toBe(1);
+        const { findings } = JSON.parse(run.stdout) as { findings: Finding[] };
+        expect(findings.filter((f) => f.check === "config")).toEqual([{
+            check: "config", ok: false, detail: 'fleet.agents.jarvis.memory: expected a memory size like "256Mi" or "1Gi", got "lots"', fix: "edit stacks/Pulumi.dev.yaml at fleet.agents.jarvis.memory",
+        }]);
+    });
+
+    it.skipIf(!hasPulumi)("passes a ready dev stack: no secrets needed, the engine answers, the CLI is new enough", async () => {
+        const run = await fleet(["doctor", "--stack", "dev", "--cwd", copyProject()]);
+        expect(run.exitCode, run.stdout).toBe(0);
+        expect(run.stdout).toMatch(/^pulumi\s+ok\s+CLI v?\d+\.\d+\.\d+ \(the program's SDK is \d+\.\d+\.\d+\)$/m);
+    });
+
+    it.concurrent("an unknown stack is bad input", async () => {
+        const run = await fleet(["doctor", "--stack", "qa", "--cwd", copyProject()]);
+        expect(run.exitCode).toBe(2);
+        expect(run.stderr).toMatch(/^unknown stack "qa": stacks\/Pulumi\.qa\.yaml does not exist/);
+    });
+});
