@@ -7,7 +7,7 @@
  */
 import { FeatureFlagSpec, currentStageSince, humanDuration, rolloutStepProblems } from "../../config";
 import { EXIT, OperateInputError, Output, asCommand, formatTable } from "./common";
-import { StackFileEditor } from "./stack-edit";
+import { StackFileEditor, isoSeconds } from "./stack-edit";
 import { agentTargetUrns, targetedUpCommand } from "./targets";
 
 export interface FlagOptions {
@@ -64,19 +64,9 @@ export function runFlag(options: FlagOptions, output: Output): Promise<number> {
             throw new OperateInputError(`${at}: moving "${flag.name}" to ${target} ${problems.join("; and ")}. Pass --force to do it anyway (the stack file records that it was forced).`);
         }
 
-        // This file's own list: a flag declared only in the catalog (or agentDefaults) gets a stack-level copy of the list first.
-        if (editor.flagIndex(agent.name, flag.name) === undefined) {
-            const inherited = editor.inheritedAgentField(agent.name, "featureFlags");
-            editor.setAgentField(agent.name, ["featureFlags"], Array.isArray(inherited) ? inherited : agent.featureFlags.map((f) => ({ name: f.name })));
-        }
-        const index = editor.flagIndex(agent.name, flag.name)!;
-        const since = now.toISOString().replace(/\.\d{3}Z$/, "Z");
         const forced = problems.length > 0;
-        editor.setAgentField(agent.name, ["featureFlags", index, "currentStage"], target);
-        editor.setAgentField(agent.name, ["featureFlags", index, "history"], [
-            ...flag.history.map((r) => ({ stage: r.stage, since: r.since, ...(r.forced ? { forced: true } : {}) })),
-            { stage: target, since, ...(forced ? { forced: true } : {}) },
-        ], ["since"]);
+        editor.moveFlag(agent, flag, target, now, forced);
+        const since = isoSeconds(now);
         editor.save();
 
         const command = targetedUpCommand(options.stack, await agentTargetUrns(cwd, options.stack, agent.name));

@@ -51,20 +51,10 @@ export function runRollback(options: RollbackOptions, output: Output, apply: App
             editor.setAgentField(agent.name, ["rollbackImage"], agent.image);
             changes.push(["image", agent.image, agent.rollbackImage], ["rollbackImage", agent.rollbackImage, agent.image]);
         } else {
-            const since = (options.now ?? new Date()).toISOString().replace(/\.\d{3}Z$/, "Z");
             const on = agent.featureFlags.filter((f) => f.currentStage !== "off");
             if (on.length === 0) throw new OperateInputError(`${editor.file.display}: fleet.agents.${agent.name}.featureFlags: every flag is already off; nothing to roll back`);
-            if (on.some((f) => editor.flagIndex(agent.name, f.name) === undefined)) {
-                const inherited = editor.inheritedAgentField(agent.name, "featureFlags");
-                editor.setAgentField(agent.name, ["featureFlags"], Array.isArray(inherited) ? inherited : agent.featureFlags.map((f) => ({ name: f.name })));
-            }
             for (const flag of on) {
-                const index = editor.flagIndex(agent.name, flag.name)!;
-                editor.setAgentField(agent.name, ["featureFlags", index, "currentStage"], "off");
-                editor.setAgentField(agent.name, ["featureFlags", index, "history"], [
-                    ...flag.history.map((r) => ({ stage: r.stage, since: r.since, ...(r.forced ? { forced: true } : {}) })),
-                    { stage: "off", since },
-                ], ["since"]);
+                editor.moveFlag(agent, flag, "off", options.now ?? new Date());
                 changes.push([`flag ${flag.name}`, flag.currentStage, "off"]);
             }
         }

@@ -8,8 +8,13 @@
 import * as fs from "fs";
 import * as path from "path";
 import { Document, isMap, isNode, isScalar, isSeq, parseDocument, visit } from "yaml";
-import { AgentSpec, FleetConfigError, FleetSpec, SecretKeyState, catalogSource, loadFleetConfig } from "../../config";
+import { AgentSpec, FeatureFlagSpec, FleetConfigError, FleetSpec, SecretKeyState, catalogSource, loadFleetConfig } from "../../config";
 import { CheckInputError, ProjectInfo, StackFile, readProject, readStackFile } from "../stack-config";
+
+/** A time as the stack file records it: UTC, to the second ("2026-11-22T10:00:00Z"). */
+export function isoSeconds(at: Date): string {
+    return at.toISOString().replace(/\.\d{3}Z$/, "Z");
+}
 
 export class StackFileEditor {
     private constructor(
@@ -120,6 +125,26 @@ export class StackFileEditor {
         if (!isSeq(flags)) return undefined;
         const index = flags.items.findIndex((item) => isMap(item) && item.get("name") === flag);
         return index >= 0 ? index : undefined;
+    }
+
+    /**
+     * Moves one of an agent's flags to `stage` as of `at`: sets currentStage
+     * and appends the move to the flag's history (marked when forced). A flag
+     * this file does not list yet (declared in the catalog or agentDefaults)
+     * gets this file's own copy of the list first, since lists replace
+     * rather than merge across layers.
+     */
+    moveFlag(agent: AgentSpec, flag: FeatureFlagSpec, stage: string, at: Date, forced = false): void {
+        if (this.flagIndex(agent.name, flag.name) === undefined) {
+            const inherited = this.inheritedAgentField(agent.name, "featureFlags");
+            this.setAgentField(agent.name, ["featureFlags"], Array.isArray(inherited) ? inherited : agent.featureFlags.map((f) => ({ name: f.name })));
+        }
+        const index = this.flagIndex(agent.name, flag.name)!;
+        this.setAgentField(agent.name, ["featureFlags", index, "currentStage"], stage);
+        this.setAgentField(agent.name, ["featureFlags", index, "history"], [
+            ...flag.history.map((r) => ({ stage: r.stage, since: r.since, ...(r.forced ? { forced: true } : {}) })),
+            { stage, since: isoSeconds(at), ...(forced ? { forced: true } : {}) },
+        ], ["since"]);
     }
 
     /** The file's text as it would be written. */
