@@ -160,6 +160,26 @@ export function program(onExit: (code: number) => void): Command {
             const { runDoctor } = await import("./operate/doctor");
             onExit(await runDoctor(options, output));
         });
+    fleet.command("verify")
+        .description("Check a deployed stack: every agent the stack file declares is deployed, running and healthy by Docker's own healthcheck, and passes its smoke checks on each replica.")
+        .requiredOption("-s, --stack <name>", "the stack to verify")
+        .option("--outputs <file>", "read the stack's outputs from this file (`pulumi stack output --json --show-secrets`) instead of from the stack")
+        .option("--json", "print { stack, ok, agents: [{ agent, container, ok, health, failedChecks, passedChecks }] } as JSON")
+        .option("--cwd <projectDir>", CWD_OPTION)
+        .addHelpText("after", [
+            "",
+            "Exit codes:",
+            "  0  every agent is healthy and passes its smoke checks",
+            "  1  an agent is not deployed, not running, not healthy, or fails a smoke check (each named)",
+            "  2  bad input: unknown stack, unreadable outputs",
+            "",
+            "Example:",
+            "  npx fleet verify --stack staging",
+        ].join("\n"))
+        .action(async (options: { stack: string; outputs?: string; json?: boolean; cwd?: string }) => {
+            const { runVerify } = await import("./operate/verify");
+            onExit(await runVerify(options, output));
+        });
     return fleet;
 }
 

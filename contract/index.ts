@@ -3,3 +3,4 @@ export * from "./image-ref";
 export * from "./names";
 export * from "./severity";
 export * from "./watch";
+export * from "./smoke-check";

@@ -6,3 +6,4 @@ export * from "./rollback";
 export * from "./targets";
 export * from "./deploy";
 export * from "./doctor";
+export * from "./verify";

@@ -113,9 +113,14 @@ describe.skipIf(missing.length > 0).sequential(`the dev fleet on the real engine
         expect(await ws.git("status", "--porcelain")).toBe("");
     }, STEP_TIMEOUT);
 
-    it("2. is idempotent: a preview straight after changes nothing", async () => {
+    it("2. is idempotent: a preview straight after changes nothing; `fleet verify` reads the stack's outputs and passes every agent", async () => {
         const preview = await captureEventLog(ws, "no-change", ["--expect-no-changes"]);
         expectOk(preview, "pulumi preview --expect-no-changes");
+        const verified = await ws.fleet("verify", "--stack", STACK, "--json");
+        expectOk(verified, "fleet verify");
+        const rows = (JSON.parse(verified.stdout) as { agents: { agent: string; ok: boolean; health: string }[] }).agents;
+        expect(rows.map((r) => r.agent).sort()).toEqual([...agents].sort());
+        expect(rows.every((r) => r.ok && r.health === "healthy")).toBe(true);
     }, STEP_TIMEOUT);
 
     it("3. replaces only the changed agent, create-first: the new container is healthy before the old one goes", async () => {

@@ -5,7 +5,7 @@
  * checks against it. Each replica is probed on its own address on the fleet
  * network. Outside the window nothing is probed: only health events count.
  */
-import { AgentWatch, METRICS_PATH } from "../../../contract";
+import { AgentWatch, METRICS_PATH, runSmokeCheck } from "../../../contract";
 import { ErrorRateWindow, requestCounts } from "./metrics";
 import type { Observation } from "./rules";
 
@@ -118,19 +118,7 @@ export class Prober {
     }
 
     private async smoke(target: ProbeTarget, check: AgentWatch["smokeChecks"][number]): Promise<Observation> {
-        try {
-            const response = await fetch(`${target.baseUrl}${check.path}`, {
-                method: check.method,
-                ...(check.body === undefined ? {} : { body: check.body, headers: { "content-type": "application/json" } }),
-                signal: AbortSignal.timeout(this.settings.timeoutMs),
-            });
-            await response.arrayBuffer();
-            return response.status === check.expectStatus
-                ? { kind: "smoke", check: check.name, ok: true }
-                : { kind: "smoke", check: check.name, ok: false, detail: `${check.method} ${check.path} answered ${response.status}, expected ${check.expectStatus}` };
-        } catch (error) {
-            const cause = error instanceof Error && error.name === "TimeoutError" ? `no answer within ${this.settings.timeoutMs} ms` : "no connection";
-            return { kind: "smoke", check: check.name, ok: false, detail: `${check.method} ${check.path}: ${cause}` };
-        }
+        const result = await runSmokeCheck(target.baseUrl, check, this.settings.timeoutMs);
+        return { kind: "smoke", check: result.check, ok: result.ok, ...(result.detail ? { detail: result.detail } : {}) };
     }
 }

@@ -1,0 +1,109 @@
+/**
+ * `fleet verify --stack <name> [--outputs <file>]`: after a deploy, every
+ * agent the stack file declares is running, healthy by Docker's own
+ * healthcheck (the Engine API, through dockerode), and passes its smoke
+ * checks on each replica. An agent the config declares but the stack's
+ * outputs lack is a failure too: never silently undeployed.
+ */
+import { promises as fs } from "fs";
+import Docker from "dockerode";
+import { LocalWorkspace } from "@pulumi/pulumi/automation";
+import { runSmokeCheck } from "../../contract";
+import { EXIT, OperateInputError, Output, asCommand, formatTable } from "./common";
+import { StackFileEditor } from "./stack-edit";
+
+export interface VerifyOptions {
+    readonly stack: string;
+    /** A file holding `pulumi stack output --json --show-secrets`; default: read the stack's outputs through the Automation API. */
+    readonly outputs?: string;
+    readonly cwd?: string;
+    readonly json?: boolean;
+    /** Per smoke check. Default 5 s. */
+    readonly timeoutMs?: number;
+}
+
+/** What the stack exports per agent (index.ts `agents`). */
+interface AgentOutput {
+    readonly containerNames: string[];
+    readonly healthUrls: string[];
+}
+
+export interface VerifyRow {
+    readonly agent: string;
+    /** A container name, or "-" when the agent has none. */
+    readonly container: string;
+    readonly ok: boolean;
+    /** Docker's health status ("healthy", "unhealthy", "starting"), "not running", "missing" or "not deployed". */
+    readonly health: string;
+    /** Failed smoke checks by name, with why. */
+    readonly failedChecks: { readonly check: string; readonly detail: string }[];
+    readonly passedChecks: string[];
+}
+
+async function stackAgents(options: VerifyOptions, cwd: string): Promise<Record<string, AgentOutput>> {
+    let outputs: Record<string, unknown>;
+    if (options.outputs) {
+        const text = await fs.readFile(options.outputs, "utf8").catch(() => {
+            throw new OperateInputError(`--outputs ${options.outputs}: expected a readable file of \`pulumi stack output --json --show-secrets\``);
+        });
+        try {
+            outputs = JSON.parse(text) as Record<string, unknown>;
+        } catch {
+            throw new OperateInputError(`--outputs ${options.outputs}: expected JSON, as \`pulumi stack output --json --show-secrets\` writes it`);
+        }
+    } else {
+        const stack = await LocalWorkspace.selectStack({ stackName: options.stack, workDir: cwd });
+        outputs = Object.fromEntries(Object.entries(await stack.outputs()).map(([k, v]) => [k, v.value]));
+    }
+    const agents = outputs.agents;
+    if (typeof agents !== "object" || agents === null) throw new OperateInputError(`the stack's outputs have no \`agents\` map (deploy the stack first)`);
+    return agents as Record<string, AgentOutput>;
+}
+
+export async function verifyStack(options: VerifyOptions): Promise<VerifyRow[]> {
+    const cwd = options.cwd ?? process.cwd();
+    const spec = StackFileEditor.open(cwd, options.stack).spec();
+    const deployed = await stackAgents(options, cwd);
+    const docker = new Docker();
+    const rows: VerifyRow[] = [];
+    await Promise.all(spec.agents.map(async (agent) => {
+        const out = deployed[agent.name];
+        if (!out || out.containerNames.length === 0) {
+            rows.push({ agent: agent.name, container: "-", ok: false, health: "not deployed", failedChecks: [], passedChecks: [] });
+            return;
+        }
+        await Promise.all(out.containerNames.map(async (name, replica) => {
+            const info = await docker.getContainer(name).inspect().catch(() => undefined);
+            const health = !info ? "missing" : !info.State.Running ? "not running" : info.State.Health?.Status ?? "no healthcheck";
+            const healthy = health === "healthy";
+            const base = out.healthUrls[replica] ? new URL(out.healthUrls[replica]).origin : undefined;
+            // Smoke checks only against a healthy replica: an unhealthy one already fails, and says why.
+            const results = healthy && base ? await Promise.all(agent.smokeChecks.map((check) => runSmokeCheck(base, check, options.timeoutMs ?? 5_000))) : [];
+            const failedChecks = results.filter((r) => !r.ok).map((r) => ({ check: r.check, detail: r.detail ?? "failed" }));
+            const lastProbe = info?.State.Health?.Log?.at(-1)?.Output?.trim();
+            rows.push({
+                agent: agent.name, container: name, ok: healthy && failedChecks.length === 0,
+                health: healthy || !lastProbe ? health : `${health}: ${lastProbe.split("\n")[0].slice(0, 120)}`,
+                failedChecks, passedChecks: results.filter((r) => r.ok).map((r) => r.check),
+            });
+        }));
+    }));
+    return rows.sort((a, b) => a.agent.localeCompare(b.agent) || a.container.localeCompare(b.container));
+}
+
+export function runVerify(options: VerifyOptions, output: Output): Promise<number> {
+    return asCommand(output, async () => {
+        const rows = await verifyStack(options);
+        const failed = rows.filter((r) => !r.ok);
+        if (options.json) {
+            output.out(JSON.stringify({ stack: options.stack, ok: failed.length === 0, agents: rows }, null, 2));
+        } else {
+            output.out(formatTable(["agent", "container", "status", "health", "smoke checks"], rows.map((r) => [
+                r.agent, r.container, r.ok ? "ok" : "FAIL", r.health,
+                r.failedChecks.length > 0 ? r.failedChecks.map((c) => `✗ ${c.check}: ${c.detail}`).join("; ") : r.passedChecks.length > 0 ? `${r.passedChecks.length} passed` : "-",
+            ])));
+            output.out(failed.length === 0 ? `\n${options.stack}: every agent is healthy and passes its smoke checks.` : `\n${options.stack}: ${[...new Set(failed.map((r) => r.agent))].join(", ")} failed verification.`);
+        }
+        return failed.length === 0 ? EXIT.ok : EXIT.failed;
+    });
+}
