@@ -69,7 +69,7 @@ export function runFlag(options: FlagOptions, output: Output): Promise<number> {
         const since = isoSeconds(now);
         editor.save();
 
-        const command = targetedUpCommand(options.stack, await agentTargetUrns(cwd, options.stack, agent.name));
+        const command = targetedUpCommand(options.stack, await agentTargetUrns(cwd, options.stack, agent.name, output));
         const result: FlagJson = { stack: options.stack, agent: agent.name, flag: flag.name, from: flag.currentStage, to: target, since, forced, overrode: forced ? problems : [], command };
         if (options.json) {
             output.out(JSON.stringify(result, null, 2));

@@ -48,7 +48,7 @@ export function runRelease(options: ReleaseOptions, output: Output): Promise<num
             // Throws (and writes nothing) when the edited config is invalid, e.g. a malformed image reference.
             editor.save();
         }
-        const command = changed ? targetedUpCommand(options.stack, await agentTargetUrns(cwd, options.stack, options.agent)) : undefined;
+        const command = changed ? targetedUpCommand(options.stack, await agentTargetUrns(cwd, options.stack, options.agent, output)) : undefined;
         if (options.json) {
             output.out(JSON.stringify({ ...result, ...(command ? { command } : {}) }, null, 2));
         } else {

@@ -59,7 +59,7 @@ export function runRollback(options: RollbackOptions, output: Output, apply: App
             }
         }
         editor.save();
-        const targets = await agentTargetUrns(cwd, options.stack, agent.name);
+        const targets = await agentTargetUrns(cwd, options.stack, agent.name, output);
         const command = targetedUpCommand(options.stack, targets);
         let applied = false;
         if (options.apply) applied = await apply(options.stack, targets, output);

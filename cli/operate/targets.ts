@@ -9,10 +9,13 @@ import { DOCKER_TYPES } from "../../contract";
 import { agentsByUrn } from "../agents";
 import { runProgram } from "../program";
 import { readProject, readStackFile } from "../stack-config";
+import type { Output } from "./common";
 
 const IMAGE_TYPES: readonly string[] = [DOCKER_TYPES.image, DOCKER_TYPES.remoteImage];
 
-export async function agentTargetUrns(cwd: string, stack: string, agent: string): Promise<string[]> {
+export async function agentTargetUrns(cwd: string, stack: string, agent: string, output?: Output): Promise<string[]> {
+    // Running the program takes a second or two: say what is happening (stderr, so --json stays one document).
+    output?.err(`reading ${agent}'s resources from the program (stack ${stack})…`);
     const project = readProject(cwd);
     const run = await runProgram(project, readStackFile(project, stack), stack);
     const owners = agentsByUrn(run.resources);

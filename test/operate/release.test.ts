@@ -26,6 +26,8 @@ describe("fleet release", () => {
         const dir = copyProject();
         const run = await fleet(["release", "jarvis", "ghcr.io/acme/jarvis:2.4.0", "--stack", "staging", "--cwd", dir]);
         expect(run.exitCode, run.stderr).toBe(0);
+        // Running the program takes a moment: a progress line on stderr says so.
+        expect(run.stderr.trim()).toBe("reading jarvis's resources from the program (stack staging)…");
         expect(run.stdout).toContain("Released. Deploy this agent with:\nnpx pulumi up \\\n    --stack 'staging'");
         expect(changedLines(original("staging"), read(dir, "staging"))).toEqual([
             ["        image: ghcr.io/acme/jarvis:2.3.0", "        image: ghcr.io/acme/jarvis:2.4.0"],
