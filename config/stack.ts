@@ -40,6 +40,14 @@ export function secretKeyStateFrom(
     };
 }
 
+/**
+ * The same, from a stack file alone (the `fleet` commands, which run outside
+ * Pulumi): a key the file does not set is missing.
+ */
+export function secretKeyStateInFile(project: string, fileConfig: Readonly<Record<string, unknown>>): (key: string) => SecretKeyState {
+    return secretKeyStateFrom(project, fileConfig as Readonly<Record<string, string>>, { config: fileConfig });
+}
+
 export interface StackSourceOptions {
     /** Project root, where Pulumi.yaml lives. */
     readonly projectRoot: string;

@@ -7,7 +7,8 @@ import { readFileSync } from "fs";
 import * as path from "path";
 import Docker from "dockerode";
 import { execa } from "execa";
-import { FleetConfigError, FleetSpec, loadFleetConfig, catalogSource } from "../../config";
+import * as semver from "semver";
+import { FleetConfigError, FleetSpec, SecretKeyState, catalogSource, loadFleetConfig, secretKeyStateInFile } from "../../config";
 import { EXIT, Output, asCommand, formatTable } from "./common";
 import { readProject, readStackFile } from "../stack-config";
 
@@ -31,23 +32,18 @@ export interface DoctorFinding {
     readonly fix?: string;
 }
 
+/** Engines and CLIs report versions like "20.10.24+dfsg1" or "v3.259.0"; compare their major.minor.patch. */
 function versionAtLeast(version: string, minimum: string): boolean {
-    const parse = (v: string) => v.replace(/^v/, "").split(/[.+-]/).slice(0, 3).map((n) => Number(n) || 0);
-    const [a, b] = [parse(version), parse(minimum)];
-    for (let i = 0; i < 3; i++) if (a[i] !== b[i]) return a[i] > b[i];
-    return true;
+    const parsed = semver.coerce(version);
+    return parsed !== null && semver.gte(parsed, minimum);
 }
 
 /** The fleet config and its secret keys, from the stack file alone (ciphertext is `secure:`, anything else plain). */
 function checkConfig(cwd: string, stack: string, findings: DoctorFinding[]): FleetSpec | undefined {
     const project = readProject(cwd);
     const file = readStackFile(project, stack);
-    const state = (key: string) => {
-        const value = file.config[`${project.name}:${key}`];
-        if (value === undefined) return "missing" as const;
-        return typeof value === "object" && value !== null && "secure" in value ? "secret" as const : "plain" as const;
-    };
-    const keys = new Map<string, "secret" | "plain" | "missing">();
+    const state = secretKeyStateInFile(project.name, file.config);
+    const keys = new Map<string, SecretKeyState>();
     try {
         const spec = loadFleetConfig({
             stack, stackFile: file.display, fleet: file.config[`${project.name}:fleet`], catalog: catalogSource(project.dir),

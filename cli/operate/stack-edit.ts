@@ -8,7 +8,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { Document, isMap, isNode, isScalar, isSeq, parseDocument, visit } from "yaml";
-import { AgentSpec, FeatureFlagSpec, FleetConfigError, FleetSpec, SecretKeyState, catalogSource, loadFleetConfig } from "../../config";
+import { AgentSpec, FeatureFlagSpec, FleetConfigError, FleetSpec, SecretKeyState, catalogSource, loadFleetConfig, secretKeyStateInFile } from "../../config";
 import { CheckInputError, ProjectInfo, StackFile, readProject, readStackFile } from "../stack-config";
 
 /** A time as the stack file records it: UTC, to the second ("2026-11-22T10:00:00Z"). */
@@ -65,11 +65,8 @@ export class StackFileEditor {
      * elsewhere (an ESC environment); it is not this command's business.
      */
     private secretKeyState(): (key: string) => SecretKeyState {
-        return (key) => {
-            const value = this.file.config[`${this.project.name}:${key}`];
-            if (value === undefined) return "secret";
-            return typeof value === "object" && value !== null && "secure" in value ? "secret" : "plain";
-        };
+        const inFile = secretKeyStateInFile(this.project.name, this.file.config);
+        return (key) => (inFile(key) === "missing" ? "secret" : inFile(key));
     }
 
     /** A field of one agent's entry in this file (not the catalog's or agentDefaults'). */

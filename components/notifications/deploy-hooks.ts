@@ -84,7 +84,12 @@ export class DeployNotifier {
 
     /** The event for a hook on a container, or undefined when the container is not an agent's. */
     eventFor(event: AlertEventName, urn: string, inputs: Record<string, unknown> | undefined, reason: string): AlertEvent | undefined {
-        const agent = this.agents.get(labelsOf(inputs)[LABELS.agent] ?? "");
+        return this.agentEvent(event, urn, labelsOf(inputs)[LABELS.agent] ?? "", reason);
+    }
+
+    /** The event for one of this fleet's agents, by name; undefined for any other name. */
+    private agentEvent(event: AlertEventName, urn: string, agentName: string, reason: string): AlertEvent | undefined {
+        const agent = this.agents.get(agentName);
         if (!agent) return undefined;
         const link = this.args.link ?? actionsRunLink();
         return {
@@ -135,13 +140,8 @@ export class DeployNotifier {
         if (r.sent || r.createdImage === undefined || r.retiredRollbackImage === undefined || r.urn === undefined) return;
         if (!sameImage(r.createdImage, r.retiredRollbackImage)) return;
         r.sent = true;
-        const event = this.eventFor("rolled_back", r.urn, this.labelledInputs(agent), `${agent} rolled back to ${r.createdImage}`);
+        const event = this.agentEvent("rolled_back", r.urn, agent, `${agent} rolled back to ${r.createdImage}`);
         if (event) await this.send(event);
-    }
-
-    /** Inputs that carry just the agent label, for eventFor. */
-    private labelledInputs(agent: string): Record<string, unknown> {
-        return { labels: [{ label: LABELS.agent, value: agent }] };
     }
 
     private warn(message: string): void {

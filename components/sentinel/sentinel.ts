@@ -7,17 +7,18 @@
 import { statSync } from "fs";
 import * as pulumi from "@pulumi/pulumi";
 import * as docker from "@pulumi/docker";
-import type { FleetSpec, SentinelSpec } from "../../config";
-import { goDuration } from "../../config";
+import type { FleetSpec, HealthcheckSpec, SentinelSpec } from "../../config";
 import { COMPONENT_TYPES, LABELS } from "../../contract";
 import { AgentImageTransforms, declareAgentImage } from "../agent-service";
 import { deliveryTargets } from "../notifications";
+import { dockerHealthcheck } from "../runtimes";
 import { Transform, applyTransform } from "../transform";
 
 /** Inside the container: where the socket is mounted, where the spool lives, and the port of /health. */
 const CONTAINER_SOCKET = "/var/run/docker.sock";
 const SPOOL_DIR = "/var/spool/sentinel";
 const PORT = 8080;
+const SENTINEL_HEALTHCHECK: HealthcheckSpec = { path: "/health", intervalMs: 10_000, timeoutMs: 3_000, retries: 3, startPeriodMs: 5_000 };
 
 export interface SentinelTransforms extends AgentImageTransforms {
     /** Adjusts the sentinel's `docker.Container`. */
@@ -103,11 +104,8 @@ export class Sentinel extends pulumi.ComponentResource {
             ],
             groupAdds: group === undefined ? undefined : [String(group)],
             networksAdvanced: [{ name: args.networkName, aliases: ["sentinel"] }],
-            healthcheck: {
-                tests: ["CMD", "node", "-e", `fetch("http://127.0.0.1:${PORT}/health",{signal:AbortSignal.timeout(3000)}).then(r=>process.exit(r.ok?0:1),()=>process.exit(1))`],
-                // Spelled as the provider reads them back (Go durations), so that a preview shows no diff.
-                interval: goDuration(10_000), timeout: goDuration(3_000), retries: 3, startPeriod: goDuration(5_000),
-            },
+            // The agents' own node probe of /health, with the timings of the sentinel image's HEALTHCHECK.
+            healthcheck: dockerHealthcheck(PORT, SENTINEL_HEALTHCHECK),
             wait: true,
             waitTimeout: 60,
             restart: "unless-stopped",

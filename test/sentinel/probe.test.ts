@@ -13,6 +13,7 @@ import { watchFromLabels } from "../../contract";
 import { agentLabels } from "../../components/agent-service";
 import { agentSpec } from "../support/specs";
 import { REPO_ROOT } from "../support/docker";
+import { freePort } from "../support/sentinel";
 
 const EXPOSITION = `# HELP http_requests_total HTTP requests answered, by method, route and status code.
 # TYPE http_requests_total counter
@@ -52,15 +53,6 @@ describe("the sliding 5xx window", () => {
         expect(window.add(2_000, { total: 9, errors: 1 })).toEqual({ requests: 4, errors: 1, ratePercent: 25 });
     });
 });
-
-async function freePort(): Promise<number> {
-    return new Promise((resolve) => {
-        const server = net.createServer().listen(0, "127.0.0.1", () => {
-            const { port } = server.address() as net.AddressInfo;
-            server.close(() => resolve(port));
-        });
-    });
-}
 
 describe("the prober against the sample agent", () => {
     let agent: ChildProcess;

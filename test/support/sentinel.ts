@@ -39,7 +39,8 @@ export interface SentinelRigOptions {
     readonly rateLimit?: number;
 }
 
-async function freePort(): Promise<number> {
+/** A TCP port free on loopback right now. */
+export async function freePort(): Promise<number> {
     return new Promise((resolve) => {
         const server = net.createServer().listen(0, "127.0.0.1", () => {
             const { port } = server.address() as net.AddressInfo;
