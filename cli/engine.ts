@@ -45,6 +45,8 @@ export interface CheckResult {
     /** Names of the stack's agents, sorted. */
     readonly agents: string[];
     readonly resourceCount: number;
+    /** What the program declared, as registered under mocks (for targeting an agent's resources). */
+    readonly resources: readonly RegisteredResource[];
     readonly policies: PolicySummary[];
     readonly violations: Violation[];
     /** Warnings the program logged (never secret values: the program only ever sees placeholders). */
@@ -105,6 +107,7 @@ export async function checkStack(options: CheckOptions): Promise<CheckResult> {
         policyConfigFile: policyConfig.file,
         agents: [...agents].sort(),
         resourceCount: run.resources.length,
+        resources: run.resources,
         policies: policies.map((p) => ({ name: p.name, level: policyConfig.settings(p.name).level })),
         violations,
         warnings: run.warnings,

@@ -134,12 +134,33 @@ export function program(onExit: (code: number) => void): Command {
             "  npx fleet rollback jarvis --stack production --apply",
         ].join("\n"))
         .action(async (agent: string, options: { stack: string; apply?: boolean; json?: boolean; cwd?: string }) => {
-            const { runRollback, updateStack } = await import("./operate");
-            onExit(await runRollback({ agent, ...options }, output, async (stack, targets, out) => {
-                const result = await updateStack({ cwd: options.cwd ?? process.cwd(), stack, targets }, out);
-                if (!result.ok) out.err(`fleet rollback: the update failed: ${result.error ?? "see the progress above"}`);
-                return result.ok;
-            }));
+            const { runRollback } = await import("./operate/rollback");
+            onExit(await runRollback({ agent, ...options }, output));
+        });
+    fleet.command("up")
+        .description(
+            "Deploy a stack, or one agent of it, and never leave it silently broken: preflight (fleet doctor and fleet check), "
+            + "`pulumi up` with the policy pack (each agent's progress as it happens), fleet verify, and for every agent the update "
+            + "changed that then fails: its tier's rollback (tiers 1 and 2: rollbackImage; tier 3: flags off), applied, verified and announced (rolled_back).",
+        )
+        .requiredOption("-s, --stack <name>", "the stack to deploy")
+        .option("-a, --agent <name>", "deploy only this agent's resources (a targeted update)")
+        .option("--json", "print { stack, agent, ok, durationMs, preflight, update, agents: [{ agent, update, verify, rollback, ok }], rollbackUpdate } as JSON; progress goes to stderr")
+        .option("--cwd <projectDir>", CWD_OPTION)
+        .addHelpText("after", [
+            "",
+            "Exit codes:",
+            "  0  deployed, and every deployed agent is healthy and passes its smoke checks",
+            "  1  preflight failed (nothing deployed), the update failed, or verification failed; a rollback, when one ran, is in the stack file",
+            "  2  bad input: unknown stack or agent, a program that cannot run",
+            "",
+            "Examples:",
+            "  npx fleet up --stack dev",
+            "  npx fleet up --stack production --agent jarvis",
+        ].join("\n"))
+        .action(async (options: { stack: string; agent?: string; json?: boolean; cwd?: string }) => {
+            const { runUp } = await import("./operate/up");
+            onExit(await runUp(options, output));
         });
     fleet.command("doctor")
         .description("Check everything a deploy of the stack needs, all at once: the fleet config, its secret keys (set, and set as secrets), its channels, the Docker engine and the Pulumi CLI. Each problem comes with the command that fixes it.")

@@ -62,3 +62,16 @@ export function labelsOf(props: unknown): Record<string, string> {
     return Object.fromEntries(labels.flatMap((l: { label?: unknown; value?: unknown }) =>
         typeof l?.label === "string" && typeof l.value === "string" ? [[l.label, l.value]] : []));
 }
+
+/**
+ * Environment variables the `fleet` CLI sets for the program it runs through
+ * the Automation API.
+ */
+export const FLEET_ENV = {
+    /**
+     * Comma-separated agents whose rollback the CLI announces itself
+     * (`fleet rollback --apply`, `fleet up`'s automatic rollback): the deploy
+     * hooks send no `rolled_back` for them, so each rollback is announced once.
+     */
+    rollbackAnnounced: "AGENT_FLEET_ROLLBACK_ANNOUNCED",
+} as const;

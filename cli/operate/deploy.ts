@@ -14,6 +14,8 @@ export interface UpdateOptions {
     readonly stack: string;
     /** Exact URNs to update; default the whole stack. */
     readonly targets?: readonly string[];
+    /** Extra environment for the engine and the program (FLEET_ENV). */
+    readonly env?: Readonly<Record<string, string>>;
 }
 
 export interface UpdateResult {
@@ -64,7 +66,7 @@ export async function updateStack(options: UpdateOptions, output: Output): Promi
             }
         }
     };
-    const stack = await LocalWorkspace.selectStack({ stackName: options.stack, workDir: options.cwd });
+    const stack = await LocalWorkspace.selectStack({ stackName: options.stack, workDir: options.cwd }, options.env ? { envVars: { ...options.env } } : undefined);
     try {
         const result = await stack.up({
             ...(options.targets ? { target: [...options.targets] } : {}),

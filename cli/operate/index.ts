@@ -7,3 +7,5 @@ export * from "./targets";
 export * from "./deploy";
 export * from "./doctor";
 export * from "./verify";
+export * from "./announce";
+export * from "./up";

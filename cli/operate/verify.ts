@@ -18,6 +18,8 @@ export interface VerifyOptions {
     readonly outputs?: string;
     readonly cwd?: string;
     readonly json?: boolean;
+    /** Verify only these agents; default every agent the stack file declares. */
+    readonly agents?: readonly string[];
     /** Per smoke check. Default 5 s. */
     readonly timeoutMs?: number;
 }
@@ -66,7 +68,8 @@ export async function verifyStack(options: VerifyOptions): Promise<VerifyRow[]> 
     const deployed = await stackAgents(options, cwd);
     const docker = new Docker();
     const rows: VerifyRow[] = [];
-    await Promise.all(spec.agents.map(async (agent) => {
+    const agents = spec.agents.filter((a) => !options.agents || options.agents.includes(a.name));
+    await Promise.all(agents.map(async (agent) => {
         const out = deployed[agent.name];
         if (!out || out.containerNames.length === 0) {
             rows.push({ agent: agent.name, container: "-", ok: false, health: "not deployed", failedChecks: [], passedChecks: [] });

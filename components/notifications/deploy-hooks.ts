@@ -11,7 +11,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { AlertEvent, AlertEventName, DeliveryOutcome, DeliveryPolicy, alertId, deliver, oneLine } from "../../alerts";
 import { AgentSpec, FleetSpec, Severity, channelsFor } from "../../config";
-import { LABELS, labelsOf, sameImage } from "../../contract";
+import { FLEET_ENV, LABELS, labelsOf, sameImage } from "../../contract";
 import { deliveryTargets } from "./targets";
 
 /** Hook names, as the engine records them: derived from the Fleet's name, so two fleets in one program never clash. */
@@ -70,6 +70,34 @@ interface Replacement {
     sent?: boolean;
 }
 
+/**
+ * A deploy notification about one agent: from the hooks during `pulumi up`,
+ * or from the CLI when it rolled the agent back itself. `occurrence` keeps the
+ * id the same on every retry of the same happening.
+ */
+export function deployEvent(stack: string, agent: AgentSpec, event: AlertEventName, occurrence: string, reason: string, link = actionsRunLink()): AlertEvent {
+    return {
+        id: alertId(event, stack, agent.name, occurrence),
+        source: "deploy",
+        event,
+        severity: SEVERITY[event] ?? "error",
+        stack,
+        environment: agent.environment,
+        agent: agent.name,
+        tier: agent.tier,
+        version: agent.version,
+        image: agent.image,
+        time: new Date().toISOString(),
+        reason: oneLine(reason),
+        ...(link ? { link } : {}),
+    };
+}
+
+/** Agents whose rollback the CLI announces itself (FLEET_ENV.rollbackAnnounced). */
+function announcedByCli(agent: string): boolean {
+    return (process.env[FLEET_ENV.rollbackAnnounced] ?? "").split(",").includes(agent);
+}
+
 export class DeployNotifier {
     private readonly agents: ReadonlyMap<string, AgentSpec>;
     /** One id per process run, so that the same hook on the same resource in one update keeps its id on every retry. */
@@ -91,22 +119,7 @@ export class DeployNotifier {
     private agentEvent(event: AlertEventName, urn: string, agentName: string, reason: string): AlertEvent | undefined {
         const agent = this.agents.get(agentName);
         if (!agent) return undefined;
-        const link = this.args.link ?? actionsRunLink();
-        return {
-            id: alertId(event, this.args.spec.stack, agent.name, `${urn}|${this.run}`),
-            source: "deploy",
-            event,
-            severity: SEVERITY[event] ?? "error",
-            stack: this.args.spec.stack,
-            environment: agent.environment,
-            agent: agent.name,
-            tier: agent.tier,
-            version: agent.version,
-            image: agent.image,
-            time: new Date().toISOString(),
-            reason: oneLine(reason),
-            ...(link ? { link } : {}),
-        };
+        return deployEvent(this.args.spec.stack, agent, event, `${urn}|${this.run}`, reason, this.args.link);
     }
 
     /** Sends to every channel routed for the agent at this severity; never throws. */
@@ -138,7 +151,7 @@ export class DeployNotifier {
         const r = Object.assign(this.replacements.get(agent) ?? {}, seen);
         this.replacements.set(agent, r);
         if (r.sent || r.createdImage === undefined || r.retiredRollbackImage === undefined || r.urn === undefined) return;
-        if (!sameImage(r.createdImage, r.retiredRollbackImage)) return;
+        if (!sameImage(r.createdImage, r.retiredRollbackImage) || announcedByCli(agent)) return;
         r.sent = true;
         const event = this.agentEvent("rolled_back", r.urn, agent, `${agent} rolled back to ${r.createdImage}`);
         if (event) await this.send(event);

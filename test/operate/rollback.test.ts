@@ -54,7 +54,7 @@ describe("fleet rollback", () => {
         const dir = copyProject();
         const run = await fleet(["rollback", "jarvis", "--stack", "dev", "--cwd", dir]);
         expect(run.exitCode).toBe(2);
-        expect(run.stderr.trim()).toBe('stacks/Pulumi.dev.yaml: fleet.agents.jarvis.rollbackImage: expected the image to roll back to, got nothing (tier 2\'s rollback is "redeploy rollbackImage")');
+        expect(run.stderr.trim()).toBe('stacks/Pulumi.dev.yaml: fleet.agents.jarvis.rollbackImage: expected an image to roll back to (other than image), got nothing (tier 2\'s rollback is "redeploy rollbackImage")');
         expect(fs.readFileSync(path.join(dir, "stacks", "Pulumi.dev.yaml"), "utf8")).toBe(fs.readFileSync(path.join(REPO, "stacks", "Pulumi.dev.yaml"), "utf8"));
     });
 });

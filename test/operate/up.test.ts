@@ -1,0 +1,54 @@
+/**
+ * `fleet up` through the real bin, up to the point where it would deploy:
+ * bad input exits 2, and a failed preflight (doctor, then the policy pack)
+ * exits 1 having deployed nothing. The deploy itself, its verification and
+ * the automatic rollback run on the real engine in test/e2e/dev-fleet.test.ts.
+ */
+import { spawnSync } from "child_process";
+import * as fs from "fs";
+import * as path from "path";
+import { afterAll, describe, expect, it } from "vitest";
+import { parseDocument } from "yaml";
+import { copyProject, fleet, removeProjects } from "../cli/project";
+
+afterAll(removeProjects);
+
+const hasPulumi = spawnSync("pulumi", ["version"], { env: { ...process.env, PULUMI_SKIP_UPDATE_CHECK: "true" } }).status === 0;
+
+describe("fleet up", () => {
+    it.concurrent("refuses an agent the stack does not declare, naming the stack's agents", async () => {
+        const dir = copyProject();
+        const run = await fleet(["up", "--stack", "dev", "--agent", "jarvs", "--cwd", dir]);
+        expect(run.exitCode).toBe(2);
+        expect(run.stderr.trim()).toBe('stacks/Pulumi.dev.yaml: fleet.agents: no agent "jarvs" (agents: email-agent, jarvis, outreach-agent, pesti, research-agent)');
+        expect(run.stdout).toBe("");
+    });
+
+    it.concurrent("stops at a failed doctor, listing each problem with its fix, and deploys nothing", async () => {
+        const dir = copyProject();
+        const run = await fleet(["up", "--stack", "dev", "--cwd", dir, "--json"], { env: { DOCKER_HOST: "unix:///nonexistent/docker.sock" } });
+        expect(run.exitCode).toBe(1);
+        const json = JSON.parse(run.stdout);
+        expect(json).toMatchObject({ stack: "dev", agent: null, ok: false, agents: [] });
+        expect(json.update).toBeUndefined();
+        expect(json.preflight.problems).toContainEqual("docker: no Docker engine answers at unix:///nonexistent/docker.sock (connect ENOENT /nonexistent/docker.sock) (fix: start the engine DOCKER_HOST names, or unset DOCKER_HOST)");
+        // Progress went to stderr, so stdout stayed one JSON document.
+        expect(run.stderr).toContain("preflight: fleet doctor…");
+        expect(run.stderr).not.toContain("preflight: fleet check");
+    });
+
+    it.concurrent.skipIf(!hasPulumi)("stops at a mandatory policy violation, naming the policy and the agent, and deploys nothing", async () => {
+        const dir = copyProject();
+        const file = path.join(dir, "stacks", "Pulumi.dev.yaml");
+        const doc = parseDocument(fs.readFileSync(file, "utf8"));
+        // A credential in plain env: no-plaintext-secrets is mandatory even in dev.
+        doc.setIn(["config", "agent-fleet:fleet", "agents", "outreach-agent", "env"], doc.createNode({ OUTREACH_API_TOKEN: "plain-text-value" }));
+        fs.writeFileSync(file, doc.toString());
+        const run = await fleet(["up", "--stack", "dev", "--cwd", dir]);
+        expect(run.exitCode).toBe(1);
+        expect(run.stdout).toContain("preflight: fleet check (the policy pack, offline)…");
+        expect(run.stdout).toMatch(/fleet up: preflight failed for stack dev; nothing was deployed:\n {2}policy no-plaintext-secrets \(outreach-agent\): /);
+        expect(run.stdout).not.toContain("up: stack dev");
+        expect(run.stdout).not.toContain("plain-text-value");
+    });
+});
