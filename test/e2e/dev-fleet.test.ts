@@ -12,6 +12,7 @@
  * provider; see the README's "Real-engine tests".)
  */
 import { promises as fs } from "node:fs";
+import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { TIERS, durationMs } from "../../config";
 import { LABELS } from "../../contract";
@@ -373,7 +374,73 @@ describe.skipIf(missing.length > 0).sequential(`the dev fleet on the real engine
         }
     }, STEP_TIMEOUT);
 
-    it("12. destroys every container, the sentinel's spool and the network", async () => {
+    it("12. `fleet up --agent` deploys one released agent and verifies it; a broken release is rolled back by itself, announced once, and still fails", async () => {
+        const receiver = new Receiver();
+        try {
+            expectOk(await ws.pulumi("config", "set", "--secret", "e2eHookUrl", `${await receiver.start(await fleetGateway())}/hook/${HOOK_URL_TOKEN}`), "config set --secret e2eHookUrl");
+            // Pulled releases, as staging and production run them: the subject stops building, and two releases exist locally,
+            // a good one and one that starts but never turns healthy.
+            const docker = await requireDocker();
+            const [repo] = (await ws.agentSpec(SUBJECT)).image.split(":");
+            await docker.getImage((await ws.agentSpec(SUBJECT)).image).tag({ repo, tag: "e2e-1.1.0" });
+            const good = `${repo}:e2e-1.1.0`;
+            const broken = `${repo}:e2e-1.2.0`;
+            const build = await execa("docker", ["build", "-q", "-t", broken, "-"], { input: `FROM ${good}\nENV FAIL_HEALTH=1\n`, reject: false });
+            expect(build.exitCode, build.stderr).toBe(0);
+            await ws.editFleet((doc) => {
+                const fleet = ["config", "agent-fleet:fleet"];
+                const shared = doc.getIn([...fleet, "agentDefaults", "build"]);
+                doc.deleteIn([...fleet, "agentDefaults", "build"]);
+                // Step 10 added PROBE; every agent but the subject keeps building the shared dev image.
+                for (const agent of [...agents, PROBE].filter((a) => a !== SUBJECT)) doc.setIn([...fleet, "agents", agent, "build"], shared);
+            });
+
+            const before = await containerIdByAgent();
+            expectOk(await ws.fleet("release", SUBJECT, good, "--stack", STACK), "fleet release (good)");
+            const up = await ws.fleet("up", "--stack", STACK, "--agent", SUBJECT);
+            expectOk(up, "fleet up --agent (good release)");
+            expect(up.stdout).toMatch(new RegExp(`^ +[\\d.]+s {2}${SUBJECT}: replaced$`, "m"));
+            expect(up.stdout).toMatch(new RegExp(`^${SUBJECT} +replaced +ok +-$`, "m"));
+            expect(up.stdout).toMatch(/fleet up: stack dev deployed and verified in [\d.]+ s\./);
+            const released = await containerIdByAgent();
+            for (const agent of Object.keys(before)) expect(released[agent] === before[agent], agent).toBe(agent !== SUBJECT);
+            const timing = await timeToHealthy(released[SUBJECT], up);
+            expect(notifications(receiver).filter((n) => n.agent === SUBJECT).map((n) => n.event)).toEqual(["deploy.started", "deploy.succeeded"]);
+            console.info(`e2e: fleet up --agent ${SUBJECT}: ${(up.ms / 1000).toFixed(1)} s for one changed agent; its container took ${(timing / 1000).toFixed(1)} s from create to healthy`);
+
+            receiver.received.length = 0;
+            expectOk(await ws.fleet("release", SUBJECT, broken, "--stack", STACK), "fleet release (broken)");
+            const failed = await ws.fleet("up", "--stack", STACK, "--agent", SUBJECT, "--json");
+            expect(failed.exitCode, `a rollback is never a silent success\n${failed.stderr.slice(-3000)}`).toBe(1);
+            const json = JSON.parse(failed.stdout) as { ok: boolean; agents: { agent: string; update: string; rollback?: string; ok: boolean }[]; update: { ok: boolean } };
+            expect(json.ok).toBe(false);
+            expect(json.agents).toEqual([{ agent: SUBJECT, update: "failed", verify: "-", rollback: `rolled back to ${good}; verified`, ok: false }]);
+            expect(failed.stderr).toContain(`rollback: ${SUBJECT} → ${good} (written to stacks/Pulumi.dev.yaml)…`);
+            // The stack file holds the rollback, the good release serves again, and nothing else moved.
+            expect(await ws.agentSpec(SUBJECT)).toMatchObject({ image: good, rollbackImage: broken });
+            const after = await fleetContainers();
+            const subject = after.filter((c) => c.agent === SUBJECT);
+            expect(subject).toHaveLength(1);
+            expect(subject[0].running).toBe(true);
+            const inspected = await docker.getContainer(subject[0].id).inspect();
+            expect(inspected.Config.Labels[LABELS.image]).toBe(good);
+            expect(await getJson((await ws.agentsOutput())[SUBJECT].healthUrls[0])).toMatchObject({ status: 200, body: { status: "ok" } });
+            for (const c of after.filter((x) => x.agent !== SUBJECT)) expect(c.id, c.agent).toBe(released[c.agent]);
+            // Announced once, by the CLI, with why; the hooks reported the failed start and stayed quiet about the rollback.
+            const sent = notifications(receiver).filter((n) => n.agent === SUBJECT);
+            const rolledBack = sent.filter((n) => n.event === "rolled_back");
+            expect(rolledBack).toHaveLength(1);
+            expect(rolledBack[0]).toMatchObject({ severity: "warning", verified: true, source: "deploy" });
+            expect(rolledBack[0].reason).toMatch(new RegExp(`^fleet up rolled ${SUBJECT} back to ${good.replace(/[.]/g, "\\.")}: its update failed`));
+            expect(sent.map((n) => n.event)).toContain("health.failed");
+            expect(`${failed.stdout}\n${failed.stderr}\n${await ws.stateText()}`).not.toContain(HOOK_URL_TOKEN);
+            console.info(`e2e: fleet up with a broken release: failed, rolled back and verified in ${(failed.ms / 1000).toFixed(1)} s; hooks sent ${sent.map((n) => n.event).join(", ")}`);
+        } finally {
+            await receiver.stop().catch(() => undefined);
+        }
+    }, STEP_TIMEOUT);
+
+    it("13. destroys every container, the sentinel's spool and the network", async () => {
         // With a channel, agent containers carry a delete hook (rolled_back), which the engine runs only with the program.
         const plain = await ws.pulumi("destroy", "--yes", "--skip-preview");
         expect(plain.exitCode).not.toBe(0);
@@ -417,11 +484,11 @@ async function expectStillServing(healthy: Record<string, string>, url: string, 
     }
 }
 
-/** Reads the engine's Docker events for the replacement: when the new container turned healthy, when the old one was destroyed. */
-async function healthyBeforeRemoved(newId: string, oldId: string, up: CommandResult): Promise<{ newHealthyAt: number; oldDestroyedAt: number }> {
+/** Docker's container events during a command that has just finished, with the raw text for error messages. */
+async function containerEventsDuring(command: CommandResult): Promise<{ text: string; events: { id: string; status?: string; Action?: string; timeNano: number }[] }> {
     const docker = await requireDocker();
     const until = Math.ceil(Date.now() / 1000) + 1;
-    const since = Math.floor((Date.now() - up.ms) / 1000) - 1;
+    const since = Math.floor((Date.now() - command.ms) / 1000) - 1;
     const stream = await docker.getEvents({ since, until, filters: { type: ["container"] } });
     const text = await new Promise<string>((resolve, reject) => {
         const chunks: Buffer[] = [];
@@ -429,7 +496,21 @@ async function healthyBeforeRemoved(newId: string, oldId: string, up: CommandRes
         stream.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
         stream.on("error", reject);
     });
-    const events = text.split("\n").filter(Boolean).map((line) => JSON.parse(line) as { id: string; status?: string; Action?: string; timeNano: number });
+    return { text, events: text.split("\n").filter(Boolean).map((line) => JSON.parse(line) as { id: string; status?: string; Action?: string; timeNano: number }) };
+}
+
+/** Milliseconds from a container's create to its first healthy status, from Docker's events during the command. */
+async function timeToHealthy(id: string, command: CommandResult): Promise<number> {
+    const { text, events } = await containerEventsDuring(command);
+    const created = events.find((e) => e.id === id && (e.Action ?? e.status) === "create");
+    const healthy = events.find((e) => e.id === id && (e.Action ?? e.status) === "health_status: healthy");
+    if (!created || !healthy) throw new Error(`missing events for ${id} (create: ${Boolean(created)}, healthy: ${Boolean(healthy)}):\n${text.slice(-2000)}`);
+    return (healthy.timeNano - created.timeNano) / 1e6;
+}
+
+/** Reads the engine's Docker events for the replacement: when the new container turned healthy, when the old one was destroyed. */
+async function healthyBeforeRemoved(newId: string, oldId: string, up: CommandResult): Promise<{ newHealthyAt: number; oldDestroyedAt: number }> {
+    const { text, events } = await containerEventsDuring(up);
     const newHealthy = events.find((e) => e.id === newId && (e.Action ?? e.status) === "health_status: healthy");
     const oldDestroyed = events.find((e) => e.id === oldId && (e.Action ?? e.status) === "destroy");
     if (!newHealthy || !oldDestroyed) {

@@ -37,7 +37,7 @@ describe("fleet up", () => {
         expect(run.stderr).not.toContain("preflight: fleet check");
     });
 
-    it.concurrent.skipIf(!hasPulumi)("stops at a mandatory policy violation, naming the policy and the agent, and deploys nothing", async () => {
+    it.skipIf(!hasPulumi).concurrent("stops at a mandatory policy violation, naming the policy and the agent, and deploys nothing", async () => {
         const dir = copyProject();
         const file = path.join(dir, "stacks", "Pulumi.dev.yaml");
         const doc = parseDocument(fs.readFileSync(file, "utf8"));
