@@ -3,14 +3,13 @@
  * declare one Fleet. Nothing is registered when the config is invalid.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { FleetConfigError, loadStackFleet } from "./config";
+import { FleetConfigError, FleetSpec, ShallowHistoryError, agentSourceCommits, loadStackFleet } from "./config";
 import { Fleet } from "./components";
 
 function loadFleetOrExplain() {
     try {
-        // Deploys label containers with the commit only when asked: a label change replaces the container.
         // Pulumi runs the program in the project directory; `fleet check` does the same for the project it checks.
-        return loadStackFleet({ projectRoot: process.cwd(), gitCommit: process.env.FLEET_GIT_COMMIT || undefined });
+        return loadStackFleet({ projectRoot: process.cwd() });
     } catch (error) {
         // RunError makes Pulumi print the message alone: a config mistake is not a crash.
         if (error instanceof FleetConfigError) throw new pulumi.RunError(error.message);
@@ -18,9 +17,19 @@ function loadFleetOrExplain() {
     }
 }
 
+/** Each agent's containers are labelled with the commit that last changed it, for `fleet status`. */
+function withSourceCommits(spec: FleetSpec): FleetSpec {
+    try {
+        return { ...spec, sourceCommits: agentSourceCommits(process.cwd(), spec) };
+    } catch (error) {
+        if (error instanceof ShallowHistoryError) throw new pulumi.RunError(error.message);
+        throw error;
+    }
+}
+
 const config = new pulumi.Config();
 const fleet = new Fleet("fleet", {
-    spec: loadFleetOrExplain(),
+    spec: withSourceCommits(loadFleetOrExplain()),
     secretConfig: (key) => config.requireSecret(key),
 });
 

@@ -162,6 +162,35 @@ export function program(onExit: (code: number) => void): Command {
             const { runUp } = await import("./operate/up");
             onExit(await runUp(options, output));
         });
+    fleet.command("status")
+        .description(
+            "The deployment gap: for each agent of each stack, the image, version and health that run (container labels, Docker Engine API) "
+            + "against what main declares, the deployed commit's lag behind HEAD and how long ago the agent's own files changed. "
+            + "Flags agents changed on main but not deployed within --max-lag, agents not running at all, and staging and production out of sync.",
+        )
+        .option("--stacks <names>", "comma-separated stacks to read (default: dev, staging and production where stacks/ has them)", (v: string) => v.split(",").map((s) => s.trim()).filter(Boolean))
+        .option("--max-lag <duration>", "how long a change may wait undeployed before it is flagged", "1h")
+        .option("--json", "print { head, checkedAt, maxLag, ok, agents, sync, problems } as JSON")
+        .option("--markdown", "print the markdown dashboard (for $GITHUB_STEP_SUMMARY) instead of the tables")
+        .option("--issue", "open, update or close the one GitHub issue labelled `deployment` (needs GITHUB_TOKEN and GITHUB_REPOSITORY)")
+        .option("--cwd <projectDir>", CWD_OPTION)
+        .addHelpText("after", [
+            "",
+            "Each stack's engine is its `docker:host` config, else DOCKER_HOST, else the local socket. Run it in a full clone (git fetch-depth 0).",
+            "",
+            "Exit codes:",
+            "  0  no deployment gap",
+            "  1  a gap (each problem listed), an engine that cannot be reached, or the deployment issue could not be updated",
+            "  2  bad input: unknown stack, a bad --max-lag, --issue outside GitHub Actions",
+            "",
+            "Examples:",
+            "  npx fleet status",
+            "  npx fleet status --stacks staging,production --markdown >> \"$GITHUB_STEP_SUMMARY\"",
+        ].join("\n"))
+        .action(async (options: { stacks?: string[]; maxLag: string; json?: boolean; markdown?: boolean; issue?: boolean; cwd?: string }) => {
+            const { runStatus } = await import("./operate/status");
+            onExit(await runStatus(options, output));
+        });
     fleet.command("doctor")
         .description("Check everything a deploy of the stack needs, all at once: the fleet config, its secret keys (set, and set as secrets), its channels, the Docker engine and the Pulumi CLI. Each problem comes with the command that fixes it.")
         .requiredOption("-s, --stack <name>", "the stack to check (stacks/Pulumi.<name>.yaml)")

@@ -10,3 +10,4 @@ export * from "./stack";
 export * from "./tiers-table";
 export * from "./spec-changes";
 export * from "./routing";
+export * from "./source-commit";

@@ -31,7 +31,6 @@ export interface FleetConfigSource {
     readonly catalog?: { readonly file: string; readonly value: unknown };
     /** Whether a config key (without project prefix) is set, and set as a secret. */
     readonly secretKeyState: (key: string) => SecretKeyState;
-    readonly gitCommit?: string;
 }
 
 type Problems = ConfigProblem[];
@@ -374,7 +373,7 @@ export function loadFleetConfig(source: FleetConfigSource): FleetSpec {
     const sentinel = resolveSentinel(sentinelConfig, channels);
     return {
         stack: source.stack, stackFile: source.stackFile, environment, runtime: runtime ?? "container", channels, agents: routed,
-        gitCommit: source.gitCommit, allowEmpty: allowEmpty ?? false, ...(sentinel ? { sentinel } : {}),
+        allowEmpty: allowEmpty ?? false, ...(sentinel ? { sentinel } : {}),
     };
 }
 

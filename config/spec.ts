@@ -132,8 +132,8 @@ export interface FleetSpec {
     readonly channels: readonly ChannelSpec[];
     /** Sorted by name so that resource order never depends on YAML key order. */
     readonly agents: readonly AgentSpec[];
-    /** Commit the deploy is built from, when the caller knows it. */
-    readonly gitCommit?: string;
+    /** Per agent, the newest commit that changed its own files (config/source-commit.ts); set by the program, not the loader. */
+    readonly sourceCommits?: Readonly<Record<string, string>>;
     /** The stack file says an empty agent list is intended (`fleet.allowEmpty`). */
     readonly allowEmpty: boolean;
     /** The sentinel to deploy; undefined when there is none (no channel, or `fleet.sentinel.enabled: false`). */

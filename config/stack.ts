@@ -53,7 +53,6 @@ export interface StackSourceOptions {
     readonly projectRoot: string;
     readonly project?: string;
     readonly stack?: string;
-    readonly gitCommit?: string;
 }
 
 /** The shared agent catalog as the loader takes it, when the project has one. */
@@ -73,7 +72,6 @@ export function stackConfigSource(options: StackSourceOptions): FleetConfigSourc
         fleet: new pulumi.Config(project).getObject<unknown>("fleet"),
         catalog: catalogSource(options.projectRoot),
         secretKeyState: secretKeyStateFrom(project, pulumi.runtime.allConfig(), readYaml(path.join(options.projectRoot, stackFile))),
-        gitCommit: options.gitCommit,
     };
 }
 

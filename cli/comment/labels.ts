@@ -5,6 +5,8 @@ export const LABEL = {
     agentChanges: "agent-changes",
     manualDeploy: "requires-manual-deploy",
     tier: (tier: number) => `tier-${tier}`,
+    /** The one issue `fleet status --issue` keeps open while agents are not deployed. */
+    deployment: "deployment",
 } as const;
 
 /** Every label the poster adds or removes; others on the PR are left alone. */

@@ -30,8 +30,15 @@ export interface UpdateResult {
 }
 
 const DONE: Readonly<Record<string, string>> = {
-    create: "created", "create-replacement": "replaced", replace: "replaced", update: "updated", delete: "deleted", "delete-replaced": "old container removed", same: "unchanged",
+    create: "created", "create-replacement": "replaced", update: "updated", delete: "deleted", "delete-replaced": "old container removed", same: "unchanged",
 };
+
+/**
+ * Steps that are progress but not an agent's outcome: `replace` is the
+ * engine's logical step around create-replacement and delete-replaced, and
+ * removing the old container is the tail of a replacement.
+ */
+const NOT_AN_OUTCOME: ReadonlySet<string> = new Set(["replace", "delete-replaced"]);
 
 /** Which agent a step is about: its container's agent label. */
 function agentOf(event: { metadata: { type: string; old?: { inputs?: unknown }; new?: { inputs?: unknown } } }): string | undefined {
@@ -47,14 +54,15 @@ export async function updateStack(options: UpdateOptions, output: Output): Promi
         const pre = event.resourcePreEvent;
         if (pre) {
             const agent = agentOf(pre);
-            if (agent && pre.metadata.op !== "same") say(agent, `${pre.metadata.op}…`);
+            if (agent && pre.metadata.op !== "same" && pre.metadata.op !== "replace") say(agent, `${pre.metadata.op}…`);
         }
         const outputs = event.resOutputsEvent;
         if (outputs) {
             const agent = agentOf(outputs);
-            if (agent && outputs.metadata.op !== "same") {
-                agents[agent] = DONE[outputs.metadata.op] ?? outputs.metadata.op;
-                say(agent, agents[agent]);
+            const op = outputs.metadata.op;
+            if (agent && op !== "same" && op !== "replace") {
+                if (!NOT_AN_OUTCOME.has(op) || agents[agent] === undefined) agents[agent] = DONE[op] ?? op;
+                say(agent, DONE[op] ?? op);
             }
         }
         const failed = event.resOpFailedEvent;

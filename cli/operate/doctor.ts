@@ -5,11 +5,11 @@
  */
 import { readFileSync } from "fs";
 import * as path from "path";
-import Docker from "dockerode";
 import { execa } from "execa";
 import * as semver from "semver";
 import { FleetConfigError, FleetSpec, SecretKeyState, catalogSource, loadFleetConfig, secretKeyStateInFile } from "../../config";
 import { EXIT, Output, asCommand, formatTable } from "./common";
+import { DEFAULT_DOCKER_HOST, dockerFor } from "./docker";
 import { readProject, readStackFile } from "../stack-config";
 
 /** The oldest engine the fleet is tested on; and engines before 27.5 fail image builds with the containerd store (as scripts/deploy-dev.sh says). */
@@ -82,13 +82,13 @@ async function checkDocker(env: NodeJS.ProcessEnv, findings: DoctorFinding[]): P
         // The Docker provider ignores Docker contexts: a non-default context needs DOCKER_HOST.
         const context = await execa("docker", ["context", "inspect", "--format", "{{.Endpoints.docker.Host}}"], { reject: false, env });
         const contextHost = context.exitCode === 0 ? context.stdout.trim() : "";
-        if (contextHost && contextHost !== "unix:///var/run/docker.sock") {
+        if (contextHost && contextHost !== DEFAULT_DOCKER_HOST) {
             findings.push({ check: "docker", ok: false, detail: `the current Docker context points at ${contextHost}, which Pulumi's Docker provider ignores`, fix: `export DOCKER_HOST=${contextHost}` });
             return;
         }
-        host = "unix:///var/run/docker.sock";
+        host = DEFAULT_DOCKER_HOST;
     }
-    const docker = host.startsWith("unix://") ? new Docker({ socketPath: host.slice("unix://".length) }) : new Docker();
+    const docker = dockerFor(host);
     try {
         const version = await docker.version();
         const info = await docker.info() as { DriverStatus?: [string, string][] };

@@ -9,3 +9,6 @@ export * from "./doctor";
 export * from "./verify";
 export * from "./announce";
 export * from "./up";
+export * from "./docker";
+export * from "./status";
+export * from "./deployment-issue";

@@ -151,7 +151,7 @@ export class Fleet extends pulumi.ComponentResource {
             imageId,
             secretValues,
             runtime,
-            gitCommit: args.spec.gitCommit,
+            gitCommit: args.spec.sourceCommits?.[agent.name],
             stack: args.spec.stack,
             stackFile: args.spec.stackFile,
             transform: args.transform?.agent,

@@ -26,7 +26,6 @@ export interface Draft {
     fleet: any;
     catalog?: { file: string; value: any };
     secretKeyState: (key: string) => SecretKeyState;
-    gitCommit?: string;
 }
 
 /** Every key in SECRET_VALUES is set as a secret; anything else is missing. */

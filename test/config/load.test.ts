@@ -304,10 +304,8 @@ describe("fleet-level resolution", () => {
         ]);
     });
 
-    it("defaults runtime and passes gitCommit through", () => {
-        const spec = load(sourceWith((s) => { s.gitCommit = "abc1234"; }));
-        expect(spec.runtime).toBe("container");
-        expect(spec.gitCommit).toBe("abc1234");
+    it("defaults runtime", () => {
+        expect(load(sourceWith(() => undefined)).runtime).toBe("container");
     });
 });
 

@@ -12,7 +12,6 @@
  * provider; see the README's "Real-engine tests".)
  */
 import { promises as fs } from "node:fs";
-import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { TIERS, durationMs } from "../../config";
 import { LABELS } from "../../contract";
@@ -378,23 +377,9 @@ describe.skipIf(missing.length > 0).sequential(`the dev fleet on the real engine
         const receiver = new Receiver();
         try {
             expectOk(await ws.pulumi("config", "set", "--secret", "e2eHookUrl", `${await receiver.start(await fleetGateway())}/hook/${HOOK_URL_TOKEN}`), "config set --secret e2eHookUrl");
-            // Pulled releases, as staging and production run them: the subject stops building, and two releases exist locally,
-            // a good one and one that starts but never turns healthy.
+            // Pulled releases, as staging and production run them: a good one and one that never turns healthy.
             const docker = await requireDocker();
-            const [repo] = (await ws.agentSpec(SUBJECT)).image.split(":");
-            await docker.getImage((await ws.agentSpec(SUBJECT)).image).tag({ repo, tag: "e2e-1.1.0" });
-            const good = `${repo}:e2e-1.1.0`;
-            const broken = `${repo}:e2e-1.2.0`;
-            const build = await execa("docker", ["build", "-q", "-t", broken, "-"], { input: `FROM ${good}\nENV FAIL_HEALTH=1\n`, reject: false });
-            expect(build.exitCode, build.stderr).toBe(0);
-            await ws.editFleet((doc) => {
-                const fleet = ["config", "agent-fleet:fleet"];
-                const shared = doc.getIn([...fleet, "agentDefaults", "build"]);
-                doc.deleteIn([...fleet, "agentDefaults", "build"]);
-                // Step 10 added PROBE; every agent but the subject keeps building the shared dev image.
-                for (const agent of [...agents, PROBE].filter((a) => a !== SUBJECT)) doc.setIn([...fleet, "agents", agent, "build"], shared);
-            });
-
+            const { good, broken } = await ws.usePulledReleases(SUBJECT);
             const before = await containerIdByAgent();
             expectOk(await ws.fleet("release", SUBJECT, good, "--stack", STACK), "fleet release (good)");
             const up = await ws.fleet("up", "--stack", STACK, "--agent", SUBJECT);
@@ -406,6 +391,13 @@ describe.skipIf(missing.length > 0).sequential(`the dev fleet on the real engine
             for (const agent of Object.keys(before)) expect(released[agent] === before[agent], agent).toBe(agent !== SUBJECT);
             const timing = await timeToHealthy(released[SUBJECT], up);
             expect(notifications(receiver).filter((n) => n.agent === SUBJECT).map((n) => n.event)).toEqual(["deploy.started", "deploy.succeeded"]);
+            // No deployment gap: each built agent's containers carry the commit that last changed its files, which is main's.
+            const gap = await ws.fleet("status", "--stacks", STACK, "--json");
+            expectOk(gap, "fleet status");
+            const head = await ws.git("rev-parse", "HEAD");
+            const rows = (JSON.parse(gap.stdout) as { agents: { agent: string; state: string; health: string; deployedCommit?: string }[] }).agents;
+            expect(rows.map((r) => [r.agent, r.state, r.health])).toEqual([...agents, PROBE].sort().map((a) => [a, "current", "healthy"]));
+            expect(rows.filter((r) => r.agent !== SUBJECT).every((r) => r.deployedCommit === head)).toBe(true);
             console.info(`e2e: fleet up --agent ${SUBJECT}: ${(up.ms / 1000).toFixed(1)} s for one changed agent; its container took ${(timing / 1000).toFixed(1)} s from create to healthy`);
 
             receiver.received.length = 0;

@@ -213,6 +213,31 @@ export class Workspace {
         return [...keys];
     }
 
+    /**
+     * Makes `agent` run pulled releases, as staging and production do: it stops
+     * building (every other agent, `extraAgents` included, keeps building the
+     * shared dev image), and two releases of its current image exist locally,
+     * a good one and a broken one that starts but never turns healthy.
+     */
+    async usePulledReleases(agent: string, extraAgents: readonly string[] = []): Promise<{ good: string; broken: string }> {
+        const current = (await this.agentSpec(agent)).image;
+        const [repo] = current.split(":");
+        const good = `${repo}:release-1.1.0`;
+        const broken = `${repo}:release-1.2.0`;
+        await dockerClient().getImage(current).tag({ repo, tag: "release-1.1.0" });
+        const build = await execa("docker", ["build", "-q", "-t", broken, "-"], { input: `FROM ${good}\nENV FAIL_HEALTH=1\n`, reject: false });
+        if (build.exitCode !== 0) throw new Error(`docker build of ${broken} failed: ${build.stderr}`);
+        const file = parseDocument(await fs.readFile(this.stackFile(), "utf8")).toJS() as { config: Record<string, { agents: Record<string, unknown> }> };
+        const others = [...new Set([...Object.keys(file.config["agent-fleet:fleet"].agents), ...extraAgents])].filter((a) => a !== agent);
+        await this.editFleet((doc) => {
+            const fleet = ["config", "agent-fleet:fleet"];
+            const shared = doc.getIn([...fleet, "agentDefaults", "build"]);
+            doc.deleteIn([...fleet, "agentDefaults", "build"]);
+            for (const other of others) doc.setIn([...fleet, "agents", other, "build"], shared);
+        });
+        return { good, broken };
+    }
+
     async restoreStackFile(): Promise<void> {
         await this.git("checkout", "--", path.relative(this.dir, this.stackFile()));
     }

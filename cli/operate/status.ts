@@ -1,0 +1,288 @@
+/**
+ * `fleet status [--stacks dev,staging,production]`: the deployment gap. For
+ * each agent of each stack, what runs (image, version, health, from the
+ * containers' labels through the Docker Engine API) against what main
+ * declares, with the deployed commit's lag behind HEAD and how long ago the
+ * agent's own files changed (config/source-commit.ts). It flags:
+ * - agents that changed on main but were not deployed within --max-lag, and
+ *   agents declared but not running: the fleet must never silently have this gap;
+ * - staging and production running different images for longer than --max-lag.
+ */
+import Docker from "dockerode";
+import { execa } from "execa";
+import { AgentSpec, FleetSpec, SourceCommit, agentSourceCommit, durationMs, hasGitHistory, humanDuration, isDuration } from "../../config";
+import { LABELS, sameImage } from "../../contract";
+import { EXIT, OperateInputError, Output, asCommand, formatTable } from "./common";
+import { DEFAULT_DOCKER_HOST, dockerFor } from "./docker";
+import { StackFileEditor } from "./stack-edit";
+import { GitHubInputError } from "../comment/github";
+import { issueClientFromEnv, reconcileDeploymentIssue } from "./deployment-issue";
+
+export interface StatusOptions {
+    /** Stacks to read, in order; default dev, staging and production where the project has them. */
+    readonly stacks?: readonly string[];
+    /** How long a change may wait on main before it counts as stale, as a duration ("1h"). Default 1h. */
+    readonly maxLag?: string;
+    readonly cwd?: string;
+    readonly json?: boolean;
+    /** Print the markdown dashboard (for a job summary) instead of the table. */
+    readonly markdown?: boolean;
+    /** The clock; default now. */
+    readonly now?: Date;
+    /** Where DOCKER_HOST comes from; default the process's environment. */
+    readonly env?: NodeJS.ProcessEnv;
+}
+
+/** current: runs what main declares; pending: behind, within --max-lag; stale and not deployed: flagged; unknown: no engine to ask. */
+export type AgentState = "current" | "pending" | "stale" | "not deployed" | "unknown";
+
+export interface StatusRow {
+    readonly stack: string;
+    readonly agent: string;
+    readonly tier: number;
+    /** What main declares. */
+    readonly image: string;
+    /** What runs (its agent-fleet.image label); absent when nothing runs. */
+    readonly runningImage?: string;
+    readonly version?: string;
+    /** Docker's health of each running replica ("healthy", "unhealthy", "starting"), "not running", or why it is unknown. */
+    readonly health: string;
+    /** The commit the running containers were built from (their agent-fleet.git-commit label). */
+    readonly deployedCommit?: string;
+    /** The newest commit on HEAD that changed the agent's own files. */
+    readonly mainCommit?: string;
+    /** Commits on HEAD since the deployed one; absent when unknown. */
+    readonly lagCommits?: number;
+    /** When the agent's own files last changed on HEAD (ISO). */
+    readonly changedAt?: string;
+    readonly state: AgentState;
+    /** Why the row is flagged, in one line. */
+    readonly problem?: string;
+}
+
+export interface SyncRow {
+    readonly agent: string;
+    readonly staging: string;
+    readonly production: string;
+    /** "in sync", "pending" (production follows within --max-lag) or "out of sync". */
+    readonly state: "in sync" | "pending" | "out of sync";
+    /** When staging's image was released (ISO), when known. */
+    readonly stagingSince?: string;
+    readonly problem?: string;
+}
+
+export interface StatusJson {
+    /** HEAD of the repository the stack files were read from. */
+    readonly head: string | null;
+    readonly checkedAt: string;
+    readonly maxLag: string;
+    readonly ok: boolean;
+    readonly agents: StatusRow[];
+    readonly sync: SyncRow[];
+    readonly problems: string[];
+}
+
+const DEFAULT_STACKS = ["dev", "staging", "production"];
+const short = (sha?: string) => (sha ? sha.slice(0, 7) : "-");
+
+/** How long ago, to the minute: "2h", "1h30m", "just now". */
+function ago(now: number, at: number): string {
+    const minutes = Math.floor(Math.max(0, now - at) / 60_000);
+    return minutes === 0 ? "just now" : `${humanDuration(minutes * 60_000)} ago`;
+}
+
+/** --max-lag as milliseconds; bad input otherwise. */
+function maxLagMs(maxLag: string): number {
+    if (!isDuration(maxLag)) throw new OperateInputError(`--max-lag ${maxLag}: expected a duration like "30m", "1h" or "1h30m"`);
+    return durationMs(maxLag);
+}
+
+/** The Docker endpoint a stack deploys to: its `docker:host` config, else DOCKER_HOST, else the local socket. */
+function dockerHostOf(editor: StackFileEditor, env: NodeJS.ProcessEnv): string {
+    const host = editor.file.config["docker:host"];
+    return typeof host === "string" ? host : env.DOCKER_HOST || DEFAULT_DOCKER_HOST;
+}
+
+interface Replica {
+    readonly labels: Record<string, string>;
+    readonly health: string;
+}
+
+/** The stack's agent containers by agent, or why they cannot be read. */
+async function replicasByAgent(docker: Docker, stack: string): Promise<Map<string, Replica[]>> {
+    const listed = await docker.listContainers({ all: true, filters: { label: [`${LABELS.stack}=${stack}`, LABELS.agent] } });
+    const byAgent = new Map<string, Replica[]>();
+    await Promise.all(listed.map(async (c) => {
+        const info = await docker.getContainer(c.Id).inspect().catch(() => undefined);
+        const health = !info ? "missing" : !info.State.Running ? "not running" : info.State.Health?.Status ?? "no healthcheck";
+        const agent = c.Labels[LABELS.agent];
+        byAgent.set(agent, [...(byAgent.get(agent) ?? []), { labels: c.Labels, health }]);
+    }));
+    return byAgent;
+}
+
+async function commitsBetween(cwd: string, from: string): Promise<number | undefined> {
+    const run = await execa("git", ["rev-list", "--count", `${from}..HEAD`], { cwd, reject: false });
+    return run.exitCode === 0 ? Number(run.stdout.trim()) : undefined;
+}
+
+function agentRow(
+    spec: FleetSpec, agent: AgentSpec, replicas: Replica[] | undefined, main: SourceCommit | undefined,
+    lag: number | undefined, now: number, maxLagMs: number, unreachable?: string,
+): StatusRow {
+    const base = { stack: spec.stack, agent: agent.name, tier: agent.tier, image: agent.image, ...(main ? { mainCommit: main.sha, changedAt: new Date(main.at).toISOString() } : {}) };
+    const where = `${agent.name} (${spec.stack})`;
+    if (unreachable) return { ...base, health: "unknown", state: "unknown", problem: `${where}: cannot see what runs: ${unreachable}` };
+    const age = main ? now - main.at : undefined;
+    const changed = main ? `, changed on main ${ago(now, main.at)}` : "";
+    const running = (replicas ?? []).filter((r) => r.health !== "not running" && r.health !== "missing");
+    if (running.length === 0) {
+        const health = replicas && replicas.length > 0 ? "not running" : "not deployed";
+        const within = age !== undefined && age <= maxLagMs;
+        return { ...base, health, state: within ? "pending" : "not deployed", ...(within ? {} : { problem: `${where}: declared on main but ${health}${changed}` }) };
+    }
+    const labels = running[0].labels;
+    const deployedCommit = labels[LABELS.gitCommit];
+    const current = sameImage(labels[LABELS.image] ?? "", agent.image) && (!main || !deployedCommit || deployedCommit === main.sha);
+    const row = {
+        ...base, runningImage: labels[LABELS.image], version: labels[LABELS.version],
+        health: [...new Set(running.map((r) => r.health))].join(", "),
+        ...(deployedCommit ? { deployedCommit } : {}), ...(current ? { lagCommits: 0 } : lag !== undefined ? { lagCommits: lag } : {}),
+    };
+    if (current) return { ...row, state: "current" };
+    if (age !== undefined && age <= maxLagMs) return { ...row, state: "pending" };
+    const behind = lag !== undefined ? `${lag} commit${lag === 1 ? "" : "s"} behind main` : "behind main";
+    return { ...row, state: "stale", problem: `${where}: runs ${labels[LABELS.image] ?? "an unlabelled image"}${deployedCommit ? ` from ${short(deployedCommit)}` : ""}, ${behind}; main has ${agent.image}${main ? ` from ${short(main.sha)}` : ""}${changed}` };
+}
+
+/** Staging against production, agent by agent: what runs there, else what is declared. */
+function syncRows(rows: readonly StatusRow[], specs: readonly FleetSpec[], cwd: string, now: number, maxLagMs: number): SyncRow[] {
+    const staging = specs.find((s) => s.environment === "staging");
+    const production = specs.find((s) => s.environment === "production");
+    if (!staging || !production) return [];
+    const runs = (stack: string, agent: string) => {
+        const row = rows.find((r) => r.stack === stack && r.agent === agent);
+        return row?.runningImage ?? row?.image;
+    };
+    return staging.agents.filter((a) => production.agents.some((p) => p.name === a.name)).map((agent) => {
+        const onStaging = runs(staging.stack, agent.name) ?? "-";
+        const onProduction = runs(production.stack, agent.name) ?? "-";
+        if (sameImage(onStaging, onProduction)) return { agent: agent.name, staging: onStaging, production: onProduction, state: "in sync" };
+        // Production follows staging: the clock starts when staging's image was released.
+        const released = agentSourceCommit(cwd, staging, { image: onStaging });
+        const since = released ? { stagingSince: new Date(released.at).toISOString() } : {};
+        if (released && now - released.at <= maxLagMs) return { agent: agent.name, staging: onStaging, production: onProduction, state: "pending", ...since };
+        return {
+            agent: agent.name, staging: onStaging, production: onProduction, state: "out of sync", ...since,
+            problem: `${agent.name}: staging runs ${onStaging} but production runs ${onProduction}${released ? ` (staging's since ${ago(now, released.at)})` : ""}`,
+        };
+    });
+}
+
+export async function fleetStatus(options: StatusOptions): Promise<StatusJson> {
+    const cwd = options.cwd ?? process.cwd();
+    const env = options.env ?? process.env;
+    const now = (options.now ?? new Date()).getTime();
+    const maxLag = options.maxLag ?? "1h";
+    const lagMs = maxLagMs(maxLag);
+    const inGit = hasGitHistory(cwd);
+    const stacks = options.stacks ?? DEFAULT_STACKS.filter((s) => { try { StackFileEditor.open(cwd, s); return true; } catch { return false; } });
+    const editors = stacks.map((s) => StackFileEditor.open(cwd, s));
+    const specs = editors.map((e) => e.spec());
+    const rows: StatusRow[] = [];
+    for (const [i, spec] of specs.entries()) {
+        const host = dockerHostOf(editors[i], env);
+        let replicas: Map<string, Replica[]> | undefined;
+        let unreachable: string | undefined;
+        try {
+            replicas = await replicasByAgent(dockerFor(host), spec.stack);
+        } catch (error) {
+            unreachable = `no Docker engine answers at ${host} (${error instanceof Error ? error.message : String(error)})`;
+        }
+        for (const agent of spec.agents) {
+            const main = inGit ? agentSourceCommit(cwd, spec, agent) : undefined;
+            const deployed = replicas?.get(agent.name)?.[0]?.labels[LABELS.gitCommit];
+            const lag = inGit && deployed ? await commitsBetween(cwd, deployed) : undefined;
+            rows.push(agentRow(spec, agent, replicas?.get(agent.name), main, lag, now, lagMs, unreachable));
+        }
+    }
+    const sync = syncRows(rows, specs, cwd, now, lagMs);
+    const problems = [...rows.flatMap((r) => (r.problem ? [r.problem] : [])), ...sync.flatMap((s) => (s.problem ? [s.problem] : []))];
+    const head = inGit ? (await execa("git", ["rev-parse", "HEAD"], { cwd })).stdout.trim() : null;
+    return { head, checkedAt: new Date(now).toISOString(), maxLag, ok: problems.length === 0, agents: rows, sync, problems };
+}
+
+const ROW_HEADER = ["agent", "image", "version", "health", "deployed", "main", "lag", "changed", "state"];
+
+function rowCells(r: StatusRow, now: number): string[] {
+    const changed = r.changedAt ? ago(now, Date.parse(r.changedAt)) : "-";
+    return [
+        r.agent, r.runningImage ?? "-", r.version ?? "-", r.health, short(r.deployedCommit), short(r.mainCommit),
+        r.lagCommits === undefined ? "-" : String(r.lagCommits), changed, r.state === "current" || r.state === "pending" ? r.state : r.state.toUpperCase(),
+    ];
+}
+
+/** The human report: a table per stack, staging against production, and the problems. */
+export function formatStatus(status: StatusJson): string {
+    const now = Date.parse(status.checkedAt);
+    const lines: string[] = [`main at ${short(status.head ?? undefined)}; a change is stale after ${status.maxLag} undeployed`];
+    for (const stack of [...new Set(status.agents.map((r) => r.stack))]) {
+        lines.push("", `${stack}:`, formatTable(ROW_HEADER, status.agents.filter((r) => r.stack === stack).map((r) => rowCells(r, now))));
+    }
+    if (status.sync.length > 0) {
+        lines.push("", "staging ↔ production:", formatTable(["agent", "staging", "production", "state"], status.sync.map((s) => [s.agent, s.staging, s.production, s.state === "out of sync" ? "OUT OF SYNC" : s.state])));
+    }
+    lines.push("", status.ok ? "No deployment gap." : `${status.problems.length} problem${status.problems.length === 1 ? "" : "s"}:`, ...status.problems.map((p) => `  ${p}`));
+    return lines.join("\n");
+}
+
+/** Markdown for a job summary or the deployment issue. Hand-written: a few tables need no renderer. */
+export function statusMarkdown(status: StatusJson): string {
+    const now = Date.parse(status.checkedAt);
+    const cell = (text: string) => text.replace(/\|/g, "\\|");
+    const table = (header: string[], rows: string[][]) => [`| ${header.join(" | ")} |`, `|${header.map(() => " --- ").join("|")}|`, ...rows.map((r) => `| ${r.map(cell).join(" | ")} |`)];
+    const lines = [
+        "## Fleet deployment status", "",
+        `${status.ok ? "✅ No deployment gap." : `❌ ${status.problems.length} problem${status.problems.length === 1 ? "" : "s"}.`} main at \`${short(status.head ?? undefined)}\`, checked ${status.checkedAt}; a change is stale after ${status.maxLag} undeployed.`,
+    ];
+    if (!status.ok) lines.push("", ...status.problems.map((p) => `- ${p}`));
+    for (const stack of [...new Set(status.agents.map((r) => r.stack))]) {
+        lines.push("", `### ${stack}`, "", ...table(ROW_HEADER, status.agents.filter((r) => r.stack === stack).map((r) => rowCells(r, now))));
+    }
+    if (status.sync.length > 0) lines.push("", "### staging ↔ production", "", ...table(["agent", "staging", "production", "state"], status.sync.map((s) => [s.agent, s.staging, s.production, s.state])));
+    return lines.join("\n");
+}
+
+export interface StatusCommandOptions extends StatusOptions {
+    /** Open, update or close the repository's `deployment` issue (GitHub Actions: GITHUB_TOKEN, GITHUB_REPOSITORY). */
+    readonly issue?: boolean;
+}
+
+export function runStatus(options: StatusCommandOptions, output: Output): Promise<number> {
+    return asCommand(output, async () => {
+        let github: ReturnType<typeof issueClientFromEnv> | undefined;
+        try {
+            // Before the slow part: a run that cannot report should say so at once.
+            maxLagMs(options.maxLag ?? "1h");
+            if (options.issue) github = issueClientFromEnv(options.env ?? process.env);
+        } catch (error) {
+            if (error instanceof GitHubInputError) throw new OperateInputError(error.message);
+            throw error;
+        }
+        output.err("reading the stacks, their containers and the repository's history…");
+        const status = await fleetStatus(options);
+        const markdown = statusMarkdown(status);
+        if (options.json) output.out(JSON.stringify(status, null, 2));
+        else output.out(options.markdown ? markdown : formatStatus(status));
+        if (github) {
+            try {
+                const outcome = await reconcileDeploymentIssue(github.client, github.repository, status, markdown);
+                output.err(`deployment issue: ${outcome.action}${outcome.number ? ` #${outcome.number}` : ""}`);
+            } catch (error) {
+                output.err(`fleet status: could not update the deployment issue: ${error instanceof Error ? error.message : String(error)}`);
+                return EXIT.failed;
+            }
+        }
+        return status.ok ? EXIT.ok : EXIT.failed;
+    });
+}
