@@ -8,7 +8,11 @@
  *
  * Steps: the first dev deploy (five agents, the image build included), a
  * no-op `up`, a one-agent change, a broken version failing its health gate,
- * and the recovery to the good config. Figures are reported, never enforced.
+ * and the recovery to the good config. Then the operating commands on an
+ * agent that pulls its releases, as staging and production do: `fleet up
+ * --agent` of one release, `fleet rollback --apply` (MTTR: from the command
+ * to the agent serving its previous image again), and `fleet up` of a broken
+ * release, which rolls back by itself. Figures are reported, never enforced.
  */
 import Docker from "dockerode";
 import { dockerClient, requireDocker } from "../test/support/docker";
@@ -72,8 +76,26 @@ async function main(): Promise<void> {
         const recovery = ok(await ws.pulumi("up", "--yes", "--skip-preview"), "recovery");
         const recoveredHealthy = await timeToHealthy(docker, (await containerIdByAgent())[SUBJECT]);
         rows.push({ step: "recovery to the good config", wallMs: recovery.ms, baseline: { what: "new container to healthy", ms: recoveredHealthy } });
+
+        const releases = await ws.usePulledReleases(SUBJECT);
+        const { good } = releases;
+        const [repo] = good.split(":");
+        await docker.getImage(good).tag({ repo, tag: "release-1.1.1" });
+        for (const [image, step] of [[good, "`fleet up --agent` of one release (preflight, update, verify)"], [`${repo}:release-1.1.1`, "`fleet up --agent` of the next release"]]) {
+            ok(await ws.fleet("release", SUBJECT, image, "--stack", "dev"), `fleet release ${image}`);
+            const up = ok(await ws.fleet("up", "--stack", "dev", "--agent", SUBJECT), `fleet up ${image}`);
+            rows.push({ step, wallMs: up.ms, baseline: { what: "new container to healthy", ms: await timeToHealthy(docker, (await containerIdByAgent())[SUBJECT]) } });
+        }
+        // The command returns once the previous image serves again, verified: its wall time is the MTTR.
+        const rollback = ok(await ws.fleet("rollback", SUBJECT, "--stack", "dev", "--apply"), "fleet rollback --apply");
+        rows.push({ step: "MTTR: `fleet rollback --apply` to the previous image", wallMs: rollback.ms, baseline: { what: "new container to healthy", ms: await timeToHealthy(docker, (await containerIdByAgent())[SUBJECT]) } });
+
+        ok(await ws.fleet("release", SUBJECT, releases.broken, "--stack", "dev"), "fleet release (broken)");
+        const failed = await ws.fleet("up", "--stack", "dev", "--agent", SUBJECT);
+        if (failed.exitCode !== 1 || !failed.stdout.includes(`rolled back to ${good}; verified`)) throw new Error(`fleet up of a broken release did not roll back:\n${failed.stdout.slice(-3000)}\n${failed.stderr.slice(-3000)}`);
+        rows.push({ step: "`fleet up` of a broken release: fails, rolls back, verifies", wallMs: failed.ms, baseline: { what: "wait timeout", ms: (await ws.agentSpec(SUBJECT)).waitTimeoutMs } });
     } finally {
-        await ws.pulumi("destroy", "--yes", "--skip-preview");
+        await ws.pulumi("destroy", "--yes", "--skip-preview", "--run-program");
         await ws.remove();
     }
 

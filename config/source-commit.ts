@@ -56,10 +56,15 @@ export class ShallowHistoryError extends Error {
     }
 }
 
+/** Throws ShallowHistoryError in a shallow clone. */
+export function requireFullHistory(repoDir: string): void {
+    if (git(repoDir, ["rev-parse", "--is-shallow-repository"]) === "true") throw new ShallowHistoryError(repoDir);
+}
+
 /** Every agent's source commit sha, for the program's labels; {} outside a git repository; ShallowHistoryError in a shallow clone. */
 export function agentSourceCommits(repoDir: string, spec: FleetSpec): Record<string, string> {
     if (!hasGitHistory(repoDir)) return {};
-    if (git(repoDir, ["rev-parse", "--is-shallow-repository"]) === "true") throw new ShallowHistoryError(repoDir);
+    requireFullHistory(repoDir);
     return Object.fromEntries(spec.agents.flatMap((agent) => {
         const commit = agentSourceCommit(repoDir, spec, agent);
         return commit ? [[agent.name, commit.sha]] : [];

@@ -10,7 +10,9 @@
  */
 import Docker from "dockerode";
 import { execa } from "execa";
-import { AgentSpec, FleetSpec, SourceCommit, agentSourceCommit, durationMs, hasGitHistory, humanDuration, isDuration } from "../../config";
+import {
+    AgentSpec, FleetSpec, ShallowHistoryError, SourceCommit, agentSourceCommit, durationMs, hasGitHistory, humanDuration, isDuration, requireFullHistory,
+} from "../../config";
 import { LABELS, sameImage } from "../../contract";
 import { EXIT, OperateInputError, Output, asCommand, formatTable } from "./common";
 import { DEFAULT_DOCKER_HOST, dockerFor } from "./docker";
@@ -186,6 +188,12 @@ export async function fleetStatus(options: StatusOptions): Promise<StatusJson> {
     const maxLag = options.maxLag ?? "1h";
     const lagMs = maxLagMs(maxLag);
     const inGit = hasGitHistory(cwd);
+    try {
+        if (inGit) requireFullHistory(cwd);
+    } catch (error) {
+        if (error instanceof ShallowHistoryError) throw new OperateInputError(error.message);
+        throw error;
+    }
     const stacks = options.stacks ?? DEFAULT_STACKS.filter((s) => { try { StackFileEditor.open(cwd, s); return true; } catch { return false; } });
     const editors = stacks.map((s) => StackFileEditor.open(cwd, s));
     const specs = editors.map((e) => e.spec());
