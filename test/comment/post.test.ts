@@ -5,60 +5,31 @@
  * rate-limit refusal. The test asserts the requests, not only the outcome.
  */
 import { promises as fs } from "fs";
-import * as http from "http";
-import type { AddressInfo } from "net";
 import * as os from "os";
 import * as path from "path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { commentMarker } from "../../cli/comment";
 import { comment, eventLog } from "./support";
+import { GitHubStub, Send, StubRequest } from "../support/github-stub";
 
 const TOKEN = "ghs_SEEDEDtoken0123456789abcdefABCDEF";
 const OWNER = "acme";
 const REPO = "agent-fleet";
 const PR = 42;
 
-interface Seen {
-    readonly method: string;
-    readonly path: string;
-    readonly auth?: string;
-    readonly body?: unknown;
-}
-
 interface FakeComment {
     id: number;
     body: string;
 }
 
-class FakeGitHub {
-    readonly seen: Seen[] = [];
+class FakeGitHub extends GitHubStub {
     comments: FakeComment[] = [];
     labels: string[] = [];
     /** Refuse the next write this many times with a secondary rate limit. */
     secondaryLimits = 0;
     private nextId = 1000;
-    private server = http.createServer((req, res) => void this.handle(req, res));
 
-    async start(): Promise<string> {
-        await new Promise<void>((resolve) => this.server.listen(0, "127.0.0.1", resolve));
-        return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
-    }
-
-    stop(): Promise<void> {
-        return new Promise((resolve) => this.server.close(() => resolve()));
-    }
-
-    private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
-        const chunks: Buffer[] = [];
-        for await (const chunk of req) chunks.push(chunk as Buffer);
-        const text = Buffer.concat(chunks).toString("utf8");
-        const url = new URL(req.url ?? "/", `http://${req.headers.host}`);
-        const method = req.method ?? "GET";
-        this.seen.push({ method, path: `${url.pathname}${url.search}`, auth: req.headers.authorization, ...(text ? { body: JSON.parse(text) } : {}) });
-        const send = (status: number, body: unknown, headers: Record<string, string> = {}) => {
-            res.writeHead(status, { "content-type": "application/json", ...headers });
-            res.end(JSON.stringify(body));
-        };
+    protected route({ method, url, text }: StubRequest, send: Send): void {
         const issue = `/repos/${OWNER}/${REPO}/issues/${PR}`;
         if (method !== "GET" && this.secondaryLimits > 0) {
             this.secondaryLimits--;
@@ -95,7 +66,6 @@ class FakeGitHub {
             this.labels = this.labels.filter((l) => l !== name);
             return send(200, this.labels.map((l) => ({ name: l })));
         }
-        send(404, { message: `no route for ${method} ${url.pathname}` });
     }
 }
 

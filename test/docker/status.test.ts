@@ -6,8 +6,6 @@
  * `deployment` issue opened, updated and closed on a local GitHub stand-in.
  */
 import * as fs from "fs";
-import * as http from "http";
-import type { AddressInfo } from "net";
 import * as path from "path";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -15,6 +13,7 @@ import { stringify } from "yaml";
 import { LABELS } from "../../contract";
 import { DEPLOYMENT_ISSUE_MARKER } from "../../cli/operate";
 import { copyProject, fleet, removeProjects } from "../cli/project";
+import { GitHubStub, Send, StubRequest } from "../support/github-stub";
 import { TestContainers, ensureLocalNodeBaseImage, requireDocker, seconds, waitForHealthStatus } from "../support/docker";
 
 const containers = new TestContainers();
@@ -196,51 +195,36 @@ describe("fleet status", () => {
 interface FakeIssue { number: number; title: string; body: string; state: string; state_reason?: string; labels: { name: string }[] }
 
 /** Answers the issue calls `fleet status --issue` makes, as GitHub's REST API does. */
-class FakeIssues {
+class FakeIssues extends GitHubStub {
     readonly issues: FakeIssue[] = [];
     readonly comments: { issue: number; body: string }[] = [];
-    writes = 0;
-    private readonly server = http.createServer((req, res) => void this.handle(req, res));
 
-    async start(): Promise<string> {
-        await new Promise<void>((resolve) => this.server.listen(0, "127.0.0.1", resolve));
-        return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+    /** Every request that changed something. */
+    get writes(): number {
+        return this.seen.filter((s) => s.method !== "GET").length;
     }
 
-    stop(): Promise<void> {
-        return new Promise((resolve) => this.server.close(() => resolve()));
-    }
-
-    private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
-        const chunks: Buffer[] = [];
-        for await (const chunk of req) chunks.push(chunk as Buffer);
-        const body = chunks.length > 0 ? JSON.parse(Buffer.concat(chunks).toString("utf8")) as Record<string, unknown> : {};
-        const url = new URL(req.url ?? "/", "http://localhost");
-        const send = (status: number, payload: unknown) => {
-            res.writeHead(status, { "content-type": "application/json" });
-            res.end(JSON.stringify(payload));
-        };
-        const number = Number(/\/issues\/(\d+)/.exec(url.pathname)?.[1]);
-        if (req.method === "GET" && url.pathname === "/repos/acme/agent-fleet/issues") {
+    protected route({ method, url, text }: StubRequest, send: Send): void {
+        const body = (text ? JSON.parse(text) : {}) as Record<string, unknown>;
+        if (method === "GET" && url.pathname === "/repos/acme/agent-fleet/issues") {
             const label = url.searchParams.get("labels");
             return send(200, this.issues.filter((i) => i.state === url.searchParams.get("state") && i.labels.some((l) => l.name === label)));
         }
-        this.writes += 1;
-        if (req.method === "POST" && url.pathname === "/repos/acme/agent-fleet/issues") {
+        if (method === "POST" && url.pathname === "/repos/acme/agent-fleet/issues") {
             const issue = { number: this.issues.length + 7, title: String(body.title), body: String(body.body), state: "open", labels: (body.labels as string[]).map((name) => ({ name })) };
             this.issues.push(issue);
             return send(201, issue);
         }
+        const number = Number(/\/issues\/(\d+)/.exec(url.pathname)?.[1]);
         const issue = this.issues.find((i) => i.number === number);
-        if (!issue) return send(404, { message: "Not Found" });
-        if (req.method === "PATCH") {
+        if (!issue) return;
+        if (method === "PATCH") {
             Object.assign(issue, body);
             return send(200, issue);
         }
-        if (req.method === "POST" && url.pathname.endsWith("/comments")) {
+        if (method === "POST" && url.pathname.endsWith("/comments")) {
             this.comments.push({ issue: number, body: String(body.body) });
             return send(201, { id: 1 });
         }
-        return send(404, { message: "Not Found" });
     }
 }
