@@ -24,7 +24,7 @@ async function workflow(name: string): Promise<any> {
 describe("GitHub workflows", () => {
     it("actionlint finds nothing in any workflow", async () => {
         const files = (await fs.readdir(WORKFLOWS)).filter((f) => f.endsWith(".yml")).sort();
-        expect(files).toEqual(["deploy.yml", "preview.yml", "pulumi-up.yml"]);
+        expect(files).toEqual(["deploy.yml", "monitor.yml", "preview.yml", "pulumi-up.yml"]);
         for (const file of files) {
             expect(await lint(await fs.readFile(path.join(WORKFLOWS, file), "utf8"), `.github/workflows/${file}`), file).toEqual([]);
         }
@@ -61,6 +61,28 @@ describe("GitHub workflows", () => {
         const up = (await workflow("pulumi-up.yml")).jobs.up;
         expect(up.environment).toBe("${{ inputs.stack }}");
         expect(up.concurrency).toMatchObject({ "cancel-in-progress": false });
-        expect(up.steps.map((s: { run?: string }) => s.run).filter(Boolean).at(-1)).toMatch(/npx pulumi up --stack "\$STACK" --yes .*--policy-pack policies/s);
+        // fleet up: preflight, the update with the policy pack, verify, and the automatic rollback.
+        const steps = up.steps as { name?: string; run?: string; if?: string }[];
+        expect(steps.find((s) => s.name === "fleet up")?.run).toBe('npx fleet up --stack "$STACK"');
+        const rollback = steps.find((s) => s.if === "failure()");
+        expect(rollback?.run).toContain("git diff -- stacks/");
+        expect(rollback?.run).toContain('>> "$GITHUB_STEP_SUMMARY"');
+    });
+
+    it("monitor.yml: on a schedule, fleet status of staging and production to the job summary and the deployment issue", async () => {
+        const monitor = await workflow("monitor.yml");
+        expect(monitor.on.schedule).toEqual([{ cron: "*/30 * * * *" }]);
+        expect(monitor.permissions).toEqual({ contents: "read", issues: "write" });
+        const job = monitor.jobs.status;
+        expect(job.env.GITHUB_TOKEN).toBe("${{ secrets.GITHUB_TOKEN }}");
+        const runs: string[] = job.steps.filter((s: { run?: string }) => s.run).map((s: { run: string }) => s.run);
+        expect(runs.at(-1)).toBe('npx fleet status --stacks staging,production --markdown --issue >> "$GITHUB_STEP_SUMMARY"');
+    });
+
+    it("every job checks out the whole history: the program labels each agent with the commit that last changed it", async () => {
+        for (const file of ["monitor.yml", "preview.yml", "pulumi-up.yml"]) {
+            const jobs = Object.values((await workflow(file)).jobs) as { steps: { uses?: string; with?: Record<string, unknown> }[] }[];
+            for (const job of jobs) expect(job.steps.find((s) => s.uses?.startsWith("actions/checkout"))?.with, file).toMatchObject({ "fetch-depth": 0 });
+        }
     });
 });
