@@ -8,12 +8,14 @@
  *   agents declared but not running: the fleet must never silently have this gap;
  * - staging and production running different images for longer than --max-lag.
  */
+import * as fs from "fs";
+import * as path from "path";
 import Docker from "dockerode";
 import { execa } from "execa";
 import {
     AgentSpec, FleetSpec, ShallowHistoryError, SourceCommit, agentSourceCommit, durationMs, hasGitHistory, humanDuration, isDuration, requireFullHistory,
 } from "../../config";
-import { LABELS, sameImage } from "../../contract";
+import { LABELS, sameImage, stackFileName } from "../../contract";
 import { EXIT, OperateInputError, Output, asCommand, formatTable } from "./common";
 import { DEFAULT_DOCKER_HOST, dockerFor } from "./docker";
 import { StackFileEditor } from "./stack-edit";
@@ -194,7 +196,8 @@ export async function fleetStatus(options: StatusOptions): Promise<StatusJson> {
         if (error instanceof ShallowHistoryError) throw new OperateInputError(error.message);
         throw error;
     }
-    const stacks = options.stacks ?? DEFAULT_STACKS.filter((s) => { try { StackFileEditor.open(cwd, s); return true; } catch { return false; } });
+    // Without --stacks: those of dev, staging and production the project has a file for.
+    const stacks = options.stacks ?? DEFAULT_STACKS.filter((s) => fs.existsSync(path.join(cwd, stackFileName(s))));
     const editors = stacks.map((s) => StackFileEditor.open(cwd, s));
     const specs = editors.map((e) => e.spec());
     const rows: StatusRow[] = [];

@@ -13,7 +13,7 @@
  * An agent that fails verification without being changed by this update is
  * reported, never rolled back: its previous version is what runs.
  */
-import { checkStack } from "../engine";
+import { CheckResult, checkStack } from "../engine";
 import { ProgramError } from "../program";
 import { EXIT, OperateInputError, Output, asCommand, formatTable } from "./common";
 import { UpdateResult, updateStack } from "./deploy";
@@ -72,7 +72,7 @@ function withoutAgents(result: UpdateResult): Omit<UpdateResult, "agents"> {
 }
 
 /** Preflight: everything doctor finds wrong and every mandatory violation, as lines; none means go. */
-async function preflight(cwd: string, stack: string, progress: (text: string) => void): Promise<{ problems: string[]; resources: Awaited<ReturnType<typeof checkStack>>["resources"] }> {
+async function preflight(cwd: string, stack: string, progress: (text: string) => void): Promise<{ problems: string[]; resources: CheckResult["resources"] }> {
     progress("preflight: fleet doctor…");
     const findings: DoctorFinding[] = await doctor({ stack, cwd });
     const problems = findings.filter((f) => !f.ok).map((f) => `${f.check}: ${f.detail}${f.fix ? ` (fix: ${f.fix})` : ""}`);
