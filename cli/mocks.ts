@@ -81,12 +81,17 @@ function mockState(type: string, name: string, inputs: WireObject, index: number
                     external: port.external ?? computed(32768 + index * 10 + i),
                 })),
             };
-        case DOCKER_TYPES.remoteImage:
-            return { ...inputs, imageId: computed(`sha256:${createHash("sha256").update(inputs.name).digest("hex")}`), repoDigest: computed("") };
+        case DOCKER_TYPES.remoteImage: {
+            const digest = `sha256:${createHash("sha256").update(inputs.name).digest("hex")}`;
+            const repository = String(inputs.name).replace(/@sha256:.*$/, "").replace(/:[^:/]+$/, "");
+            return { ...inputs, imageId: computed(digest), repoDigest: computed(`${repository}@${digest}`) };
+        }
         case DOCKER_TYPES.image:
             return { ...inputs, repoDigest: computed(`sha256:${createHash("sha256").update(`built:${inputs.imageName}`).digest("hex")}`) };
         case DOCKER_TYPES.network:
         case DOCKER_TYPES.volume:
+        case DOCKER_TYPES.service:
+        case DOCKER_TYPES.secret:
             return { ...inputs, name: inputs.name ?? computed(`${name}-${shortHash(name)}`) };
         default:
             return inputs;

@@ -66,3 +66,12 @@ export function humanDuration(ms: number): string {
     }
     return parts.join("");
 }
+
+/**
+ * Formats milliseconds as the docker provider reads a Swarm service's
+ * durations back: Go's form with a trailing "m0s" cut to "m" and "h0m" to
+ * "h" ("1m", "1h", "1m30s", "1h30m"). Any other spelling is a diff on every `up`.
+ */
+export function swarmDuration(ms: number): string {
+    return goDuration(ms).replace(/m0s$/, "m").replace(/h0m$/, "h");
+}

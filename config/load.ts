@@ -12,7 +12,7 @@ import { parseImageRef } from "../contract";
 import { durationMs } from "./duration";
 import { ConfigProblem, FleetConfigError, renderPath, unknownFieldMessage } from "./errors";
 import {
-    AgentConfig, ENVIRONMENTS, Environment, KNOWN_FIELDS, PartialAgentConfig, agentSchema, catalogSchema, channelSchema,
+    AgentConfig, ENVIRONMENTS, Environment, KNOWN_FIELDS, PartialAgentConfig, RuntimeName, agentSchema, catalogSchema, channelSchema,
     SentinelConfig, describeValue, partialAgentSchema, stackFleetFields, stackFleetShapeSchema,
 } from "./schema";
 import type { AgentSpec, ChannelSpec, FleetSpec, SentinelSpec } from "./spec";
@@ -176,12 +176,17 @@ function resolveAgent(name: string, environment: Environment, agent: AgentConfig
         restartMaxRetries: tier.restartMaxRetries,
         user: agent.user ?? "1000:1000",
         readOnlyRootFilesystem: agent.readOnlyRootFilesystem ?? true,
+        placementConstraints: agent.placementConstraints ?? [],
     };
 }
 
 /** Checks that need the whole merged agent, or the secret store. */
-function checkAgent(source: FleetConfigSource, layers: AgentLayers, agent: AgentConfig, problems: Problems): void {
+function checkAgent(source: FleetConfigSource, layers: AgentLayers, agent: AgentConfig, runtime: RuntimeName, problems: Problems): void {
     const report = (path: FieldPath, message: string) => problems.push({ ...locate(source, layers, path), message });
+
+    if (runtime !== "swarm" && agent.placementConstraints !== undefined) {
+        report(["placementConstraints"], `expected no placementConstraints under runtime ${runtime} (they place Swarm tasks; set fleet.runtime: swarm), got ${describeValue(agent.placementConstraints)}`);
+    }
 
     for (const [envName, key] of Object.entries(agent.secrets ?? {})) {
         const problem = secretProblem(source, key);
@@ -332,7 +337,7 @@ export function loadFleetConfig(source: FleetConfigSource): FleetSpec {
         const layers: AgentLayers = { name, catalog: fromCatalog, defaults, stack: fromStack };
         const merged = collect(agentSchema, mergeLayers<PartialAgentConfig>(fromCatalog, defaults, fromStack), file, `fleet.agents.${name}`, problems);
         if (!merged) continue;
-        checkAgent(source, layers, merged, problems);
+        checkAgent(source, layers, merged, runtime ?? "container", problems);
         agents.push(resolveAgent(name, environment, merged));
     }
 

@@ -159,6 +159,9 @@ const featureFlagSchema = z.strictObject({
     history: z.array(stageRecordSchema, expected("a list of stage records")).optional(),
 }, expected("a feature flag object with a name"));
 
+/** Docker's constraint grammar: a node attribute, == or !=, a value. */
+const PLACEMENT_CONSTRAINT_RE = /^(node\.(id|hostname|role|platform\.os|platform\.arch|labels\.[A-Za-z0-9._-]+)|engine\.labels\.[A-Za-z0-9._-]+)\s*(==|!=)\s*[^\s=!]+$/;
+
 /** Every agent field. All optional here: the catalog and the stack each hold part of an agent. */
 export const agentFields = {
     tier: z.union([z.literal(1), z.literal(2), z.literal(3)], expected("a tier of 1, 2 or 3")),
@@ -185,6 +188,11 @@ export const agentFields = {
     stopGracePeriod: durationSchema,
     user: text('a user like "1000:1000"', /^[a-zA-Z0-9_-]+(?::[a-zA-Z0-9_-]+)?$/),
     readOnlyRootFilesystem: z.boolean(expected("true or false")),
+    /** Swarm placement constraints ("node.role==manager", "node.labels.zone==eu"); runtime swarm only. */
+    placementConstraints: z.array(
+        text('a placement constraint like "node.role==manager" or "node.labels.zone!=edge"', PLACEMENT_CONSTRAINT_RE),
+        expected("a list of placement constraints"),
+    ),
 };
 
 type AgentFieldSchemas = typeof agentFields;
@@ -227,7 +235,8 @@ export const channelSchema = z.strictObject({
 }, expected("an alert channel object"));
 export type ChannelConfig = z.infer<typeof channelSchema>;
 
-export const RUNTIMES = ["container"] as const;
+/** How agents run: "container" (plain `docker run`, the default) or "swarm" (services on a Docker Swarm). */
+export const RUNTIMES = ["container", "swarm"] as const;
 export type RuntimeName = (typeof RUNTIMES)[number];
 
 /** `fleet.sentinel`: the container that watches the fleet after go-live (agents/sentinel). */

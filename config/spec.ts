@@ -95,6 +95,8 @@ export interface AgentSpec {
     readonly restartMaxRetries: number;
     readonly user: string;
     readonly readOnlyRootFilesystem: boolean;
+    /** Where Swarm may place the agent's tasks; empty: any node. Runtime swarm only. */
+    readonly placementConstraints: readonly string[];
 }
 
 export interface ChannelSpec {

@@ -14,13 +14,16 @@ export const COMPONENT_TYPES = {
 /** Docker provider type tokens the policies and the CLI read. */
 export const DOCKER_TYPES = {
     container: "docker:index/container:Container",
+    /** A Swarm service: the swarm runtime's instance of an agent. */
+    service: "docker:index/service:Service",
+    secret: "docker:index/secret:Secret",
     image: "docker:index/image:Image",
     remoteImage: "docker:index/remoteImage:RemoteImage",
     network: "docker:index/network:Network",
     volume: "docker:index/volume:Volume",
 } as const;
 
-/** Label keys every agent container carries (and the fleet network, for environment and stack); tooling selects on them. */
+/** Label keys every agent container (and Swarm service) carries (and the fleet network, for environment and stack); tooling selects on them. */
 export const LABELS = {
     agent: "agent-fleet.agent",
     tier: "agent-fleet.tier",

@@ -28,7 +28,7 @@ export interface AgentServiceArgs {
     /** Docker network the agent joins. */
     readonly networkName: pulumi.Input<string>;
     /**
-     * Id of an image the caller already declared, for agents that share one
+     * Image reference the caller already declared (in the runtime's `imageReference` form), for agents that share one
      * (Fleet declares one image per distinct build or reference). Default: the
      * component declares its own image from `spec.image` and `spec.build`.
      */
@@ -98,17 +98,6 @@ export function platformEnv(spec: AgentSpec): Record<string, string> {
     };
 }
 
-/** "NAME=value" list; secret as a whole whenever the agent has a secret. */
-export function agentEnv(spec: AgentSpec, secretValues: Readonly<Record<string, pulumi.Input<string>>>): pulumi.Output<string[]> {
-    const plain = { ...platformEnv(spec), ...spec.env };
-    const names = Object.keys(spec.secrets).sort();
-    const env = pulumi.all(names.map((envName) => secretValues[envName])).apply((values) => [
-        ...Object.entries(plain).map(([key, value]) => `${key}=${value}`),
-        ...names.map((envName, i) => `${envName}=${values[i]}`),
-    ].sort());
-    return names.length > 0 ? pulumi.secret(env) : env;
-}
-
 /**
  * One mini-agent: its image and its running instances. Deploys, fails and
  * rolls back on its own: nothing in it depends on another agent.
@@ -116,7 +105,7 @@ export function agentEnv(spec: AgentSpec, secretValues: Readonly<Record<string, 
 export class AgentService extends pulumi.ComponentResource {
     /** Names of the running instances, one per replica. */
     public readonly containerNames: pulumi.Output<string[]>;
-    /** Image id (pulled) or local image id (built) the instances run. */
+    /** What the instances run: the local image id, or under Swarm the registry digest. */
     public readonly imageId: pulumi.Output<string>;
     /** Health URL of each replica, as reachable from the Docker host. */
     public readonly healthUrls: pulumi.Output<string[]>;
@@ -131,16 +120,17 @@ export class AgentService extends pulumi.ComponentResource {
         super(COMPONENT_TYPES.agentService, name, inputs, opts);
         const { spec } = args;
 
+        const runtime = args.runtime ?? containerRuntime;
         this.imageId = args.imageId !== undefined
             ? pulumi.output(args.imageId)
-            : declareAgentImage(`${name}-image`, spec, this, args.transform);
-        const runtime = args.runtime ?? containerRuntime;
+            : declareAgentImage(`${name}-image`, spec, this, args.transform, runtime.imageReference);
         const deployment = runtime.deploy({
             parent: this,
             name,
             spec,
             image: this.imageId,
-            env: agentEnv(spec, args.secretValues ?? {}),
+            env: { ...platformEnv(spec), ...spec.env },
+            secretValues: args.secretValues ?? {},
             labels: agentLabels(spec, stack, args.gitCommit),
             networkName: args.networkName,
             transform: args.transform,

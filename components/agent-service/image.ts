@@ -3,6 +3,7 @@ import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import * as docker from "@pulumi/docker";
 import type { AgentSpec } from "../../config";
+import type { AgentRuntime } from "../runtimes";
 import { Transform, applyTransform } from "../transform";
 
 export interface AgentImageTransforms {
@@ -24,17 +25,22 @@ export function sharedImageResourceName(owner: string, image: string): string {
 }
 
 /**
- * Declares the image an agent runs and returns the id to pin its instances to,
- * so that a new build or a new pull replaces them.
- * - `build` set: a `docker.Image` built locally and never pushed (dev).
+ * Declares the image an agent runs and returns the reference to pin its
+ * instances to, so that a new build or a new pull rolls them:
+ * - `build` set: a `docker.Image` built locally. For "local-id" it is never
+ *   pushed (dev, one host); for "registry-digest" it is pushed to the
+ *   registry its name points at, so every Swarm node can pull it.
  * - otherwise: a `docker.RemoteImage` kept locally on destroy, because other
  *   agents and the rollback path may share it.
+ * "local-id" returns the image id on this host; "registry-digest" returns
+ * "repo@sha256:…", which every node resolves to the same bits.
  */
 export function declareAgentImage(
     resourceName: string,
     spec: Pick<AgentSpec, "image" | "build">,
     parent: pulumi.Resource,
     transform?: AgentImageTransforms,
+    reference: AgentRuntime["imageReference"] = "local-id",
 ): pulumi.Output<string> {
     if (spec.build) {
         const [args, opts] = applyTransform<docker.ImageArgs>(transform?.image, resourceName, {
@@ -45,14 +51,15 @@ export function declareAgentImage(
                 dockerfile: spec.build.dockerfile === undefined ? undefined : path.join(spec.build.context, spec.build.dockerfile),
                 args: { ...spec.build.args },
             },
-            skipPush: true,
+            skipPush: reference === "local-id",
         }, { parent });
-        // For a local image that is never pushed, repoDigest holds the local image id.
+        // Pushed, repoDigest is the registry digest; never pushed, it holds the local image id.
         return new docker.Image(resourceName, args, opts).repoDigest;
     }
     const [args, opts] = applyTransform<docker.RemoteImageArgs>(transform?.remoteImage, resourceName, {
         name: spec.image,
         keepLocally: true,
     }, { parent });
-    return new docker.RemoteImage(resourceName, args, opts).imageId;
+    const image = new docker.RemoteImage(resourceName, args, opts);
+    return reference === "local-id" ? image.imageId : image.repoDigest;
 }

@@ -73,8 +73,10 @@ export class Fleet extends pulumi.ComponentResource {
         super(COMPONENT_TYPES.fleet, name, inputs, opts);
 
         const networkResourceName = `${name}-${spec.environment}-network`;
+        const runtime = RUNTIMES_BY_NAME[spec.runtime];
         const [networkArgs, networkOpts] = applyTransform<docker.NetworkArgs>(args.transform?.network, networkResourceName, {
-            driver: "bridge",
+            // Swarm services span nodes: an overlay network, attachable so the sentinel's plain container can join it.
+            ...(spec.runtime === "swarm" ? { driver: "overlay", attachable: true } : { driver: "bridge" }),
             labels: [
                 { label: LABELS.environment, value: spec.environment },
                 { label: LABELS.stack, value: spec.stack },
@@ -83,11 +85,10 @@ export class Fleet extends pulumi.ComponentResource {
         const network = new docker.Network(networkResourceName, networkArgs, networkOpts);
         this.networkName = network.name;
 
-        const runtime = RUNTIMES_BY_NAME[spec.runtime];
         const hooks = spec.channels.length > 0 && args.deployNotifications !== false
             ? new DeployNotifier({ ...(typeof args.deployNotifications === "object" ? args.deployNotifications : {}), spec, secretConfig: args.secretConfig }).hooks(name)
             : undefined;
-        const images = this.declareImages(name, spec.agents, args.transform?.agent);
+        const images = this.declareImages(name, spec.agents, runtime, args.transform?.agent);
         this.agents = {};
         for (const agent of spec.agents) {
             const imageId = images.get(agent.image);
@@ -118,12 +119,12 @@ export class Fleet extends pulumi.ComponentResource {
      * agent ends up pinned to would be a race. (The loader refuses two
      * different builds under one tag.)
      */
-    private declareImages(name: string, agents: readonly AgentSpec[], transform?: AgentServiceTransforms): Map<string, pulumi.Output<string>> {
+    private declareImages(name: string, agents: readonly AgentSpec[], runtime: AgentRuntime, transform?: AgentServiceTransforms): Map<string, pulumi.Output<string>> {
         const images = new Map<string, pulumi.Output<string>>();
         for (const agent of agents) {
             if (images.has(agent.image)) continue;
             try {
-                images.set(agent.image, declareAgentImage(sharedImageResourceName(name, agent.image), agent, this, transform));
+                images.set(agent.image, declareAgentImage(sharedImageResourceName(name, agent.image), agent, this, transform, runtime.imageReference));
             } catch (error) {
                 // Like a failing agent: logged (the update fails), and the agents on other images are still declared.
                 const users = agents.filter((a) => a.image === agent.image).map((a) => a.name).join(", ");

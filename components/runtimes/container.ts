@@ -36,6 +36,16 @@ function seconds(ms: number): number {
     return Math.ceil(ms / 1000);
 }
 
+/** "NAME=value" list, in a stable order; secret as a whole whenever the agent has a secret. */
+export function containerEnv(env: Readonly<Record<string, string>>, secretValues: Readonly<Record<string, pulumi.Input<string>>>): pulumi.Output<string[]> {
+    const names = Object.keys(secretValues).sort();
+    const list = pulumi.all(names.map((envName) => secretValues[envName])).apply((values) => [
+        ...Object.entries(env).map(([key, value]) => `${key}=${value}`),
+        ...names.map((envName, i) => `${envName}=${values[i]}`),
+    ].sort());
+    return names.length > 0 ? pulumi.secret(list) : list;
+}
+
 /** The arguments of every replica's container: a pure function of the agent's data. */
 export function containerArgs(context: RuntimeDeployData): docker.ContainerArgs {
     const { spec } = context;
@@ -43,7 +53,7 @@ export function containerArgs(context: RuntimeDeployData): docker.ContainerArgs 
     return {
         name: spec.containerName,
         image: context.image,
-        envs: context.env,
+        envs: containerEnv(context.env, context.secretValues),
         labels: Object.entries(context.labels).map(([label, value]) => ({ label, value })),
         healthcheck: dockerHealthcheck(spec.port, spec.healthcheck),
         // Fail `pulumi up` when the agent never turns healthy, instead of reporting success.
@@ -86,6 +96,7 @@ export const CONTAINER_REPLACE_ON_CHANGES: readonly string[] = ["*"];
 /** One `docker.Container` per replica. */
 export const containerRuntime: AgentRuntime = {
     name: "container",
+    imageReference: "local-id",
     deploy(context: RuntimeDeployContext): RuntimeDeployment {
         const { spec } = context;
         const containers: docker.Container[] = [];

@@ -13,13 +13,16 @@ export function defaultProbeCommand(port: number, healthcheck: HealthcheckSpec):
     return ["CMD", "node", "-e", script];
 }
 
-/** Docker healthcheck fields, with durations spelled as the provider reads them back. */
-export function dockerHealthcheck(port: number, healthcheck: HealthcheckSpec) {
+/**
+ * Docker healthcheck fields, with durations spelled as the provider reads them
+ * back: Go's form for containers, `swarmDuration` for services.
+ */
+export function dockerHealthcheck(port: number, healthcheck: HealthcheckSpec, duration: (ms: number) => string = goDuration) {
     return {
         tests: [...(healthcheck.command ?? defaultProbeCommand(port, healthcheck))],
-        interval: goDuration(healthcheck.intervalMs),
-        timeout: goDuration(healthcheck.timeoutMs),
+        interval: duration(healthcheck.intervalMs),
+        timeout: duration(healthcheck.timeoutMs),
         retries: healthcheck.retries,
-        startPeriod: goDuration(healthcheck.startPeriodMs),
+        startPeriod: duration(healthcheck.startPeriodMs),
     };
 }

@@ -7,6 +7,10 @@ import type { Transform } from "../transform";
 export interface RuntimeTransforms {
     /** Adjusts each `docker.Container` of the container runtime. */
     readonly container?: Transform<docker.ContainerArgs>;
+    /** Adjusts the `docker.Service` of the swarm runtime. */
+    readonly service?: Transform<docker.ServiceArgs>;
+    /** Adjusts each `docker.Secret` of the swarm runtime. */
+    readonly secret?: Transform<docker.SecretArgs>;
 }
 
 /**
@@ -18,8 +22,10 @@ export interface RuntimeDeployData {
     readonly spec: AgentSpec;
     /** Image id or digest to run, so that a new image replaces the instances. */
     readonly image: pulumi.Input<string>;
-    /** "NAME=value" entries; secret when any secret is set. */
-    readonly env: pulumi.Input<pulumi.Input<string>[]>;
+    /** Plain environment variables: the platform's and the agent's own `env`. */
+    readonly env: Readonly<Record<string, string>>;
+    /** A value for every env var in `spec.secrets`. Each runtime decides how it reaches the agent. */
+    readonly secretValues: Readonly<Record<string, pulumi.Input<string>>>;
     readonly labels: Readonly<Record<string, string>>;
     /** Docker network the agent joins, reachable there under its agent name. */
     readonly networkName: pulumi.Input<string>;
@@ -45,11 +51,16 @@ export interface RuntimeDeployment {
 }
 
 /**
- * How an agent runs. The container runtime is plain `docker run`; a Swarm
- * runtime (zero-downtime rolling updates) implements the same interface, so
- * AgentService and Fleet callers never change when one is added.
+ * How an agent runs: plain `docker run` (container.ts) or a Swarm service
+ * with zero-downtime rolling updates (swarm.ts). AgentService and Fleet
+ * callers never change with the runtime.
  */
 export interface AgentRuntime {
     readonly name: string;
+    /**
+     * What the runtime runs an image by: the local image id (one host), or the
+     * registry digest ("repo@sha256:…"), so every node of a cluster runs the same bits.
+     */
+    readonly imageReference: "local-id" | "registry-digest";
     deploy(context: RuntimeDeployContext): RuntimeDeployment;
 }

@@ -271,6 +271,7 @@ describe("AgentService outputs, replicas, transforms and runtimes", () => {
         const seen: string[] = [];
         const recordingRuntime: AgentRuntime = {
             name: "recording",
+            imageReference: "local-id",
             deploy: (context) => {
                 seen.push(context.spec.name);
                 return { instanceNames: pulumi.output(["swarm-pesti"]), healthUrls: pulumi.output(["http://127.0.0.1:1/health"]) };
