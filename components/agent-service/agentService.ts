@@ -27,6 +27,8 @@ export interface AgentServiceArgs {
     readonly spec: AgentSpec;
     /** Docker network the agent joins. */
     readonly networkName: pulumi.Input<string>;
+    /** That network's id; the swarm runtime names networks by id. Default: `networkName`, which Docker also accepts. */
+    readonly networkId?: pulumi.Input<string>;
     /**
      * Image reference the caller already declared (in the runtime's `imageReference` form), for agents that share one
      * (Fleet declares one image per distinct build or reference). Default: the
@@ -133,6 +135,7 @@ export class AgentService extends pulumi.ComponentResource {
             secretValues: args.secretValues ?? {},
             labels: agentLabels(spec, stack, args.gitCommit),
             networkName: args.networkName,
+            networkId: args.networkId,
             transform: args.transform,
             hooks: args.hooks,
         });

@@ -3,6 +3,7 @@ import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import * as docker from "@pulumi/docker";
 import type { AgentSpec } from "../../config";
+import { parseImageRef } from "../../contract";
 import type { AgentRuntime } from "../runtimes";
 import { Transform, applyTransform } from "../transform";
 
@@ -61,5 +62,9 @@ export function declareAgentImage(
         keepLocally: true,
     }, { parent });
     const image = new docker.RemoteImage(resourceName, args, opts);
-    return reference === "local-id" ? image.imageId : image.repoDigest;
+    if (reference === "local-id") return image.imageId;
+    // repoDigest is whichever repository's digest the local image lists first: another
+    // repository holding the same bits may come first. The digest is what pins the bits;
+    // the repository is the one the agent names, so that every node pulls from there.
+    return image.repoDigest.apply((repoDigest) => `${parseImageRef(spec.image).repository}@${repoDigest.slice(repoDigest.indexOf("@") + 1)}`);
 }

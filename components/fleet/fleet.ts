@@ -95,7 +95,7 @@ export class Fleet extends pulumi.ComponentResource {
             // An image that could not be declared was logged with its agents, which fails the update.
             if (imageId === undefined) continue;
             try {
-                this.agents[agent.name] = this.declareAgent(name, agent, args, network.name, runtime, imageId, hooks);
+                this.agents[agent.name] = this.declareAgent(name, agent, args, network, runtime, imageId, hooks);
             } catch (error) {
                 // Logged errors fail the update, but the other agents are still declared, so
                 // Pulumi neither deletes nor blocks them for one agent's mistake.
@@ -138,7 +138,7 @@ export class Fleet extends pulumi.ComponentResource {
         name: string,
         agent: AgentSpec,
         args: FleetArgs,
-        networkName: pulumi.Output<string>,
+        network: docker.Network,
         runtime: AgentRuntime,
         imageId: pulumi.Output<string>,
         hooks: pulumi.ResourceHookBinding | undefined,
@@ -148,7 +148,8 @@ export class Fleet extends pulumi.ComponentResource {
         );
         const service = new AgentService(agentServiceResourceName(name, agent.name), {
             spec: agent,
-            networkName,
+            networkName: network.name,
+            networkId: network.id,
             imageId,
             secretValues,
             runtime,

@@ -29,6 +29,8 @@ export interface RuntimeDeployData {
     readonly labels: Readonly<Record<string, string>>;
     /** Docker network the agent joins, reachable there under its agent name. */
     readonly networkName: pulumi.Input<string>;
+    /** The same network's id: a service's spec names its networks by id (read back so; a name would replace it on every refresh). */
+    readonly networkId?: pulumi.Input<string>;
 }
 
 /** Everything a runtime needs to run one agent; AgentService builds it. */

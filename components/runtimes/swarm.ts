@@ -128,7 +128,7 @@ export function serviceArgs(data: SwarmServiceData): docker.ServiceArgs {
             // Reservations equal the limits: the scheduler never packs a node past what its agents may use.
             resources: hasLimits ? { limits, reservation: { ...limits } } : undefined,
             placement: spec.placementConstraints.length > 0 ? { constraints: [...spec.placementConstraints] } : undefined,
-            networksAdvanceds: [{ name: data.networkName, aliases: [spec.name] }],
+            networksAdvanceds: [{ id: data.networkId ?? data.networkName, aliases: [spec.name] }],
             logDriver: { name: "local" },
         },
         endpointSpec: {

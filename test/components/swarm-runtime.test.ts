@@ -79,7 +79,8 @@ describe("swarm runtime: the service spec", () => {
         const [network] = run.byType("docker:index/network:Network");
         expect(network.inputs).toMatchObject({ driver: "overlay", attachable: true });
         expect(service("pesti").inputs.endpointSpec).toEqual({ mode: "dnsrr", ports: [{ targetPort: 8080, publishMode: "host", protocol: "tcp" }] });
-        expect(service("pesti").inputs.taskSpec.networksAdvanceds).toEqual([{ name: networkName, aliases: ["pesti"] }]);
+        expect(service("pesti").inputs.taskSpec.networksAdvanceds).toEqual([{ id: `${network.name}-id`, aliases: ["pesti"] }]);
+        expect(networkName).toBeTruthy();
     });
 
     it("limits and reserves memory and CPU in the units Docker reads back, and restarts failed tasks", async () => {

@@ -170,9 +170,15 @@ export class Workspace {
 
     /** Edits the copy's dev stack file through yaml's Document API, keeping its comments. */
     async editFleet(edit: (fleet: Document) => void): Promise<void> {
-        const doc = parseDocument(await fs.readFile(this.stackFile(), "utf8"));
+        await this.editStack(STACK, edit);
+    }
+
+    /** Edits one of the copy's stack files through yaml's Document API, keeping its comments and secrets. */
+    async editStack(stack: string, edit: (file: Document) => void): Promise<void> {
+        const file = path.join(this.dir, stackFileName(stack));
+        const doc = parseDocument(await fs.readFile(file, "utf8"));
         edit(doc);
-        await fs.writeFile(this.stackFile(), doc.toString());
+        await fs.writeFile(file, doc.toString());
     }
 
     /** Sets (or with undefined, removes) one field of one agent in the dev stack file. */

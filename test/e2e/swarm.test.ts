@@ -1,0 +1,250 @@
+/**
+ * The swarm runtime on the real Pulumi engine and a real single-node Docker
+ * Swarm: a stack with `fleet.runtime: swarm` deploys two agents as services
+ * running images by registry digest (a local `docker-registry`), then one
+ * agent takes a good update and a bad one while a probe hits it by name on
+ * the fleet network the whole time. Swarm rolls the bad one back by itself,
+ * `pulumi up` fails, and no probe ever fails. The other agent is never touched.
+ *
+ * Skipped, saying why, without the engine build (see the README's
+ * "Real-engine tests") or Debian's docker-registry.
+ */
+import { promises as fs } from "node:fs";
+import path from "node:path";
+import Docker from "dockerode";
+import { execa } from "execa";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ROLLBACK_MONITOR_MS } from "../../components";
+import { durationMs } from "../../config";
+import { LABELS } from "../../contract";
+import { buildSampleAgentImage, dockerClient, requireDocker } from "../support/docker";
+import { LocalRegistry, Probe, ProbeCounts, ensureSwarm, missingForSwarm, untilAsync } from "../support/swarm";
+import { CommandResult, Workspace, missingForDeployments, pulumiOnPath } from "./workspace";
+
+const STEP_TIMEOUT = 600_000;
+const STACK = "swarm";
+const SEEDED_SECRET = "e2e-SEEDED-swarm-secret-c41e9a";
+/** The agent that takes the updates; OTHER is never changed. */
+const SUBJECT = "alpha";
+const OTHER = "beta";
+const HEALTHCHECK = { interval: "2s", timeout: "2s", retries: 2, startPeriod: "1s" };
+
+const cli = pulumiOnPath();
+const missing = [...(cli ? missingForDeployments() : ["a `pulumi` CLI on PATH"]), ...missingForSwarm()];
+if (missing.length > 0) console.warn(`test/e2e/swarm skipped: missing ${missing.join(", ")} (see the README's "Real-engine tests")`);
+
+function expectOk(result: CommandResult, what: string): void {
+    if (result.exitCode !== 0) {
+        throw new Error(`${what} exited ${result.exitCode}\n--- stdout\n${result.stdout.slice(-4000)}\n--- stderr\n${result.stderr.slice(-4000)}`);
+    }
+}
+
+/** The stack file: two agents on the swarm, the subject with a secret. */
+function stackFile(images: Record<string, string>): string {
+    const agent = (name: string) => [
+        `      ${name}:`,
+        `        image: ${images[name]}`,
+        ...(name === SUBJECT ? ["        secrets:", "          API_TOKEN: alphaToken"] : []),
+    ];
+    return [
+        "config:",
+        "  agent-fleet:fleet:",
+        "    environment: dev",
+        "    runtime: swarm",
+        "    agentDefaults:",
+        "      tier: 2",
+        "      port: 8080",
+        "      memory: 128Mi",
+        "      cpus: 0.25",
+        `      healthcheck: ${JSON.stringify(HEALTHCHECK)}`,
+        "      waitTimeout: 30s",
+        "      monitorWindow: 5m",
+        "    agents:",
+        ...agent(SUBJECT),
+        ...agent(OTHER),
+        "",
+    ].join("\n");
+}
+
+interface ServiceView {
+    readonly id: string;
+    readonly version: number;
+    readonly image: string;
+    readonly labels: Record<string, string>;
+    readonly updateState?: string;
+    readonly updateStarted?: string;
+    readonly updateCompleted?: string;
+    readonly spec: Docker.ServiceSpec;
+}
+
+/** The agent's service, found by its agent and stack labels. */
+async function serviceOf(docker: Docker, agent: string): Promise<ServiceView> {
+    const [service] = await docker.listServices({ filters: { label: [`${LABELS.agent}=${agent}`, `${LABELS.stack}=${STACK}`] } });
+    if (!service) throw new Error(`no service for agent ${agent}`);
+    const s = service as unknown as {
+        ID: string; Version: { Index: number }; Spec: Docker.ServiceSpec & { Labels: Record<string, string>; TaskTemplate: { ContainerSpec: { Image: string } } };
+        UpdateStatus?: { State?: string; StartedAt?: string; CompletedAt?: string };
+    };
+    return {
+        id: s.ID, version: s.Version.Index, image: s.Spec.TaskTemplate.ContainerSpec.Image, labels: s.Spec.Labels, spec: s.Spec,
+        updateState: s.UpdateStatus?.State, updateStarted: s.UpdateStatus?.StartedAt, updateCompleted: s.UpdateStatus?.CompletedAt,
+    };
+}
+
+interface TaskView {
+    readonly id: string;
+    readonly state: string;
+    readonly image: string;
+    readonly containerId?: string;
+}
+
+async function runningTasks(docker: Docker, serviceId: string): Promise<TaskView[]> {
+    const tasks = await docker.listTasks({ filters: { service: [serviceId], "desired-state": ["running"] } }) as {
+        ID: string; Status: { State: string; ContainerStatus?: { ContainerID?: string } }; Spec: { ContainerSpec: { Image: string } };
+    }[];
+    return tasks.map((t) => ({ id: t.ID, state: t.Status.State, image: t.Spec.ContainerSpec.Image, containerId: t.Status.ContainerStatus?.ContainerID }));
+}
+
+describe.skipIf(missing.length > 0).sequential(`the swarm runtime on the real engine (${cli})`, () => {
+    const docker = dockerClient();
+    let ws: Workspace;
+    let registry: LocalRegistry;
+    let leaveSwarm: () => Promise<void> = async () => undefined;
+    let network: string;
+    /** Registry digests: the first release, a good second one, and a broken one that never turns healthy. */
+    const digests: Record<"v1" | "v2" | "broken", string> = { v1: "", v2: "", broken: "" };
+    const tags: string[] = [];
+    /** The other agent as it was after the first deploy. */
+    let otherBefore: ServiceView;
+    const otherTasksBefore: string[] = [];
+
+    const pulumi = (...args: string[]) => ws.pulumiOn(STACK, ...args);
+    const stackPath = () => path.join(ws.dir, "stacks", `Pulumi.${STACK}.yaml`);
+    /** Points the subject at another release, as a release PR would. */
+    const release = async (subjectImage: string) => {
+        await ws.editStack(STACK, (doc) => doc.setIn(["config", "agent-fleet:fleet", "agents", SUBJECT, "image"], subjectImage));
+    };
+    const expectOtherUntouched = async () => {
+        const other = await serviceOf(docker, OTHER);
+        expect(other.version, `${OTHER}'s service spec version`).toBe(otherBefore.version);
+        expect((await runningTasks(docker, other.id)).map((t) => t.id).sort()).toEqual(otherTasksBefore);
+    };
+
+    beforeAll(async () => {
+        await requireDocker();
+        leaveSwarm = await ensureSwarm(docker);
+        registry = await LocalRegistry.start();
+        const local = await buildSampleAgentImage();
+        const broken = "agent-fleet/sample-agent:e2e-swarm-broken";
+        await execa("docker", ["build", "-q", "-t", broken, "-"], { input: `FROM ${local}\nENV FAIL_HEALTH=1\n` });
+        const repo = "agent-fleet/e2e-subject";
+        digests.v1 = await registry.push(local, `${repo}:1.0.0`);
+        // A second release: the same bits under a new label, so it has its own digest.
+        await execa("docker", ["build", "-q", "-t", "agent-fleet/sample-agent:e2e-swarm-v2", "-"], { input: `FROM ${local}\nLABEL release=2\n` });
+        digests.v2 = await registry.push("agent-fleet/sample-agent:e2e-swarm-v2", `${repo}:1.1.0`);
+        digests.broken = await registry.push(broken, `${repo}:1.2.0`);
+        await registry.push(local, "agent-fleet/e2e-other:1.0.0");
+        tags.push(...["1.0.0", "1.1.0", "1.2.0"].map((t) => `${registry.address}/${repo}:${t}`), `${registry.address}/agent-fleet/e2e-other:1.0.0`);
+        ws = await Workspace.create();
+        await fs.writeFile(stackPath(), stackFile({ [SUBJECT]: `${registry.address}/${repo}:1.0.0`, [OTHER]: `${registry.address}/agent-fleet/e2e-other:1.0.0` }));
+        expectOk(await ws.pulumiOn(STACK, "stack", "init", "--secrets-provider", "passphrase"), "pulumi stack init");
+        expectOk(await ws.pulumiOn(STACK, "config", "set", "--secret", "alphaToken", SEEDED_SECRET), "pulumi config set --secret");
+    }, STEP_TIMEOUT);
+
+    afterAll(async () => {
+        if (ws) {
+            await pulumi("destroy", "--yes", "--skip-preview").catch(() => undefined);
+            await ws.remove();
+        }
+        await registry?.stop();
+        for (const tag of tags) await execa("docker", ["rmi", tag], { reject: false });
+        await leaveSwarm();
+    }, STEP_TIMEOUT);
+
+    it("1. deploys both agents as services: every task runs the registry digest and turns healthy, the secret arrives as a file only", async () => {
+        const up = await pulumi("up", "--yes", "--skip-preview");
+        expectOk(up, "pulumi up");
+        network = JSON.parse((await pulumi("stack", "output", "networkName", "--json")).stdout) as string;
+        for (const agent of [SUBJECT, OTHER]) {
+            const service = await serviceOf(docker, agent);
+            expect(service.image, `${agent}'s image`).toMatch(/@sha256:[0-9a-f]{64}$/);
+            const tasks = await runningTasks(docker, service.id);
+            expect(tasks.map((t) => t.state)).toEqual(["running"]);
+            const info = await docker.getContainer(tasks[0].containerId!).inspect();
+            expect(info.State.Health?.Status).toBe("healthy");
+        }
+        expect((await serviceOf(docker, SUBJECT)).image).toBe(digests.v1);
+
+        // The secret is a file the agent's user can read, and nowhere in the service's env.
+        const subject = await serviceOf(docker, SUBJECT);
+        const [task] = await runningTasks(docker, subject.id);
+        const read = await execa("docker", ["exec", task.containerId!, "node", "-e", "process.stdout.write(require('fs').readFileSync(process.env.API_TOKEN_FILE, 'utf8'))"]);
+        expect(read.stdout).toBe(SEEDED_SECRET);
+        expect(JSON.stringify(subject.spec)).not.toContain(SEEDED_SECRET);
+        // Never in plain text in the state, or in anything the CLI printed.
+        expect(await ws.stateText()).not.toContain(SEEDED_SECRET);
+        expect(ws.transcript.join("\n")).not.toContain(SEEDED_SECRET);
+
+        otherBefore = await serviceOf(docker, OTHER);
+        otherTasksBefore.push(...(await runningTasks(docker, otherBefore.id)).map((t) => t.id).sort());
+    }, STEP_TIMEOUT);
+
+    it("2. reads every field back as it was written: a refresh and a preview straight after change nothing", async () => {
+        expectOk(await pulumi("preview", "--refresh", "--expect-no-changes", "--diff"), "pulumi preview --refresh --expect-no-changes");
+        expectOk(await pulumi("preview", "--expect-no-changes"), "pulumi preview --expect-no-changes");
+    }, STEP_TIMEOUT);
+
+    let good: ProbeCounts;
+    it("3. rolls a good release start-first while a probe hits the agent by name: zero failed probes", async () => {
+        await release(`${registry.address}/agent-fleet/e2e-subject:1.1.0`);
+        const probe = await Probe.start(network, `http://${SUBJECT}:8080/health`);
+        await new Promise((r) => setTimeout(r, 2_000));
+        const up = await pulumi("up", "--yes", "--skip-preview");
+        await new Promise((r) => setTimeout(r, 2_000));
+        good = await probe.stop();
+        expectOk(up, "pulumi up of a good release");
+        console.log(`good update: ${JSON.stringify(good)}; pulumi up took ${(up.ms / 1000).toFixed(1)} s`);
+        expect(good.failed, JSON.stringify(good.errors)).toBe(0);
+        expect(good.ok).toBeGreaterThan(50);
+        const subject = await serviceOf(docker, SUBJECT);
+        expect(subject.image).toBe(digests.v2);
+        expect(subject.updateState).toBe("completed");
+        await expectOtherUntouched();
+    }, STEP_TIMEOUT);
+
+    it("4. a release that never turns healthy: Swarm rolls it back by itself in time, `pulumi up` fails, the old version answers every probe", async () => {
+        await release(`${registry.address}/agent-fleet/e2e-subject:1.2.0`);
+        const probe = await Probe.start(network, `http://${SUBJECT}:8080/health`);
+        await new Promise((r) => setTimeout(r, 2_000));
+        const up = await pulumi("up", "--yes", "--skip-preview");
+        await new Promise((r) => setTimeout(r, 2_000));
+        const bad = await probe.stop();
+        console.log(`bad update: ${JSON.stringify(bad)}; pulumi up took ${(up.ms / 1000).toFixed(1)} s and exited ${up.exitCode}`);
+        expect(up.exitCode).not.toBe(0);
+        expect(up.stdout + up.stderr).toMatch(/rollback completed/);
+        expect(bad.failed, JSON.stringify(bad.errors)).toBe(0);
+        expect(bad.ok).toBeGreaterThan(50);
+
+        const subject = await untilAsync("the rollback to finish", async () => {
+            const s = await serviceOf(docker, SUBJECT);
+            return s.updateState === "rollback_completed" ? s : undefined;
+        }, 60_000);
+        expect(subject.image).toBe(digests.v2);
+        const tasks = await runningTasks(docker, subject.id);
+        expect(tasks.map((t) => [t.state, t.image])).toEqual([["running", digests.v2]]);
+        // From the update's start to Swarm's "rollback completed", within startPeriod + interval × retries + 10 s.
+        const rollbackMs = Date.parse(subject.updateCompleted!) - Date.parse(subject.updateStarted!);
+        const boundMs = durationMs(HEALTHCHECK.startPeriod) + durationMs(HEALTHCHECK.interval) * HEALTHCHECK.retries + 10_000;
+        console.log(`rollback: ${rollbackMs} ms from update start to rollback completed; bound ${boundMs} ms (rollback watch ${ROLLBACK_MONITOR_MS} ms)`);
+        expect(rollbackMs).toBeLessThanOrEqual(boundMs);
+        await expectOtherUntouched();
+    }, STEP_TIMEOUT);
+
+    it("5. recovers with `pulumi up --refresh` once the config names the good release again, and then changes nothing", async () => {
+        await release(`${registry.address}/agent-fleet/e2e-subject:1.1.0`);
+        expectOk(await pulumi("up", "--yes", "--skip-preview", "--refresh"), "pulumi up --refresh");
+        expectOk(await pulumi("preview", "--expect-no-changes"), "pulumi preview --expect-no-changes after the rollback");
+        expect((await serviceOf(docker, SUBJECT)).image).toBe(digests.v2);
+        await expectOtherUntouched();
+    }, STEP_TIMEOUT);
+});

@@ -1,0 +1,145 @@
+/**
+ * Helpers for tests that run agents on a real Docker Swarm: a single-node
+ * swarm on loopback, a local registry (Debian's `docker-registry`) so that
+ * services run images by registry digest, and a probe that hits an agent by
+ * its name on the fleet's overlay network the whole time an update runs.
+ */
+import { promises as fs } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { ChildProcess, spawn, spawnSync } from "node:child_process";
+import { execa } from "execa";
+import type Docker from "dockerode";
+import { NODE_BASE_IMAGE, TEST_LABEL, dockerClient, ensureLocalNodeBaseImage } from "./docker";
+import { freePort, until } from "./sentinel";
+
+/** What is missing for the swarm tests on this machine; empty when they can run. */
+export function missingForSwarm(): string[] {
+    const missing: string[] = [];
+    if (spawnSync("docker-registry", ["--version"]).status !== 0) missing.push("Debian's docker-registry (apt-get install docker-registry)");
+    if (spawnSync("docker", ["version"]).status !== 0) missing.push("a running Docker engine");
+    return missing;
+}
+
+/**
+ * Makes this engine a single-node swarm manager unless it already is one.
+ * Returns how to undo exactly that: leave only a swarm the test created.
+ */
+export async function ensureSwarm(docker: Docker = dockerClient()): Promise<() => Promise<void>> {
+    const info = await docker.info() as { Swarm?: { LocalNodeState?: string; ControlAvailable?: boolean } };
+    if (info.Swarm?.LocalNodeState === "active") {
+        if (!info.Swarm.ControlAvailable) throw new Error("this Docker engine is a swarm worker; the swarm tests need a manager");
+        return async () => undefined;
+    }
+    await docker.swarmInit({ ListenAddr: "127.0.0.1:2377", AdvertiseAddr: "127.0.0.1" });
+    return async () => {
+        await docker.swarmLeave({ force: true }).catch(() => undefined);
+    };
+}
+
+/** A registry on loopback, storing under a temporary directory, stopped (and its storage removed) by `stop`. */
+export class LocalRegistry {
+    private constructor(readonly address: string, private readonly process: ChildProcess, private readonly dir: string) {}
+
+    static async start(host = "127.0.0.1"): Promise<LocalRegistry> {
+        const dir = await fs.mkdtemp(path.join(os.tmpdir(), "agent-fleet-registry-"));
+        const port = await freePort();
+        const config = path.join(dir, "config.yml");
+        await fs.writeFile(config, [
+            "version: 0.1",
+            "log: { level: error }",
+            `storage: { filesystem: { rootdirectory: ${path.join(dir, "data")} }, delete: { enabled: true } }`,
+            `http: { addr: "${host}:${port}" }`,
+        ].join("\n"));
+        const child = spawn("docker-registry", ["serve", config], { stdio: "ignore" });
+        const address = `${host}:${port}`;
+        const registry = new LocalRegistry(address, child, dir);
+        await until(`the registry at ${address}`, () => (child.exitCode === null ? true : undefined), 1_000).catch(() => undefined);
+        await untilAsync(`the registry at ${address} to answer`, async () => (await fetch(`http://${address}/v2/`).then((r) => r.ok, () => false)) || undefined, 15_000);
+        return registry;
+    }
+
+    /** Tags a local image into this registry, pushes it, and returns "repo@sha256:…". */
+    async push(localImage: string, repoTag: string): Promise<string> {
+        const target = `${this.address}/${repoTag}`;
+        await execa("docker", ["tag", localImage, target]);
+        const pushed = await execa("docker", ["push", target]);
+        const digest = /digest: (sha256:[0-9a-f]{64})/.exec(pushed.stdout)?.[1];
+        if (!digest) throw new Error(`docker push ${target} printed no digest:\n${pushed.stdout}`);
+        return `${target.replace(/:[^:/]+$/, "")}@${digest}`;
+    }
+
+    async stop(): Promise<void> {
+        this.process.kill("SIGTERM");
+        await fs.rm(this.dir, { recursive: true, force: true });
+    }
+}
+
+export async function untilAsync<T>(what: string, check: () => Promise<T | undefined>, timeoutMs: number, everyMs = 250): Promise<T> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+        const value = await check();
+        if (value !== undefined) return value;
+        if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+        await new Promise((r) => setTimeout(r, everyMs));
+    }
+}
+
+/** What a probe saw: every request's outcome while it ran. */
+export interface ProbeCounts {
+    readonly ok: number;
+    readonly failed: number;
+    /** Failures by cause (HTTP status or error code), for the failure message. */
+    readonly errors: Record<string, number>;
+    /** Versions that answered, by count (the agent's /health reports its version). */
+    readonly versions: Record<string, number>;
+}
+
+/**
+ * The probe itself, run by `node -e` in a container on the fleet network: it
+ * asks for `url` every 50 ms (a fresh DNS lookup and connection each time, as
+ * a client of the agent would), and prints its counts when stopped.
+ */
+const PROBE_SCRIPT = `
+const url = process.argv[1]; let ok = 0, failed = 0; const errors = {}, versions = {}; let stop = false;
+process.on("SIGTERM", () => { stop = true; });
+(async () => {
+  while (!stop) {
+    try {
+      const r = await fetch(url, { signal: AbortSignal.timeout(2000), headers: { connection: "close" } });
+      const body = await r.text();
+      if (r.ok) { ok++; const v = (() => { try { return JSON.parse(body).version; } catch { return "?"; } })(); versions[v] = (versions[v] || 0) + 1; }
+      else { failed++; errors[r.status] = (errors[r.status] || 0) + 1; }
+    } catch (e) { failed++; const k = (e.cause && e.cause.code) || e.name; errors[k] = (errors[k] || 0) + 1; }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  console.log(JSON.stringify({ ok, failed, errors, versions }));
+})();`;
+
+/** A probe container on `network`, hitting `url` until `stop()` returns its counts. */
+export class Probe {
+    private constructor(private readonly container: Docker.Container) {}
+
+    static async start(network: string, url: string, docker: Docker = dockerClient()): Promise<Probe> {
+        await ensureLocalNodeBaseImage();
+        const container = await docker.createContainer({
+            Image: NODE_BASE_IMAGE,
+            Entrypoint: ["node", "-e", PROBE_SCRIPT],
+            Cmd: [url],
+            Labels: { [TEST_LABEL]: "swarm-probe" },
+            HostConfig: { NetworkMode: network },
+            StopSignal: "SIGTERM",
+        });
+        await container.start();
+        return new Probe(container);
+    }
+
+    async stop(): Promise<ProbeCounts> {
+        await this.container.stop({ t: 10 }).catch(() => undefined);
+        const logs = (await this.container.logs({ stdout: true, stderr: true })).toString("utf8");
+        await this.container.remove({ force: true }).catch(() => undefined);
+        const line = logs.split("\n").map((l) => l.replace(/^[\s\S]{0,8}?\{/, "{")).find((l) => l.startsWith("{\"ok\""));
+        if (!line) throw new Error(`the probe printed no counts:\n${logs}`);
+        return JSON.parse(line) as ProbeCounts;
+    }
+}
