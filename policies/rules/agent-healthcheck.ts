@@ -1,12 +1,12 @@
 import { durationMs, isDuration } from "../../config/duration";
 import { parseGoDurationMs } from "../../contract";
 import { TIERS, Tier } from "../../config/tiers";
-import { FleetPolicy, containerPolicy } from "./fleet-policy";
+import { FleetPolicy, workloadPolicy } from "./fleet-policy";
 
 /** Longest healthcheck interval that still notices a dead agent within a minute. */
 export const MAX_HEALTHCHECK_INTERVAL = "60s";
 
-/** The container's healthcheck is in Go's form ("1m30s"); a transform may have written the fleet's ("90s"). */
+/** The healthcheck is in Go's form ("1m30s", a service's "1m"); a transform may have written the fleet's ("90s"). */
 function parsed(duration: unknown): number | undefined {
     const go = parseGoDurationMs(duration);
     if (go !== undefined || typeof duration !== "string") return go;
@@ -40,19 +40,19 @@ export function alwaysSucceeds(tests: readonly string[]): string | undefined {
     return PROBES_NOTHING.has(command[0]) ? `\`${command[0]}\` probes nothing` : undefined;
 }
 
-/** Rule 1: every agent container has a real healthcheck, checked often enough. */
+/** Rule 1: every agent container and service has a real healthcheck, checked often enough. */
 export function agentHealthcheck(): FleetPolicy {
     return {
         appliesTo: "all tiers",
         fix: "Give the agent a healthcheck: `healthcheck.path` (or `healthcheck.command`), `interval` ≤ 60s and `retries` ≥ the tier minimum.",
-        policy: containerPolicy(
+        policy: workloadPolicy(
             "agent-healthcheck",
-            `Every agent container has a healthcheck with a real test command that can fail, an interval of at most ${MAX_HEALTHCHECK_INTERVAL} and at least the tier's minimum retries.`,
-            (props, container, report) => {
-                const hc = props.healthcheck as { tests?: string[]; interval?: string; retries?: number } | undefined;
+            `Every agent container and Swarm service has a healthcheck with a real test command that can fail, an interval of at most ${MAX_HEALTHCHECK_INTERVAL} and at least the tier's minimum retries.`,
+            (workload, container, report) => {
+                const hc = workload.healthcheck;
                 const tests = hc?.tests ?? [];
                 if (tests.length === 0 || tests[0] === "NONE" || (tests[0] === "CMD" && tests.length < 2) || (tests[0] === "CMD-SHELL" && !tests[1]?.trim())) {
-                    report(container.at("healthcheck", "set healthcheck.path (probed with node) or healthcheck.command; the container has no real healthcheck test"));
+                    report(container.at("healthcheck", `set healthcheck.path (probed with node) or healthcheck.command; the ${workload.kind} has no real healthcheck test`));
                     return;
                 }
                 const never = alwaysSucceeds(tests);

@@ -1,13 +1,14 @@
 /**
  * Shared shapes and helpers for the agent-fleet policies. Policies judge the
  * fleet config the AgentService and Fleet components register (their inputs),
- * and the docker containers as the provider will create them.
+ * and the agents' instances (docker containers or Swarm services) as the
+ * provider will create them.
  */
 import type { EnforcementLevel, PolicyResource, ReportViolation, ResourceValidationArgs, ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
 import type { AgentServiceInputs } from "../../components/agent-service/agentService";
 import type { FleetInputs } from "../../components/fleet/fleet";
 import type { AgentSpec } from "../../config/spec";
-import type { ContainerArgs } from "@pulumi/docker";
+import type { ContainerArgs, ServiceArgs } from "@pulumi/docker";
 import type { Unwrap } from "@pulumi/pulumi";
 import { COMPONENT_TYPES, DOCKER_TYPES, LABELS, labelsOf, stackFileName } from "../../contract";
 
@@ -16,6 +17,7 @@ type Unwrapped<T> = { [K in keyof T]: Unwrap<T[K]> };
 export const AGENT_SERVICE_TYPE = COMPONENT_TYPES.agentService;
 export const FLEET_TYPE = COMPONENT_TYPES.fleet;
 export const CONTAINER_TYPE = DOCKER_TYPES.container;
+export const SERVICE_TYPE = DOCKER_TYPES.service;
 
 /** A policy plus the facts the README's policy reference shows about it. */
 export interface FleetPolicy {
@@ -74,8 +76,8 @@ export function agentPolicy(
     });
 }
 
-/** What a container policy knows about the agent behind a container, from its labels. */
-export interface ContainerContext {
+/** What a workload policy knows about the agent behind a container or service, from its labels. */
+export interface WorkloadContext {
     readonly agent: string;
     readonly tier: number;
     readonly environment: string;
@@ -85,14 +87,64 @@ export interface ContainerContext {
     at(field: string, message: string): string;
 }
 
-/** The container inputs the policies read, in the docker provider's own types. */
-export type ContainerProps = Unwrapped<ContainerArgs>;
+/**
+ * What the policies read of an agent's running instances, whichever runtime
+ * made them: a `docker.Container` (container runtime) and a `docker.Service`
+ * (swarm runtime) say the same things in different provider terms.
+ */
+export interface Workload {
+    readonly kind: "container" | "service";
+    readonly labels: Record<string, string>;
+    readonly healthcheck?: { readonly tests?: string[]; readonly interval?: string; readonly retries?: number };
+    /** Docker's restart policy ("no", "on-failure", "always", "unless-stopped"); a service's condition is mapped onto it. */
+    readonly restart?: string;
+    /** The memory limit in bytes; undefined or 0 when there is none. */
+    readonly memoryBytes?: number;
+    /** Host ports the instances publish. */
+    readonly hostPorts: readonly { readonly port: number; readonly ip: string; readonly protocol: string }[];
+}
 
-/** A resource policy over the fleet's docker containers (those carrying the agent label). */
-export function containerPolicy(
+type ContainerProps = Unwrapped<ContainerArgs>;
+type ServiceProps = Unwrapped<ServiceArgs>;
+
+/** A Swarm restart condition in Docker's restart-policy words: "none" never restarts, like "no". */
+const SWARM_RESTART: Readonly<Record<string, string>> = { none: "no", "on-failure": "on-failure", any: "always" };
+
+/** The workload view of a container or service, or undefined for any other resource. */
+export function workloadOf(type: string, props: Record<string, unknown>): Workload | undefined {
+    if (type === CONTAINER_TYPE) {
+        const c = props as ContainerProps;
+        return {
+            kind: "container",
+            labels: labelsOf(c),
+            healthcheck: c.healthcheck as Workload["healthcheck"],
+            restart: c.restart,
+            memoryBytes: c.memory === undefined ? undefined : c.memory * 1024 * 1024,
+            hostPorts: (c.ports ?? []).flatMap((p) => (p.external === undefined ? [] : [{ port: p.external, ip: p.ip ?? "0.0.0.0", protocol: p.protocol ?? "tcp" }])),
+        };
+    }
+    if (type === SERVICE_TYPE) {
+        const s = props as ServiceProps;
+        const task = s.taskSpec;
+        const condition = task?.restartPolicy?.condition;
+        return {
+            kind: "service",
+            labels: labelsOf(s),
+            healthcheck: task?.containerSpec?.healthcheck as Workload["healthcheck"],
+            // Swarm restarts a task whose restart policy is left out ("any").
+            restart: task?.restartPolicy === undefined ? "always" : SWARM_RESTART[condition ?? "any"] ?? condition,
+            memoryBytes: task?.resources?.limits?.memoryBytes,
+            hostPorts: (s.endpointSpec?.ports ?? []).flatMap((p) => (p.publishedPort === undefined || p.publishedPort === 0 ? [] : [{ port: p.publishedPort, ip: "0.0.0.0", protocol: p.protocol ?? "tcp" }])),
+        };
+    }
+    return undefined;
+}
+
+/** A resource policy over the fleet's agent instances: containers and Swarm services carrying the agent label. */
+export function workloadPolicy(
     name: string,
     description: string,
-    validate: (props: ContainerProps, container: ContainerContext, report: ReportViolation, args: ResourceValidationArgs) => void,
+    validate: (workload: Workload, context: WorkloadContext, report: ReportViolation, args: ResourceValidationArgs) => void,
     enforcementLevel: EnforcementLevel = "mandatory",
 ): ResourceValidationPolicy {
     // Replicas of an agent are declared from the same arguments, so they share their problems:
@@ -100,11 +152,11 @@ export function containerPolicy(
     // that container's URN, so a second analysis of it (preview, then update) reports it again.
     const firstReporter = new Map<string, string>();
     return resourcePolicy(name, description, enforcementLevel, (args, report) => {
-        if (args.type !== CONTAINER_TYPE) return;
-        const labels = labelsOf(args.props);
-        const agent = labels[LABELS.agent];
+        const workload = workloadOf(args.type, args.props);
+        if (!workload) return;
+        const agent = workload.labels[LABELS.agent];
         if (!agent) return;
-        const stackFile = stackFileName(labels[LABELS.stack] ?? labels[LABELS.environment]);
+        const stackFile = stackFileName(workload.labels[LABELS.stack] ?? workload.labels[LABELS.environment]);
         const oncePerAgent: ReportViolation = (message, urn) => {
             const key = `${stackFile}\u0000${agent}\u0000${message}`;
             const first = firstReporter.get(key);
@@ -112,10 +164,10 @@ export function containerPolicy(
             firstReporter.set(key, args.urn);
             report(message, urn);
         };
-        validate(args.props as ContainerProps, {
+        validate(workload, {
             agent,
-            tier: Number(labels[LABELS.tier]),
-            environment: labels[LABELS.environment],
+            tier: Number(workload.labels[LABELS.tier]),
+            environment: workload.labels[LABELS.environment],
             stackFile,
             at: (field, message) => fixAt(stackFile, `fleet.agents.${agent}${field ? `.${field}` : ""}`, message),
         }, oncePerAgent, args);

@@ -1,6 +1,6 @@
 import type { PolicyResource } from "@pulumi/policy";
 import { SEVERITIES, isDeployedEnvironment } from "../../config/schema";
-import { CONTAINER_TYPE, FleetPolicy, agentField, agentInputs, fixAt, fleetInputs } from "./fleet-policy";
+import { FleetPolicy, agentField, agentInputs, fixAt, fleetInputs, workloadOf } from "./fleet-policy";
 
 /** The severity at or below which production must hear about problems. */
 export const PRODUCTION_ALERT_SEVERITY = "error";
@@ -65,7 +65,7 @@ export function uniqueHostPorts(): FleetPolicy {
         fix: "Give each agent its own `hostPort`, or leave `hostPort` out and let Docker pick one.",
         policy: {
             name: "unique-host-ports",
-            description: "No two agent containers publish the same host port.",
+            description: "No two agent containers or Swarm services publish the same host port.",
             enforcementLevel: "mandatory",
             validateStack: (args, report) => {
                 const owners = new Map<string, { agent: string; stackFile: string }>();
@@ -75,15 +75,15 @@ export function uniqueHostPorts(): FleetPolicy {
                     if (inputs) services.set(r.urn, inputs);
                 }
                 for (const r of args.resources) {
-                    if (r.type !== CONTAINER_TYPE) continue;
-                    const inputs = r.parent ? services.get(r.parent.urn) : undefined;
-                    if (!inputs) continue;
-                    for (const port of (r.props.ports ?? []) as { external?: number; ip?: string; protocol?: string }[]) {
-                        if (!inputs.agent.hostPort || port.external !== inputs.agent.hostPort) continue;
-                        const key = `${port.ip ?? "0.0.0.0"}:${port.external}/${port.protocol ?? "tcp"}`;
+                    const workload = workloadOf(r.type, r.props);
+                    const inputs = workload && r.parent ? services.get(r.parent.urn) : undefined;
+                    if (!workload || !inputs) continue;
+                    for (const port of workload.hostPorts) {
+                        if (!inputs.agent.hostPort || port.port !== inputs.agent.hostPort) continue;
+                        const key = `${port.ip}:${port.port}/${port.protocol}`;
                         const first = owners.get(key);
                         if (first && first.agent !== inputs.agent.name) {
-                            report(fixAt(inputs.stackFile, agentField(inputs, "hostPort"), `pick another host port; ${port.external} is already published by agent "${first.agent}"`), r.urn);
+                            report(fixAt(inputs.stackFile, agentField(inputs, "hostPort"), `pick another host port; ${port.port} is already published by agent "${first.agent}"`), r.urn);
                         } else {
                             owners.set(key, { agent: inputs.agent.name, stackFile: inputs.stackFile });
                         }

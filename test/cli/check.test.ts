@@ -8,7 +8,7 @@ import * as path from "path";
 import { afterAll, describe, expect, it } from "vitest";
 import { fleetPolicies } from "../../policies/rules";
 import { REPO, checkJson, fleet, fleetConfig, removeProjects, writeProject } from "./project";
-import { CHANNELS, SAFE_AGENTS, SCENARIOS, fleetOf } from "./scenarios";
+import { CHANNELS, SAFE_AGENTS, SCENARIOS, fleetOf, swarmFleetOf } from "./scenarios";
 
 afterAll(removeProjects);
 
@@ -89,6 +89,14 @@ describe("unsafe fleet configs", () => {
 });
 
 describe("safe fleet configs", () => {
+    it.concurrent("every catalog agent in production on the swarm runtime passes, as services", async () => {
+        const dir = writeProject({ stacks: { production: fleetConfig(swarmFleetOf("production", Object.fromEntries(Object.keys(SAFE_AGENTS).map((a) => [a, {}])))) } });
+        const run = await checkJson(dir, "production");
+        expect(run.exitCode).toBe(0);
+        expect(run.json!.violations).toEqual([]);
+        expect(run.json!.agents).toEqual(Object.keys(SAFE_AGENTS).sort());
+    });
+
     it.concurrent("every catalog agent in production, with secrets not set yet, passes", async () => {
         const dir = writeProject({ stacks: { production: fleetConfig(fleetOf("production", Object.fromEntries(Object.keys(SAFE_AGENTS).map((a) => [a, {}])))) } });
         const run = await checkJson(dir, "production");

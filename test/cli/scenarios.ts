@@ -80,6 +80,17 @@ new Fleet("fleet", {
 });
 `;
 
+/** The same, on the swarm runtime: a service transform that turns task restarts off. */
+export const SWARM_RESTART_OFF_PROGRAM = RESTART_OFF_PROGRAM.replace(
+    "container: (args) => { args.restart = \"no\"; }",
+    "service: (args) => { (args.taskSpec as { restartPolicy?: unknown }).restartPolicy = { condition: \"none\", delay: \"5s\", window: \"5s\" }; }",
+);
+
+/** A stack's `fleet` value on the swarm runtime. */
+export function swarmFleetOf(environment: Environment, agents: Readonly<Record<string, Readonly<Record<string, unknown>>>>): Record<string, unknown> {
+    return { ...fleetOf(environment, agents), runtime: "swarm" };
+}
+
 export interface Scenario {
     readonly name: string;
     /** The one policy that must fail, mandatory. */
@@ -275,5 +286,20 @@ export const SCENARIOS: readonly Scenario[] = [
         name: "an alert channel that is not declared",
         policy: "alert-channels-exist", agent: "research-agent", field: "fleet.agents.research-agent.alertChannels[1]",
         stack: "production", fleet: fleetOf("production", { "research-agent": { alertChannels: ["ops-slack", "war-room"] } }),
+    },
+    {
+        name: "swarm: a healthcheck interval of 2m on a service",
+        policy: "agent-healthcheck", agent: "research-agent", field: "fleet.agents.research-agent.healthcheck.interval",
+        stack: "production", fleet: swarmFleetOf("production", { "research-agent": { healthcheck: { interval: "2m" } } }),
+    },
+    {
+        name: "swarm: a program transform that sets the service's restart condition to none",
+        policy: "agent-restart-policy", agent: "research-agent", field: "fleet.agents.research-agent",
+        stack: "production", fleet: swarmFleetOf("production", { "research-agent": {} }), program: SWARM_RESTART_OFF_PROGRAM,
+    },
+    {
+        name: "swarm: two services on one host port",
+        policy: "unique-host-ports", agent: "research-agent", field: "fleet.agents.research-agent.hostPort",
+        stack: "production", fleet: swarmFleetOf("production", { "outreach-agent": { hostPort: 9400 }, "research-agent": { hostPort: 9400 } }),
     },
 ];

@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { TIERS, TIER_NUMBERS, durationMs, goDuration } from "../../config";
 import { MAX_HEALTHCHECK_INTERVAL, agentHealthcheck } from "../../policies/rules/agent-healthcheck";
 import { agentSpec } from "../support/specs";
-import { ContainerOptions, agentServiceArgs, containerResourceArgs, messages, runPolicy } from "./helpers";
+import { ContainerOptions, agentServiceArgs, containerResourceArgs, messages, runPolicy, serviceResourceArgs } from "./helpers";
 
 const policy = agentHealthcheck();
 const AT = "stacks/Pulumi.production.yaml: fleet.agents.pesti";
@@ -107,5 +107,30 @@ describe("agent-healthcheck", () => {
     it("ignores containers that are not agents, and resources that are not containers", async () => {
         expect(await check({}, { transform: (a) => { a.labels = []; a.healthcheck = undefined; } })).toEqual([]);
         expect(await runPolicy(policy, await agentServiceArgs(agentSpec()))).toEqual([]);
+    });
+});
+
+describe("agent-healthcheck on the swarm runtime", () => {
+    // A pack of its own: a pack reports each problem once per agent, and the container specs above met these agents first.
+    const policy = agentHealthcheck();
+
+    it.each(TIER_NUMBERS)("passes a tier %i agent's service with the tier's default healthcheck", async (tier) => {
+        expect(await messages(policy, await serviceResourceArgs(agentSpec({ tier })))).toEqual([]);
+    });
+
+    it("passes an interval of a minute, which a service spells \"1m\"", async () => {
+        expect(await messages(policy, await serviceResourceArgs(agentSpec({ healthcheck: { interval: "60s", timeout: "5s" } })))).toEqual([]);
+    });
+
+    it("reports a service whose healthcheck a transform removed, at the service", async () => {
+        const args = await serviceResourceArgs(agentSpec(), { serviceTransform: (a) => { (a.taskSpec as { containerSpec: { healthcheck?: unknown } }).containerSpec.healthcheck = undefined; } });
+        expect(await runPolicy(policy, args)).toEqual([{ message: `${AT}.healthcheck: set healthcheck.path (probed with node) or healthcheck.command; the service has no real healthcheck test`, urn: args.urn }]);
+        expect(args.urn).toMatch(/\$docker:index\/service:Service::fleet-pesti$/);
+    });
+
+    it("reports a service healthcheck that cannot fail, as for a container", async () => {
+        expect(await messages(policy, await serviceResourceArgs(agentSpec({ healthcheck: { command: ["CMD", "true"] } })))).toEqual([
+            `${AT}.healthcheck.command: set a healthcheck command that can fail; this one always succeeds (\`true\` probes nothing)`,
+        ]);
     });
 });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { agentRestartPolicy } from "../../policies/rules/agent-restart-policy";
 import { agentSpec } from "../support/specs";
-import { ContainerOptions, agentServiceArgs, containerResourceArgs, messages, runPolicy } from "./helpers";
+import { ContainerOptions, agentServiceArgs, containerResourceArgs, messages, runPolicy, serviceResourceArgs } from "./helpers";
 
 const policy = agentRestartPolicy();
 const AT = "stacks/Pulumi.production.yaml: fleet.agents.pesti";
@@ -48,5 +48,25 @@ describe("agent-restart-policy", () => {
     it("ignores containers that are not agents, and resources that are not containers", async () => {
         expect(await check({ transform: (a) => { a.labels = []; a.restart = "no"; } })).toEqual([]);
         expect(await runPolicy(policy, await agentServiceArgs(agentSpec()))).toEqual([]);
+    });
+});
+
+describe("agent-restart-policy on the swarm runtime", () => {
+    // A pack of its own: a pack reports each problem once per agent, and the container specs above met these agents first.
+    const policy = agentRestartPolicy();
+
+    type Task = { restartPolicy?: { condition?: string } };
+
+    it("passes the service the AgentService builds (condition on-failure)", async () => {
+        expect(await messages(policy, await serviceResourceArgs(agentSpec()))).toEqual([]);
+    });
+
+    it("passes a service whose restart policy a transform removed: Swarm then restarts on any exit", async () => {
+        expect(await messages(policy, await serviceResourceArgs(agentSpec(), { serviceTransform: (a) => { (a.taskSpec as Task).restartPolicy = undefined; } }))).toEqual([]);
+    });
+
+    it("reports condition \"none\" at the service, in Docker's words", async () => {
+        const args = await serviceResourceArgs(agentSpec(), { serviceTransform: (a) => { (a.taskSpec as Task).restartPolicy = { condition: "none" }; } });
+        expect(await runPolicy(policy, args)).toEqual([{ message: `${AT}: restart policy is "no"; ${FIX}`, urn: args.urn }]);
     });
 });

@@ -13,7 +13,7 @@ import { Fleet } from "../../components";
 import { agentServiceResourceName } from "../../components/fleet/fleet";
 import { replicaResourceName } from "../../components/runtimes/container";
 import type { Transform } from "../../components/transform";
-import { AgentSpec, FleetSpec, stackFileName } from "../../config";
+import { AgentSpec, FleetSpec, RuntimeName, stackFileName } from "../../config";
 import { COMPONENT_TYPES, DOCKER_TYPES } from "../../contract";
 import {
     EngineResource, PolicyEnvironment, isResourcePolicy, isStackPolicy, resourceValidationArgs, runResourcePolicy, runStackPolicy, stackValidationArgs,
@@ -27,6 +27,8 @@ export const FLEET_NAME = "fleet";
 export interface DeclareOptions {
     /** A `transform.agent.container` hook, as a program would pass to the Fleet; it gets each replica's resource name. */
     readonly transform?: Transform<docker.ContainerArgs>;
+    /** A `transform.agent.service` hook, for fleets on the swarm runtime. */
+    readonly serviceTransform?: Transform<docker.ServiceArgs>;
     /** A first preview: the image id and the network name are not known yet. Default false. */
     readonly preview?: boolean;
     /** Each resource's final outputs, as AnalyzeStack gets them after an update, rather than its inputs. Default false. */
@@ -46,7 +48,7 @@ async function declare(spec: FleetSpec, options: DeclareOptions): Promise<Regist
     new Fleet(FLEET_NAME, {
         spec,
         secretConfig: (key) => pulumi.secret(seededSecret(key)),
-        transform: options.transform ? { agent: { container: options.transform } } : undefined,
+        transform: options.transform || options.serviceTransform ? { agent: { container: options.transform, service: options.serviceTransform } } : undefined,
     });
     // Every registration and registerOutputs in flight, known or not (a preview's outputs never resolve).
     await pulumi.runtime.disconnect();
@@ -63,8 +65,8 @@ export function fleetResources(spec: FleetSpec, options: DeclareOptions = {}): P
 }
 
 /** A fleet of one agent, deployed in `stack` (default: the agent's environment). */
-function fleetOf(agent: AgentSpec, stack: string = agent.environment): FleetSpec {
-    return { stack, stackFile: stackFileName(stack), environment: agent.environment, runtime: "container", channels: [], agents: [agent], allowEmpty: false };
+function fleetOf(agent: AgentSpec, stack: string = agent.environment, runtime: RuntimeName = "container"): FleetSpec {
+    return { stack, stackFile: stackFileName(stack), environment: agent.environment, runtime, channels: [], agents: [agent], allowEmpty: false };
 }
 
 function pick(resources: readonly EngineResource[], type: string, name: string): EngineResource {
@@ -100,6 +102,17 @@ export async function agentServiceArgs(agent: AgentSpec, stack?: string, options
 export async function containerResourceArgs(agent: AgentSpec, options: ContainerOptions = {}): Promise<ResourceValidationArgs> {
     const resources = await fleetResources(fleetOf(agent, options.stack), options);
     return resourceValidationArgs(pick(resources, DOCKER_TYPES.container, replicaResourceName(agentServiceName(agent.name), options.replica ?? 0)), options.environment);
+}
+
+/** What `Analyze` gets for the agent's Swarm service, when its fleet runs on the swarm runtime. */
+export async function serviceResourceArgs(agent: AgentSpec, options: ArgsOptions = {}): Promise<ResourceValidationArgs> {
+    const resources = await fleetResources(fleetOf(agent, options.stack, "swarm"), options);
+    return resourceValidationArgs(pick(resources, DOCKER_TYPES.service, agentServiceName(agent.name)), options.environment);
+}
+
+/** Every resource of a one-agent fleet on the given runtime, for stack policies. */
+export function oneAgentFleetResources(agent: AgentSpec, runtime: RuntimeName, options: DeclareOptions = {}): Promise<EngineResource[]> {
+    return fleetResources(fleetOf(agent, agent.environment, runtime), options);
 }
 
 /** What `AnalyzeStack` gets for these resources. */

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { productionMemoryLimits } from "../../policies/rules/production-memory-limits";
 import { agentSpec } from "../support/specs";
-import { ContainerOptions, agentServiceArgs, containerResourceArgs, messages, runPolicy } from "./helpers";
+import { ContainerOptions, agentServiceArgs, containerResourceArgs, messages, runPolicy, serviceResourceArgs } from "./helpers";
 
 const policy = productionMemoryLimits();
 const MISSING = 'stacks/Pulumi.production.yaml: fleet.agents.pesti.memory: set a memory limit like "512Mi"';
@@ -68,5 +68,23 @@ describe("production-memory-limits", () => {
     it("ignores containers that are not agents, and the AgentService", async () => {
         expect(await check({}, "production", { transform: (a) => { a.labels = []; } })).toEqual([]);
         expect(await runPolicy(policy, await agentServiceArgs(agentSpec({})))).toEqual([]);
+    });
+});
+
+describe("production-memory-limits on the swarm runtime", () => {
+    // A pack of its own: a pack reports each problem once per agent, and the container specs above met these agents first.
+    const policy = productionMemoryLimits();
+
+    it("passes a production service with a memory limit", async () => {
+        expect(await messages(policy, await serviceResourceArgs(agentSpec({ memory: "512Mi" })))).toEqual([]);
+    });
+
+    it("reports a production service without a limit, at the service", async () => {
+        const args = await serviceResourceArgs(agentSpec({}));
+        expect(await runPolicy(policy, args)).toEqual([{ message: MISSING, urn: args.urn }]);
+    });
+
+    it("passes a staging service without a limit", async () => {
+        expect(await messages(policy, await serviceResourceArgs(agentSpec({}, "staging")))).toEqual([]);
     });
 });

@@ -3,7 +3,7 @@
  * against (the components' registered inputs, and the container's args).
  */
 import { describe, expect, it } from "vitest";
-import { CONTAINER_TYPE } from "../../policies/rules";
+import { CONTAINER_TYPE, SERVICE_TYPE } from "../../policies/rules";
 import { uniqueHostPorts } from "../../policies/rules/stack-policies";
 import { fleetSpec } from "../support/specs";
 import { agentServiceArgs, agentServiceName, fleetResources, messages, runPolicy, stackArgs } from "./helpers";
@@ -72,5 +72,21 @@ describe("unique-host-ports", () => {
     it("is a stack policy: a single resource is not enough to judge", async () => {
         const [pesti] = fleetSpec({ agents: { pesti: agent("pesti", { hostPort: 18080 }) } }).agents;
         await expect(runPolicy(policy, await agentServiceArgs(pesti))).rejects.toThrow("unique-host-ports is a stack policy");
+    });
+});
+
+describe("unique-host-ports on the swarm runtime", () => {
+    const swarmStack = async (agents: Record<string, unknown>) => stackArgs(await fleetResources(fleetSpec({ runtime: "swarm", agents })));
+
+    it("passes services on different host ports, and services with dynamic ones", async () => {
+        expect(await messages(policy, await swarmStack({ pesti: agent("pesti", { hostPort: 18080 }), jarvis: agent("jarvis", { hostPort: 18081 }), lisa: agent("lisa") }))).toEqual([]);
+    });
+
+    it("reports the second service on a shared host port, at its service", async () => {
+        const args = await swarmStack({ pesti: agent("pesti", { hostPort: 18080 }), jarvis: agent("jarvis", { hostPort: 18080 }) });
+        const pesti = args.resources.find((r) => r.type === SERVICE_TYPE && r.parent?.name === agentServiceName("pesti"))!;
+        expect(await runPolicy(policy, args)).toEqual([
+            { message: `${AT}.pesti.hostPort: pick another host port; 18080 is already published by agent "jarvis"`, urn: pesti.urn },
+        ]);
     });
 });
