@@ -3,6 +3,7 @@
 // `npm run build:agents` bundles into dist/server.js: the image still needs
 // only a `node` binary (the offline test base image is FROM scratch + node).
 
+const fs = require("node:fs");
 const http = require("node:http");
 const promClient = require("prom-client");
 
@@ -53,6 +54,28 @@ function parseFeatureFlags(raw) {
     }
     return Object.freeze({ ...parsed });
 }
+
+// Secrets arrive as env vars (the container runtime) or as files that
+// <NAME>_FILE points at (the swarm runtime mounts them under /run/secrets).
+// Every file secret is read once at startup, so an unreadable one fails the
+// deploy rather than the first request that needs it. Values are never logged:
+// only names and where each came from.
+const SECRET_FILE_SUFFIX = "_FILE";
+function loadFileSecrets() {
+    const secrets = {};
+    for (const [key, file] of Object.entries(process.env)) {
+        if (!key.endsWith(SECRET_FILE_SUFFIX) || key.length === SECRET_FILE_SUFFIX.length || !file) continue;
+        const name = key.slice(0, -SECRET_FILE_SUFFIX.length);
+        try {
+            // One trailing newline is how secrets usually end up in files; it is not part of the value.
+            secrets[name] = fs.readFileSync(file, "utf8").replace(/\r?\n$/, "");
+        } catch (err) {
+            fatal(`${key} points at ${file}, which cannot be read (${err && err.code ? err.code : "error"})`);
+        }
+    }
+    return secrets;
+}
+const fileSecrets = loadFileSecrets();
 
 const config = Object.freeze({
     port: intFromEnv("PORT", 8080, 1, 65535),
@@ -315,6 +338,7 @@ server.listen(config.port, () => {
         flagCount: Object.keys(config.flags).length,
         faultInjection: config.faultInjection,
         healthFailing: state.healthFailure !== null,
+        secretFiles: Object.keys(fileSecrets).sort(),
         node: process.version,
     });
 });

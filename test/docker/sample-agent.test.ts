@@ -1,6 +1,9 @@
 // Exercises the real sample-agent image on the real engine: the Dockerfile's
 // HEALTHCHECK, signal handling as PID 1, and read-only/non-root operation are
 // properties of the container, not of server.js, so unit tests cannot cover them.
+import { promises as fs } from "node:fs";
+import os from "node:os";
+import path from "node:path";
 import { describe, it, expect, beforeAll, afterAll } from "vitest";
 import {
     SAMPLE_AGENT_PORT,
@@ -187,5 +190,27 @@ describe("sample-agent configuration and hardening", () => {
         expect((await getJson(`${agent.baseUrl}/health`)).status).toBe(200);
         expect((await postJson(`${agent.baseUrl}/admin/health/fail`, {})).status).toBe(404);
         expect((await getJson(`${agent.baseUrl}/health`)).body.status).toBe("ok");
+    });
+
+    it("reads a secret from the file <NAME>_FILE names, as the swarm runtime mounts it, and logs only its name", async () => {
+        const dir = await fs.mkdtemp(path.join(os.tmpdir(), "agent-secret-"));
+        // The agent runs as uid 1000: it must be able to enter the directory, as it can /run/secrets.
+        await fs.chmod(dir, 0o755);
+        await fs.writeFile(path.join(dir, "API_TOKEN"), "SEEDED-file-secret-19ac\n", { mode: 0o444 });
+        const agent = await runAgent({ binds: [`${dir}:/run/secrets:ro`], env: { API_TOKEN_FILE: "/run/secrets/API_TOKEN" } });
+        await waitForHealthStatus(agent.container, "healthy", { timeoutMs: 15_000 });
+        const { stdout, stderr } = await containerLogs(agent.container);
+        const startup = JSON.parse(stdout.split("\n").find((l) => l.includes('"event":"startup"'))!) as { secretFiles: string[] };
+        expect(startup.secretFiles).toEqual(["API_TOKEN"]);
+        expect(stdout + stderr).not.toContain("SEEDED-file-secret-19ac");
+        await fs.rm(dir, { recursive: true, force: true });
+    });
+
+    it("exits 1 at startup naming the variable when a secret file cannot be read", async () => {
+        const agent = await runAgent({ containerPort: undefined, env: { API_TOKEN_FILE: "/run/secrets/missing" } });
+        const { exitCode } = await waitForExit(agent.container, 10_000);
+        expect(exitCode).toBe(1);
+        const { stderr } = await containerLogs(agent.container);
+        expect(stderr).toContain("API_TOKEN_FILE points at /run/secrets/missing, which cannot be read (ENOENT)");
     });
 });

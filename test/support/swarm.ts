@@ -22,18 +22,57 @@ export function missingForSwarm(): string[] {
 }
 
 /**
- * Makes this engine a single-node swarm manager unless it already is one.
- * Returns how to undo exactly that: leave only a swarm the test created.
+ * Test files run in parallel processes, and one that leaves the swarm it made
+ * would take another's services with it: each holds this lock while it uses
+ * the swarm. A directory, because mkdir is atomic and needs no dependency.
+ */
+const SWARM_LOCK = path.join(os.tmpdir(), "agent-fleet-swarm-tests.lock");
+
+async function lockSwarm(timeoutMs = 20 * 60_000): Promise<() => Promise<void>> {
+    const owner = path.join(SWARM_LOCK, "pid");
+    await untilAsync(`the other swarm tests to finish (lock ${SWARM_LOCK})`, async () => {
+        if (await fs.mkdir(SWARM_LOCK).then(() => true, () => false)) {
+            await fs.writeFile(owner, String(process.pid));
+            return true;
+        }
+        // A lock whose process is gone (a killed run) is stale.
+        const pid = Number(await fs.readFile(owner, "utf8").catch(() => ""));
+        if (pid > 0 && !isAlive(pid)) await fs.rm(SWARM_LOCK, { recursive: true, force: true });
+        return undefined;
+    }, timeoutMs, 1_000);
+    return () => fs.rm(SWARM_LOCK, { recursive: true, force: true });
+}
+
+function isAlive(pid: number): boolean {
+    try {
+        process.kill(pid, 0);
+        return true;
+    } catch {
+        return false;
+    }
+}
+
+/**
+ * Makes this engine a single-node swarm manager unless it already is one, for
+ * this test file alone. Returns how to undo exactly that: leave only a swarm
+ * the test created, and let the next swarm test in.
  */
 export async function ensureSwarm(docker: Docker = dockerClient()): Promise<() => Promise<void>> {
-    const info = await docker.info() as { Swarm?: { LocalNodeState?: string; ControlAvailable?: boolean } };
-    if (info.Swarm?.LocalNodeState === "active") {
-        if (!info.Swarm.ControlAvailable) throw new Error("this Docker engine is a swarm worker; the swarm tests need a manager");
-        return async () => undefined;
+    const unlock = await lockSwarm();
+    try {
+        const info = await docker.info() as { Swarm?: { LocalNodeState?: string; ControlAvailable?: boolean } };
+        if (info.Swarm?.LocalNodeState === "active") {
+            if (!info.Swarm.ControlAvailable) throw new Error("this Docker engine is a swarm worker; the swarm tests need a manager");
+            return unlock;
+        }
+        await docker.swarmInit({ ListenAddr: "127.0.0.1:2377", AdvertiseAddr: "127.0.0.1" });
+    } catch (error) {
+        await unlock();
+        throw error;
     }
-    await docker.swarmInit({ ListenAddr: "127.0.0.1:2377", AdvertiseAddr: "127.0.0.1" });
     return async () => {
         await docker.swarmLeave({ force: true }).catch(() => undefined);
+        await unlock();
     };
 }
 

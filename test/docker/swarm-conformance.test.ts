@@ -1,0 +1,175 @@
+/**
+ * The swarm runtime's update and rollback parameters, handed to Docker
+ * itself through the Engine API (dockerode) on a single-node swarm. The
+ * parameters come from the component's own args under mocks, never retyped,
+ * so this holds without the Pulumi engine build: Swarm must accept them as
+ * given, roll a good release start-first with no failed probe, and roll a
+ * release that never turns healthy back by itself, in time, while the old
+ * task serves every probe. test/e2e/swarm.test.ts runs the same through
+ * `pulumi up`.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import type Docker from "dockerode";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { Fleet } from "../../components";
+import { parseGoDurationMs } from "../../contract";
+import { fleetSpec } from "../support/specs";
+import { settle, startMocks } from "../support/pulumi";
+import { TEST_LABEL, buildSampleAgentImage, dockerClient, requireDocker } from "../support/docker";
+import { Probe, ensureSwarm, untilAsync } from "../support/swarm";
+
+const HEALTHCHECK = { interval: "2s", timeout: "2s", retries: 2, startPeriod: "1s" };
+const AGENT = "conformance-agent";
+
+/** The swarm runtime's Service inputs for one agent, as the engine would receive them. */
+async function serviceInputs(): Promise<Record<string, any>> {
+    const run = await startMocks("dev");
+    const spec = fleetSpec({ runtime: "swarm", agents: { [AGENT]: { tier: 2, port: 8080, image: "127.0.0.1:5000/agent:1.0.0", healthcheck: HEALTHCHECK, waitTimeout: "30s" } } }, "dev");
+    new Fleet("fleet", { spec, secretConfig: (key) => pulumi.secret(key) });
+    await pulumi.runtime.disconnect();
+    await settle();
+    const [service] = run.byType("docker:index/service:Service");
+    return service.inputs;
+}
+
+const ns = (goDuration: string): number => {
+    const ms = parseGoDurationMs(goDuration);
+    if (ms === undefined) throw new Error(`not a Go duration: ${goDuration}`);
+    return ms * 1e6;
+};
+
+/**
+ * The provider's service args in the Engine API's terms, for the fields this
+ * test is about. Written here because the provider's own translation is Go
+ * inside the plugin; the e2e suite checks that it agrees.
+ */
+function engineSpec(inputs: Record<string, any>, image: string, network: string, env: string[]): Docker.CreateServiceOptions {
+    const update = (c: Record<string, any>) => ({
+        Parallelism: c.parallelism, Delay: ns(c.delay), FailureAction: c.failureAction, Monitor: ns(c.monitor), MaxFailureRatio: Number(c.maxFailureRatio), Order: c.order,
+    });
+    const { containerSpec, restartPolicy } = inputs.taskSpec;
+    const hc = containerSpec.healthcheck;
+    return {
+        Name: `conformance-${Date.now()}`,
+        Labels: { [TEST_LABEL]: "swarm-conformance" },
+        TaskTemplate: {
+            ContainerSpec: {
+                Image: image, Env: env, User: containerSpec.user, StopSignal: containerSpec.stopSignal, StopGracePeriod: ns(containerSpec.stopGracePeriod),
+                Healthcheck: { Test: hc.tests, Interval: ns(hc.interval), Timeout: ns(hc.timeout), Retries: hc.retries, StartPeriod: ns(hc.startPeriod) },
+            },
+            RestartPolicy: { Condition: restartPolicy.condition, Delay: ns(restartPolicy.delay), MaxAttempts: restartPolicy.maxAttempts, Window: ns(restartPolicy.window) },
+            Networks: [{ Target: network, Aliases: inputs.taskSpec.networksAdvanceds[0].aliases }],
+        },
+        Mode: { Replicated: { Replicas: inputs.mode.replicated.replicas } },
+        UpdateConfig: update(inputs.updateConfig),
+        RollbackConfig: update(inputs.rollbackConfig),
+        EndpointSpec: {
+            Mode: inputs.endpointSpec.mode,
+            Ports: inputs.endpointSpec.ports.map((p: Record<string, any>) => ({ TargetPort: p.targetPort, PublishMode: p.publishMode, Protocol: p.protocol })),
+        },
+    } as unknown as Docker.CreateServiceOptions;
+}
+
+interface ServiceState {
+    readonly version: number;
+    readonly spec: Record<string, any>;
+    readonly updateStatus?: { State?: string; StartedAt?: string; CompletedAt?: string };
+}
+
+async function inspect(service: Docker.Service): Promise<ServiceState> {
+    const info = await service.inspect() as { Version: { Index: number }; Spec: Record<string, any>; UpdateStatus?: ServiceState["updateStatus"] };
+    return { version: info.Version.Index, spec: info.Spec, updateStatus: info.UpdateStatus };
+}
+
+async function runningTaskIds(docker: Docker, serviceId: string): Promise<string[]> {
+    const tasks = await docker.listTasks({ filters: { service: [serviceId], "desired-state": ["running"] } }) as { ID: string; Status: { State: string } }[];
+    return tasks.filter((t) => t.Status.State === "running").map((t) => t.ID).sort();
+}
+
+describe.sequential("the swarm runtime's update and rollback parameters, on Docker itself", () => {
+    const docker = dockerClient();
+    let leaveSwarm: () => Promise<void> = async () => undefined;
+    let inputs: Record<string, any>;
+    let image: string;
+    let network: Docker.Network;
+    let service: Docker.Service;
+    let serviceId: string;
+    let env: string[];
+
+    const updateEnv = async (extra: string[]) => {
+        const { version, spec } = await inspect(service);
+        env = [...env.filter((e) => !e.startsWith("RELEASE=") && !e.startsWith("FAIL_HEALTH=")), ...extra];
+        spec.TaskTemplate.ContainerSpec.Env = env;
+        await service.update({ ...spec, version } as unknown as Docker.ServiceSpec);
+    };
+    const settled = (states: string[]) => untilAsync(`the update to end in ${states.join(" or ")}`, async () => {
+        const state = await inspect(service);
+        return states.includes(state.updateStatus?.State ?? "") ? state : undefined;
+    }, 120_000, 500);
+
+    beforeAll(async () => {
+        await requireDocker();
+        inputs = await serviceInputs();
+        image = await buildSampleAgentImage();
+        leaveSwarm = await ensureSwarm(docker);
+        network = await docker.createNetwork({ Name: `conformance-${Date.now()}`, Driver: "overlay", Attachable: true, Labels: { [TEST_LABEL]: "swarm-conformance" } });
+        env = ["RELEASE=1"];
+        const created = await docker.createService(engineSpec(inputs, image, network.id, env)) as { id?: string; ID?: string };
+        serviceId = created.id ?? created.ID!;
+        service = docker.getService(serviceId);
+        await untilAsync("the first task to run healthy", async () => ((await runningTaskIds(docker, serviceId)).length === 1 ? true : undefined), 60_000, 500);
+    }, 180_000);
+
+    afterAll(async () => {
+        await service?.remove().catch(() => undefined);
+        // Tasks leave the network a moment after their service goes.
+        if (network) await untilAsync("the conformance network to be removable", async () => (await network.remove().then(() => true, () => undefined)), 30_000, 500).catch(() => undefined);
+        await leaveSwarm();
+    }, 60_000);
+
+    it("Swarm keeps every update and rollback parameter exactly as the component sets it", async () => {
+        const { spec } = await inspect(service);
+        // The Engine API leaves a zero Delay out of what it returns.
+        const sent = engineSpec(inputs, image, network.id, env) as unknown as Record<string, Record<string, unknown>>;
+        expect({ Delay: 0, ...spec.UpdateConfig }).toEqual(sent.UpdateConfig);
+        expect({ Delay: 0, ...spec.RollbackConfig }).toEqual(sent.RollbackConfig);
+        expect(sent.UpdateConfig).toMatchObject({ Parallelism: 1, Delay: 0, Order: "start-first", FailureAction: "rollback", MaxFailureRatio: 0 });
+        // The watch covers the time a task needs to be declared unhealthy: startPeriod + interval × retries.
+        expect(spec.UpdateConfig.Monitor).toBeGreaterThanOrEqual(ns(HEALTHCHECK.startPeriod) + ns(HEALTHCHECK.interval) * HEALTHCHECK.retries);
+        expect(spec.EndpointSpec).toMatchObject({ Mode: "dnsrr", Ports: [{ TargetPort: 8080, PublishMode: "host", Protocol: "tcp" }] });
+    });
+
+    it("rolls a good release start-first: the agent's name answers every probe", async () => {
+        const before = await runningTaskIds(docker, serviceId);
+        const probe = await Probe.start(network.id, `http://${AGENT}:8080/health`);
+        await new Promise((r) => setTimeout(r, 1_500));
+        await updateEnv(["RELEASE=2"]);
+        await settled(["completed"]);
+        await new Promise((r) => setTimeout(r, 1_500));
+        const counts = await probe.stop();
+        expect(counts.failed, JSON.stringify(counts.errors)).toBe(0);
+        expect(counts.ok).toBeGreaterThan(20);
+        const after = await runningTaskIds(docker, serviceId);
+        expect(after).toHaveLength(1);
+        expect(after).not.toEqual(before);
+    }, 180_000);
+
+    it("rolls a release that never turns healthy back by itself within startPeriod + interval × retries + 10 s; the old task serves every probe", async () => {
+        const before = await runningTaskIds(docker, serviceId);
+        const probe = await Probe.start(network.id, `http://${AGENT}:8080/health`);
+        await new Promise((r) => setTimeout(r, 1_500));
+        await updateEnv(["RELEASE=3", "FAIL_HEALTH=1"]);
+        const state = await settled(["rollback_completed", "rollback_paused", "paused"]);
+        await new Promise((r) => setTimeout(r, 1_500));
+        const counts = await probe.stop();
+        expect(state.updateStatus?.State).toBe("rollback_completed");
+        expect(counts.failed, JSON.stringify(counts.errors)).toBe(0);
+        expect(counts.ok).toBeGreaterThan(20);
+        // The task that served before serves still: start-first never stopped it.
+        expect(await runningTaskIds(docker, serviceId)).toEqual(before);
+        expect(state.spec.TaskTemplate.ContainerSpec.Env).not.toContain("FAIL_HEALTH=1");
+        const rollbackMs = Date.parse(state.updateStatus!.CompletedAt!) - Date.parse(state.updateStatus!.StartedAt!);
+        const boundMs = (ns(HEALTHCHECK.startPeriod) + ns(HEALTHCHECK.interval) * HEALTHCHECK.retries) / 1e6 + 10_000;
+        expect(rollbackMs).toBeLessThanOrEqual(boundMs);
+    }, 180_000);
+});
