@@ -8,67 +8,13 @@
  * task serves every probe. test/e2e/swarm.test.ts runs the same through
  * `pulumi up`.
  */
-import * as pulumi from "@pulumi/pulumi";
 import type Docker from "dockerode";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { Fleet } from "../../components";
-import { parseGoDurationMs } from "../../contract";
-import { fleetSpec } from "../support/specs";
-import { settle, startMocks } from "../support/pulumi";
 import { TEST_LABEL, buildSampleAgentImage, dockerClient, requireDocker } from "../support/docker";
-import { Probe, ensureSwarm, untilAsync } from "../support/swarm";
+import { Probe, engineServiceSpec, swarmServiceInputs, ensureSwarm, ns, untilAsync } from "../support/swarm";
 
 const HEALTHCHECK = { interval: "2s", timeout: "2s", retries: 2, startPeriod: "1s" };
 const AGENT = "conformance-agent";
-
-/** The swarm runtime's Service inputs for one agent, as the engine would receive them. */
-async function serviceInputs(): Promise<Record<string, any>> {
-    const run = await startMocks("dev");
-    const spec = fleetSpec({ runtime: "swarm", agents: { [AGENT]: { tier: 2, port: 8080, image: "127.0.0.1:5000/agent:1.0.0", healthcheck: HEALTHCHECK, waitTimeout: "30s" } } }, "dev");
-    new Fleet("fleet", { spec, secretConfig: (key) => pulumi.secret(key) });
-    await pulumi.runtime.disconnect();
-    await settle();
-    const [service] = run.byType("docker:index/service:Service");
-    return service.inputs;
-}
-
-const ns = (goDuration: string): number => {
-    const ms = parseGoDurationMs(goDuration);
-    if (ms === undefined) throw new Error(`not a Go duration: ${goDuration}`);
-    return ms * 1e6;
-};
-
-/**
- * The provider's service args in the Engine API's terms, for the fields this
- * test is about. Written here because the provider's own translation is Go
- * inside the plugin; the e2e suite checks that it agrees.
- */
-function engineSpec(inputs: Record<string, any>, image: string, network: string, env: string[]): Docker.CreateServiceOptions {
-    const update = (c: Record<string, any>) => ({
-        Parallelism: c.parallelism, Delay: ns(c.delay), FailureAction: c.failureAction, Monitor: ns(c.monitor), MaxFailureRatio: Number(c.maxFailureRatio), Order: c.order,
-    });
-    const { containerSpec, restartPolicy } = inputs.taskSpec;
-    const hc = containerSpec.healthcheck;
-    return {
-        Name: `conformance-${Date.now()}`,
-        Labels: { [TEST_LABEL]: "swarm-conformance" },
-        TaskTemplate: {
-            ContainerSpec: {
-                Image: image, Env: env, User: containerSpec.user, StopSignal: containerSpec.stopSignal, StopGracePeriod: ns(containerSpec.stopGracePeriod),
-                Healthcheck: { Test: hc.tests, Interval: ns(hc.interval), Timeout: ns(hc.timeout), Retries: hc.retries, StartPeriod: ns(hc.startPeriod) },
-            },
-            RestartPolicy: { Condition: restartPolicy.condition, Delay: ns(restartPolicy.delay), MaxAttempts: restartPolicy.maxAttempts, Window: ns(restartPolicy.window) },
-            Networks: [{ Target: network, Aliases: inputs.taskSpec.networksAdvanceds[0].aliases }],
-        },
-        Mode: { Replicated: { Replicas: inputs.mode.replicated.replicas } },
-        UpdateConfig: update(inputs.updateConfig),
-        RollbackConfig: update(inputs.rollbackConfig),
-        EndpointSpec: {
-            Mode: inputs.endpointSpec.mode,
-            Ports: inputs.endpointSpec.ports.map((p: Record<string, any>) => ({ TargetPort: p.targetPort, PublishMode: p.publishMode, Protocol: p.protocol })),
-        },
-    } as unknown as Docker.CreateServiceOptions;
-}
 
 interface ServiceState {
     readonly version: number;
@@ -109,12 +55,12 @@ describe.sequential("the swarm runtime's update and rollback parameters, on Dock
 
     beforeAll(async () => {
         await requireDocker();
-        inputs = await serviceInputs();
+        inputs = await swarmServiceInputs(AGENT, { healthcheck: HEALTHCHECK });
         image = await buildSampleAgentImage();
         leaveSwarm = await ensureSwarm(docker);
         network = await docker.createNetwork({ Name: `conformance-${Date.now()}`, Driver: "overlay", Attachable: true, Labels: { [TEST_LABEL]: "swarm-conformance" } });
         env = ["RELEASE=1"];
-        const created = await docker.createService(engineSpec(inputs, image, network.id, env)) as { id?: string; ID?: string };
+        const created = await docker.createService(engineServiceSpec(inputs, image, network.id, env)) as { id?: string; ID?: string };
         serviceId = created.id ?? created.ID!;
         service = docker.getService(serviceId);
         await untilAsync("the first task to run healthy", async () => ((await runningTaskIds(docker, serviceId)).length === 1 ? true : undefined), 60_000, 500);
@@ -130,7 +76,7 @@ describe.sequential("the swarm runtime's update and rollback parameters, on Dock
     it("Swarm keeps every update and rollback parameter exactly as the component sets it", async () => {
         const { spec } = await inspect(service);
         // The Engine API leaves a zero Delay out of what it returns.
-        const sent = engineSpec(inputs, image, network.id, env) as unknown as Record<string, Record<string, unknown>>;
+        const sent = engineServiceSpec(inputs, image, network.id, env) as unknown as Record<string, Record<string, unknown>>;
         expect({ Delay: 0, ...spec.UpdateConfig }).toEqual(sent.UpdateConfig);
         expect({ Delay: 0, ...spec.RollbackConfig }).toEqual(sent.RollbackConfig);
         expect(sent.UpdateConfig).toMatchObject({ Parallelism: 1, Delay: 0, Order: "start-first", FailureAction: "rollback", MaxFailureRatio: 0 });

@@ -180,6 +180,10 @@ describe.skipIf(missing.length > 0).sequential(`the swarm runtime on the real en
         const [task] = await runningTasks(docker, subject.id);
         const read = await execa("docker", ["exec", task.containerId!, "node", "-e", "process.stdout.write(require('fs').readFileSync(process.env.API_TOKEN_FILE, 'utf8'))"]);
         expect(read.stdout).toBe(SEEDED_SECRET);
+        // The agent found it through API_TOKEN_FILE, and logged its name only.
+        const logs = (await docker.getContainer(task.containerId!).logs({ stdout: true, stderr: true })).toString("utf8");
+        expect(logs).toMatch(/"event":"startup".*"secretFiles":\["API_TOKEN"\]/);
+        expect(logs).not.toContain(SEEDED_SECRET);
         expect(JSON.stringify(subject.spec)).not.toContain(SEEDED_SECRET);
         // Never in plain text in the state, or in anything the CLI printed.
         expect(await ws.stateText()).not.toContain(SEEDED_SECRET);

@@ -10,6 +10,11 @@ import path from "node:path";
 import { ChildProcess, spawn, spawnSync } from "node:child_process";
 import { execa } from "execa";
 import type Docker from "dockerode";
+import * as pulumi from "@pulumi/pulumi";
+import { Fleet } from "../../components";
+import { parseGoDurationMs } from "../../contract";
+import { fleetSpec } from "./specs";
+import { settle, startMocks } from "./pulumi";
 import { NODE_BASE_IMAGE, TEST_LABEL, dockerClient, ensureLocalNodeBaseImage } from "./docker";
 import { freePort, until } from "./sentinel";
 
@@ -28,7 +33,7 @@ export function missingForSwarm(): string[] {
  */
 const SWARM_LOCK = path.join(os.tmpdir(), "agent-fleet-swarm-tests.lock");
 
-async function lockSwarm(timeoutMs = 20 * 60_000): Promise<() => Promise<void>> {
+export async function lockSwarm(timeoutMs = 20 * 60_000): Promise<() => Promise<void>> {
     const owner = path.join(SWARM_LOCK, "pid");
     await untilAsync(`the other swarm tests to finish (lock ${SWARM_LOCK})`, async () => {
         if (await fs.mkdir(SWARM_LOCK).then(() => true, () => false)) {
@@ -182,3 +187,54 @@ export class Probe {
         return JSON.parse(line) as ProbeCounts;
     }
 }
+
+/** The swarm runtime's Service inputs for one agent, as the engine would receive them (declared under mocks). */
+export async function swarmServiceInputs(agent: string, fields: Record<string, unknown> = {}): Promise<Record<string, any>> {
+    const run = await startMocks("dev");
+    const spec = fleetSpec({ runtime: "swarm", agents: { [agent]: { tier: 2, port: 8080, image: "127.0.0.1:5000/agent:1.0.0", waitTimeout: "30s", ...fields } } }, "dev");
+    new Fleet("fleet", { spec, secretConfig: (key) => pulumi.secret(key) });
+    await pulumi.runtime.disconnect();
+    await settle();
+    const [service] = run.byType("docker:index/service:Service");
+    return service.inputs;
+}
+
+/** Nanoseconds, the Engine API's unit, of a duration as the swarm runtime spells it. */
+export const ns = (goDuration: string): number => {
+    const ms = parseGoDurationMs(goDuration);
+    if (ms === undefined) throw new Error(`not a Go duration: ${goDuration}`);
+    return ms * 1e6;
+};
+
+/**
+ * The provider's service args in the Engine API's terms, for the fields this
+ * test is about. Written here because the provider's own translation is Go
+ * inside the plugin; the e2e suite checks that it agrees.
+ */
+export function engineServiceSpec(inputs: Record<string, any>, image: string, network: string, env: string[], name = `swarm-test-${Date.now()}`): Docker.CreateServiceOptions {
+    const update = (c: Record<string, any>) => ({
+        Parallelism: c.parallelism, Delay: ns(c.delay), FailureAction: c.failureAction, Monitor: ns(c.monitor), MaxFailureRatio: Number(c.maxFailureRatio), Order: c.order,
+    });
+    const { containerSpec, restartPolicy } = inputs.taskSpec;
+    const hc = containerSpec.healthcheck;
+    return {
+        Name: name,
+        Labels: { [TEST_LABEL]: name },
+        TaskTemplate: {
+            ContainerSpec: {
+                Image: image, Env: env, User: containerSpec.user, StopSignal: containerSpec.stopSignal, StopGracePeriod: ns(containerSpec.stopGracePeriod),
+                Healthcheck: { Test: hc.tests, Interval: ns(hc.interval), Timeout: ns(hc.timeout), Retries: hc.retries, StartPeriod: ns(hc.startPeriod) },
+            },
+            RestartPolicy: { Condition: restartPolicy.condition, Delay: ns(restartPolicy.delay), MaxAttempts: restartPolicy.maxAttempts, Window: ns(restartPolicy.window) },
+            Networks: [{ Target: network, Aliases: inputs.taskSpec.networksAdvanceds[0].aliases }],
+        },
+        Mode: { Replicated: { Replicas: inputs.mode.replicated.replicas } },
+        UpdateConfig: update(inputs.updateConfig),
+        RollbackConfig: update(inputs.rollbackConfig),
+        EndpointSpec: {
+            Mode: inputs.endpointSpec.mode,
+            Ports: inputs.endpointSpec.ports.map((p: Record<string, any>) => ({ TargetPort: p.targetPort, PublishMode: p.publishMode, Protocol: p.protocol })),
+        },
+    } as unknown as Docker.CreateServiceOptions;
+}
+
