@@ -8,6 +8,7 @@ import * as path from "path";
 import { CommandError, EngineEvent, LocalWorkspace } from "@pulumi/pulumi/automation";
 import { DOCKER_TYPES, LABELS, labelsOf } from "../../contract";
 import type { Output } from "./common";
+import { StackFileEditor } from "./stack-edit";
 
 export interface UpdateOptions {
     readonly cwd: string;
@@ -16,6 +17,12 @@ export interface UpdateOptions {
     readonly targets?: readonly string[];
     /** Extra environment for the engine and the program (FLEET_ENV). */
     readonly env?: Readonly<Record<string, string>>;
+    /**
+     * Read the resources back before updating. Default: when the stack runs on
+     * Swarm, whose automatic rollback leaves Pulumi's state holding the spec
+     * Swarm refused, so that an update without a refresh would see no change.
+     */
+    readonly refresh?: boolean;
 }
 
 export interface UpdateResult {
@@ -40,9 +47,9 @@ const DONE: Readonly<Record<string, string>> = {
  */
 const NOT_AN_OUTCOME: ReadonlySet<string> = new Set(["replace", "delete-replaced"]);
 
-/** Which agent a step is about: its container's agent label. */
+/** Which agent a step is about: its container's (or Swarm service's) agent label. */
 function agentOf(event: { metadata: { type: string; old?: { inputs?: unknown }; new?: { inputs?: unknown } } }): string | undefined {
-    if (event.metadata.type !== DOCKER_TYPES.container) return undefined;
+    if (event.metadata.type !== DOCKER_TYPES.container && event.metadata.type !== DOCKER_TYPES.service) return undefined;
     return labelsOf(event.metadata.new?.inputs ?? event.metadata.old?.inputs)[LABELS.agent];
 }
 
@@ -78,6 +85,7 @@ export async function updateStack(options: UpdateOptions, output: Output): Promi
     try {
         const result = await stack.up({
             ...(options.targets ? { target: [...options.targets] } : {}),
+            refresh: options.refresh ?? StackFileEditor.open(options.cwd, options.stack).spec().runtime === "swarm",
             policyPacks: [path.join(options.cwd, "policies")],
             policyPackConfigs: [path.join(options.cwd, "stacks", `policy.${options.stack}.json`)],
             color: "never",

@@ -2,7 +2,8 @@
  * `fleet verify --stack <name> [--outputs <file>]`: after a deploy, every
  * agent the stack file declares is running, healthy by Docker's own
  * healthcheck (the Engine API, through dockerode), and passes its smoke
- * checks on each replica. An agent the config declares but the stack's
+ * checks on each replica: each container, or under the swarm runtime each
+ * running task of its service once Swarm has finished watching an update. An agent the config declares but the stack's
  * outputs lack is a failure too: never silently undeployed.
  */
 import { promises as fs } from "fs";
@@ -10,6 +11,7 @@ import Docker from "dockerode";
 import { LocalWorkspace } from "@pulumi/pulumi/automation";
 import { runSmokeCheck } from "../../contract";
 import { EXIT, OperateInputError, Output, asCommand, formatTable } from "./common";
+import { agentInstances } from "./docker";
 import { StackFileEditor } from "./stack-edit";
 
 export interface VerifyOptions {
@@ -75,15 +77,12 @@ export async function verifyStack(options: VerifyOptions): Promise<VerifyRow[]> 
             rows.push({ agent: agent.name, container: "-", ok: false, health: "not deployed", failedChecks: [], passedChecks: [] });
             return;
         }
-        await Promise.all(out.containerNames.map(async (name, replica) => {
-            const info = await docker.getContainer(name).inspect().catch(() => undefined);
-            const health = !info ? "missing" : !info.State.Running ? "not running" : info.State.Health?.Status ?? "no healthcheck";
+        const instances = (await Promise.all(out.containerNames.map((name, replica) => agentInstances(docker, name, { healthUrl: out.healthUrls[replica], image: agent.image })))).flat();
+        await Promise.all(instances.map(async ({ name, health, lastProbe, baseUrl }) => {
             const healthy = health === "healthy";
-            const base = out.healthUrls[replica] ? new URL(out.healthUrls[replica]).origin : undefined;
             // Smoke checks only against a healthy replica: an unhealthy one already fails, and says why.
-            const results = healthy && base ? await Promise.all(agent.smokeChecks.map((check) => runSmokeCheck(base, check, options.timeoutMs ?? 5_000))) : [];
+            const results = healthy && baseUrl ? await Promise.all(agent.smokeChecks.map((check) => runSmokeCheck(baseUrl, check, options.timeoutMs ?? 5_000))) : [];
             const failedChecks = results.filter((r) => !r.ok).map((r) => ({ check: r.check, detail: r.detail ?? "failed" }));
-            const lastProbe = info?.State.Health?.Log?.at(-1)?.Output?.trim();
             rows.push({
                 agent: agent.name, container: name, ok: healthy && failedChecks.length === 0,
                 health: healthy || !lastProbe ? health : `${health}: ${lastProbe.split("\n")[0].slice(0, 120)}`,

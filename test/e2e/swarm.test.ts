@@ -189,6 +189,13 @@ describe.skipIf(missing.length > 0).sequential(`the swarm runtime on the real en
         expect(await ws.stateText()).not.toContain(SEEDED_SECRET);
         expect(ws.transcript.join("\n")).not.toContain(SEEDED_SECRET);
 
+        // `fleet verify` finds each agent's tasks through its service and checks each one.
+        const verified = await ws.fleet("verify", "--stack", STACK, "--json");
+        expectOk(verified, "fleet verify");
+        const rows = (JSON.parse(verified.stdout) as { agents: { agent: string; container: string; ok: boolean; health: string }[] }).agents;
+        expect(rows.map((r) => [r.agent, r.ok, r.health])).toEqual([[SUBJECT, true, "healthy"], [OTHER, true, "healthy"]]);
+        expect(rows[0].container).toMatch(/^fleet-alpha-[0-9a-f]{7}\.1$/);
+
         otherBefore = await serviceOf(docker, OTHER);
         otherTasksBefore.push(...(await runningTasks(docker, otherBefore.id)).map((t) => t.id).sort());
     }, STEP_TIMEOUT);
@@ -242,6 +249,13 @@ describe.skipIf(missing.length > 0).sequential(`the swarm runtime on the real en
         console.log(`rollback: ${rollbackMs} ms from update start to rollback completed; bound ${boundMs} ms (rollback watch ${ROLLBACK_MONITOR_MS} ms)`);
         expect(rollbackMs).toBeLessThanOrEqual(boundMs);
         await expectOtherUntouched();
+
+        // `fleet verify` says so, against the release the config names.
+        const verified = await ws.fleet("verify", "--stack", STACK, "--json");
+        expect(verified.exitCode).toBe(1);
+        const rows = (JSON.parse(verified.stdout) as { agents: { agent: string; ok: boolean; health: string }[] }).agents;
+        expect(rows.find((r) => r.agent === SUBJECT)).toMatchObject({ ok: false, health: expect.stringMatching(/^swarm rolled back the update to .*e2e-subject:1\.2\.0 and runs .*e2e-subject:1\.1\.0/) });
+        expect(rows.find((r) => r.agent === OTHER)).toMatchObject({ ok: true });
     }, STEP_TIMEOUT);
 
     it("5. recovers with `pulumi up --refresh` once the config names the good release again, and then changes nothing", async () => {
@@ -250,5 +264,6 @@ describe.skipIf(missing.length > 0).sequential(`the swarm runtime on the real en
         expectOk(await pulumi("preview", "--expect-no-changes"), "pulumi preview --expect-no-changes after the rollback");
         expect((await serviceOf(docker, SUBJECT)).image).toBe(digests.v2);
         await expectOtherUntouched();
+        expectOk(await ws.fleet("verify", "--stack", STACK), "fleet verify after the recovery");
     }, STEP_TIMEOUT);
 });
