@@ -83,9 +83,18 @@ export async function updateStack(options: UpdateOptions, output: Output): Promi
     };
     const stack = await LocalWorkspace.selectStack({ stackName: options.stack, workDir: options.cwd }, options.env ? { envVars: { ...options.env } } : undefined);
     try {
+        if (options.refresh ?? StackFileEditor.open(options.cwd, options.stack).spec().runtime === "swarm") {
+            // A targeted refresh refuses targets the stack does not hold yet (a new release's image),
+            // so read back only the targets that exist; `up --refresh` would refuse the whole update.
+            const existing = new Set(((await stack.exportStack()).deployment?.resources ?? []).map((r: { urn: string }) => r.urn));
+            const targets = options.targets?.filter((urn) => existing.has(urn));
+            if (!targets || targets.length > 0) {
+                output.err("refresh: reading the services back from Swarm…");
+                await stack.refresh({ ...(targets ? { target: targets } : {}), color: "never" });
+            }
+        }
         const result = await stack.up({
             ...(options.targets ? { target: [...options.targets] } : {}),
-            refresh: options.refresh ?? StackFileEditor.open(options.cwd, options.stack).spec().runtime === "swarm",
             policyPacks: [path.join(options.cwd, "policies")],
             policyPackConfigs: [path.join(options.cwd, "stacks", `policy.${options.stack}.json`)],
             color: "never",

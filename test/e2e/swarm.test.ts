@@ -266,4 +266,20 @@ describe.skipIf(missing.length > 0).sequential(`the swarm runtime on the real en
         await expectOtherUntouched();
         expectOk(await ws.fleet("verify", "--stack", STACK), "fleet verify after the recovery");
     }, STEP_TIMEOUT);
+
+    it("6. `fleet up` of a broken release on Swarm: the update fails, the agent is rolled back to its rollback image and verified, exit 1", async () => {
+        const good = `${registry.address}/agent-fleet/e2e-subject:1.1.0`;
+        const broken = `${registry.address}/agent-fleet/e2e-subject:1.2.0`;
+        // The dev policy levels for this stack, as a repository would keep them next to its stack file.
+        await fs.copyFile(path.join(ws.dir, "stacks", "policy.dev.json"), path.join(ws.dir, "stacks", `policy.${STACK}.json`));
+        expectOk(await ws.fleet("release", SUBJECT, broken, "--stack", STACK), "fleet release (broken)");
+        const failed = await ws.fleet("up", "--stack", STACK, "--agent", SUBJECT, "--json");
+        expect(failed.exitCode, failed.stderr.slice(-3000)).toBe(1);
+        const json = JSON.parse(failed.stdout) as { ok: boolean; agents: { agent: string; update: string; rollback?: string; ok: boolean }[] };
+        expect(json.agents).toEqual([{ agent: SUBJECT, update: "failed", verify: "-", rollback: `rolled back to ${good}; verified`, ok: false }]);
+        expect(await ws.agentSpecOf(STACK, SUBJECT)).toMatchObject({ image: good, rollbackImage: broken });
+        expect((await serviceOf(docker, SUBJECT)).image).toBe(digests.v2);
+        await expectOtherUntouched();
+        console.log(`fleet up with a broken release on Swarm: failed, rolled back and verified in ${(failed.ms / 1000).toFixed(1)} s`);
+    }, STEP_TIMEOUT);
 });

@@ -190,18 +190,23 @@ export class Workspace {
         });
     }
 
-    /** One agent as the loader resolves it from the copy's stack file and catalog now (secrets not needed). */
-    async agentSpec(agent: string): Promise<AgentSpec> {
-        const file = parseDocument(await fs.readFile(this.stackFile(), "utf8")).toJS() as { config: Record<string, unknown> };
+    /** One agent as the loader resolves it from the copy's dev stack file and catalog now (secrets not needed). */
+    agentSpec(agent: string): Promise<AgentSpec> {
+        return this.agentSpecOf(STACK, agent);
+    }
+
+    /** One agent as the loader resolves it from one of the copy's stack files and the catalog now. */
+    async agentSpecOf(stack: string, agent: string): Promise<AgentSpec> {
+        const file = parseDocument(await fs.readFile(path.join(this.dir, stackFileName(stack)), "utf8")).toJS() as { config: Record<string, unknown> };
         const spec = loadFleetConfig({
-            stack: STACK,
-            stackFile: stackFileName(STACK),
+            stack,
+            stackFile: stackFileName(stack),
             fleet: file.config["agent-fleet:fleet"],
             catalog: catalogSource(this.dir),
             secretKeyState: () => "secret",
         });
         const found = spec.agents.find((a) => a.name === agent);
-        if (!found) throw new Error(`no agent ${agent} in the ${STACK} stack`);
+        if (!found) throw new Error(`no agent ${agent} in the ${stack} stack`);
         return found;
     }
 
