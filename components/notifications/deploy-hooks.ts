@@ -48,7 +48,8 @@ function actionsRunLink(): string | undefined {
 
 /** A failed health wait is `health.failed`; anything else that fails a container is `deploy.failed`. */
 export function failureEvent(errors: readonly string[]): AlertEventName {
-    return errors.some((e) => /health|healthy|wait/i.test(e)) ? "health.failed" : "deploy.failed";
+    // A Swarm rollback means a new task failed (never turned healthy, or crashed) and the old one still serves.
+    return errors.some((e) => /health|healthy|wait|service rollback (completed|paused)/i.test(e)) ? "health.failed" : "deploy.failed";
 }
 
 const SEVERITY: Readonly<Record<string, Severity>> = {
@@ -177,6 +178,9 @@ export class DeployNotifier {
             const event = this.eventFor("deploy.succeeded", a.urn, a.newInputs, `${a.name} ${a.oldInputs ? "updated" : "created and healthy"}`);
             if (!event) return;
             await this.send(event);
+            // A Swarm service updates in place: its own old inputs name the rollback plan the update retired.
+            const retired = a.oldInputs ? labelsOf(a.oldInputs)[LABELS.rollbackImage] : undefined;
+            if (retired) await this.noteReplacement(event.agent, { retiredRollbackImage: retired });
             const image = labelsOf(a.newInputs)[LABELS.image];
             if (image) await this.noteReplacement(event.agent, { createdImage: image, urn: a.urn });
         }, quietly);

@@ -131,6 +131,17 @@ describe("DeployNotifier", () => {
             expect(await replace("create-first", { image: "ghcr.io/acme/alpha:1.0.0", rollbackImage: "ghcr.io/acme/alpha:0.9.0" }, { image: "ghcr.io/acme/alpha:1.1.0", rollbackImage: "ghcr.io/acme/alpha:1.0.0" })).toEqual([]);
         });
 
+        it("is sent once when a Swarm service updates in place onto its previous rollback image, and not for a release", async () => {
+            const hooks = notifier().hooks("fleet");
+            const [succeeded] = hooks.afterUpdate as pulumi.ResourceHook[];
+            const update = (from: { image: string; rollbackImage: string }, to: { image: string; rollbackImage: string }) =>
+                succeeded.callback(hookArgs("urn:service", { type: "docker:index/service:Service", oldInputs: container(from.image, from.rollbackImage), newInputs: container(to.image, to.rollbackImage) }));
+            await update({ image: "ghcr.io/acme/alpha:1.0.0", rollbackImage: "ghcr.io/acme/alpha:0.9.0" }, { image: "ghcr.io/acme/alpha:1.1.0", rollbackImage: "ghcr.io/acme/alpha:1.0.0" });
+            expect(received().filter((text) => text.includes("rolled_back"))).toEqual([]);
+            await update({ image: "ghcr.io/acme/alpha:1.1.0", rollbackImage: "ghcr.io/acme/alpha:1.0.0" }, { image: "ghcr.io/acme/alpha:1.0.0", rollbackImage: "ghcr.io/acme/alpha:1.1.0" });
+            expect(received().filter((text) => text.includes("rolled_back"))).toEqual(["⚠️ rolled_back · alpha (staging): alpha rolled back to ghcr.io/acme/alpha:1.0.0"]);
+        });
+
         it("compares by digest: the rollback image under another tag is still a rollback", async () => {
             const digest = `sha256:${"ab".repeat(32)}`;
             const sent = await replace("delete-first", { image: "ghcr.io/acme/alpha:1.1.0", rollbackImage: `ghcr.io/acme/alpha:1.0.0@${digest}` }, { image: `ghcr.io/acme/alpha@${digest}` });
@@ -141,5 +152,6 @@ describe("DeployNotifier", () => {
     it("names a failed health wait health.failed, any other failure deploy.failed", () => {
         expect(failureEvent(["container fleet-jarvis failed to be healthy: the container is unhealthy after 55s wait"])).toBe("health.failed");
         expect(failureEvent(["Unable to create container: Error response from daemon: Conflict"])).toBe("deploy.failed");
+        expect(failureEvent(["service rollback completed: update rolled back due to failure or early termination of task x1"])).toBe("health.failed");
     });
 });
