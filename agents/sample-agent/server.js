@@ -55,16 +55,19 @@ function parseFeatureFlags(raw) {
     return Object.freeze({ ...parsed });
 }
 
-// Secrets arrive as env vars (the container runtime) or as files that
-// <NAME>_FILE points at (the swarm runtime mounts them under /run/secrets).
+// Secrets arrive as env vars (the container runtime) or as files under
+// /run/secrets that <NAME>_FILE points at (the swarm runtime mounts them
+// there, as Compose does). Only paths under /run/secrets count: plenty of
+// unrelated variables end in _FILE (SSL_CERT_FILE, TF_CLI_CONFIG_FILE).
 // Every file secret is read once at startup, so an unreadable one fails the
 // deploy rather than the first request that needs it. Values are never logged:
-// only names and where each came from.
+// only names.
 const SECRET_FILE_SUFFIX = "_FILE";
+const SECRETS_DIR = "/run/secrets/";
 function loadFileSecrets() {
     const secrets = {};
     for (const [key, file] of Object.entries(process.env)) {
-        if (!key.endsWith(SECRET_FILE_SUFFIX) || key.length === SECRET_FILE_SUFFIX.length || !file) continue;
+        if (!key.endsWith(SECRET_FILE_SUFFIX) || key.length === SECRET_FILE_SUFFIX.length || !file || !file.startsWith(SECRETS_DIR)) continue;
         const name = key.slice(0, -SECRET_FILE_SUFFIX.length);
         try {
             // One trailing newline is how secrets usually end up in files; it is not part of the value.

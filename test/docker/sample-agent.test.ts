@@ -197,7 +197,8 @@ describe("sample-agent configuration and hardening", () => {
         // The agent runs as uid 1000: it must be able to enter the directory, as it can /run/secrets.
         await fs.chmod(dir, 0o755);
         await fs.writeFile(path.join(dir, "API_TOKEN"), "SEEDED-file-secret-19ac\n", { mode: 0o444 });
-        const agent = await runAgent({ binds: [`${dir}:/run/secrets:ro`], env: { API_TOKEN_FILE: "/run/secrets/API_TOKEN" } });
+        // SSL_CERT_FILE is no secret of the agent's: only paths under /run/secrets are.
+        const agent = await runAgent({ binds: [`${dir}:/run/secrets:ro`], env: { API_TOKEN_FILE: "/run/secrets/API_TOKEN", SSL_CERT_FILE: "/etc/ssl/certs/none.crt" } });
         await waitForHealthStatus(agent.container, "healthy", { timeoutMs: 15_000 });
         const { stdout, stderr } = await containerLogs(agent.container);
         const startup = JSON.parse(stdout.split("\n").find((l) => l.includes('"event":"startup"'))!) as { secretFiles: string[] };

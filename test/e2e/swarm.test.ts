@@ -205,18 +205,24 @@ describe.skipIf(missing.length > 0).sequential(`the swarm runtime on the real en
         expectOk(await pulumi("preview", "--expect-no-changes"), "pulumi preview --expect-no-changes");
     }, STEP_TIMEOUT);
 
-    let good: ProbeCounts;
-    it("3. rolls a good release start-first while a probe hits the agent by name: zero failed probes", async () => {
-        await release(`${registry.address}/agent-fleet/e2e-subject:1.1.0`);
+    /** Releases `image` to the subject with `pulumi up` while a probe asks for it by name, from 2 s before to 2 s after. */
+    const releaseUnderProbe = async (image: string): Promise<{ up: CommandResult; counts: ProbeCounts }> => {
+        await release(image);
         const probe = await Probe.start(network, `http://${SUBJECT}:8080/health`);
         await new Promise((r) => setTimeout(r, 2_000));
         const up = await pulumi("up", "--yes", "--skip-preview");
         await new Promise((r) => setTimeout(r, 2_000));
-        good = await probe.stop();
+        return { up, counts: await probe.stop() };
+    };
+
+    it("3. rolls a good release start-first while a probe hits the agent by name: zero failed probes", async () => {
+        const { up, counts: good } = await releaseUnderProbe(`${registry.address}/agent-fleet/e2e-subject:1.1.0`);
         expectOk(up, "pulumi up of a good release");
         console.log(`good update: ${JSON.stringify(good)}; pulumi up took ${(up.ms / 1000).toFixed(1)} s`);
         expect(good.failed, JSON.stringify(good.errors)).toBe(0);
         expect(good.ok).toBeGreaterThan(50);
+        // Both versions answered: the handover happened under the probe.
+        expect(Object.keys(good.versions).sort()).toEqual(["1.0.0", "1.1.0"]);
         const subject = await serviceOf(docker, SUBJECT);
         expect(subject.image).toBe(digests.v2);
         expect(subject.updateState).toBe("completed");
@@ -224,17 +230,13 @@ describe.skipIf(missing.length > 0).sequential(`the swarm runtime on the real en
     }, STEP_TIMEOUT);
 
     it("4. a release that never turns healthy: Swarm rolls it back by itself in time, `pulumi up` fails, the old version answers every probe", async () => {
-        await release(`${registry.address}/agent-fleet/e2e-subject:1.2.0`);
-        const probe = await Probe.start(network, `http://${SUBJECT}:8080/health`);
-        await new Promise((r) => setTimeout(r, 2_000));
-        const up = await pulumi("up", "--yes", "--skip-preview");
-        await new Promise((r) => setTimeout(r, 2_000));
-        const bad = await probe.stop();
+        const { up, counts: bad } = await releaseUnderProbe(`${registry.address}/agent-fleet/e2e-subject:1.2.0`);
         console.log(`bad update: ${JSON.stringify(bad)}; pulumi up took ${(up.ms / 1000).toFixed(1)} s and exited ${up.exitCode}`);
         expect(up.exitCode).not.toBe(0);
         expect(up.stdout + up.stderr).toMatch(/rollback completed/);
         expect(bad.failed, JSON.stringify(bad.errors)).toBe(0);
         expect(bad.ok).toBeGreaterThan(50);
+        expect(Object.keys(bad.versions)).toEqual(["1.1.0"]);
 
         const subject = await untilAsync("the rollback to finish", async () => {
             const s = await serviceOf(docker, SUBJECT);
