@@ -76,7 +76,19 @@ function checkChannels(spec: FleetSpec, findings: DoctorFinding[]): void {
     }
 }
 
-async function checkDocker(env: NodeJS.ProcessEnv, findings: DoctorFinding[]): Promise<void> {
+/** A swarm stack creates services: the engine must be a swarm manager. */
+function checkSwarm(host: string, info: { Swarm?: { LocalNodeState?: string; ControlAvailable?: boolean } }): DoctorFinding {
+    const state = info.Swarm?.LocalNodeState ?? "inactive";
+    if (state !== "active") {
+        return { check: "docker", ok: false, detail: `the stack runs on Swarm (fleet.runtime: swarm), but the engine at ${host} is not in a swarm (${state})`, fix: "docker swarm init --advertise-addr <this host's address>, or point DOCKER_HOST (or docker:host) at a swarm manager" };
+    }
+    if (!info.Swarm?.ControlAvailable) {
+        return { check: "docker", ok: false, detail: `the engine at ${host} is a swarm worker; services are created on a manager`, fix: "point DOCKER_HOST (or docker:host) at a swarm manager" };
+    }
+    return { check: "docker", ok: true, detail: `the engine at ${host} is a swarm manager` };
+}
+
+async function checkDocker(env: NodeJS.ProcessEnv, findings: DoctorFinding[], spec: FleetSpec | undefined): Promise<void> {
     let host = env.DOCKER_HOST;
     if (!host) {
         // The Docker provider ignores Docker contexts: a non-default context needs DOCKER_HOST.
@@ -91,7 +103,7 @@ async function checkDocker(env: NodeJS.ProcessEnv, findings: DoctorFinding[]): P
     const docker = dockerFor(host);
     try {
         const version = await docker.version();
-        const info = await docker.info() as { DriverStatus?: [string, string][] };
+        const info = await docker.info() as { DriverStatus?: [string, string][]; Swarm?: { LocalNodeState?: string; ControlAvailable?: boolean } };
         const containerdStore = JSON.stringify(info.DriverStatus ?? []).includes("io.containerd.snapshotter");
         if (!versionAtLeast(version.Version, MIN_DOCKER_VERSION)) {
             findings.push({ check: "docker", ok: false, detail: `engine ${version.Version} at ${host} is older than ${MIN_DOCKER_VERSION}`, fix: "upgrade Docker" });
@@ -100,6 +112,7 @@ async function checkDocker(env: NodeJS.ProcessEnv, findings: DoctorFinding[]): P
         } else {
             findings.push({ check: "docker", ok: true, detail: `engine ${version.Version} (API ${version.ApiVersion}) at ${host}` });
         }
+        if (spec?.runtime === "swarm") findings.push(checkSwarm(host, info));
     } catch (error) {
         findings.push({ check: "docker", ok: false, detail: `no Docker engine answers at ${host} (${error instanceof Error ? error.message : String(error)})`, fix: env.DOCKER_HOST ? "start the engine DOCKER_HOST names, or unset DOCKER_HOST" : "start Docker (or set DOCKER_HOST)" });
     }
@@ -125,7 +138,7 @@ export async function doctor(options: DoctorOptions): Promise<DoctorFinding[]> {
     const findings: DoctorFinding[] = [];
     const spec = checkConfig(cwd, options.stack, findings);
     if (spec) checkChannels(spec, findings);
-    await Promise.all([checkDocker(env, findings), checkPulumi(env, findings)]);
+    await Promise.all([checkDocker(env, findings, spec), checkPulumi(env, findings)]);
     const order = ["config", "secrets", "channels", "docker", "pulumi"];
     return findings.sort((a, b) => order.indexOf(a.check) - order.indexOf(b.check));
 }

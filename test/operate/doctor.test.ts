@@ -5,6 +5,8 @@
  */
 import { spawnSync } from "child_process";
 import * as fs from "fs";
+import * as http from "http";
+import type { AddressInfo } from "net";
 import * as path from "path";
 import { afterAll, describe, expect, it } from "vitest";
 import { parseDocument } from "yaml";
@@ -53,6 +55,31 @@ describe("fleet doctor", () => {
         expect(run.stdout).toMatch(/^docker\s+FAIL\s+no Docker engine answers at unix:\/\/\/nonexistent\/docker\.sock/m);
         expect(run.stdout).toMatch(/^pulumi\s+FAIL\s+no `pulumi` CLI on PATH$/m);
         expect(run.stdout).toContain("2 problems; to fix:\n  start the engine DOCKER_HOST names, or unset DOCKER_HOST\n  npm ci");
+    });
+
+    it.concurrent.each([
+        [{ LocalNodeState: "inactive", ControlAvailable: false }, false, "the stack runs on Swarm (fleet.runtime: swarm), but the engine at tcp://127.0.0.1:PORT is not in a swarm (inactive)"],
+        [{ LocalNodeState: "active", ControlAvailable: false }, false, "the engine at tcp://127.0.0.1:PORT is a swarm worker; services are created on a manager"],
+        [{ LocalNodeState: "active", ControlAvailable: true }, true, "the engine at tcp://127.0.0.1:PORT is a swarm manager"],
+    ])("checks that a swarm stack's engine is a swarm manager (%o)", async (swarm, ok, detail) => {
+        // An Engine API stand-in: the engine's swarm state is the one thing that differs.
+        const server = http.createServer((req, res) => {
+            res.setHeader("content-type", "application/json");
+            res.end(JSON.stringify(req.url?.endsWith("/version") ? { Version: "24.0.7", ApiVersion: "1.43" } : { DriverStatus: [], Swarm: swarm }));
+        });
+        await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+        const port = (server.address() as AddressInfo).port;
+        try {
+            const dir = copyProject();
+            const doc = parseDocument(fs.readFileSync(stackFile(dir, "dev"), "utf8"));
+            doc.setIn(["config", "agent-fleet:fleet", "runtime"], "swarm");
+            fs.writeFileSync(stackFile(dir, "dev"), doc.toString());
+            const run = await fleet(["doctor", "--stack", "dev", "--cwd", dir, "--json"], { env: { DOCKER_HOST: `tcp://127.0.0.1:${port}` } });
+            const { findings } = JSON.parse(run.stdout) as { findings: Finding[] };
+            expect(findings.filter((f) => f.check === "docker").at(-1)).toMatchObject({ ok, detail: detail.replace("PORT", String(port)) });
+        } finally {
+            server.close();
+        }
     });
 
     it.concurrent("reports each config problem with the file and field to edit", async () => {
