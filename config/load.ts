@@ -112,6 +112,11 @@ function secretProblem(source: FleetConfigSource, key: string): string | undefin
     return undefined;
 }
 
+/** The env var a webhook's secret reaches the agent in: "github-push" → WEBHOOK_GITHUB_PUSH_SECRET. */
+export function webhookSecretEnv(name: string): string {
+    return `WEBHOOK_${name.toUpperCase().replace(/-/g, "_")}_SECRET`;
+}
+
 /** Version label: explicit, else the image tag, else a short digest. */
 export function imageVersion(image: string): string {
     const { tag, digest } = parseImageRef(image);
@@ -152,7 +157,8 @@ function resolveAgent(name: string, environment: Environment, agent: AgentConfig
         containerName: agent.containerName,
         healthcheck,
         env: agent.env ?? {},
-        secrets: agent.secrets ?? {},
+        // A webhook's secret reaches the agent like any other secret: env var, or a Swarm secret file.
+        secrets: { ...agent.secrets, ...Object.fromEntries((agent.webhooks ?? []).map((w) => [webhookSecretEnv(w.name), w.secret])) },
         memoryMb: agent.memory === undefined ? undefined : parseInt(agent.memory, 10) * (agent.memory.endsWith("Gi") ? 1024 : 1),
         cpus: agent.cpus,
         replicas: agent.replicas ?? 1,
@@ -177,13 +183,43 @@ function resolveAgent(name: string, environment: Environment, agent: AgentConfig
         user: agent.user ?? "1000:1000",
         readOnlyRootFilesystem: agent.readOnlyRootFilesystem ?? true,
         placementConstraints: agent.placementConstraints ?? [],
+        webhooks: (agent.webhooks ?? []).map((w) => ({
+            name: w.name, source: w.source, path: w.path, secretKey: w.secret, secretEnv: webhookSecretEnv(w.name),
+            ...(w.repository === undefined ? {} : { repository: w.repository }), events: w.events ?? [],
+        })),
     };
+}
+
+/** Each webhook: its secret set as a secret, the fields its source needs, and no name, path or env var taken twice. */
+function checkWebhooks(source: FleetConfigSource, agent: AgentConfig, report: (path: FieldPath, message: string) => void): void {
+    const names = new Set<string>();
+    const paths = new Set<string>();
+    (agent.webhooks ?? []).forEach((webhook, i) => {
+        const at = (...field: (string | number)[]): FieldPath => ["webhooks", i, ...field];
+        const problem = secretProblem(source, webhook.secret);
+        if (problem) report(at("secret"), problem);
+        if (names.has(webhook.name)) report(at("name"), `expected unique webhook names, got "${webhook.name}" twice`);
+        names.add(webhook.name);
+        if (paths.has(webhook.path)) report(at("path"), `expected each webhook on its own path, got "${webhook.path}" twice`);
+        paths.add(webhook.path);
+        if (webhook.source === "github") {
+            if (webhook.repository === undefined) report(at("repository"), 'expected the repository GitHub sends from, like "acme/crm", got nothing');
+            if (webhook.events === undefined) report(at("events"), 'expected the GitHub events to subscribe to, like ["push"], got nothing');
+        } else {
+            if (webhook.repository !== undefined) report(at("repository"), `expected no repository for a ${webhook.source} webhook (only github webhooks are registered), got ${describeValue(webhook.repository)}`);
+            if (webhook.events !== undefined) report(at("events"), `expected no events for a ${webhook.source} webhook, got ${describeValue(webhook.events)}`);
+        }
+        const env = webhookSecretEnv(webhook.name);
+        if (agent.env && env in agent.env) report(["env", env], `expected "${env}" to be left to webhook "${webhook.name}", which carries its secret in it, got it in env too`);
+        if (agent.secrets && env in agent.secrets) report(["secrets", env], `expected "${env}" to be left to webhook "${webhook.name}", which carries its secret in it, got it in secrets too`);
+    });
 }
 
 /** Checks that need the whole merged agent, or the secret store. */
 function checkAgent(source: FleetConfigSource, layers: AgentLayers, agent: AgentConfig, runtime: RuntimeName, problems: Problems): void {
     const report = (path: FieldPath, message: string) => problems.push({ ...locate(source, layers, path), message });
 
+    checkWebhooks(source, agent, report);
     if (runtime !== "swarm" && agent.placementConstraints !== undefined) {
         report(["placementConstraints"], `expected no placementConstraints under runtime ${runtime} (they place Swarm tasks; set fleet.runtime: swarm), got ${describeValue(agent.placementConstraints)}`);
     }
@@ -314,6 +350,7 @@ export function loadFleetConfig(source: FleetConfigSource): FleetSpec {
     const agentMap = field("agents", stackFleetFields.agents);
     const allowEmpty = field("allowEmpty", stackFleetFields.allowEmpty);
     const sentinelConfig = field("sentinel", stackFleetFields.sentinel);
+    const webhookBaseUrl = field("webhookBaseUrl", stackFleetFields.webhookBaseUrl);
     const catalog = source.catalog
         ? collect(catalogSchema, source.catalog.value ?? { agents: {} }, source.catalog.file, "", problems)
         : undefined;
@@ -369,6 +406,11 @@ export function loadFleetConfig(source: FleetConfigSource): FleetSpec {
         });
     }
 
+    const registered = agents.filter((a) => a.webhooks.some((w) => w.source === "github")).map((a) => a.name);
+    if (registered.length > 0 && webhookBaseUrl === undefined) {
+        problems.push({ file, path: "fleet.webhookBaseUrl", message: `expected the public URL the agents' webhook paths are reachable under, like "https://hooks.acme.dev" (agents ${registered.join(", ")} register GitHub webhooks), got nothing` });
+    }
+
     if (problems.length > 0) throw fail();
     // A channel that hears a tier or names an agent routes to it as if the agent listed it: one list per agent, used everywhere.
     const routed = agents.map((agent) => {
@@ -379,6 +421,7 @@ export function loadFleetConfig(source: FleetConfigSource): FleetSpec {
     return {
         stack: source.stack, stackFile: source.stackFile, environment, runtime: runtime ?? "container", channels, agents: routed,
         allowEmpty: allowEmpty ?? false, ...(sentinel ? { sentinel } : {}),
+        ...(webhookBaseUrl === undefined ? {} : { webhookBaseUrl: webhookBaseUrl.replace(/\/+$/, "") }),
     };
 }
 

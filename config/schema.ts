@@ -162,6 +162,26 @@ const featureFlagSchema = z.strictObject({
 /** Docker's constraint grammar: a node attribute, == or !=, a value. */
 const PLACEMENT_CONSTRAINT_RE = /^(node\.(id|hostname|role|platform\.os|platform\.arch|labels\.[A-Za-z0-9._-]+)|engine\.labels\.[A-Za-z0-9._-]+)\s*(==|!=)\s*[^\s=!]+$/;
 
+/** Who sends a webhook: GitHub (X-Hub-Signature-256), or any other sender that signs with the fleet's timestamped scheme. */
+export const WEBHOOK_SOURCES = ["github", "generic"] as const;
+export type WebhookSource = (typeof WEBHOOK_SOURCES)[number];
+
+/** One inbound webhook an agent takes. */
+const webhookSchema = z.strictObject({
+    name: text('a webhook name of lower-case letters, digits and dashes like "github-push"', /^[a-z][a-z0-9-]*$/),
+    source: z.enum(WEBHOOK_SOURCES, expected(`a webhook source (${WEBHOOK_SOURCES.join(", ")})`)),
+    /** Where the agent serves it, under the stack's webhookBaseUrl. */
+    path: text('a path like "/webhooks/github"', /^\/[A-Za-z0-9._~/-]*$/),
+    /** Secret stack config key holding the shared signing secret. */
+    secret: configKey("githubWebhookSecret"),
+    /** github only: "owner/name". */
+    repository: text('a repository like "acme/crm"', /^[A-Za-z0-9][A-Za-z0-9-]*\/[A-Za-z0-9._-]+$/).optional(),
+    /** github only: the events GitHub sends ("push", "pull_request", "*"). */
+    events: z.array(text('a GitHub event like "push" or "pull_request"', /^(\*|[a-z_]+)$/), expected("a list of GitHub events"))
+        .min(1, expected("at least one GitHub event")).optional(),
+}, expected("a webhook object with a name, source, path and secret"));
+export type WebhookConfig = z.infer<typeof webhookSchema>;
+
 /** Every agent field. All optional here: the catalog and the stack each hold part of an agent. */
 export const agentFields = {
     tier: z.union([z.literal(1), z.literal(2), z.literal(3)], expected("a tier of 1, 2 or 3")),
@@ -188,6 +208,7 @@ export const agentFields = {
     stopGracePeriod: durationSchema,
     user: text('a user like "1000:1000"', /^[a-zA-Z0-9_-]+(?::[a-zA-Z0-9_-]+)?$/),
     readOnlyRootFilesystem: z.boolean(expected("true or false")),
+    webhooks: z.array(webhookSchema, expected("a list of webhooks")),
     /** Swarm placement constraints ("node.role==manager", "node.labels.zone==eu"); runtime swarm only. */
     placementConstraints: z.array(
         text('a placement constraint like "node.role==manager" or "node.labels.zone!=edge"', PLACEMENT_CONSTRAINT_RE),
@@ -272,6 +293,8 @@ export const stackFleetFields = {
     /** Says an empty `agents` map is intended: in staging and production, an empty fleet deletes every running agent. */
     allowEmpty: z.boolean(expected("true or false")).optional(),
     sentinel: sentinelSchema.optional(),
+    /** The public URL the agents' webhook paths are reachable under (behind the user's proxy or tunnel). */
+    webhookBaseUrl: text('a URL like "https://hooks.acme.dev"', /^https?:\/\/[^\s/?#]+(\/[^\s?#]*)?$/).optional(),
 };
 export const stackFleetSchema = z.strictObject(stackFleetFields, expected("a fleet object with agents"));
 /** The outer shape only: an object with no unknown keys. */

@@ -2,7 +2,7 @@
  * Resolved fleet specs: what the components deploy and the policies judge.
  * Every default is applied and every duration is in milliseconds.
  */
-import type { ChannelType, Environment, RuntimeName, Severity } from "./schema";
+import type { ChannelType, Environment, RuntimeName, Severity, WebhookSource } from "./schema";
 import type { Tier } from "./tiers";
 
 export interface HealthcheckSpec {
@@ -56,6 +56,21 @@ export interface ImageBuildSpec {
     readonly args: Readonly<Record<string, string>>;
 }
 
+/** An inbound webhook of an agent (see `webhooks` in the fleet config). */
+export interface WebhookSpec {
+    readonly name: string;
+    readonly source: WebhookSource;
+    readonly path: string;
+    /** Secret stack config key of the signing secret. */
+    readonly secretKey: string;
+    /** The env var that carries the secret to the agent: WEBHOOK_<NAME>_SECRET (also in the agent's `secrets`). */
+    readonly secretEnv: string;
+    /** github: "owner/name". */
+    readonly repository?: string;
+    /** github: the events; empty for generic. */
+    readonly events: readonly string[];
+}
+
 export interface AgentSpec {
     readonly name: string;
     readonly environment: Environment;
@@ -95,6 +110,8 @@ export interface AgentSpec {
     readonly restartMaxRetries: number;
     readonly user: string;
     readonly readOnlyRootFilesystem: boolean;
+    /** Inbound webhooks the agent takes; their secrets are in `secrets` too. */
+    readonly webhooks: readonly WebhookSpec[];
     /** Where Swarm may place the agent's tasks; empty: any node. Runtime swarm only. */
     readonly placementConstraints: readonly string[];
 }
@@ -140,4 +157,6 @@ export interface FleetSpec {
     readonly allowEmpty: boolean;
     /** The sentinel to deploy; undefined when there is none (no channel, or `fleet.sentinel.enabled: false`). */
     readonly sentinel?: SentinelSpec;
+    /** Public base URL of the agents' webhook paths (`fleet.webhookBaseUrl`), without a trailing slash. */
+    readonly webhookBaseUrl?: string;
 }

@@ -3,6 +3,7 @@
 // `npm run build:agents` bundles into dist/server.js: the image still needs
 // only a `node` binary (the offline test base image is FROM scratch + node).
 
+const { createHmac, timingSafeEqual } = require("node:crypto");
 const fs = require("node:fs");
 const http = require("node:http");
 const promClient = require("prom-client");
@@ -80,6 +81,38 @@ function loadFileSecrets() {
 }
 const fileSecrets = loadFileSecrets();
 
+/** A secret by its env var name: the file <NAME>_FILE names, else the env var itself; undefined when neither is set. */
+function readSecret(name) {
+    if (Object.prototype.hasOwnProperty.call(fileSecrets, name)) return fileSecrets[name];
+    const value = process.env[name];
+    return value === undefined || value === "" ? undefined : value;
+}
+
+// Inbound webhooks, as the platform describes them in WEBHOOKS:
+// [{"name","source":"github"|"generic","path","secretEnv"}]. Each one's
+// secret must be there at startup: a webhook nobody can verify is refused
+// by failing the deploy, not by answering 401 forever.
+const WEBHOOK_SOURCES = new Set(["github", "generic"]);
+function parseWebhooks(raw) {
+    if (raw === undefined || raw.trim() === "") return [];
+    const expected = 'WEBHOOKS must be a JSON list like [{"name":"github-push","source":"github","path":"/webhooks/github","secretEnv":"WEBHOOK_GITHUB_PUSH_SECRET"}]';
+    let parsed;
+    try {
+        parsed = JSON.parse(raw);
+    } catch {
+        fatal(`invalid WEBHOOKS: not valid JSON. ${expected}`);
+    }
+    if (!Array.isArray(parsed)) fatal(`invalid WEBHOOKS: not a list. ${expected}`);
+    return parsed.map((w, i) => {
+        const ok = w && typeof w.name === "string" && WEBHOOK_SOURCES.has(w.source) && typeof w.path === "string" && w.path.startsWith("/") && typeof w.secretEnv === "string";
+        if (!ok) fatal(`invalid WEBHOOKS: entry ${i} needs a name, a source (github or generic), a path starting with / and a secretEnv. ${expected}`);
+        const secret = readSecret(w.secretEnv);
+        if (!secret) fatal(`webhook "${w.name}": its secret ${w.secretEnv} is not set (as ${w.secretEnv} or ${w.secretEnv}${SECRET_FILE_SUFFIX})`);
+        return Object.freeze({ name: w.name, source: w.source, path: w.path, secret });
+    });
+}
+const webhooks = parseWebhooks(process.env.WEBHOOKS);
+
 const config = Object.freeze({
     port: intFromEnv("PORT", 8080, 1, 65535),
     agent: process.env.AGENT_NAME || "sample-agent",
@@ -137,6 +170,12 @@ function send(res, status, body, headers) {
 }
 
 function readBody(req) {
+    return readRawBody(req).then((raw) => raw.toString("utf8"));
+}
+
+// Refuses an oversized body from its Content-Length before reading it, and
+// stops collecting as soon as a body without one grows past the limit.
+function readRawBody(req) {
     return new Promise((resolve, reject) => {
         const declared = Number(req.headers["content-length"]);
         if (Number.isFinite(declared) && declared > MAX_BODY_BYTES) {
@@ -158,7 +197,7 @@ function readBody(req) {
             chunks.push(chunk);
         });
         req.on("end", () => {
-            if (!rejected) resolve(Buffer.concat(chunks).toString("utf8"));
+            if (!rejected) resolve(Buffer.concat(chunks));
         });
         req.on("error", (err) => {
             if (!rejected) reject(err);
@@ -213,6 +252,82 @@ const routes = {
         return [200, { agent: config.agent, reply: cannedReply(body.message) }];
     },
 };
+
+// Webhook signatures. GitHub: X-Hub-Signature-256 = "sha256=" + HMAC-SHA256 of
+// the raw body. Generic senders: the fleet's alert scheme (alerts/sign.ts),
+// X-Agent-Fleet-Signature = "v1=" + HMAC-SHA256 of "<timestamp>.<body>", with
+// X-Agent-Fleet-Timestamp within five minutes of this clock, and a signature
+// seen before in that window refused as a replay. Written out here because
+// the agent is its own program: it shares the scheme, not the fleet's code.
+const WEBHOOK_REPLAY_WINDOW_SECONDS = 300;
+const seenSignatures = new Map();
+
+function hmacHex(secret, ...parts) {
+    const mac = createHmac("sha256", secret);
+    for (const part of parts) mac.update(part);
+    return mac.digest("hex");
+}
+
+function sameText(a, b) {
+    const x = Buffer.from(a);
+    const y = Buffer.from(b);
+    return x.length === y.length && timingSafeEqual(x, y);
+}
+
+/** Why a delivery is refused, or null when it is authentic. */
+function webhookRefusal(webhook, headers, raw) {
+    if (webhook.source === "github") {
+        const given = headers["x-hub-signature-256"];
+        if (typeof given !== "string" || given === "") return "missing signature";
+        return sameText(given, `sha256=${hmacHex(webhook.secret, raw)}`) ? null : "bad signature";
+    }
+    const given = headers["x-agent-fleet-signature"];
+    const timestamp = headers["x-agent-fleet-timestamp"];
+    if (typeof given !== "string" || given === "" || typeof timestamp !== "string" || !/^\d+$/.test(timestamp)) return "missing signature";
+    const now = Math.floor(Date.now() / 1000);
+    if (Math.abs(now - Number(timestamp)) > WEBHOOK_REPLAY_WINDOW_SECONDS) return "stale timestamp";
+    if (!sameText(given, `v1=${hmacHex(webhook.secret, `${timestamp}.`, raw)}`)) return "bad signature";
+    for (const [signature, expires] of seenSignatures) if (expires < now) seenSignatures.delete(signature);
+    if (seenSignatures.has(given)) return "replayed delivery";
+    seenSignatures.set(given, Number(timestamp) + WEBHOOK_REPLAY_WINDOW_SECONDS);
+    return null;
+}
+
+const webhookDeliveries = new promClient.Counter({
+    name: "webhook_deliveries_total",
+    help: "Webhook deliveries, by webhook and outcome (accepted, or why refused).",
+    labelNames: ["webhook", "outcome"],
+    registers: [metrics],
+});
+
+for (const webhook of webhooks) {
+    routes[`POST ${webhook.path}`] = async (req) => {
+        let raw;
+        try {
+            raw = await readRawBody(req);
+        } catch (err) {
+            if (err instanceof HttpError) webhookDeliveries.inc({ webhook: webhook.name, outcome: "too large" });
+            throw err;
+        }
+        const refusal = webhookRefusal(webhook, req.headers, raw);
+        if (refusal) {
+            // The body is never parsed, logged or acted on.
+            webhookDeliveries.inc({ webhook: webhook.name, outcome: refusal });
+            log(process.stdout, "warn", "webhook_refused", { webhook: webhook.name, reason: refusal });
+            throw new HttpError(401, `webhook refused: ${refusal}`);
+        }
+        let payload;
+        try {
+            payload = JSON.parse(raw.toString("utf8"));
+        } catch {
+            throw new HttpError(400, "webhook body is not valid JSON", { field: "body" });
+        }
+        webhookDeliveries.inc({ webhook: webhook.name, outcome: "accepted" });
+        const event = req.headers["x-github-event"] ?? (payload && typeof payload.event === "string" ? payload.event : undefined);
+        log(process.stdout, "info", "webhook_received", { webhook: webhook.name, event, delivery: req.headers["x-github-delivery"] });
+        return [202, { accepted: webhook.name, event: event ?? null }];
+    };
+}
 
 // Deterministic and evenly spread: request n fails when floor(n·p/100) steps up, so any
 // run of requests fails p% of them (to the nearest request) and a test knows the exact 5xx ratio.
@@ -342,6 +457,7 @@ server.listen(config.port, () => {
         faultInjection: config.faultInjection,
         healthFailing: state.healthFailure !== null,
         secretFiles: Object.keys(fileSecrets).sort(),
+        webhooks: webhooks.map((w) => `${w.source} ${w.path}`),
         node: process.version,
     });
 });

@@ -3,6 +3,7 @@ import { AgentSpec, Tier, goDuration, stackFileName } from "../../config";
 import { COMPONENT_TYPES, LABELS } from "../../contract";
 import { AgentRuntime, RuntimeTransforms, containerRuntime } from "../runtimes";
 import { AgentImageTransforms, declareAgentImage } from "./image";
+import { AgentWebhookTransforms, GithubProviderFor, declareGithubWebhooks } from "./webhooks";
 
 export { LABELS };
 
@@ -20,7 +21,7 @@ export interface AgentServiceInputs {
     readonly stackFile: string;
 }
 
-export interface AgentServiceTransforms extends RuntimeTransforms, AgentImageTransforms {}
+export interface AgentServiceTransforms extends RuntimeTransforms, AgentImageTransforms, AgentWebhookTransforms {}
 
 export interface AgentServiceArgs {
     /** The agent, fully resolved from the fleet config (see `loadFleetConfig`). */
@@ -49,6 +50,10 @@ export interface AgentServiceArgs {
     readonly transform?: AgentServiceTransforms;
     /** Lifecycle hooks for the agent's instances, e.g. deploy notifications (see DeployNotifier); default none. */
     readonly hooks?: pulumi.ResourceHookBinding;
+    /** Public base URL of the agent's webhook paths (`fleet.webhookBaseUrl`); needed when it has github webhooks. */
+    readonly webhookBaseUrl?: string;
+    /** The GitHub provider for a repository owner; default: the default provider (`github:owner`, `GITHUB_TOKEN`). */
+    readonly githubProvider?: GithubProviderFor;
 }
 
 /** Checks args that the config loader cannot see, e.g. when the component is used directly. */
@@ -97,6 +102,10 @@ export function platformEnv(spec: AgentSpec): Record<string, string> {
         FLEET_ENVIRONMENT: spec.environment,
         PORT: String(spec.port),
         FEATURE_FLAGS: JSON.stringify(Object.fromEntries(spec.featureFlags.map((flag) => [flag.name, flag.currentStage]))),
+        // Only agents with webhooks get it, so adding the feature replaced no running agent.
+        ...(spec.webhooks.length === 0 ? {} : {
+            WEBHOOKS: JSON.stringify(spec.webhooks.map((w) => ({ name: w.name, source: w.source, path: w.path, secretEnv: w.secretEnv }))),
+        }),
     };
 }
 
@@ -139,6 +148,9 @@ export class AgentService extends pulumi.ComponentResource {
             transform: args.transform,
             hooks: args.hooks,
         });
+
+        // After the instances: GitHub may deliver as soon as a webhook is registered.
+        declareGithubWebhooks(name, spec, args.webhookBaseUrl, args.secretValues ?? {}, this, args.githubProvider, args.transform);
 
         this.containerNames = deployment.instanceNames;
         this.healthUrls = deployment.healthUrls;

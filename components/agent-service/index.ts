@@ -1,2 +1,3 @@
 export * from "./agentService";
 export * from "./image";
+export * from "./webhooks";

@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as docker from "@pulumi/docker";
+import * as github from "@pulumi/github";
 import type { AgentSpec, FleetSpec } from "../../config";
 import { COMPONENT_TYPES, LABELS } from "../../contract";
 import { AgentService, AgentServiceTransforms, declareAgentImage, sharedImageResourceName } from "../agent-service";
@@ -134,6 +135,18 @@ export class Fleet extends pulumi.ComponentResource {
         return images;
     }
 
+    private readonly githubProviders = new Map<string, github.Provider>();
+
+    /** One GitHub provider per repository owner the agents' webhooks name; the token comes from GITHUB_TOKEN or `github:token`. */
+    private githubProvider(fleetName: string, owner: string): github.Provider {
+        let provider = this.githubProviders.get(owner);
+        if (!provider) {
+            provider = new github.Provider(`${fleetName}-github-${owner.toLowerCase()}`, { owner }, { parent: this });
+            this.githubProviders.set(owner, provider);
+        }
+        return provider;
+    }
+
     private declareAgent(
         name: string,
         agent: AgentSpec,
@@ -158,6 +171,8 @@ export class Fleet extends pulumi.ComponentResource {
             stackFile: args.spec.stackFile,
             transform: args.transform?.agent,
             hooks,
+            webhookBaseUrl: args.spec.webhookBaseUrl,
+            githubProvider: (owner) => this.githubProvider(name, owner),
         }, { parent: this });
         return {
             containerNames: service.containerNames,
