@@ -23,6 +23,11 @@ export const DOCKER_TYPES = {
     volume: "docker:index/volume:Volume",
 } as const;
 
+/** GitHub provider type tokens the policies read. */
+export const GITHUB_TYPES = {
+    repositoryWebhook: "github:index/repositoryWebhook:RepositoryWebhook",
+} as const;
+
 /** Label keys every agent container (and Swarm service) carries (and the fleet network, for environment and stack); tooling selects on them. */
 export const LABELS = {
     agent: "agent-fleet.agent",

@@ -49,7 +49,7 @@ export function agentInputs(args: { type: string; props: Record<string, unknown>
     return props.agent && props.stackFile ? (props as AgentServiceInputs) : undefined;
 }
 
-export function fleetInputs(resource: PolicyResource): FleetInputs["fleet"] | undefined {
+export function fleetInputs(resource: Pick<PolicyResource, "type" | "props">): FleetInputs["fleet"] | undefined {
     if (resource.type !== FLEET_TYPE) return undefined;
     return (resource.props as Partial<FleetInputs>).fleet;
 }

@@ -14,6 +14,9 @@ import { flagRolloutHistory } from "./flag-rollout-history";
 import { alertChannelsExist, fleetNotEmpty, productionAlertChannel, uniqueHostPorts } from "./stack-policies";
 import { tier3FeatureFlags } from "./tier3-feature-flags";
 import { tierMonitoring } from "./tier-monitoring";
+import { uniqueWebhooks } from "./unique-webhooks";
+import { webhookHttps } from "./webhook-https";
+import { webhookSigning } from "./webhook-signing";
 
 export * from "./fleet-policy";
 
@@ -36,5 +39,8 @@ export function fleetPolicies(): FleetPolicy[] {
         agentOwner(),
         uniqueHostPorts(),
         alertChannelsExist(),
+        webhookSigning(),
+        webhookHttps(),
+        uniqueWebhooks(),
     ];
 }

@@ -91,6 +91,15 @@ export function swarmFleetOf(environment: Environment, agents: Readonly<Record<s
     return { ...fleetOf(environment, agents), runtime: "swarm" };
 }
 
+/** The real index.ts plus a webhook transform that lets GitHub skip TLS verification. */
+export const WEBHOOK_TLS_OFF_PROGRAM = RESTART_OFF_PROGRAM.replace(
+    "container: (args) => { args.restart = \"no\"; }",
+    "repositoryWebhook: (args) => { args.configuration = pulumi.output(args.configuration).apply((c) => ({ ...c!, insecureSsl: true })); }",
+);
+
+const HOOK = (path: string, secret: string) => ({ name: "crm-updates", source: "generic", path, secret });
+const GITHUB_HOOK = { name: "github-push", source: "github", path: "/webhooks/research", secret: "researchHookSecret", repository: "acme/research", events: ["push"] };
+
 export interface Scenario {
     readonly name: string;
     /** The one policy that must fail, mandatory. */
@@ -301,5 +310,23 @@ export const SCENARIOS: readonly Scenario[] = [
         name: "swarm: two services on one host port",
         policy: "unique-host-ports", agent: "research-agent", field: "fleet.agents.research-agent.hostPort",
         stack: "production", fleet: swarmFleetOf("production", { "outreach-agent": { hostPort: 9400 }, "research-agent": { hostPort: 9400 } }),
+    },
+    {
+        name: "webhooks under an http base URL in staging",
+        policy: "webhook-https", agent: null, field: "fleet.webhookBaseUrl",
+        stack: "staging", fleet: { ...fleetOf("staging", { "research-agent": { webhooks: [HOOK("/webhooks/crm", "crmHookSecret")] } }), webhookBaseUrl: "http://hooks.acme.dev" },
+    },
+    {
+        name: "two agents on one webhook path",
+        policy: "unique-webhooks", agent: "research-agent", field: "fleet.agents.research-agent.webhooks[0].path",
+        stack: "production", fleet: {
+            ...fleetOf("production", { "outreach-agent": { webhooks: [HOOK("/webhooks/crm", "outreachHookSecret")] }, "research-agent": { webhooks: [HOOK("/webhooks/crm", "researchHookSecret")] } }),
+            webhookBaseUrl: "https://hooks.acme.dev",
+        },
+    },
+    {
+        name: "a program transform that lets GitHub skip TLS verification",
+        policy: "webhook-signing", agent: "research-agent", field: "fleet.agents.research-agent.webhooks[0]",
+        stack: "production", fleet: { ...fleetOf("production", { "research-agent": { webhooks: [GITHUB_HOOK] } }), webhookBaseUrl: "https://hooks.acme.dev" }, program: WEBHOOK_TLS_OFF_PROGRAM,
     },
 ];

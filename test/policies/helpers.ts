@@ -7,6 +7,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import type * as docker from "@pulumi/docker";
+import type * as github from "@pulumi/github";
 import type { ResourceValidationArgs, StackValidationArgs } from "@pulumi/policy";
 import { RegisteredResource, engineResourceOf, startMocks } from "../../cli/mocks";
 import { Fleet } from "../../components";
@@ -29,6 +30,8 @@ export interface DeclareOptions {
     readonly transform?: Transform<docker.ContainerArgs>;
     /** A `transform.agent.service` hook, for fleets on the swarm runtime. */
     readonly serviceTransform?: Transform<docker.ServiceArgs>;
+    /** A `transform.agent.repositoryWebhook` hook, for agents with GitHub webhooks. */
+    readonly webhookTransform?: Transform<github.RepositoryWebhookArgs>;
     /** A first preview: the image id and the network name are not known yet. Default false. */
     readonly preview?: boolean;
     /** Each resource's final outputs, as AnalyzeStack gets them after an update, rather than its inputs. Default false. */
@@ -48,7 +51,9 @@ async function declare(spec: FleetSpec, options: DeclareOptions): Promise<Regist
     new Fleet(FLEET_NAME, {
         spec,
         secretConfig: (key) => pulumi.secret(seededSecret(key)),
-        transform: options.transform || options.serviceTransform ? { agent: { container: options.transform, service: options.serviceTransform } } : undefined,
+        transform: options.transform || options.serviceTransform || options.webhookTransform
+            ? { agent: { container: options.transform, service: options.serviceTransform, repositoryWebhook: options.webhookTransform } }
+            : undefined,
     });
     // Every registration and registerOutputs in flight, known or not (a preview's outputs never resolve).
     await pulumi.runtime.disconnect();
@@ -110,9 +115,9 @@ export async function serviceResourceArgs(agent: AgentSpec, options: ArgsOptions
     return resourceValidationArgs(pick(resources, DOCKER_TYPES.service, agentServiceName(agent.name)), options.environment);
 }
 
-/** Every resource of a one-agent fleet on the given runtime, for stack policies. */
-export function oneAgentFleetResources(agent: AgentSpec, runtime: RuntimeName, options: DeclareOptions = {}): Promise<EngineResource[]> {
-    return fleetResources(fleetOf(agent, agent.environment, runtime), options);
+/** What `Analyze` gets for one resource of `spec`'s fleet, by type and name. */
+export async function resourceArgsOf(spec: FleetSpec, type: string, name: string, options: ArgsOptions = {}): Promise<ResourceValidationArgs> {
+    return resourceValidationArgs(pick(await fleetResources(spec, options), type, name), options.environment);
 }
 
 /** What `AnalyzeStack` gets for these resources. */

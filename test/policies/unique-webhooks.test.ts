@@ -1,0 +1,32 @@
+import { describe, expect, it } from "vitest";
+import { uniqueWebhooks } from "../../policies/rules/unique-webhooks";
+import { fleetSpec } from "../support/specs";
+import { fleetResources, messages, stackArgs } from "./helpers";
+
+const policy = uniqueWebhooks();
+const KEYS = ["pestiHook", "jarvisHook"];
+const push = (path: string, secret: string, events = ["push"]) => ({ name: "github-push", source: "github", path, secret, repository: "acme/crm", events });
+
+async function check(pesti: unknown[], jarvis: unknown[]): Promise<string[]> {
+    const agent = (webhooks: unknown[]) => ({ tier: 2, port: 8080, image: "ghcr.io/acme/pesti:1.4.2", webhooks });
+    const spec = fleetSpec({ webhookBaseUrl: "https://hooks.acme.dev", agents: { pesti: agent(pesti), jarvis: agent(jarvis) } }, "production", KEYS);
+    return messages(policy, stackArgs(await fleetResources(spec)));
+}
+
+describe("unique-webhooks", () => {
+    it("passes agents on their own paths and their own repository events", async () => {
+        expect(await check([push("/hooks/pesti", "pestiHook")], [push("/hooks/jarvis", "jarvisHook", ["issues"])])).toEqual([]);
+    });
+
+    it("reports the second agent on a path another agent serves", async () => {
+        expect(await check([push("/hooks/shared", "pestiHook")], [push("/hooks/shared", "jarvisHook", ["issues"])])).toEqual([
+            'stacks/Pulumi.production.yaml: fleet.agents.pesti.webhooks[0].path: the path /hooks/shared already belongs to agent "jarvis"',
+        ]);
+    });
+
+    it("reports the second agent subscribed to a repository event another agent takes", async () => {
+        expect(await check([push("/hooks/pesti", "pestiHook")], [push("/hooks/jarvis", "jarvisHook")])).toEqual([
+            'stacks/Pulumi.production.yaml: fleet.agents.pesti.webhooks[0].events: acme/crm\'s "push" events already go to agent "jarvis"',
+        ]);
+    });
+});
