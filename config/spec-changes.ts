@@ -60,6 +60,8 @@ const SCALARS: readonly [string, (agent: AgentSpec) => string | undefined][] = [
     ["healthcheck.retries", (a) => text(a.healthcheck.retries)],
     ["healthcheck.startPeriod", (a) => duration(a.healthcheck.startPeriodMs)],
     ["alertChannels", (a) => (a.alertChannels.length > 0 ? a.alertChannels.join(", ") : undefined)],
+    // Specs recorded in state before a field existed lack it: read them as empty.
+    ["placementConstraints", (a) => (a.placementConstraints?.length ? a.placementConstraints.join(", ") : undefined)],
 ];
 
 function keyed<T>(field: (key: string) => string, before: Readonly<Record<string, T>>, after: Readonly<Record<string, T>>, show: (value: T) => string): FieldChange[] {
@@ -91,7 +93,7 @@ function soaked(change: FieldChange, before: Readonly<Record<string, FeatureFlag
 /**
  * Every config field that differs between two versions of an agent, in a
  * fixed order: scalars, then env, secrets (names only: values never reach a
- * spec), smoke checks, and feature flags.
+ * spec), webhooks, smoke checks, and feature flags.
  */
 export function agentFieldChanges(before: AgentSpec, after: AgentSpec): FieldChange[] {
     const changes: FieldChange[] = [];
@@ -103,6 +105,8 @@ export function agentFieldChanges(before: AgentSpec, after: AgentSpec): FieldCha
     changes.push(...keyed((key) => `build arg \`${key}\``, before.build?.args ?? {}, after.build?.args ?? {}, String));
     changes.push(...keyed((key) => `env \`${key}\``, before.env, after.env, String));
     changes.push(...keyed((key) => `secret \`${key}\``, before.secrets, after.secrets, (configKey) => `from config key ${configKey}`));
+    changes.push(...keyed((name) => `webhook \`${name}\``, byName(before.webhooks ?? []), byName(after.webhooks ?? []),
+        (w) => `${w.source} POST ${w.path}${w.repository ? ` ← ${w.repository} (${w.events.join(", ")})` : ""}, signed with config key ${w.secretKey}`));
     changes.push(...keyed((name) => `smoke check \`${name}\``, byName(before.smokeChecks), byName(after.smokeChecks),
         (check) => `${check.method} ${check.path} → ${check.expectStatus}`));
     const flagsBefore = byName(before.featureFlags);

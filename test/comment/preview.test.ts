@@ -69,6 +69,19 @@ describe("previewOf", () => {
         expect(stdout).not.toContain("sk_live_");
     });
 
+    it("shows a webhook an agent gains like any other field, next to its secret's config key, never a value", async () => {
+        const log = structuredClone(await events("no-change"));
+        const step = log.find((e) => e.resourcePreEvent?.metadata.type === "agent-fleet:index:AgentService" && e.resourcePreEvent.metadata.new?.inputs?.agent?.name === "jarvis")!.resourcePreEvent!.metadata;
+        step.op = "update" as typeof step.op;
+        // The old spec was recorded before agents had webhooks: it has no such field at all.
+        delete step.old!.inputs.agent.webhooks;
+        step.new!.inputs.agent.webhooks = [{ name: "github-push", source: "github", path: "/webhooks/github", secretKey: "jarvisHookSecret", secretEnv: "WEBHOOK_GITHUB_PUSH_SECRET", repository: "acme/crm", events: ["push"] }];
+        step.new!.inputs.agent.secrets = { ...step.new!.inputs.agent.secrets, WEBHOOK_GITHUB_PUSH_SECRET: "jarvisHookSecret" };
+        const { stdout } = await comment({ events: [await writeLog(log)] });
+        expect(stdout).toContain("- secret `WEBHOOK_GITHUB_PUSH_SECRET`: added `from config key jarvisHookSecret`");
+        expect(stdout).toContain("- webhook `github-push`: added `github POST /webhooks/github ← acme/crm (push), signed with config key jarvisHookSecret`");
+    });
+
     it("an agent whose AgentService alone changes is updated in place, with the field in config terms", async () => {
         const log = structuredClone(await events("no-change"));
         const step = log.find((e) => e.resourcePreEvent?.metadata.type === "agent-fleet:index:AgentService" && e.resourcePreEvent.metadata.new?.inputs?.agent?.name === "jarvis")!.resourcePreEvent!.metadata;
