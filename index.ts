@@ -3,13 +3,12 @@
  * declare one Fleet. Nothing is registered when the config is invalid.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { FleetConfigError, FleetSpec, ShallowHistoryError, agentSourceCommits, loadStackFleet } from "./config";
-import { Fleet } from "./components";
+import { FleetConfigError, FleetSpec, ShallowHistoryError, agentSourceCommits, loadStackFleet, stackGithubConfig, stackSecretKeyState } from "./config";
+import { Fleet, GithubGovernance } from "./components";
 
-function loadFleetOrExplain() {
+function loadOrExplain<T>(load: () => T): T {
     try {
-        // Pulumi runs the program in the project directory; `fleet check` does the same for the project it checks.
-        return loadStackFleet({ projectRoot: process.cwd() });
+        return load();
     } catch (error) {
         // RunError makes Pulumi print the message alone: a config mistake is not a crash.
         if (error instanceof FleetConfigError) throw new pulumi.RunError(error.message);
@@ -27,11 +26,27 @@ function withSourceCommits(spec: FleetSpec): FleetSpec {
     }
 }
 
+// Both configs are checked before anything is declared. Pulumi runs the program in the project directory.
+const spec = loadOrExplain(() => loadStackFleet({ projectRoot: process.cwd() }));
+const githubConfig = loadOrExplain(() => stackGithubConfig(stackSecretKeyState({ projectRoot: process.cwd() })));
+
 const config = new pulumi.Config();
 const fleet = new Fleet("fleet", {
-    spec: withSourceCommits(loadFleetOrExplain()),
+    spec: withSourceCommits(spec),
     secretConfig: (key) => config.requireSecret(key),
 });
+
+// Opt-in per stack (`agent-fleet:github`): the repository's environments, Actions secrets and labels.
+if (githubConfig) {
+    new GithubGovernance("github", {
+        repository: githubConfig.repository,
+        productionReviewers: githubConfig.productionReviewers,
+        productionWaitMinutes: githubConfig.productionWaitMinutes,
+        productionBranch: githubConfig.productionBranch,
+        actionsSecrets: Object.fromEntries(Object.entries(githubConfig.actionsSecrets ?? {}).map(([name, key]) => [name, config.requireSecret(key)])),
+        actionsVariables: githubConfig.actionsVariables,
+    });
+}
 
 export const networkName = fleet.networkName;
 export const agents = fleet.agents;

@@ -4,3 +4,4 @@ export * from "./runtimes";
 export * from "./transform";
 export * from "./notifications";
 export * from "./sentinel";
+export * from "./github-governance";

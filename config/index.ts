@@ -11,3 +11,4 @@ export * from "./tiers-table";
 export * from "./spec-changes";
 export * from "./routing";
 export * from "./source-commit";
+export * from "./github";

@@ -35,7 +35,7 @@ export interface FleetConfigSource {
 
 type Problems = ConfigProblem[];
 
-function collect<T>(schema: z.ZodType<T>, value: unknown, file: string, prefix: string, problems: Problems): T | undefined {
+export function collect<T>(schema: z.ZodType<T>, value: unknown, file: string, prefix: string, problems: Problems): T | undefined {
     const result = schema.safeParse(value, { reportInput: true });
     if (result.success) return result.data;
     for (const issue of result.error.issues) {
@@ -105,8 +105,12 @@ function locate(source: FleetConfigSource, layers: AgentLayers, path: FieldPath)
 }
 
 function secretProblem(source: FleetConfigSource, key: string): string | undefined {
-    const state = source.secretKeyState(key);
-    const how = `pulumi config set --secret ${key} <value> --stack ${source.stack}`;
+    return secretKeyProblem(source.stack, key, source.secretKeyState(key));
+}
+
+/** What is wrong with a secret config key's state, with the command that fixes it; undefined when it is a secret. */
+export function secretKeyProblem(stack: string, key: string, state: SecretKeyState): string | undefined {
+    const how = `pulumi config set --secret ${key} <value> --stack ${stack}`;
     if (state === "missing") return `expected secret config key "${key}" to be set (${how}), got nothing`;
     if (state === "plain") return `expected config key "${key}" to be a secret (${how}), got a plain-text value`;
     return undefined;

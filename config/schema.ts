@@ -33,7 +33,7 @@ export function describeValue(value: unknown): string {
 }
 
 /** A zod error option that says what the field expects and what it got. */
-function expected(what: string) {
+export function expected(what: string) {
     return { error: (issue: { input?: unknown }) => `expected ${what}, got ${describeValue(issue.input)}` };
 }
 

@@ -65,14 +65,20 @@ export function catalogSource(projectRoot: string): FleetConfigSource["catalog"]
 export function stackConfigSource(options: StackSourceOptions): FleetConfigSource {
     const project = options.project ?? pulumi.getProject();
     const stack = options.stack ?? pulumi.getStack();
-    const stackFile = stackFileName(stack);
     return {
         stack,
-        stackFile,
+        stackFile: stackFileName(stack),
         fleet: new pulumi.Config(project).getObject<unknown>("fleet"),
         catalog: catalogSource(options.projectRoot),
-        secretKeyState: secretKeyStateFrom(project, pulumi.runtime.allConfig(), readYaml(path.join(options.projectRoot, stackFile))),
+        secretKeyState: stackSecretKeyState(options),
     };
+}
+
+/** Whether each secret config key of the running stack is set, and set as a secret. */
+export function stackSecretKeyState(options: StackSourceOptions): (key: string) => SecretKeyState {
+    const project = options.project ?? pulumi.getProject();
+    const stack = options.stack ?? pulumi.getStack();
+    return secretKeyStateFrom(project, pulumi.runtime.allConfig(), readYaml(path.join(options.projectRoot, stackFileName(stack))));
 }
 
 /** Loads the running stack's fleet, or throws FleetConfigError. */

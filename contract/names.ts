@@ -9,6 +9,7 @@ export const COMPONENT_TYPES = {
     fleet: "agent-fleet:index:Fleet",
     agentService: "agent-fleet:index:AgentService",
     sentinel: "agent-fleet:index:Sentinel",
+    githubGovernance: "agent-fleet:index:GithubGovernance",
 } as const;
 
 /** Docker provider type tokens the policies and the CLI read. */
@@ -21,6 +22,15 @@ export const DOCKER_TYPES = {
     remoteImage: "docker:index/remoteImage:RemoteImage",
     network: "docker:index/network:Network",
     volume: "docker:index/volume:Volume",
+} as const;
+
+/** The GitHub labels the fleet's tools set: the PR comment, `fleet status --issue`, and the governance component that creates them. */
+export const GITHUB_LABELS = {
+    agentChanges: "agent-changes",
+    manualDeploy: "requires-manual-deploy",
+    tier: (tier: number) => `tier-${tier}`,
+    /** The one issue `fleet status --issue` keeps open while agents are not deployed. */
+    deployment: "deployment",
 } as const;
 
 /** GitHub provider type tokens the policies read. */

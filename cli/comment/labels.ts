@@ -1,13 +1,8 @@
 /** The PR labels a preview asks for. The poster adds them and removes the managed ones no stack asks for. */
+import { GITHUB_LABELS } from "../../contract";
 import type { StackPreview } from "./preview";
 
-export const LABEL = {
-    agentChanges: "agent-changes",
-    manualDeploy: "requires-manual-deploy",
-    tier: (tier: number) => `tier-${tier}`,
-    /** The one issue `fleet status --issue` keeps open while agents are not deployed. */
-    deployment: "deployment",
-} as const;
+export const LABEL = GITHUB_LABELS;
 
 /** Every label the poster adds or removes; others on the PR are left alone. */
 export const MANAGED_LABELS: readonly string[] = [LABEL.agentChanges, LABEL.manualDeploy, LABEL.tier(1), LABEL.tier(2), LABEL.tier(3)];

@@ -31,6 +31,8 @@ export interface StackConfigOptions {
     readonly secrets?: Readonly<Record<string, string>>;
     /** Replaces the stack file's `fleet` value. */
     readonly fleet?: unknown;
+    /** Sets the stack's `github` value (the opt-in GitHub governance). */
+    readonly github?: unknown;
 }
 
 export function readStackFile(stack: string, root = PROJECT_ROOT): Record<string, unknown> {
@@ -47,6 +49,7 @@ export function setStackConfig(stack: string, options: StackConfigOptions = {}, 
         config[key] = typeof value === "string" ? value : JSON.stringify(value);
     }
     if (options.fleet !== undefined) config[`${PROJECT}:fleet`] = JSON.stringify(options.fleet);
+    if (options.github !== undefined) config[`${PROJECT}:github`] = JSON.stringify(options.github);
     const secretKeys: string[] = [];
     for (const [key, value] of Object.entries(options.secrets ?? {})) {
         config[`${PROJECT}:${key}`] = value;

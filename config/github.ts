@@ -1,0 +1,62 @@
+/**
+ * `agent-fleet:github` in a stack file: the opt-in GitHub side of the fleet
+ * (components/github-governance). Validated like the fleet config: every
+ * problem at once, each with its file and field; Actions secrets name secret
+ * stack config keys, never values.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { z } from "zod";
+import { stackFileName } from "../contract";
+import { ConfigProblem, FleetConfigError } from "./errors";
+import { SecretKeyState, collect, secretKeyProblem } from "./load";
+import { expected } from "./schema";
+
+const ids = (what: string) => z.array(z.number(expected(what)).int(expected(what)).positive(expected(what)), expected(`a list of ${what}s`));
+
+export const githubConfigSchema = z.strictObject({
+    /** The repository that holds the fleet. */
+    repository: z.string(expected('a repository like "acme/agent-fleet"')).regex(/^[A-Za-z0-9][A-Za-z0-9-]*\/[A-Za-z0-9._-]+$/, expected('a repository like "acme/agent-fleet"')),
+    /** Who approves production deploys: GitHub user and team ids. */
+    productionReviewers: z.strictObject({ users: ids("GitHub user id").optional(), teams: ids("GitHub team id").optional() }, expected("an object with users and/or teams")),
+    productionWaitMinutes: z.number(expected("whole minutes from 0 to 43200")).int(expected("whole minutes from 0 to 43200")).min(0, expected("whole minutes from 0 to 43200")).max(43_200, expected("whole minutes from 0 to 43200")).optional(),
+    productionBranch: z.string(expected('a branch like "main"')).min(1, expected('a branch like "main"')).optional(),
+    /** Actions secret name → secret stack config key. */
+    actionsSecrets: z.record(
+        z.string().regex(/^(?!GITHUB_)[A-Z_][A-Z0-9_]*$/, expected("an Actions secret name like PULUMI_CONFIG_PASSPHRASE")),
+        z.string(expected('the name of a secret stack config key like "configPassphrase"')).regex(/^[A-Za-z][A-Za-z0-9_-]*$/, expected('the name of a secret stack config key like "configPassphrase"')),
+        expected("a map of Actions secret names to secret config keys"),
+    ).optional(),
+    /** Actions variable name → value. */
+    actionsVariables: z.record(
+        z.string().regex(/^(?!GITHUB_)[A-Z_][A-Z0-9_]*$/, expected("an Actions variable name like FLEET_STACKS")),
+        z.string(expected("a string value")),
+        expected("a map of Actions variable names to values"),
+    ).optional(),
+}, expected("a github object with a repository and productionReviewers"));
+
+export type GithubConfig = z.infer<typeof githubConfigSchema>;
+
+/**
+ * The stack's `github` config, or undefined when the stack does not opt in.
+ * Throws FleetConfigError listing every problem, secret keys included.
+ */
+export function loadGithubConfig(stack: string, value: unknown, secretKeyState: (key: string) => SecretKeyState): GithubConfig | undefined {
+    if (value === undefined) return undefined;
+    const file = stackFileName(stack);
+    const problems: ConfigProblem[] = [];
+    const config = collect(githubConfigSchema, value, file, "github", problems);
+    for (const [name, key] of Object.entries(config?.actionsSecrets ?? {})) {
+        const problem = secretKeyProblem(stack, key, secretKeyState(key));
+        if (problem) problems.push({ file, path: `github.actionsSecrets.${name}`, message: problem });
+    }
+    if ((config?.productionReviewers.users?.length ?? 0) + (config?.productionReviewers.teams?.length ?? 0) === 0 && config) {
+        problems.push({ file, path: "github.productionReviewers", message: "expected at least one user or team id: production deploys must be approved, got none" });
+    }
+    if (problems.length > 0) throw new FleetConfigError(stack, problems);
+    return config;
+}
+
+/** The running stack's `github` config (`agent-fleet:github`), or undefined. */
+export function stackGithubConfig(secretKeyState: (key: string) => SecretKeyState): GithubConfig | undefined {
+    return loadGithubConfig(pulumi.getStack(), new pulumi.Config().getObject<unknown>("github"), secretKeyState);
+}

@@ -1,0 +1,107 @@
+/**
+ * The GitHub side of the fleet under mocks: the component's environments,
+ * Actions secrets and variables, and labels; the stack config that opts in;
+ * and the real program declaring it from a stack file.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { FLEET_LABELS, GithubGovernance } from "../../components";
+import { FleetConfigError, loadGithubConfig } from "../../config";
+import { GITHUB_LABELS } from "../../contract";
+import { MockRun, isWireSecret, outputOf, setStackConfig, settle, startMocks } from "../support/pulumi";
+
+const SEEDED = "SEEDED-governance-passphrase-81c";
+const ARGS = { repository: "acme/agent-fleet", productionReviewers: { users: [101], teams: [7] } };
+
+let run: MockRun;
+beforeEach(async () => {
+    run = await startMocks("production");
+});
+afterEach(settle);
+
+async function declare(extra: Partial<ConstructorParameters<typeof GithubGovernance>[1]> = {}) {
+    const governance = new GithubGovernance("github", { ...ARGS, ...extra });
+    const environments = await outputOf(governance.environments);
+    await settle();
+    return { environments, byType: (type: string) => run.byType(`github:index/${type}`) };
+}
+
+describe("GithubGovernance", () => {
+    it("declares staging, and production behind reviewers, a wait timer and a deployment branch policy for main", async () => {
+        const { environments, byType } = await declare({ productionWaitMinutes: 10 });
+        expect(environments).toEqual(["staging", "production"]);
+        const envs = byType("repositoryEnvironment:RepositoryEnvironment");
+        expect(envs.find((e) => e.inputs.environment === "staging")!.inputs).toEqual({ repository: "agent-fleet", environment: "staging" });
+        expect(envs.find((e) => e.inputs.environment === "production")!.inputs).toMatchObject({
+            repository: "agent-fleet", waitTimer: 10, reviewers: [{ users: [101], teams: [7] }], preventSelfReview: true, canAdminsBypass: false,
+            deploymentBranchPolicy: { protectedBranches: false, customBranchPolicies: true },
+        });
+        const [policy] = byType("repositoryEnvironmentDeploymentPolicy:RepositoryEnvironmentDeploymentPolicy");
+        expect(policy.inputs).toEqual({ repository: "agent-fleet", environment: "production", branchPattern: "main" });
+    });
+
+    it("keeps each Actions secret a Pulumi secret, and sets variables in plain", async () => {
+        const { byType } = await declare({ actionsSecrets: { PULUMI_CONFIG_PASSPHRASE: pulumi.output(SEEDED) }, actionsVariables: { FLEET_STACKS: "staging,production" } });
+        const [secret] = byType("actionsSecret:ActionsSecret");
+        expect(secret.name).toBe("github-secret-pulumi-config-passphrase");
+        expect(secret.inputs).toMatchObject({ repository: "agent-fleet", secretName: "PULUMI_CONFIG_PASSPHRASE", value: SEEDED });
+        expect(isWireSecret(secret.wireInputs.value)).toBe(true);
+        const [variable] = byType("actionsVariable:ActionsVariable");
+        expect(variable.inputs).toEqual({ repository: "agent-fleet", variableName: "FLEET_STACKS", value: "staging,production" });
+    });
+
+    it("creates every label the fleet's tools set, under the names they use", async () => {
+        const { byType } = await declare();
+        const labels = byType("issueLabel:IssueLabel").map((l) => l.inputs.name);
+        expect(labels).toEqual(FLEET_LABELS.map((l) => l.name));
+        expect(labels).toEqual(expect.arrayContaining([GITHUB_LABELS.agentChanges, GITHUB_LABELS.manualDeploy, GITHUB_LABELS.deployment, "tier-1", "tier-2", "tier-3"]));
+    });
+
+    it.each([
+        [{ repository: "agent-fleet" }, 'repository must be "owner/name", got "agent-fleet"'],
+        [{ productionReviewers: {} }, "productionReviewers needs at least one user or team id"],
+        [{ actionsSecrets: { GITHUB_TOKEN: "x" } }, '"GITHUB_TOKEN" is not a name GitHub accepts'],
+    ])("refuses bad args before registering anything (%o)", (extra, message) => {
+        expect(() => new GithubGovernance("github", { ...ARGS, ...extra })).toThrow(message);
+        expect(run.resources).toHaveLength(0);
+    });
+});
+
+describe("the github stack config", () => {
+    const secret = () => "secret" as const;
+
+    it("is opt-in: no `github` key, no governance", () => {
+        expect(loadGithubConfig("staging", undefined, secret)).toBeUndefined();
+    });
+
+    it("lists every problem with its file and field, and never a secret value", () => {
+        const bad = () => loadGithubConfig("production", {
+            repository: "acme/agent-fleet", productionReviewers: { users: [] }, actionsSecrets: { PULUMI_CONFIG_PASSPHRASE: "configPassphrase" },
+        }, (key) => (key === "configPassphrase" ? "plain" : "secret"));
+        expect(bad).toThrow(FleetConfigError);
+        expect(bad).toThrow("stacks/Pulumi.production.yaml: github.productionReviewers: expected at least one user or team id: production deploys must be approved, got none");
+        expect(bad).toThrow("stacks/Pulumi.production.yaml: github.actionsSecrets.PULUMI_CONFIG_PASSPHRASE: expected config key \"configPassphrase\" to be a secret");
+        expect(() => loadGithubConfig("production", { ...ARGS, reviewers: [1] }, secret)).toThrow("stacks/Pulumi.production.yaml: github.reviewers: expected a known field");
+    });
+
+    it("the program declares the governance from a stack file, with the secret read from secret config", async () => {
+        setStackConfig("staging", {
+            secrets: { configPassphrase: SEEDED, ...seededFleetSecrets },
+            github: { repository: "acme/agent-fleet", productionReviewers: { teams: [7] }, actionsSecrets: { PULUMI_CONFIG_PASSPHRASE: "configPassphrase" } },
+        });
+        run = await startMocks("staging");
+        vi.resetModules();
+        await import("../../index");
+        await pulumi.runtime.disconnect();
+        await settle();
+        const [secretResource] = run.byType("github:index/actionsSecret:ActionsSecret");
+        expect(secretResource.inputs.value).toBe(SEEDED);
+        expect(isWireSecret(secretResource.wireInputs.value)).toBe(true);
+        expect(run.byType("github:index/repositoryEnvironment:RepositoryEnvironment")).toHaveLength(2);
+    });
+});
+
+/** Staging's own secret keys, so that its fleet loads. */
+const seededFleetSecrets: Record<string, string> = Object.fromEntries([
+    "calendarToken", "crmToken", "openaiApiKey", "searchApiKey", "smtpPassword", "stagingSlackWebhookUrl", "stagingWebhookSigningSecret", "stagingWebhookUrl",
+].map((key) => [key, `seeded-${key}`]));
