@@ -210,6 +210,26 @@ export function program(onExit: (code: number) => void): Command {
             const { runDoctor } = await import("./operate/doctor");
             onExit(await runDoctor(options, output));
         });
+    fleet.command("codeowners")
+        .description("Write the CODEOWNERS entries for each agent's own files (its build context) from the agents' owner fields in every stack, so that owners review changes to their agents. Lines outside the managed block are kept.")
+        .option("--check", "compare instead of writing: exit 1 when .github/CODEOWNERS differs (for CI)")
+        .option("--json", "print { file, current, entries: [{ path, owners, agents }] } as JSON")
+        .option("--cwd <projectDir>", CWD_OPTION)
+        .addHelpText("after", [
+            "",
+            "Exit codes:",
+            "  0  written, or (--check) current",
+            "  1  (--check) the file differs from the agents' owners",
+            "  2  bad input: an invalid stack file, an owner CODEOWNERS cannot take",
+            "",
+            "Examples:",
+            "  npx fleet codeowners",
+            "  npx fleet codeowners --check",
+        ].join("\n"))
+        .action(async (options: { check?: boolean; json?: boolean; cwd?: string }) => {
+            const { runCodeowners } = await import("./operate/codeowners");
+            onExit(await runCodeowners(options, output));
+        });
     fleet.command("verify")
         .description("Check a deployed stack: every agent the stack file declares is deployed, running and healthy by Docker's own healthcheck, and passes its smoke checks on each replica.")
         .requiredOption("-s, --stack <name>", "the stack to verify")

@@ -46,6 +46,8 @@ describe("GitHub workflows", () => {
         expect(runs[1]).toBe('npx fleet check --stack "$STACK"');
         expect(runs[2]).toMatch(/npx pulumi preview --stack "\$STACK".*--policy-pack policies.*--event-log "preview-\$STACK\.jsonl"/s);
         expect(runs[3]).toBe('npx fleet comment --events "preview-$STACK.jsonl" --post');
+        // The agents' owners review their agents: CODEOWNERS may not fall behind the owner fields.
+        expect(runs[4]).toBe("npx fleet codeowners --check");
         expect(preview.permissions).toMatchObject({ "pull-requests": "write" });
         // Secrets come only from GitHub secrets, and no step echoes them.
         expect(job.env.PULUMI_CONFIG_PASSPHRASE).toBe("${{ secrets.PULUMI_CONFIG_PASSPHRASE }}");
