@@ -68,6 +68,10 @@ export function validateAgentServiceArgs(name: string, args: AgentServiceArgs): 
     if (extra.length > 0) {
         throw new Error(`AgentService "${name}": secretValues has ${extra.join(", ")}, which spec.secrets does not declare`);
     }
+    const registered = args.spec.webhooks.filter((w) => w.source === "github");
+    if (registered.length > 0 && args.webhookBaseUrl === undefined) {
+        throw new Error(`AgentService "${name}": webhooks ${registered.map((w) => w.name).join(", ")} register with GitHub and need webhookBaseUrl`);
+    }
     if (args.spec.replicas < 1 || !Number.isInteger(args.spec.replicas)) {
         throw new Error(`AgentService "${name}": spec.replicas must be a whole number of at least 1, got ${args.spec.replicas}`);
     }

@@ -49,11 +49,8 @@ export function declareGithubWebhooks(
     providerFor: GithubProviderFor = () => undefined,
     transform?: AgentWebhookTransforms,
 ): github.RepositoryWebhook[] {
-    const registered = spec.webhooks.filter((w) => w.source === "github");
-    if (registered.length > 0 && baseUrl === undefined) {
-        throw new Error(`AgentService "${name}": webhooks ${registered.map((w) => w.name).join(", ")} register with GitHub and need webhookBaseUrl`);
-    }
-    return registered.map((webhook) => {
+    // validateAgentServiceArgs has made sure a base URL is there when any webhook registers.
+    return spec.webhooks.filter((w) => w.source === "github").map((webhook) => {
         const resourceName = `${name}-webhook-${webhook.name}`;
         const [owner] = (webhook.repository ?? "").split("/");
         const provider = providerFor(owner);

@@ -7,7 +7,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { Fleet } from "../../components";
+import { AgentService, Fleet } from "../../components";
 import { FleetConfigError } from "../../config";
 import { fleetSpec } from "../support/specs";
 import { MockRun, isWireSecret, outputOf, settle, startMocks } from "../support/pulumi";
@@ -111,6 +111,14 @@ describe("webhooks in the program", () => {
         const [service] = run.byType("docker:index/service:Service");
         expect(service.inputs.taskSpec.containerSpec.env).toMatchObject({ WEBHOOK_GITHUB_PUSH_SECRET_FILE: "/run/secrets/WEBHOOK_GITHUB_PUSH_SECRET" });
         expect(JSON.stringify(service.wireInputs)).not.toContain(SEEDED);
+    });
+
+    it("refuses a github webhook without a base URL before registering anything, when AgentService is used on its own", () => {
+        const [agent] = fleetWith({ webhooks: [GITHUB_PUSH] }).agents;
+        expect(() => new AgentService("pesti", { spec: agent, networkName: "net", secretValues: { WEBHOOK_GITHUB_PUSH_SECRET: "s" } })).toThrow(
+            'AgentService "pesti": webhooks github-push register with GitHub and need webhookBaseUrl',
+        );
+        expect(run.resources).toHaveLength(0);
     });
 
     it("adds nothing to an agent without webhooks: no WEBHOOKS env, so no running agent is replaced", async () => {
