@@ -6,7 +6,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
-import { stackFileName } from "../contract";
+import { ACTIONS_NAME_RE, GITHUB_REPOSITORY_RE, stackFileName } from "../contract";
 import { ConfigProblem, FleetConfigError } from "./errors";
 import { SecretKeyState, collect, secretKeyProblem } from "./load";
 import { expected } from "./schema";
@@ -15,20 +15,20 @@ const ids = (what: string) => z.array(z.number(expected(what)).int(expected(what
 
 export const githubConfigSchema = z.strictObject({
     /** The repository that holds the fleet. */
-    repository: z.string(expected('a repository like "acme/agent-fleet"')).regex(/^[A-Za-z0-9][A-Za-z0-9-]*\/[A-Za-z0-9._-]+$/, expected('a repository like "acme/agent-fleet"')),
+    repository: z.string(expected('a repository like "acme/agent-fleet"')).regex(GITHUB_REPOSITORY_RE, expected('a repository like "acme/agent-fleet"')),
     /** Who approves production deploys: GitHub user and team ids. */
     productionReviewers: z.strictObject({ users: ids("GitHub user id").optional(), teams: ids("GitHub team id").optional() }, expected("an object with users and/or teams")),
     productionWaitMinutes: z.number(expected("whole minutes from 0 to 43200")).int(expected("whole minutes from 0 to 43200")).min(0, expected("whole minutes from 0 to 43200")).max(43_200, expected("whole minutes from 0 to 43200")).optional(),
     productionBranch: z.string(expected('a branch like "main"')).min(1, expected('a branch like "main"')).optional(),
     /** Actions secret name → secret stack config key. */
     actionsSecrets: z.record(
-        z.string().regex(/^(?!GITHUB_)[A-Z_][A-Z0-9_]*$/, expected("an Actions secret name like PULUMI_CONFIG_PASSPHRASE")),
+        z.string().regex(ACTIONS_NAME_RE, expected("an Actions secret name like PULUMI_CONFIG_PASSPHRASE")),
         z.string(expected('the name of a secret stack config key like "configPassphrase"')).regex(/^[A-Za-z][A-Za-z0-9_-]*$/, expected('the name of a secret stack config key like "configPassphrase"')),
         expected("a map of Actions secret names to secret config keys"),
     ).optional(),
     /** Actions variable name → value. */
     actionsVariables: z.record(
-        z.string().regex(/^(?!GITHUB_)[A-Z_][A-Z0-9_]*$/, expected("an Actions variable name like FLEET_STACKS")),
+        z.string().regex(ACTIONS_NAME_RE, expected("an Actions variable name like FLEET_STACKS")),
         z.string(expected("a string value")),
         expected("a map of Actions variable names to values"),
     ).optional(),

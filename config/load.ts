@@ -15,7 +15,7 @@ import {
     AgentConfig, ENVIRONMENTS, Environment, KNOWN_FIELDS, PartialAgentConfig, RuntimeName, agentSchema, catalogSchema, channelSchema,
     SentinelConfig, describeValue, partialAgentSchema, stackFleetFields, stackFleetShapeSchema,
 } from "./schema";
-import type { AgentSpec, ChannelSpec, FleetSpec, SentinelSpec } from "./spec";
+import { AgentSpec, ChannelSpec, FleetSpec, SentinelSpec, timeToUnhealthyMs } from "./spec";
 import { TIERS, Tier } from "./tiers";
 
 export type SecretKeyState = "secret" | "plain" | "missing";
@@ -145,7 +145,7 @@ function resolveAgent(name: string, environment: Environment, agent: AgentConfig
     };
     const waitTimeoutMs = agent.waitTimeout !== undefined
         ? durationMs(agent.waitTimeout)
-        : healthcheck.startPeriodMs + healthcheck.intervalMs * healthcheck.retries + durationMs(tier.waitTimeoutMargin);
+        : timeToUnhealthyMs(healthcheck) + durationMs(tier.waitTimeoutMargin);
     const defaultStages = defaultRolloutStages(agent.tier);
     return {
         name,

@@ -5,7 +5,7 @@
  * field path, what the field wants and what they wrote, in one line.
  */
 import { z } from "zod";
-import { SEVERITIES } from "../contract";
+import { GITHUB_REPOSITORY_RE, SEVERITIES } from "../contract";
 import { providerCpus, cpusRoundTrip } from "./docker-cpus";
 import { durationMs, isDuration } from "./duration";
 import { isRolloutStage } from "./rollout";
@@ -175,7 +175,7 @@ const webhookSchema = z.strictObject({
     /** Secret stack config key holding the shared signing secret. */
     secret: configKey("githubWebhookSecret"),
     /** github only: "owner/name". */
-    repository: text('a repository like "acme/crm"', /^[A-Za-z0-9][A-Za-z0-9-]*\/[A-Za-z0-9._-]+$/).optional(),
+    repository: text('a repository like "acme/crm"', GITHUB_REPOSITORY_RE).optional(),
     /** github only: the events GitHub sends ("push", "pull_request", "*"). */
     events: z.array(text('a GitHub event like "push" or "pull_request"', /^(\*|[a-z_]+)$/), expected("a list of GitHub events"))
         .min(1, expected("at least one GitHub event")).optional(),

@@ -17,6 +17,16 @@ export interface HealthcheckSpec {
     readonly command?: readonly string[];
 }
 
+/**
+ * How long Docker takes, at most, to call an agent unhealthy: failures in the
+ * start period do not count, then `retries` probes `interval` apart must fail.
+ * The health gate, the watch window and Swarm's update watch are all measured
+ * against it.
+ */
+export function timeToUnhealthyMs(healthcheck: Pick<HealthcheckSpec, "startPeriodMs" | "intervalMs" | "retries">): number {
+    return healthcheck.startPeriodMs + healthcheck.intervalMs * healthcheck.retries;
+}
+
 export interface SmokeCheckSpec {
     readonly name: string;
     readonly method: string;

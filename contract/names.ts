@@ -33,6 +33,12 @@ export const GITHUB_LABELS = {
     deployment: "deployment",
 } as const;
 
+/** "owner/name", as GitHub names a repository. */
+export const GITHUB_REPOSITORY_RE = /^[A-Za-z0-9][A-Za-z0-9-]*\/[A-Za-z0-9._-]+$/;
+
+/** What GitHub accepts as an Actions secret or variable name: upper case, digits and _, not starting GITHUB_. */
+export const ACTIONS_NAME_RE = /^(?!GITHUB_)[A-Z_][A-Z0-9_]*$/;
+
 /** GitHub provider type tokens the policies read. */
 export const GITHUB_TYPES = {
     repositoryWebhook: "github:index/repositoryWebhook:RepositoryWebhook",

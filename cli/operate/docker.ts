@@ -55,11 +55,15 @@ interface TaskInfo {
     Status: { State: string; ContainerStatus?: { ContainerID?: string }; PortStatus?: { Ports?: { PublishedPort?: number }[] } };
 }
 
+/** A container's health in one word: Docker's status, or "missing", "not running", "no healthcheck". */
+export function containerHealth(info: Docker.ContainerInspectInfo | undefined): string {
+    return !info ? "missing" : !info.State.Running ? "not running" : info.State.Health?.Status ?? "no healthcheck";
+}
+
 async function containerInstance(docker: Docker, id: string, name: string, baseUrl: string | undefined): Promise<AgentInstance | undefined> {
     const info = await docker.getContainer(id).inspect().catch(() => undefined);
     if (!info) return undefined;
-    const health = !info.State.Running ? "not running" : info.State.Health?.Status ?? "no healthcheck";
-    return { name, health, lastProbe: info.State.Health?.Log?.at(-1)?.Output?.trim(), baseUrl };
+    return { name, health: containerHealth(info), lastProbe: info.State.Health?.Log?.at(-1)?.Output?.trim(), baseUrl };
 }
 
 /**

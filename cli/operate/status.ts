@@ -17,7 +17,7 @@ import {
 } from "../../config";
 import { LABELS, sameImage, stackFileName } from "../../contract";
 import { EXIT, OperateInputError, Output, asCommand, formatTable } from "./common";
-import { DEFAULT_DOCKER_HOST, SWARM_SERVICE_ID_LABEL, dockerFor, instanceLabels } from "./docker";
+import { DEFAULT_DOCKER_HOST, SWARM_SERVICE_ID_LABEL, containerHealth, dockerFor, instanceLabels } from "./docker";
 import { StackFileEditor } from "./stack-edit";
 import { GitHubInputError } from "../comment/github";
 import { issueClientFromEnv, reconcileDeploymentIssue } from "./deployment-issue";
@@ -120,7 +120,7 @@ async function replicasByAgent(docker: Docker, stack: string): Promise<Map<strin
     // A Swarm service keeps its old tasks' stopped containers as history: only its running ones are replicas.
     await Promise.all(listed.filter((c) => !c.Labels[SWARM_SERVICE_ID_LABEL] || c.State === "running").map(async (c) => {
         const info = await docker.getContainer(c.Id).inspect().catch(() => undefined);
-        const health = !info ? "missing" : !info.State.Running ? "not running" : info.State.Health?.Status ?? "no healthcheck";
+        const health = containerHealth(info);
         const agent = c.Labels[LABELS.agent];
         byAgent.set(agent, [...(byAgent.get(agent) ?? []), { labels: await instanceLabels(docker, c.Labels, services), health }]);
     }));

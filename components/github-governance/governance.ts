@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as github from "@pulumi/github";
-import { COMPONENT_TYPES, GITHUB_LABELS } from "../../contract";
+import { ACTIONS_NAME_RE, COMPONENT_TYPES, GITHUB_LABELS, GITHUB_REPOSITORY_RE } from "../../contract";
 import { Transform, applyTransform } from "../transform";
 
 /** The labels the fleet's tools set, with the colour and description the component gives them. */
@@ -41,11 +41,9 @@ export interface GithubGovernanceArgs {
     readonly transform?: GithubGovernanceTransforms;
 }
 
-const SECRET_NAME_RE = /^[A-Z_][A-Z0-9_]*$/;
-
 /** Checks args up front, so a bad call registers nothing. */
 export function validateGithubGovernanceArgs(name: string, args: GithubGovernanceArgs): void {
-    if (!/^[A-Za-z0-9][A-Za-z0-9-]*\/[A-Za-z0-9._-]+$/.test(args.repository)) {
+    if (!GITHUB_REPOSITORY_RE.test(args.repository)) {
         throw new Error(`GithubGovernance "${name}": repository must be "owner/name", got ${JSON.stringify(args.repository)}`);
     }
     const reviewers = (args.productionReviewers.users?.length ?? 0) + (args.productionReviewers.teams?.length ?? 0);
@@ -54,7 +52,7 @@ export function validateGithubGovernanceArgs(name: string, args: GithubGovernanc
     const wait = args.productionWaitMinutes ?? 5;
     if (!Number.isInteger(wait) || wait < 0 || wait > 43_200) throw new Error(`GithubGovernance "${name}": productionWaitMinutes must be a whole number from 0 to 43200, got ${wait}`);
     for (const key of [...Object.keys(args.actionsSecrets ?? {}), ...Object.keys(args.actionsVariables ?? {})]) {
-        if (!SECRET_NAME_RE.test(key) || key.startsWith("GITHUB_")) throw new Error(`GithubGovernance "${name}": ${JSON.stringify(key)} is not a name GitHub accepts for a secret or variable (upper case, digits, _; not GITHUB_)`);
+        if (!ACTIONS_NAME_RE.test(key)) throw new Error(`GithubGovernance "${name}": ${JSON.stringify(key)} is not a name GitHub accepts for a secret or variable (upper case, digits, _; not GITHUB_)`);
     }
 }
 

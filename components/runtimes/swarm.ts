@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as docker from "@pulumi/docker";
 import type { AgentSpec } from "../../config";
-import { swarmDuration } from "../../config";
+import { swarmDuration, timeToUnhealthyMs } from "../../config";
 import { LABELS } from "../../contract";
 import { applyTransform } from "../transform";
 import { dockerHealthcheck } from "./healthcheck";
@@ -27,8 +27,7 @@ const CONVERGE_SLACK_MS = 60_000;
  * A shorter monitor would call the update done before a late failure shows.
  */
 export function updateMonitorMs(spec: Pick<AgentSpec, "healthcheck">): number {
-    const hc = spec.healthcheck;
-    return hc.startPeriodMs + hc.intervalMs * hc.retries;
+    return timeToUnhealthyMs(spec.healthcheck);
 }
 
 /**

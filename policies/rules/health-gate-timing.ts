@@ -1,4 +1,5 @@
 import { humanDuration } from "../../config/duration";
+import { timeToUnhealthyMs } from "../../config/spec";
 import { FleetPolicy, agentPolicy, reportAgent } from "./fleet-policy";
 
 /** Rule 8: the deploy gate and the watch window outlast the time an agent needs to be declared unhealthy. */
@@ -10,8 +11,7 @@ export function healthGateTiming(): FleetPolicy {
             "health-gate-timing",
             "The wait timeout and the monitor window are each at least startPeriod + interval × retries, so an agent that turns unhealthy late is still caught.",
             (inputs, agent, report) => {
-                const hc = agent.healthcheck;
-                const needed = hc.startPeriodMs + hc.intervalMs * hc.retries;
+                const needed = timeToUnhealthyMs(agent.healthcheck);
                 const formula = `startPeriod + interval × retries = ${humanDuration(needed)}`;
                 if (agent.waitTimeoutMs < needed) {
                     reportAgent(report, inputs, "waitTimeout", `set waitTimeout to at least ${formula}, got ${humanDuration(agent.waitTimeoutMs)}`);

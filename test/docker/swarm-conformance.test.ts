@@ -11,7 +11,8 @@
 import type Docker from "dockerode";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { TEST_LABEL, buildSampleAgentImage, dockerClient, requireDocker } from "../support/docker";
-import { Probe, engineServiceSpec, swarmServiceInputs, ensureSwarm, ns, untilAsync } from "../support/swarm";
+import { until } from "../support/sentinel";
+import { Probe, engineServiceSpec, ensureSwarm, ns, swarmServiceInputs } from "../support/swarm";
 
 const HEALTHCHECK = { interval: "2s", timeout: "2s", retries: 2, startPeriod: "1s" };
 const AGENT = "conformance-agent";
@@ -48,7 +49,7 @@ describe.sequential("the swarm runtime's update and rollback parameters, on Dock
         spec.TaskTemplate.ContainerSpec.Env = env;
         await service.update({ ...spec, version } as unknown as Docker.ServiceSpec);
     };
-    const settled = (states: string[]) => untilAsync(`the update to end in ${states.join(" or ")}`, async () => {
+    const settled = (states: string[]) => until(`the update to end in ${states.join(" or ")}`, async () => {
         const state = await inspect(service);
         return states.includes(state.updateStatus?.State ?? "") ? state : undefined;
     }, 120_000, 500);
@@ -63,13 +64,13 @@ describe.sequential("the swarm runtime's update and rollback parameters, on Dock
         const created = await docker.createService(engineServiceSpec(inputs, image, network.id, env)) as { id?: string; ID?: string };
         serviceId = created.id ?? created.ID!;
         service = docker.getService(serviceId);
-        await untilAsync("the first task to run healthy", async () => ((await runningTaskIds(docker, serviceId)).length === 1 ? true : undefined), 60_000, 500);
+        await until("the first task to run healthy", async () => ((await runningTaskIds(docker, serviceId)).length === 1 ? true : undefined), 60_000, 500);
     }, 180_000);
 
     afterAll(async () => {
         await service?.remove().catch(() => undefined);
         // Tasks leave the network a moment after their service goes.
-        if (network) await untilAsync("the conformance network to be removable", async () => (await network.remove().then(() => true, () => undefined)), 30_000, 500).catch(() => undefined);
+        if (network) await until("the conformance network to be removable", async () => (await network.remove().then(() => true, () => undefined)), 30_000, 500).catch(() => undefined);
         await leaveSwarm();
     }, 60_000);
 

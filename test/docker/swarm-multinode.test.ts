@@ -20,8 +20,8 @@ import Docker from "dockerode";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildSampleAgentImage, dockerClient, requireDocker } from "../support/docker";
-import { freePort } from "../support/sentinel";
-import { engineServiceSpec, lockSwarm, swarmServiceInputs, untilAsync } from "../support/swarm";
+import { until } from "../support/sentinel";
+import { LocalRegistry, engineServiceSpec, lockSwarm, swarmServiceInputs } from "../support/swarm";
 
 const AGENT = "spread-agent";
 const HEALTHCHECK = { interval: "2s", timeout: "2s", retries: 2, startPeriod: "1s" };
@@ -53,8 +53,6 @@ describe.skipIf(skipReason !== undefined).sequential("the swarm runtime across t
     const workerSocket = path.join(dir, "docker.sock");
     const worker = new Docker({ socketPath: workerSocket });
     const undo: (() => Promise<unknown>)[] = [];
-    let certsDir = "";
-    let registryAddress = "";
     let imageDigestRef = "";
     let service: Docker.Service;
     let workerPid = 0;
@@ -95,9 +93,9 @@ describe.skipIf(skipReason !== undefined).sequential("the swarm runtime across t
         workerPid = daemon.pid ?? 0;
         undo.push(async () => {
             daemon.kill("SIGTERM");
-            await untilAsync("the worker's dockerd to stop", async () => (daemon.exitCode !== null || daemon.signalCode !== null ? true : undefined), 30_000).catch(() => daemon.kill("SIGKILL"));
+            await until("the worker's dockerd to stop", async () => (daemon.exitCode !== null || daemon.signalCode !== null ? true : undefined), 30_000).catch(() => daemon.kill("SIGKILL"));
         });
-        await untilAsync("the worker's dockerd to answer", async () => (await worker.ping().then(() => true, () => undefined)), 60_000, 500);
+        await until("the worker's dockerd to answer", async () => (await worker.ping().then(() => true, () => undefined)), 60_000, 500);
 
         // The swarm: this engine manages it on the link's address; the worker joins over the veth.
         await manager.swarmInit({ ListenAddr: `${MANAGER_IP}:2377`, AdvertiseAddr: MANAGER_IP });
@@ -108,39 +106,18 @@ describe.skipIf(skipReason !== undefined).sequential("the swarm runtime across t
         nodeIds.manager = nodes.find((n) => n.Spec.Role === "manager")!.ID;
         nodeIds.worker = nodes.find((n) => n.Spec.Role === "worker")!.ID;
 
-        // The registry both nodes pull from, over TLS with a certificate both engines trust.
-        const port = await freePort();
-        registryAddress = `${MANAGER_IP}:${port}`;
-        const key = path.join(dir, "registry.key");
-        const cert = path.join(dir, "registry.crt");
-        await execa("openssl", ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", cert, "-days", "1", "-subj", `/CN=${MANAGER_IP}`, "-addext", `subjectAltName=IP:${MANAGER_IP}`]);
-        certsDir = path.join("/etc/docker/certs.d", registryAddress);
-        await fs.mkdir(certsDir, { recursive: true });
-        undo.push(() => fs.rm(certsDir, { recursive: true, force: true }));
-        await fs.copyFile(cert, path.join(certsDir, "ca.crt"));
-        const config = path.join(dir, "registry.yml");
-        await fs.writeFile(config, [
-            "version: 0.1", "log: { level: error }",
-            `storage: { filesystem: { rootdirectory: ${path.join(dir, "registry")} } }`,
-            `http: { addr: "${registryAddress}", tls: { certificate: ${cert}, key: ${key} } }`,
-        ].join("\n"));
-        const registry = spawn("docker-registry", ["serve", config], { stdio: "ignore" });
-        undo.push(async () => registry.kill("SIGTERM"));
-        const target = `${registryAddress}/agent-fleet/spread-agent:1.0.0`;
-        await execa("docker", ["tag", image, target]);
-        undo.push(() => execa("docker", ["rmi", target], { reject: false }));
-        const pushed = await untilAsync("a push to the registry", async () => {
-            const result = await execa("docker", ["push", target], { reject: false });
-            return result.exitCode === 0 ? result.stdout : undefined;
-        }, 30_000, 1_000);
-        imageDigestRef = `${registryAddress}/agent-fleet/spread-agent@${/digest: (sha256:[0-9a-f]{64})/.exec(pushed)![1]}`;
+        // The registry both nodes pull from, on the link's address, over TLS with a certificate both engines trust.
+        const registry = await LocalRegistry.start({ host: MANAGER_IP, tls: true });
+        undo.push(() => registry.stop());
+        undo.push(() => execa("docker", ["rmi", `${registry.address}/agent-fleet/spread-agent:1.0.0`], { reject: false }));
+        imageDigestRef = await registry.push(image, "agent-fleet/spread-agent:1.0.0");
 
         const network = await manager.createNetwork({ Name: `spread-${process.pid}`, Driver: "overlay", Attachable: true });
-        undo.push(() => untilAsync("the spread network to be removable", async () => (await network.remove().then(() => true, () => undefined)), 30_000, 500).catch(() => undefined));
+        undo.push(() => until("the spread network to be removable", async () => (await network.remove().then(() => true, () => undefined)), 30_000, 500).catch(() => undefined));
         const created = await manager.createService(engineServiceSpec(inputs, imageDigestRef, network.id, [], AGENT)) as { id?: string; ID?: string };
         service = manager.getService(created.id ?? created.ID!);
         undo.push(() => service.remove().catch(() => undefined));
-        await untilAsync("both tasks to run healthy", async () => ((await tasksByNode()).length === 2 ? true : undefined), 120_000, 1_000);
+        await until("both tasks to run healthy", async () => ((await tasksByNode()).length === 2 ? true : undefined), 120_000, 1_000);
     }, 300_000);
 
     afterAll(async () => {
@@ -177,7 +154,7 @@ describe.skipIf(skipReason !== undefined).sequential("the swarm runtime across t
         await sleep(1_000);
         const stopped = Date.now();
         process.kill(workerPid, "SIGTERM");
-        await untilAsync("the worker's task to run again on the manager", async () => {
+        await until("the worker's task to run again on the manager", async () => {
             const tasks = await tasksByNode();
             return tasks.length === 2 && tasks.every((t) => t.node === nodeIds.manager) ? true : undefined;
         }, 180_000, 1_000);

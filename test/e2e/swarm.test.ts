@@ -18,7 +18,8 @@ import { ROLLBACK_MONITOR_MS } from "../../components";
 import { durationMs } from "../../config";
 import { LABELS } from "../../contract";
 import { buildSampleAgentImage, dockerClient, requireDocker } from "../support/docker";
-import { LocalRegistry, Probe, ProbeCounts, ensureSwarm, missingForSwarm, untilAsync } from "../support/swarm";
+import { until } from "../support/sentinel";
+import { LocalRegistry, Probe, ProbeCounts, ensureSwarm, missingForSwarm } from "../support/swarm";
 import { CommandResult, Workspace, missingForDeployments, pulumiOnPath } from "./workspace";
 
 const STEP_TIMEOUT = 600_000;
@@ -238,7 +239,7 @@ describe.skipIf(missing.length > 0).sequential(`the swarm runtime on the real en
         expect(bad.ok).toBeGreaterThan(50);
         expect(Object.keys(bad.versions)).toEqual(["1.1.0"]);
 
-        const subject = await untilAsync("the rollback to finish", async () => {
+        const subject = await until("the rollback to finish", async () => {
             const s = await serviceOf(docker, SUBJECT);
             return s.updateState === "rollback_completed" ? s : undefined;
         }, 60_000);

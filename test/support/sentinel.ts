@@ -131,12 +131,12 @@ export class SentinelRig {
 }
 
 /** Polls `check` until it returns something. */
-export async function until<T>(what: string, check: () => T | undefined, timeoutMs: number): Promise<T> {
+export async function until<T>(what: string, check: () => T | undefined | Promise<T | undefined>, timeoutMs: number, everyMs = 50): Promise<T> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
-        const found = check();
+        const found = await check();
         if (found !== undefined) return found;
         if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-        await new Promise((r) => setTimeout(r, 50));
+        await new Promise((r) => setTimeout(r, everyMs));
     }
 }

@@ -6,6 +6,7 @@
  */
 import { promises as fs } from "node:fs";
 import os from "node:os";
+import net from "node:net";
 import path from "node:path";
 import { ChildProcess, spawn, spawnSync } from "node:child_process";
 import { execa } from "execa";
@@ -35,7 +36,7 @@ const SWARM_LOCK = path.join(os.tmpdir(), "agent-fleet-swarm-tests.lock");
 
 export async function lockSwarm(timeoutMs = 20 * 60_000): Promise<() => Promise<void>> {
     const owner = path.join(SWARM_LOCK, "pid");
-    await untilAsync(`the other swarm tests to finish (lock ${SWARM_LOCK})`, async () => {
+    await until(`the other swarm tests to finish (lock ${SWARM_LOCK})`, async () => {
         if (await fs.mkdir(SWARM_LOCK).then(() => true, () => false)) {
             await fs.writeFile(owner, String(process.pid));
             return true;
@@ -81,25 +82,50 @@ export async function ensureSwarm(docker: Docker = dockerClient()): Promise<() =
     };
 }
 
-/** A registry on loopback, storing under a temporary directory, stopped (and its storage removed) by `stop`. */
-export class LocalRegistry {
-    private constructor(readonly address: string, private readonly process: ChildProcess, private readonly dir: string) {}
+export interface RegistryOptions {
+    /** The address it listens on; default loopback, which Docker trusts over plain HTTP. */
+    readonly host?: string;
+    /**
+     * Serve TLS with a certificate made for `host`, trusted by every engine on
+     * this machine through /etc/docker/certs.d/<host:port>/ca.crt (removed by
+     * `stop`): what any address but loopback needs. Default false.
+     */
+    readonly tls?: boolean;
+}
 
-    static async start(host = "127.0.0.1"): Promise<LocalRegistry> {
+/** A registry (Debian's docker-registry), storing under a temporary directory, stopped and removed by `stop`. */
+export class LocalRegistry {
+    private constructor(readonly address: string, private readonly process: ChildProcess, private readonly dir: string, private readonly trustDir?: string) {}
+
+    static async start(options: RegistryOptions = {}): Promise<LocalRegistry> {
+        const host = options.host ?? "127.0.0.1";
         const dir = await fs.mkdtemp(path.join(os.tmpdir(), "agent-fleet-registry-"));
         const port = await freePort();
+        const address = `${host}:${port}`;
+        let tls = "";
+        let trustDir: string | undefined;
+        if (options.tls) {
+            const key = path.join(dir, "registry.key");
+            const cert = path.join(dir, "registry.crt");
+            await execa("openssl", ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", cert, "-days", "1", "-subj", `/CN=${host}`, "-addext", `subjectAltName=IP:${host}`]);
+            trustDir = path.join("/etc/docker/certs.d", address);
+            await fs.mkdir(trustDir, { recursive: true });
+            await fs.copyFile(cert, path.join(trustDir, "ca.crt"));
+            tls = `, tls: { certificate: ${cert}, key: ${key} }`;
+        }
         const config = path.join(dir, "config.yml");
         await fs.writeFile(config, [
             "version: 0.1",
             "log: { level: error }",
             `storage: { filesystem: { rootdirectory: ${path.join(dir, "data")} }, delete: { enabled: true } }`,
-            `http: { addr: "${host}:${port}" }`,
+            `http: { addr: "${address}"${tls} }`,
         ].join("\n"));
         const child = spawn("docker-registry", ["serve", config], { stdio: "ignore" });
-        const address = `${host}:${port}`;
-        const registry = new LocalRegistry(address, child, dir);
-        await until(`the registry at ${address}`, () => (child.exitCode === null ? true : undefined), 1_000).catch(() => undefined);
-        await untilAsync(`the registry at ${address} to answer`, async () => (await fetch(`http://${address}/v2/`).then((r) => r.ok, () => false)) || undefined, 15_000);
+        const registry = new LocalRegistry(address, child, dir, trustDir);
+        await until(`the registry at ${address} to accept connections`, () => new Promise<true | undefined>((resolve) => {
+            const socket = net.connect(port, host, () => { socket.end(); resolve(true); });
+            socket.on("error", () => resolve(undefined));
+        }), 15_000, 250);
         return registry;
     }
 
@@ -115,17 +141,8 @@ export class LocalRegistry {
 
     async stop(): Promise<void> {
         this.process.kill("SIGTERM");
+        if (this.trustDir) await fs.rm(this.trustDir, { recursive: true, force: true });
         await fs.rm(this.dir, { recursive: true, force: true });
-    }
-}
-
-export async function untilAsync<T>(what: string, check: () => Promise<T | undefined>, timeoutMs: number, everyMs = 250): Promise<T> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-        const value = await check();
-        if (value !== undefined) return value;
-        if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-        await new Promise((r) => setTimeout(r, everyMs));
     }
 }
 
