@@ -13,12 +13,15 @@
 #   language-nodejs  github.com/pulumi/pulumi/sdk/nodejs/cmd/pulumi-language-nodejs/v3
 #   docker           github.com/pulumi/pulumi-docker/provider/v5, bridging
 #                    github.com/kreuzwerker/terraform-provider-docker
+#   github           github.com/pulumi/pulumi-github/provider/v6, bridging
+#                    github.com/integrations/terraform-provider-github/v6
 #
 # A piece whose module the Go module proxy does not serve is reported as
 # blocked (with the exact error) and skipped; the rest are still built. For a
 # local build of a blocked piece, point ENGINE_LANGUAGE_NODEJS_SRC at a
-# checkout of sdk/nodejs/cmd/pulumi-language-nodejs or ENGINE_DOCKER_PROVIDER_SRC
-# at a checkout of pulumi-docker's provider/ folder (neither is committed).
+# checkout of sdk/nodejs/cmd/pulumi-language-nodejs, ENGINE_DOCKER_PROVIDER_SRC
+# at a checkout of pulumi-docker's provider/ folder, or ENGINE_GITHUB_PROVIDER_SRC
+# at one of pulumi-github's provider/ folder (none is committed).
 #
 # Output (git-ignored): .engine/bin, .engine/home (PULUMI_HOME with
 # versions/<v>/bin for the `pulumi` npm launcher, and the installed plugin),
@@ -44,7 +47,13 @@ log() { echo "build-engine: $*"; }
 record() { echo "$1" >> "$OUT/status"; log "$1"; }
 
 # Stamps record which module versions a binary was built from, so a pin change rebuilds it.
-stamp_of() { sha256sum "engine/$1/go.mod" engine/versions.env | sha256sum | cut -c1-16; }
+# A piece built from a local source is stamped from its committed go.mod (without the
+# replace), so the next run without that source reuses it.
+stamp_of() {
+    local mod="engine/$1/go.mod"
+    [ -f "$OUT/$1.go.mod.orig" ] && [[ " ${EDITED[*]} " == *" $1 "* ]] && mod="$OUT/$1.go.mod.orig"
+    cat "$mod" engine/versions.env | sha256sum | cut -c1-16
+}
 is_current() { [ -x "$BIN/$2" ] && [ "$(cat "$BIN/$2.stamp" 2>/dev/null)" = "$(stamp_of "$1")" ]; }
 
 # build <piece> <binary> <go build args...>: builds in engine/<piece>, records built or blocked.
@@ -85,31 +94,46 @@ build cli pulumi -ldflags "$VERSION_FLAG" github.com/pulumi/pulumi/pkg/v3/cmd/pu
 with_local_source language-nodejs github.com/pulumi/pulumi/sdk/nodejs/cmd/pulumi-language-nodejs/v3 "${ENGINE_LANGUAGE_NODEJS_SRC:-}"
 build language-nodejs pulumi-language-nodejs -ldflags "$VERSION_FLAG" github.com/pulumi/pulumi/sdk/nodejs/cmd/pulumi-language-nodejs/v3 || true
 
-# 3. The Docker provider. Its schema is generated at release time and not in the module:
-#    embed the module's committed schema.json with the plugin version set.
-with_local_source docker github.com/pulumi/pulumi-docker/provider/v5 "${ENGINE_DOCKER_PROVIDER_SRC:-}"
-if ! is_current docker pulumi-resource-docker; then
-    schema_dir="$(cd engine/docker && go list -m -f '{{.Dir}}' github.com/pulumi/pulumi-docker/provider/v5 2>"$OUT/docker.log")" || schema_dir=""
-    if [ -n "$schema_dir" ] && [ -f "$schema_dir/cmd/pulumi-resource-docker/schema.json" ]; then
-        node -e 'const fs=require("fs");const s=JSON.parse(fs.readFileSync(process.argv[1],"utf8"));s.version=process.argv[2];fs.writeFileSync(process.argv[3],JSON.stringify(s));' \
-            "$schema_dir/cmd/pulumi-resource-docker/schema.json" "$DOCKER_PROVIDER_VERSION" engine/docker/schema-embed.json
-        build docker pulumi-resource-docker -tags no_compose \
-            -ldflags "-X github.com/pulumi/pulumi-docker/provider/v5/pkg/version.Version=$DOCKER_PROVIDER_VERSION" . || true
-    else
-        record "blocked docker: $(grep -m1 -E 'Forbidden|not available|error' "$OUT/docker.log" || echo "module github.com/pulumi/pulumi-docker/provider/v5 not found")"
+# Bridged providers: their main packages embed a schema that each repository generates at
+# release time and does not commit to the module, so a module download cannot build them.
+# build_provider <piece> <module> <local source> <version> <build args...> embeds the
+# module's committed schema.json with the plugin version set, then builds engine/<piece>.
+build_provider() {
+    local piece="$1" module="$2" src="$3" version="$4"; shift 4
+    local binary="pulumi-resource-$piece"
+    with_local_source "$piece" "$module" "$src"
+    if is_current "$piece" "$binary"; then record "reused  $piece ($binary)"; return 0; fi
+    local schema_dir
+    schema_dir="$(cd "engine/$piece" && go list -m -f '{{.Dir}}' "$module" 2>"$OUT/$piece.log")" || schema_dir=""
+    local schema="$schema_dir/cmd/$binary/schema.json"
+    if [ -z "$schema_dir" ] || [ ! -f "$schema" ]; then
+        record "blocked $piece: $(grep -m1 -E 'Forbidden|not available|error' "$OUT/$piece.log" || echo "module $module not found")"
+        return 1
     fi
-else
-    record "reused  docker (pulumi-resource-docker)"
-fi
+    node -e 'const fs=require("fs");const s=JSON.parse(fs.readFileSync(process.argv[1],"utf8"));s.version=process.argv[2];fs.writeFileSync(process.argv[3],JSON.stringify(s));' \
+        "$schema" "$version" "engine/$piece/schema-embed.json"
+    build "$piece" "$binary" -ldflags "-X $module/pkg/version.Version=$version" "$@" .
+}
+
+# 3. The Docker provider, bridging kreuzwerker/terraform-provider-docker.
+build_provider docker github.com/pulumi/pulumi-docker/provider/v5 "${ENGINE_DOCKER_PROVIDER_SRC:-}" "$DOCKER_PROVIDER_VERSION" -tags no_compose || true
+
+# 4. The GitHub provider, bridging integrations/terraform-provider-github (for the governance test).
+build_provider github github.com/pulumi/pulumi-github/provider/v6 "${ENGINE_GITHUB_PROVIDER_SRC:-}" "$GITHUB_PROVIDER_VERSION" || true
 
 # Lay the binaries out as the `pulumi` npm launcher and the engine expect them.
 for binary in pulumi pulumi-language-nodejs; do
     [ -x "$BIN/$binary" ] && ln -sf "$BIN/$binary" "$VERSION_BIN/$binary"
 done
-if [ -x "$BIN/pulumi" ] && [ -x "$BIN/pulumi-resource-docker" ]; then
-    "$BIN/pulumi" plugin install resource docker "$DOCKER_PROVIDER_VERSION" --file "$BIN/pulumi-resource-docker" --reinstall >/dev/null
-    record "installed docker plugin $DOCKER_PROVIDER_VERSION into $PULUMI_HOME/plugins"
-fi
+install_plugin() {
+    local name="$1" version="$2"
+    if [ -x "$BIN/pulumi" ] && [ -x "$BIN/pulumi-resource-$name" ]; then
+        "$BIN/pulumi" plugin install resource "$name" "$version" --file "$BIN/pulumi-resource-$name" --reinstall >/dev/null
+        record "installed $name plugin $version into $PULUMI_HOME/plugins"
+    fi
+}
+install_plugin docker "$DOCKER_PROVIDER_VERSION"
+install_plugin github "$GITHUB_PROVIDER_VERSION"
 
 cat > "$OUT/env.sh" <<EOF
 # Generated by scripts/build-engine.sh: the locally built Pulumi engine first on PATH.

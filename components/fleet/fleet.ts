@@ -4,6 +4,7 @@ import * as github from "@pulumi/github";
 import type { AgentSpec, FleetSpec } from "../../config";
 import { COMPONENT_TYPES, LABELS } from "../../contract";
 import { AgentService, AgentServiceTransforms, declareAgentImage, sharedImageResourceName } from "../agent-service";
+import { githubProviderFor } from "../github-provider";
 import { DeployNotificationsArgs, DeployNotifier } from "../notifications";
 import { AgentRuntime, RUNTIMES_BY_NAME } from "../runtimes";
 import { Sentinel, SentinelTransforms } from "../sentinel";
@@ -142,11 +143,11 @@ export class Fleet extends pulumi.ComponentResource {
 
     private readonly githubProviders = new Map<string, github.Provider>();
 
-    /** One GitHub provider per repository owner the agents' webhooks name; the token comes from GITHUB_TOKEN or `github:token`. */
+    /** One GitHub provider per repository owner the agents' webhooks name. */
     private githubProvider(fleetName: string, owner: string): github.Provider {
         let provider = this.githubProviders.get(owner);
         if (!provider) {
-            provider = new github.Provider(`${fleetName}-github-${owner.toLowerCase()}`, { owner }, { parent: this });
+            provider = githubProviderFor(fleetName, owner, { parent: this });
             this.githubProviders.set(owner, provider);
         }
         return provider;

@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as github from "@pulumi/github";
 import { ACTIONS_NAME_RE, COMPONENT_TYPES, GITHUB_LABELS, GITHUB_REPOSITORY_RE } from "../../contract";
+import { githubProviderFor } from "../github-provider";
 import { Transform, applyTransform } from "../transform";
 
 /** The labels the fleet's tools set, with the colour and description the component gives them. */
@@ -35,7 +36,7 @@ export interface GithubGovernanceArgs {
     readonly actionsSecrets?: Readonly<Record<string, pulumi.Input<string>>>;
     /** Actions variables, by name; plain values. Default none. */
     readonly actionsVariables?: Readonly<Record<string, pulumi.Input<string>>>;
-    /** The GitHub provider; default the default provider (`github:owner`, `GITHUB_TOKEN`). */
+    /** The GitHub provider; default one for the repository's owner (token from `github:token` or GITHUB_TOKEN). */
     readonly provider?: pulumi.ProviderResource;
     /** Hooks to adjust child resources. */
     readonly transform?: GithubGovernanceTransforms;
@@ -69,8 +70,8 @@ export class GithubGovernance extends pulumi.ComponentResource {
     constructor(name: string, args: GithubGovernanceArgs, opts?: pulumi.ComponentResourceOptions) {
         validateGithubGovernanceArgs(name, args);
         super(COMPONENT_TYPES.githubGovernance, name, {}, opts);
-        const repository = args.repository.split("/")[1];
-        const child = { parent: this, ...(args.provider ? { provider: args.provider } : {}) };
+        const [owner, repository] = args.repository.split("/");
+        const child = { parent: this, provider: args.provider ?? githubProviderFor(name, owner, { parent: this }) };
 
         const environments = DEPLOY_ENVIRONMENTS.map((environment) => {
             const production = environment === "production";

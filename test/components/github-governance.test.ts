@@ -7,10 +7,11 @@ import * as pulumi from "@pulumi/pulumi";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { FLEET_LABELS, GithubGovernance } from "../../components";
 import { FleetConfigError, loadGithubConfig } from "../../config";
-import { GITHUB_LABELS } from "../../contract";
+import { COMPONENT_TYPES, GITHUB_LABELS } from "../../contract";
 import { MockRun, isWireSecret, outputOf, setStackConfig, settle, startMocks } from "../support/pulumi";
 
 const SEEDED = "SEEDED-governance-passphrase-81c";
+const SEEDED_TOKEN = "SEEDED-governance-token-2f9";
 const ARGS = { repository: "acme/agent-fleet", productionReviewers: { users: [101], teams: [7] } };
 
 let run: MockRun;
@@ -48,6 +49,17 @@ describe("GithubGovernance", () => {
         expect(isWireSecret(secret.wireInputs.value)).toBe(true);
         const [variable] = byType("actionsVariable:ActionsVariable");
         expect(variable.inputs).toEqual({ repository: "agent-fleet", variableName: "FLEET_STACKS", value: "staging,production" });
+    });
+
+    it("works through a provider for the repository's owner, which takes github:token (kept secret) and github:baseUrl from stack config", async () => {
+        // Explicit providers do not read stack config themselves; the component passes the default provider's keys on.
+        pulumi.runtime.setAllConfig({ "github:token": SEEDED_TOKEN, "github:baseUrl": "https://ghe.acme.dev/" }, ["github:token"]);
+        await declare();
+        const providers = run.resources.filter((r) => r.type === "pulumi:providers:github");
+        expect(providers.map((p) => [p.name, p.inputs.owner, p.inputs.token, p.inputs.baseUrl])).toEqual([["github-github-acme", "acme", SEEDED_TOKEN, "https://ghe.acme.dev/"]]);
+        expect(isWireSecret(providers[0].wireInputs.token)).toBe(true);
+        expect(providers[0].parent).toBe(run.resources.find((r) => r.type === COMPONENT_TYPES.githubGovernance)?.urn);
+        pulumi.runtime.setAllConfig({}, []);
     });
 
     it("creates every label the fleet's tools set, under the names they use", async () => {

@@ -21,7 +21,7 @@ import { Receiver } from "../support/receiver";
 import { until } from "../support/sentinel";
 import { captureEventLog } from "./fixtures";
 import {
-    CommandResult, STACK, Workspace, containerIdByAgent, fleetContainers, getJson, missingForDeployments, provideDefaultNodeImage, pulumiOnPath,
+    CommandResult, STACK, Workspace, containerIdByAgent, expectOk, fleetContainers, getJson, missingForDeployments, provideDefaultNodeImage, pulumiOnPath,
 } from "./workspace";
 
 const STEP_TIMEOUT = 600_000;
@@ -68,12 +68,6 @@ const FAST_WAIT_TIMEOUT_MS = durationMs(FAST_HEALTHCHECK.startPeriod) + duration
 const cli = pulumiOnPath();
 const missing = cli ? missingForDeployments() : ["a `pulumi` CLI on PATH"];
 if (missing.length > 0) console.warn(`test/e2e/dev-fleet skipped: missing ${missing.join(", ")} (see the README's "Real-engine tests")`);
-
-function expectOk(result: CommandResult, what: string): void {
-    if (result.exitCode !== 0) {
-        throw new Error(`${what} exited ${result.exitCode}\n--- stdout\n${result.stdout.slice(-4000)}\n--- stderr\n${result.stderr.slice(-4000)}`);
-    }
-}
 
 describe.skipIf(missing.length > 0).sequential(`the dev fleet on the real engine (${cli})`, () => {
     let ws: Workspace;

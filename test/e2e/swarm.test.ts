@@ -20,7 +20,7 @@ import { LABELS } from "../../contract";
 import { buildSampleAgentImage, dockerClient, requireDocker } from "../support/docker";
 import { until } from "../support/sentinel";
 import { LocalRegistry, Probe, ProbeCounts, ensureSwarm, missingForSwarm } from "../support/swarm";
-import { CommandResult, Workspace, missingForDeployments, pulumiOnPath } from "./workspace";
+import { CommandResult, Workspace, expectOk, missingForDeployments, pulumiOnPath } from "./workspace";
 
 const STEP_TIMEOUT = 600_000;
 const STACK = "swarm";
@@ -33,12 +33,6 @@ const HEALTHCHECK = { interval: "2s", timeout: "2s", retries: 2, startPeriod: "1
 const cli = pulumiOnPath();
 const missing = [...(cli ? missingForDeployments() : ["a `pulumi` CLI on PATH"]), ...missingForSwarm()];
 if (missing.length > 0) console.warn(`test/e2e/swarm skipped: missing ${missing.join(", ")} (see the README's "Real-engine tests")`);
-
-function expectOk(result: CommandResult, what: string): void {
-    if (result.exitCode !== 0) {
-        throw new Error(`${what} exited ${result.exitCode}\n--- stdout\n${result.stdout.slice(-4000)}\n--- stderr\n${result.stderr.slice(-4000)}`);
-    }
-}
 
 /** The stack file: two agents on the swarm, the subject with a secret. */
 function stackFile(images: Record<string, string>): string {

@@ -30,20 +30,28 @@ export function pulumiOnPath(): string | undefined {
     return result.status === 0 ? result.stdout.trim() : undefined;
 }
 
-/** The Docker plugin version the program asks for: @pulumi/docker's own. */
-export const DOCKER_PLUGIN_VERSION: string = (JSON.parse(readFileSync(path.join(REPO_ROOT, "node_modules", "@pulumi", "docker", "package.json"), "utf8")) as { version: string }).version;
+/** The plugin version a Pulumi package asks the engine for: its npm package's own. */
+function pluginVersionOf(pkg: "docker" | "github"): string {
+    return (JSON.parse(readFileSync(path.join(REPO_ROOT, "node_modules", "@pulumi", pkg, "package.json"), "utf8")) as { version: string }).version;
+}
+
+export const DOCKER_PLUGIN_VERSION: string = pluginVersionOf("docker");
+export const GITHUB_PLUGIN_VERSION: string = pluginVersionOf("github");
 
 /**
  * What a deployment needs besides the CLI: the Node.js language host (on PATH,
- * where the CLI finds it) and the Docker plugin. Returns what is missing.
+ * where the CLI finds it) and the resource plugins at the program's versions
+ * (default the Docker plugin). Returns what is missing.
  */
-export function missingForDeployments(): string[] {
+export function missingForDeployments(plugins: readonly { readonly name: string; readonly version: string }[] = [{ name: "docker", version: DOCKER_PLUGIN_VERSION }]): string[] {
     const missing: string[] = [];
     if (spawnSync("pulumi-language-nodejs", ["-version"], { encoding: "utf8" }).status !== 0) missing.push("pulumi-language-nodejs on PATH");
-    const plugins = spawnSync("pulumi", ["plugin", "ls", "--json"], { encoding: "utf8", env: { ...process.env, PULUMI_SKIP_UPDATE_CHECK: "true" } });
-    const installed = plugins.status === 0 ? (JSON.parse(plugins.stdout || "[]") as { name: string; kind: string; version: string }[]) : [];
-    if (!installed.some((p) => p.name === "docker" && p.kind === "resource" && p.version === DOCKER_PLUGIN_VERSION)) {
-        missing.push(`the docker resource plugin ${DOCKER_PLUGIN_VERSION}`);
+    const listed = spawnSync("pulumi", ["plugin", "ls", "--json"], { encoding: "utf8", env: { ...process.env, PULUMI_SKIP_UPDATE_CHECK: "true" } });
+    const installed = listed.status === 0 ? (JSON.parse(listed.stdout || "[]") as { name: string; kind: string; version: string }[]) : [];
+    for (const plugin of plugins) {
+        if (!installed.some((p) => p.name === plugin.name && p.kind === "resource" && p.version === plugin.version)) {
+            missing.push(`the ${plugin.name} resource plugin ${plugin.version}`);
+        }
     }
     return missing;
 }
@@ -71,6 +79,13 @@ export interface CommandResult {
     readonly stdout: string;
     readonly stderr: string;
     readonly ms: number;
+}
+
+/** Fails with the command's output tails when it did not exit 0. */
+export function expectOk(result: CommandResult, what: string): void {
+    if (result.exitCode !== 0) {
+        throw new Error(`${what} exited ${result.exitCode}\n--- stdout\n${result.stdout.slice(-4000)}\n--- stderr\n${result.stderr.slice(-4000)}`);
+    }
 }
 
 export class Workspace {
@@ -142,12 +157,17 @@ export class Workspace {
 
     /** Runs the Pulumi CLI on another stack of the copy. */
     pulumiOn(stack: string, ...args: string[]): Promise<CommandResult> {
-        return this.run("pulumi", [...args, "--stack", stack, "--non-interactive", "--color", "never"]);
+        return this.pulumiOnWith(stack, {}, ...args);
     }
 
     /** Runs the Pulumi CLI on the dev stack with extra environment variables. */
     pulumiWith(env: Record<string, string>, ...args: string[]): Promise<CommandResult> {
-        return this.run("pulumi", [...args, "--stack", STACK, "--non-interactive", "--color", "never"], env);
+        return this.pulumiOnWith(STACK, env, ...args);
+    }
+
+    /** Runs the Pulumi CLI on a stack of the copy with extra environment variables. */
+    pulumiOnWith(stack: string, env: Record<string, string>, ...args: string[]): Promise<CommandResult> {
+        return this.run("pulumi", [...args, "--stack", stack, "--non-interactive", "--color", "never"], env);
     }
 
     /** Runs the copy's `fleet` command, as `npx fleet` does. */
