@@ -49,6 +49,7 @@ function stackFile(image: string, waitMinutes: number, events: readonly string[]
         "    agents:",
         "      research:",
         `        image: ${image}`,
+        '        owner: "@acme/research-eng"',
         "        webhooks:",
         "          - name: github-push",
         "            source: github",
@@ -145,10 +146,15 @@ describe.skipIf(missing.length > 0).sequential(`the GitHub side of the fleet on 
         expect([...fleetRepo().hooks.values()]).toEqual([]);
     }, STEP_TIMEOUT);
 
-    it("2. a refreshed preview straight after finds no change: everything reads back as written", async () => {
+    it("2. a refreshed preview straight after finds no change: everything reads back as written; every policy, made mandatory, passes on the real resources", async () => {
         const preview = await pulumi("preview", "--refresh", "--expect-no-changes", "--diff");
         expectOk(preview, "pulumi preview --refresh --expect-no-changes");
         expect(github.refused).toEqual([]);
+        // webhook-signing reads the registration's secret and TLS setting as the real engine hands them over.
+        await fs.writeFile(path.join(ws.dir, "stacks", `policy.${STACK}.json`), JSON.stringify({ all: "mandatory" }));
+        const policed = await pulumi("preview", "--policy-pack", "policies", "--policy-pack-config", `stacks/policy.${STACK}.json`);
+        expectOk(policed, "pulumi preview with the policy pack, every policy mandatory");
+        expect(policed.stdout).not.toMatch(/mandatory|advisory/i);
     }, STEP_TIMEOUT);
 
     it("3. a longer wait, one more event and a rotated secret update in place: same hook, same labels, the new value sealed; the token and base URL now from stack config", async () => {
