@@ -12,31 +12,40 @@ export function uniqueWebhooks(): FleetPolicy {
         fix: "Give each agent's webhook its own `path`, and let one agent subscribe to each repository event.",
         policy: {
             name: "unique-webhooks",
-            description: "No two agents claim the same webhook path, or the same GitHub repository and event.",
+            description: "No two agents claim the same webhook path, or the same GitHub repository and event (\"*\" claims every event).",
             enforcementLevel: "mandatory",
             validateStack: (args, report) => {
-                const claims = new Map<string, string>();
+                const pathOwners = new Map<string, string>();
+                /** repository → event → the agent that takes it; "*" (GitHub's every event) overlaps each one. */
+                const eventOwners = new Map<string, Map<string, string>>();
                 for (const resource of args.resources) {
                     const inputs: AgentServiceInputs | undefined = agentInputs(resource);
                     if (!inputs) continue;
+                    const me = inputs.agent.name;
+                    const reportAt = (i: number, field: string, message: string) => report(fixAt(inputs.stackFile, agentField(inputs, `webhooks[${i}].${field}`), message), resource.urn);
                     inputs.agent.webhooks.forEach((webhook, i) => {
-                        const claimsOfWebhook = [
-                            { key: `path ${webhook.path}`, field: "path", taken: (owner: string) => `the path ${webhook.path} already belongs to agent "${owner}"` },
-                            ...webhook.events.map((event) => ({
-                                key: `github ${webhook.repository} ${event}`, field: "events", taken: (owner: string) => `${webhook.repository}'s "${event}" events already go to agent "${owner}"`,
-                            })),
-                        ];
-                        for (const { key, field, taken } of claimsOfWebhook) {
-                            const owner = claims.get(key);
-                            if (owner !== undefined && owner !== inputs.agent.name) {
-                                report(fixAt(inputs.stackFile, agentField(inputs, `webhooks[${i}].${field}`), taken(owner)), resource.urn);
-                            } else {
-                                claims.set(key, inputs.agent.name);
-                            }
+                        const pathOwner = pathOwners.get(webhook.path);
+                        if (pathOwner !== undefined && pathOwner !== me) reportAt(i, "path", `the path ${webhook.path} already belongs to agent "${pathOwner}"`);
+                        else pathOwners.set(webhook.path, me);
+                        if (!webhook.repository) return;
+                        const owners = eventOwners.get(webhook.repository) ?? new Map<string, string>();
+                        eventOwners.set(webhook.repository, owners);
+                        for (const event of webhook.events) {
+                            const overlapping = event === "*" ? [...owners.entries()] : [[event, owners.get(event)], ["*", owners.get("*")]] as const;
+                            const clash = overlapping.find(([, owner]) => owner !== undefined && owner !== me);
+                            if (clash) reportAt(i, "events", eventClash(webhook.repository, event, clash[0], clash[1]!));
+                            else owners.set(event, me);
                         }
                     });
                 }
             },
         },
     };
+}
+
+/** Why `event` cannot be claimed: another agent holds `taken` ("*" stands for every event) on the repository. */
+function eventClash(repository: string, event: string, taken: string, owner: string): string {
+    if (taken === "*") return `${repository}'s events all go to agent "${owner}" ("*"), "${event}" included`;
+    if (event === "*") return `"*" takes every event of ${repository}, but its "${taken}" events already go to agent "${owner}"`;
+    return `${repository}'s "${event}" events already go to agent "${owner}"`;
 }

@@ -29,4 +29,11 @@ describe("unique-webhooks", () => {
             'stacks/Pulumi.production.yaml: fleet.agents.pesti.webhooks[0].events: acme/crm\'s "push" events already go to agent "jarvis"',
         ]);
     });
+
+    it.each([
+        [["*"], ["issues"], 'stacks/Pulumi.production.yaml: fleet.agents.pesti.webhooks[0].events: "*" takes every event of acme/crm, but its "issues" events already go to agent "jarvis"'],
+        [["issues"], ["*"], 'stacks/Pulumi.production.yaml: fleet.agents.pesti.webhooks[0].events: acme/crm\'s events all go to agent "jarvis" ("*"), "issues" included'],
+    ])("treats \"*\" (every event) as overlapping each event of the repository (pesti %j, jarvis %j)", async (pestiEvents, jarvisEvents, message) => {
+        expect(await check([push("/hooks/pesti", "pestiHook", pestiEvents)], [push("/hooks/jarvis", "jarvisHook", jarvisEvents)])).toEqual([message]);
+    });
 });
