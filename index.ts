@@ -28,7 +28,7 @@ function withSourceCommits(spec: FleetSpec): FleetSpec {
 
 // Both configs are checked before anything is declared. Pulumi runs the program in the project directory.
 const spec = loadOrExplain(() => loadStackFleet({ projectRoot: process.cwd() }));
-const githubConfig = loadOrExplain(() => stackGithubConfig(stackSecretKeyState({ projectRoot: process.cwd() })));
+const githubConfig = loadOrExplain(() => stackGithubConfig(stackSecretKeyState({ projectRoot: process.cwd() }), process.cwd()));
 
 const config = new pulumi.Config();
 const fleet = new Fleet("fleet", {

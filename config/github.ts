@@ -4,9 +4,12 @@
  * problem at once, each with its file and field; Actions secrets name secret
  * stack config keys, never values.
  */
+import * as fs from "fs";
+import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
+import { parse } from "yaml";
 import { z } from "zod";
-import { ACTIONS_NAME_RE, GITHUB_REPOSITORY_RE, stackFileName } from "../contract";
+import { ACTIONS_NAME_RE, GITHUB_REPOSITORY_RE, STACKS_DIR, stackFileName } from "../contract";
 import { ConfigProblem, FleetConfigError } from "./errors";
 import { SecretKeyState, collect, secretKeyProblem } from "./load";
 import { expected } from "./schema";
@@ -36,11 +39,24 @@ export const githubConfigSchema = z.strictObject({
 
 export type GithubConfig = z.infer<typeof githubConfigSchema>;
 
+/** Another stack file's governance opt-in: which repository it manages. */
+export interface OtherGovernance {
+    readonly file: string;
+    readonly repository: string;
+}
+
 /**
  * The stack's `github` config, or undefined when the stack does not opt in.
- * Throws FleetConfigError listing every problem, secret keys included.
+ * Throws FleetConfigError listing every problem, secret keys included, and
+ * refuses a repository that another stack file (`others`) also manages: two
+ * stacks would overwrite each other's environments, secrets and labels.
  */
-export function loadGithubConfig(stack: string, value: unknown, secretKeyState: (key: string) => SecretKeyState): GithubConfig | undefined {
+export function loadGithubConfig(
+    stack: string,
+    value: unknown,
+    secretKeyState: (key: string) => SecretKeyState,
+    others: readonly OtherGovernance[] = [],
+): GithubConfig | undefined {
     if (value === undefined) return undefined;
     const file = stackFileName(stack);
     const problems: ConfigProblem[] = [];
@@ -52,11 +68,26 @@ export function loadGithubConfig(stack: string, value: unknown, secretKeyState: 
     if ((config?.productionReviewers.users?.length ?? 0) + (config?.productionReviewers.teams?.length ?? 0) === 0 && config) {
         problems.push({ file, path: "github.productionReviewers", message: "expected at least one user or team id: production deploys must be approved, got none" });
     }
+    const rivals = others.filter((o) => config && o.file !== file && o.repository.toLowerCase() === config.repository.toLowerCase()).map((o) => o.file);
+    if (rivals.length > 0) {
+        problems.push({ file, path: "github.repository", message: `expected one stack to manage ${config!.repository}'s GitHub side, but ${rivals.join(" and ")} ${rivals.length > 1 ? "do" : "does"} too; keep the \`github\` config in one stack file` });
+    }
     if (problems.length > 0) throw new FleetConfigError(stack, problems);
     return config;
 }
 
+/** Every stack file's governance opt-in (`<project>:github`), read from stacks/ under the project root. */
+export function governanceInStackFiles(projectRoot: string, project: string): OtherGovernance[] {
+    const dir = path.join(projectRoot, STACKS_DIR);
+    const files = fs.existsSync(dir) ? fs.readdirSync(dir).filter((f) => /^Pulumi\.[^.]+\.yaml$/.test(f)).sort() : [];
+    return files.flatMap((name) => {
+        const config = (parse(fs.readFileSync(path.join(dir, name), "utf8")) as { config?: Record<string, unknown> } | null)?.config;
+        const repository = (config?.[`${project}:github`] as { repository?: unknown } | undefined)?.repository;
+        return typeof repository === "string" ? [{ file: `${STACKS_DIR}/${name}`, repository }] : [];
+    });
+}
+
 /** The running stack's `github` config (`agent-fleet:github`), or undefined. */
-export function stackGithubConfig(secretKeyState: (key: string) => SecretKeyState): GithubConfig | undefined {
-    return loadGithubConfig(pulumi.getStack(), new pulumi.Config().getObject<unknown>("github"), secretKeyState);
+export function stackGithubConfig(secretKeyState: (key: string) => SecretKeyState, projectRoot: string): GithubConfig | undefined {
+    return loadGithubConfig(pulumi.getStack(), new pulumi.Config().getObject<unknown>("github"), secretKeyState, governanceInStackFiles(projectRoot, pulumi.getProject()));
 }

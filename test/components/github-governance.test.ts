@@ -3,12 +3,15 @@
  * Actions secrets and variables, and labels; the stack config that opts in;
  * and the real program declaring it from a stack file.
  */
+import { promises as fs } from "node:fs";
+import os from "node:os";
+import path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { FLEET_LABELS, GithubGovernance } from "../../components";
-import { FleetConfigError, loadGithubConfig } from "../../config";
+import { FleetConfigError, governanceInStackFiles, loadGithubConfig } from "../../config";
 import { COMPONENT_TYPES, GITHUB_LABELS } from "../../contract";
-import { MockRun, isWireSecret, outputOf, setStackConfig, settle, startMocks } from "../support/pulumi";
+import { MockRun, PROJECT_ROOT, isWireSecret, outputOf, setStackConfig, settle, startMocks } from "../support/pulumi";
 
 const SEEDED = "SEEDED-governance-passphrase-81c";
 const SEEDED_TOKEN = "SEEDED-governance-token-2f9";
@@ -94,6 +97,27 @@ describe("the github stack config", () => {
         expect(bad).toThrow("stacks/Pulumi.production.yaml: github.productionReviewers: expected at least one user or team id: production deploys must be approved, got none");
         expect(bad).toThrow("stacks/Pulumi.production.yaml: github.actionsSecrets.PULUMI_CONFIG_PASSPHRASE: expected config key \"configPassphrase\" to be a secret");
         expect(() => loadGithubConfig("production", { ...ARGS, reviewers: [1] }, secret)).toThrow("stacks/Pulumi.production.yaml: github.reviewers: expected a known field");
+    });
+
+    it("refuses a repository another stack file also manages, naming both files", () => {
+        const others = [{ file: "stacks/Pulumi.staging.yaml", repository: "Acme/Agent-Fleet" }, { file: "stacks/Pulumi.production.yaml", repository: "acme/agent-fleet" }];
+        expect(() => loadGithubConfig("production", ARGS, secret, others)).toThrow(
+            "stacks/Pulumi.production.yaml: github.repository: expected one stack to manage acme/agent-fleet's GitHub side, but stacks/Pulumi.staging.yaml does too; keep the `github` config in one stack file",
+        );
+        // Its own file, and another repository, are no rivals.
+        expect(loadGithubConfig("production", ARGS, secret, [others[1], { file: "stacks/Pulumi.staging.yaml", repository: "acme/other" }])?.repository).toBe("acme/agent-fleet");
+    });
+
+    it("finds each stack file's opt-in under stacks/", async () => {
+        const root = await fs.mkdtemp(path.join(os.tmpdir(), "governance-"));
+        await fs.mkdir(path.join(root, "stacks"));
+        await fs.writeFile(path.join(root, "stacks", "Pulumi.production.yaml"), "config:\n  agent-fleet:github:\n    repository: acme/agent-fleet\n");
+        await fs.writeFile(path.join(root, "stacks", "Pulumi.dev.yaml"), "config:\n  agent-fleet:fleet: {}\n");
+        await fs.writeFile(path.join(root, "stacks", "policy.dev.json"), "{}");
+        expect(governanceInStackFiles(root, "agent-fleet")).toEqual([{ file: "stacks/Pulumi.production.yaml", repository: "acme/agent-fleet" }]);
+        // The committed stack files: at most one opts in.
+        expect(governanceInStackFiles(PROJECT_ROOT, "agent-fleet").length).toBeLessThanOrEqual(1);
+        await fs.rm(root, { recursive: true });
     });
 
     it("the program declares the governance from a stack file, with the secret read from secret config", async () => {
