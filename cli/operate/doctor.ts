@@ -1,16 +1,17 @@
 /**
  * `fleet doctor --stack <name>`: everything a deploy of the stack needs,
  * checked at once, each problem with the command that fixes it: the fleet
- * config, its secret keys, its channels, the Docker engine, the Pulumi CLI.
+ * config, its secret keys, its channels, the GitHub token when the stack
+ * talks to GitHub, the Docker engine, the Pulumi CLI.
  */
 import { readFileSync } from "fs";
 import * as path from "path";
 import { execa } from "execa";
 import * as semver from "semver";
-import { FleetConfigError, FleetSpec, SecretKeyState, catalogSource, loadFleetConfig, secretKeyStateInFile } from "../../config";
+import { FleetConfigError, FleetSpec, SecretKeyState, catalogSource, governanceInStackFiles, loadFleetConfig, loadGithubConfig, secretKeyStateInFile } from "../../config";
 import { EXIT, Output, asCommand, formatTable } from "./common";
 import { DEFAULT_DOCKER_HOST, dockerFor } from "./docker";
-import { readProject, readStackFile } from "../stack-config";
+import { ProjectInfo, StackFile, readProject, readStackFile } from "../stack-config";
 
 /** The oldest engine the fleet is tested on; and engines before 27.5 fail image builds with the containerd store (as scripts/deploy-dev.sh says). */
 export const MIN_DOCKER_VERSION = "20.10.0";
@@ -25,7 +26,7 @@ export interface DoctorOptions {
 }
 
 export interface DoctorFinding {
-    readonly check: "config" | "secrets" | "channels" | "docker" | "pulumi";
+    readonly check: "config" | "secrets" | "channels" | "github" | "docker" | "pulumi";
     readonly ok: boolean;
     readonly detail: string;
     /** The command (or edit) that fixes it, when it failed. */
@@ -39,9 +40,7 @@ function versionAtLeast(version: string, minimum: string): boolean {
 }
 
 /** The fleet config and its secret keys, from the stack file alone (ciphertext is `secure:`, anything else plain). */
-function checkConfig(cwd: string, stack: string, findings: DoctorFinding[]): FleetSpec | undefined {
-    const project = readProject(cwd);
-    const file = readStackFile(project, stack);
+function checkConfig(project: ProjectInfo, file: StackFile, stack: string, findings: DoctorFinding[]): FleetSpec | undefined {
     const state = secretKeyStateInFile(project.name, file.config);
     const keys = new Map<string, SecretKeyState>();
     try {
@@ -64,6 +63,38 @@ function checkConfig(cwd: string, stack: string, findings: DoctorFinding[]): Fle
         if (!(error instanceof FleetConfigError)) throw error;
         for (const p of error.problems) findings.push({ check: "config", ok: false, detail: `${p.path}: ${p.message}`, fix: `edit ${p.file} at ${p.path}` });
         return undefined;
+    }
+}
+
+/**
+ * A stack that registers GitHub webhooks or manages the repository's GitHub
+ * side needs a token: GITHUB_TOKEN, or `github:token` set as a secret. The
+ * governance config is checked like the fleet's. Offline: GitHub is not asked.
+ */
+function checkGithub(project: ProjectInfo, file: StackFile, stack: string, spec: FleetSpec | undefined, env: NodeJS.ProcessEnv, findings: DoctorFinding[]): void {
+    const governance = file.config[`${project.name}:github`];
+    const hookRepositories = [...new Set((spec?.agents ?? []).flatMap((a) => a.webhooks.filter((w) => w.source === "github").map((w) => w.repository!)))].sort();
+    if (governance === undefined && hookRepositories.length === 0) return;
+    const state = secretKeyStateInFile(project.name, file.config);
+    try {
+        const config = loadGithubConfig(stack, governance, state, governanceInStackFiles(project.dir, project.name));
+        if (config) findings.push({ check: "config", ok: true, detail: `${file.display}: the GitHub side of ${config.repository}` });
+    } catch (error) {
+        if (!(error instanceof FleetConfigError)) throw error;
+        for (const p of error.problems) findings.push({ check: "config", ok: false, detail: `${p.path}: ${p.message}`, fix: `edit ${p.file} at ${p.path}` });
+    }
+    const needs = [...(governance !== undefined ? ["governance"] : []), ...(hookRepositories.length > 0 ? [`webhooks on ${hookRepositories.join(", ")}`] : [])].join(" and ");
+    // `github:token` is the provider's own key, outside the project's namespace.
+    const tokenInFile = secretKeyStateInFile("github", file.config)("token");
+    const setToken = `npx pulumi config set --secret github:token <token> --stack ${stack}`;
+    if (tokenInFile === "plain") {
+        findings.push({ check: "github", ok: false, detail: `github:token is set in plain text in ${file.display}`, fix: setToken });
+    } else if (tokenInFile === "secret") {
+        findings.push({ check: "github", ok: true, detail: `${needs}: github:token is set as a secret` });
+    } else if (env.GITHUB_TOKEN) {
+        findings.push({ check: "github", ok: true, detail: `${needs}: GITHUB_TOKEN is set` });
+    } else {
+        findings.push({ check: "github", ok: false, detail: `${needs} need a GitHub token, and neither GITHUB_TOKEN nor github:token is set`, fix: `export GITHUB_TOKEN=<token>, or ${setToken} (scopes: see the README's "The GitHub side of the fleet")` });
     }
 }
 
@@ -136,10 +167,13 @@ export async function doctor(options: DoctorOptions): Promise<DoctorFinding[]> {
     const cwd = options.cwd ?? process.cwd();
     const env = options.env ?? process.env;
     const findings: DoctorFinding[] = [];
-    const spec = checkConfig(cwd, options.stack, findings);
+    const project = readProject(cwd);
+    const file = readStackFile(project, options.stack);
+    const spec = checkConfig(project, file, options.stack, findings);
     if (spec) checkChannels(spec, findings);
+    checkGithub(project, file, options.stack, spec, env, findings);
     await Promise.all([checkDocker(env, findings, spec), checkPulumi(env, findings)]);
-    const order = ["config", "secrets", "channels", "docker", "pulumi"];
+    const order = ["config", "secrets", "channels", "github", "docker", "pulumi"];
     return findings.sort((a, b) => order.indexOf(a.check) - order.indexOf(b.check));
 }
 

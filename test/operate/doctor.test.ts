@@ -82,6 +82,39 @@ describe("fleet doctor", () => {
         }
     });
 
+    it.concurrent.each([
+        ["neither GITHUB_TOKEN nor github:token", {}, undefined, {
+            ok: false, detail: "governance and webhooks on acme/research need a GitHub token, and neither GITHUB_TOKEN nor github:token is set",
+            fix: 'export GITHUB_TOKEN=<token>, or npx pulumi config set --secret github:token <token> --stack dev (scopes: see the README\'s "The GitHub side of the fleet")',
+        }],
+        ["GITHUB_TOKEN", { GITHUB_TOKEN: "SEEDED-doctor-env-token" }, undefined, { ok: true, detail: "governance and webhooks on acme/research: GITHUB_TOKEN is set" }],
+        ["github:token as a secret", {}, { secure: "v1:AAAA" }, { ok: true, detail: "governance and webhooks on acme/research: github:token is set as a secret" }],
+        ["github:token in plain text", { GITHUB_TOKEN: "SEEDED-doctor-env-token" }, "SEEDED-doctor-plain-token", {
+            ok: false, detail: "github:token is set in plain text in stacks/Pulumi.dev.yaml", fix: "npx pulumi config set --secret github:token <token> --stack dev",
+        }],
+    ])("checks for a GitHub token when the stack registers GitHub webhooks or manages governance (%s)", async (_, env, token, expected) => {
+        const dir = copyProject();
+        const doc = parseDocument(fs.readFileSync(stackFile(dir, "dev"), "utf8"));
+        doc.setIn(["config", "agent-fleet:fleet", "webhookBaseUrl"], "https://hooks.acme.dev");
+        doc.setIn(["config", "agent-fleet:fleet", "agents", "jarvis", "webhooks"], doc.createNode([
+            { name: "github-push", source: "github", path: "/webhooks/github", secret: "jarvisHookSecret", repository: "acme/research", events: ["push"] },
+        ]));
+        doc.setIn(["config", "agent-fleet:github"], doc.createNode({ repository: "acme/agent-fleet", productionReviewers: { teams: [7] } }));
+        doc.setIn(["config", "agent-fleet:jarvisHookSecret"], doc.createNode({ secure: "v1:AAAA" }));
+        if (token !== undefined) doc.setIn(["config", "github:token"], doc.createNode(token));
+        fs.writeFileSync(stackFile(dir, "dev"), doc.toString());
+        const run = await fleet(["doctor", "--stack", "dev", "--cwd", dir, "--json"], { env: { GITHUB_TOKEN: "", ...env } });
+        const { findings } = JSON.parse(run.stdout) as { findings: Finding[] };
+        expect(findings.filter((f) => f.check === "github")).toEqual([{ check: "github", ...expected }]);
+        expect(findings.filter((f) => f.check === "config")).toContainEqual({ check: "config", ok: true, detail: "stacks/Pulumi.dev.yaml: the GitHub side of acme/agent-fleet" });
+        expect(run.stdout).not.toContain("SEEDED-doctor");
+    });
+
+    it.concurrent("has no GitHub check for a stack that does not talk to GitHub", async () => {
+        const run = await fleet(["doctor", "--stack", "dev", "--cwd", copyProject(), "--json"], { env: { GITHUB_TOKEN: "" } });
+        expect((JSON.parse(run.stdout) as { findings: Finding[] }).findings.filter((f) => f.check === "github")).toEqual([]);
+    });
+
     it.concurrent("reports each config problem with the file and field to edit", async () => {
         const dir = copyProject();
         const doc = parseDocument(fs.readFileSync(stackFile(dir, "dev"), "utf8"));
