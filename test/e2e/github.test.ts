@@ -8,6 +8,7 @@
  * Skipped, saying why, without the CLI, the language host, or the docker and
  * github plugins at the program's versions.
  */
+import { createHmac, randomUUID } from "node:crypto";
 import { promises as fs } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -102,7 +103,7 @@ describe.skipIf(missing.length > 0).sequential(`the GitHub side of the fleet on 
         await github?.stop();
     }, STEP_TIMEOUT);
 
-    it("1. pulumi up declares the environments, the Actions secret and variable, the labels and the webhook, as GitHub would hold them", async () => {
+    it("1. pulumi up declares the environments, the Actions secret and variable, the labels and the webhook, as GitHub would hold them; the agent accepts a delivery signed with the registered secret", async () => {
         expectOk(await pulumi("up", "--yes", "--skip-preview"), "pulumi up");
         expect(github.refused).toEqual([]);
         // Every call carried the token.
@@ -144,6 +145,22 @@ describe.skipIf(missing.length > 0).sequential(`the GitHub side of the fleet on 
         });
         hookIdAfterCreate = hooks[0].id;
         expect([...fleetRepo().hooks.values()]).toEqual([]);
+
+        // Both ends hold one secret: a delivery signed as GitHub signs it, with the secret GitHub was given,
+        // is accepted by the deployed agent; one signed otherwise is refused.
+        const agents = JSON.parse((await pulumi("stack", "output", "agents", "--json")).stdout) as Record<string, { healthUrls: string[] }>;
+        const hookUrl = agents.research.healthUrls[0].replace(/\/health$/, "/webhooks/github");
+        const deliver = async (secret: string) => {
+            const body = JSON.stringify({ ref: "refs/heads/main", repository: { full_name: HOOK_REPOSITORY } });
+            const signature = `sha256=${createHmac("sha256", secret).update(body).digest("hex")}`;
+            const res = await fetch(hookUrl, {
+                method: "POST", body, signal: AbortSignal.timeout(10_000),
+                headers: { "content-type": "application/json", "x-github-event": "push", "x-github-delivery": randomUUID(), "x-hub-signature-256": signature },
+            });
+            return res.status;
+        };
+        expect(await deliver(hooks[0].config.secret!)).toBe(202);
+        expect(await deliver("not-the-registered-secret")).toBe(401);
     }, STEP_TIMEOUT);
 
     it("2. a refreshed preview straight after finds no change: everything reads back as written; every policy, made mandatory, passes on the real resources", async () => {
