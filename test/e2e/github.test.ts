@@ -13,7 +13,8 @@ import { promises as fs } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { FLEET_LABELS } from "../../components";
-import { buildSampleAgentImage, requireDocker } from "../support/docker";
+import { LABELS } from "../../contract";
+import { buildSampleAgentImage, dockerClient, requireDocker } from "../support/docker";
 import { GitHubApiStandIn } from "../support/github-api";
 import { DOCKER_PLUGIN_VERSION, GITHUB_PLUGIN_VERSION, Workspace, expectOk, missingForDeployments, pulumiOnPath } from "./workspace";
 
@@ -101,6 +102,11 @@ describe.skipIf(missing.length > 0).sequential(`the GitHub side of the fleet on 
             await ws.remove();
         }
         await github?.stop();
+        // The agent runs with environment dev, like the dev suite's: a failed destroy must not leave it to that suite.
+        const docker = dockerClient();
+        const mine = { label: [`${LABELS.stack}=${STACK}`] };
+        for (const c of await docker.listContainers({ all: true, filters: mine })) await docker.getContainer(c.Id).remove({ force: true });
+        for (const n of await docker.listNetworks({ filters: mine })) await docker.getNetwork(n.Id).remove();
     }, STEP_TIMEOUT);
 
     it("1. pulumi up declares the environments, the Actions secret and variable, the labels and the webhook, as GitHub would hold them; the agent accepts a delivery signed with the registered secret", async () => {
