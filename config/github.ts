@@ -9,10 +9,11 @@ import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { parse } from "yaml";
 import { z } from "zod";
-import { ACTIONS_NAME_RE, GITHUB_REPOSITORY_RE, STACKS_DIR, stackFileName } from "../contract";
+import { ACTIONS_NAME_RE, GITHUB_REPOSITORY_RE, stackFileName } from "../contract";
 import { ConfigProblem, FleetConfigError } from "./errors";
 import { SecretKeyState, collect, secretKeyProblem } from "./load";
 import { expected } from "./schema";
+import { stackNames } from "./stack";
 
 const ids = (what: string) => z.array(z.number(expected(what)).int(expected(what)).positive(expected(what)), expected(`a list of ${what}s`));
 
@@ -78,12 +79,11 @@ export function loadGithubConfig(
 
 /** Every stack file's governance opt-in (`<project>:github`), read from stacks/ under the project root. */
 export function governanceInStackFiles(projectRoot: string, project: string): OtherGovernance[] {
-    const dir = path.join(projectRoot, STACKS_DIR);
-    const files = fs.existsSync(dir) ? fs.readdirSync(dir).filter((f) => /^Pulumi\.[^.]+\.yaml$/.test(f)).sort() : [];
-    return files.flatMap((name) => {
-        const config = (parse(fs.readFileSync(path.join(dir, name), "utf8")) as { config?: Record<string, unknown> } | null)?.config;
+    return stackNames(projectRoot).flatMap((stack) => {
+        const file = stackFileName(stack);
+        const config = (parse(fs.readFileSync(path.join(projectRoot, file), "utf8")) as { config?: Record<string, unknown> } | null)?.config;
         const repository = (config?.[`${project}:github`] as { repository?: unknown } | undefined)?.repository;
-        return typeof repository === "string" ? [{ file: `${STACKS_DIR}/${name}`, repository }] : [];
+        return typeof repository === "string" ? [{ file, repository }] : [];
     });
 }
 

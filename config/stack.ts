@@ -55,6 +55,13 @@ export interface StackSourceOptions {
     readonly stack?: string;
 }
 
+/** The stacks that have a file under stacks/ ("dev" for stacks/Pulumi.dev.yaml), sorted. */
+export function stackNames(projectRoot: string): string[] {
+    const dir = path.join(projectRoot, STACKS_DIR);
+    if (!fs.existsSync(dir)) return [];
+    return fs.readdirSync(dir).map((f) => /^Pulumi\.([^.]+)\.yaml$/.exec(f)?.[1]).filter((s): s is string => s !== undefined).sort();
+}
+
 /** The shared agent catalog as the loader takes it, when the project has one. */
 export function catalogSource(projectRoot: string): FleetConfigSource["catalog"] {
     const catalogPath = path.join(projectRoot, CATALOG_FILE);

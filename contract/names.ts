@@ -44,6 +44,11 @@ export const GITHUB_TYPES = {
     repositoryWebhook: "github:index/repositoryWebhook:RepositoryWebhook",
 } as const;
 
+/** The resource name of an agent's GitHub webhook registration, under its AgentService (whose name the policies read from the parent). */
+export function webhookRegistrationName(agentResourceName: string, webhookName: string): string {
+    return `${agentResourceName}-webhook-${webhookName}`;
+}
+
 /** Label keys every agent container (and Swarm service) carries (and the fleet network, for environment and stack); tooling selects on them. */
 export const LABELS = {
     agent: "agent-fleet.agent",

@@ -12,8 +12,7 @@
  */
 import { promises as fs } from "fs";
 import * as path from "path";
-import type { FleetSpec } from "../../config";
-import { STACKS_DIR } from "../../contract";
+import { FleetSpec, stackNames } from "../../config";
 import { EXIT, OperateInputError, Output, asCommand } from "./common";
 import { StackFileEditor } from "./stack-edit";
 
@@ -73,15 +72,14 @@ export function withBlock(existing: string, block: string): string {
     return `${head ? `${head}\n\n` : ""}${block}\n`;
 }
 
-async function stackSpecs(cwd: string): Promise<FleetSpec[]> {
-    const files = (await fs.readdir(path.join(cwd, STACKS_DIR))).filter((f) => /^Pulumi\.[^.]+\.yaml$/.test(f)).sort();
-    return files.map((f) => StackFileEditor.open(cwd, f.slice("Pulumi.".length, -".yaml".length)).spec());
+function stackSpecs(cwd: string): FleetSpec[] {
+    return stackNames(cwd).map((stack) => StackFileEditor.open(cwd, stack).spec());
 }
 
 export function runCodeowners(options: CodeownersOptions, output: Output): Promise<number> {
     return asCommand(output, async () => {
         const cwd = options.cwd ?? process.cwd();
-        const entries = codeownersEntries(await stackSpecs(cwd));
+        const entries = codeownersEntries(stackSpecs(cwd));
         const file = path.join(cwd, CODEOWNERS_FILE);
         const existing = await fs.readFile(file, "utf8").catch(() => "");
         const wanted = withBlock(existing, codeownersBlock(entries));

@@ -39,6 +39,11 @@ function versionAtLeast(version: string, minimum: string): boolean {
     return parsed !== null && semver.gte(parsed, minimum);
 }
 
+/** A config error's problems, one finding each, with the file and field to edit. */
+function configProblemFindings(error: FleetConfigError): DoctorFinding[] {
+    return error.problems.map((p) => ({ check: "config", ok: false, detail: `${p.path}: ${p.message}`, fix: `edit ${p.file} at ${p.path}` }));
+}
+
 /** The fleet config and its secret keys, from the stack file alone (ciphertext is `secure:`, anything else plain). */
 function checkConfig(project: ProjectInfo, file: StackFile, stack: string, findings: DoctorFinding[]): FleetSpec | undefined {
     const state = secretKeyStateInFile(project.name, file.config);
@@ -61,7 +66,7 @@ function checkConfig(project: ProjectInfo, file: StackFile, stack: string, findi
         return spec;
     } catch (error) {
         if (!(error instanceof FleetConfigError)) throw error;
-        for (const p of error.problems) findings.push({ check: "config", ok: false, detail: `${p.path}: ${p.message}`, fix: `edit ${p.file} at ${p.path}` });
+        findings.push(...configProblemFindings(error));
         return undefined;
     }
 }
@@ -81,7 +86,7 @@ function checkGithub(project: ProjectInfo, file: StackFile, stack: string, spec:
         if (config) findings.push({ check: "config", ok: true, detail: `${file.display}: the GitHub side of ${config.repository}` });
     } catch (error) {
         if (!(error instanceof FleetConfigError)) throw error;
-        for (const p of error.problems) findings.push({ check: "config", ok: false, detail: `${p.path}: ${p.message}`, fix: `edit ${p.file} at ${p.path}` });
+        findings.push(...configProblemFindings(error));
     }
     const needs = [...(governance !== undefined ? ["governance"] : []), ...(hookRepositories.length > 0 ? [`webhooks on ${hookRepositories.join(", ")}`] : [])].join(" and ");
     // `github:token` is the provider's own key, outside the project's namespace.

@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as github from "@pulumi/github";
 import type { AgentSpec, WebhookSpec } from "../../config";
+import { webhookRegistrationName } from "../../contract";
 import { Transform, applyTransform } from "../transform";
 
 export interface AgentWebhookTransforms {
@@ -51,7 +52,7 @@ export function declareGithubWebhooks(
 ): github.RepositoryWebhook[] {
     // validateAgentServiceArgs has made sure a base URL is there when any webhook registers.
     return spec.webhooks.filter((w) => w.source === "github").map((webhook) => {
-        const resourceName = `${name}-webhook-${webhook.name}`;
+        const resourceName = webhookRegistrationName(name, webhook.name);
         const [owner] = (webhook.repository ?? "").split("/");
         const provider = providerFor(owner);
         const [args, opts] = applyTransform(transform?.repositoryWebhook, resourceName, repositoryWebhookArgs(baseUrl!, webhook, secretValues[webhook.secretEnv]), {

@@ -18,8 +18,11 @@ export const FLEET_LABELS: readonly { readonly name: string; readonly color: str
 export const DEPLOY_ENVIRONMENTS = ["staging", "production"] as const;
 
 export interface GithubGovernanceTransforms {
+    /** Adjusts each `github.RepositoryEnvironment` (staging and production). */
     readonly environment?: Transform<github.RepositoryEnvironmentArgs>;
+    /** Adjusts each `github.ActionsSecret`. */
     readonly actionsSecret?: Transform<github.ActionsSecretArgs>;
+    /** Adjusts each `github.IssueLabel`. */
     readonly issueLabel?: Transform<github.IssueLabelArgs>;
 }
 

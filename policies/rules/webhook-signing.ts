@@ -1,5 +1,5 @@
 import type { RepositoryWebhookArgs } from "@pulumi/github";
-import { GITHUB_TYPES } from "../../contract";
+import { GITHUB_TYPES, webhookRegistrationName } from "../../contract";
 import { FleetPolicy, agentField, agentInputs, fixAt } from "./fleet-policy";
 
 /**
@@ -20,7 +20,7 @@ export function webhookSigning(): FleetPolicy {
                 for (const resource of args.resources) {
                     if (resource.type !== GITHUB_TYPES.repositoryWebhook) continue;
                     const inputs = resource.parent ? agentInputs(resource.parent) : undefined;
-                    const index = inputs?.agent.webhooks.findIndex((w) => resource.name.endsWith(`-webhook-${w.name}`)) ?? -1;
+                    const index = inputs?.agent.webhooks.findIndex((w) => resource.name === webhookRegistrationName(resource.parent!.name, w.name)) ?? -1;
                     const at = (message: string) => (inputs && index >= 0
                         ? fixAt(inputs.stackFile, agentField(inputs, `webhooks[${index}]`), message)
                         : `GitHub webhook ${resource.name}: ${message}`);

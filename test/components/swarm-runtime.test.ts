@@ -9,13 +9,11 @@ import * as pulumi from "@pulumi/pulumi";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { Fleet, ROLLBACK_MONITOR_MS, dockerHealthcheck } from "../../components";
 import { FleetConfigError, swarmDuration } from "../../config";
-import { LABELS } from "../../contract";
+import { DOCKER_TYPES, LABELS } from "../../contract";
 import { fleetSpec } from "../support/specs";
 import { MockRun, isWireSecret, outputOf, settle, startMocks } from "../support/pulumi";
 
-const SERVICE = "docker:index/service:Service";
-const SECRET = "docker:index/secret:Secret";
-const CONTAINER = "docker:index/container:Container";
+const { service: SERVICE, secret: SECRET, container: CONTAINER } = DOCKER_TYPES;
 const SEEDED = "seeded-swarm-secret-4b1d";
 
 let run: MockRun;

@@ -9,10 +9,11 @@ import * as pulumi from "@pulumi/pulumi";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { AgentService, Fleet } from "../../components";
 import { FleetConfigError } from "../../config";
+import { DOCKER_TYPES, GITHUB_TYPES } from "../../contract";
 import { fleetSpec } from "../support/specs";
 import { MockRun, isWireSecret, outputOf, settle, startMocks } from "../support/pulumi";
 
-const WEBHOOK = "github:index/repositoryWebhook:RepositoryWebhook";
+const WEBHOOK = GITHUB_TYPES.repositoryWebhook;
 const SEEDED = "seeded-webhook-secret-5d2e";
 
 let run: MockRun;
@@ -94,7 +95,7 @@ describe("webhooks in the program", () => {
 
     it("gives the agent its webhooks in WEBHOOKS and each secret as a secret env var (container runtime)", async () => {
         await declare({ webhooks: [GITHUB_PUSH, CRM] });
-        const [container] = run.byType("docker:index/container:Container");
+        const [container] = run.byType(DOCKER_TYPES.container);
         const env = container.inputs.envs as string[];
         expect(env).toContain(`WEBHOOK_GITHUB_PUSH_SECRET=${SEEDED}-githubWebhookSecret`);
         expect(JSON.parse(env.find((e) => e.startsWith("WEBHOOKS="))!.slice("WEBHOOKS=".length))).toEqual([
@@ -108,7 +109,7 @@ describe("webhooks in the program", () => {
         await declare({ webhooks: [GITHUB_PUSH] }, { webhookBaseUrl: "https://hooks.acme.dev", runtime: "swarm" });
         const [secret] = run.byType("docker:index/secret:Secret");
         expect(secret.name).toBe("fleet-pesti-secret-webhook-github-push-secret");
-        const [service] = run.byType("docker:index/service:Service");
+        const [service] = run.byType(DOCKER_TYPES.service);
         expect(service.inputs.taskSpec.containerSpec.env).toMatchObject({ WEBHOOK_GITHUB_PUSH_SECRET_FILE: "/run/secrets/WEBHOOK_GITHUB_PUSH_SECRET" });
         expect(JSON.stringify(service.wireInputs)).not.toContain(SEEDED);
     });
@@ -123,7 +124,7 @@ describe("webhooks in the program", () => {
 
     it("adds nothing to an agent without webhooks: no WEBHOOKS env, so no running agent is replaced", async () => {
         await declare({});
-        const [container] = run.byType("docker:index/container:Container");
+        const [container] = run.byType(DOCKER_TYPES.container);
         expect((container.inputs.envs as string[]).some((e) => e.startsWith("WEBHOOKS="))).toBe(false);
         expect(run.byType(WEBHOOK)).toHaveLength(0);
     });

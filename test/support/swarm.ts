@@ -13,7 +13,7 @@ import { execa } from "execa";
 import type Docker from "dockerode";
 import * as pulumi from "@pulumi/pulumi";
 import { Fleet } from "../../components";
-import { parseGoDurationMs } from "../../contract";
+import { DOCKER_TYPES, parseGoDurationMs } from "../../contract";
 import { fleetSpec } from "./specs";
 import { settle, startMocks } from "./pulumi";
 import { NODE_BASE_IMAGE, TEST_LABEL, dockerClient, ensureLocalNodeBaseImage } from "./docker";
@@ -212,7 +212,7 @@ export async function swarmServiceInputs(agent: string, fields: Record<string, u
     new Fleet("fleet", { spec, secretConfig: (key) => pulumi.secret(key) });
     await pulumi.runtime.disconnect();
     await settle();
-    const [service] = run.byType("docker:index/service:Service");
+    const [service] = run.byType(DOCKER_TYPES.service);
     return service.inputs;
 }
 
