@@ -17,11 +17,14 @@
 #                    github.com/integrations/terraform-provider-github/v6
 #
 # A piece whose module the Go module proxy does not serve is reported as
-# blocked (with the exact error) and skipped; the rest are still built. For a
-# local build of a blocked piece, point ENGINE_LANGUAGE_NODEJS_SRC at a
-# checkout of sdk/nodejs/cmd/pulumi-language-nodejs, ENGINE_DOCKER_PROVIDER_SRC
-# at a checkout of pulumi-docker's provider/ folder, or ENGINE_GITHUB_PROVIDER_SRC
-# at one of pulumi-github's provider/ folder (none is committed).
+# blocked (with the exact error) and skipped; the rest are still built. The
+# proxy refuses the language host and both providers, so their sources come
+# from checkouts: ENGINE_LANGUAGE_NODEJS_SRC (sdk/nodejs/cmd/pulumi-language-nodejs),
+# ENGINE_DOCKER_PROVIDER_SRC (pulumi-docker's provider/) and
+# ENGINE_GITHUB_PROVIDER_SRC (pulumi-github's provider/). scripts/engine.sh
+# (`npm run engine`, and CI) verifies and unpacks them from ../shared/engine-src
+# and passes them here with ENGINE_REQUIRE_ALL=1, which turns a blocked piece
+# into a failure. None of them is ever committed.
 #
 # Output (git-ignored): .engine/bin, .engine/home (PULUMI_HOME with
 # versions/<v>/bin for the `pulumi` npm launcher, and the installed plugin),
@@ -143,4 +146,8 @@ export PULUMI_SKIP_UPDATE_CHECK=true
 EOF
 
 [ -x "$BIN/pulumi" ] || { log "the CLI did not build; see $OUT/cli.log"; exit 1; }
+# scripts/engine.sh (CI, `npm run engine`) hands over every source, so there a blocked piece is a failure.
+if [ "${ENGINE_REQUIRE_ALL:-}" = "1" ] && grep -q '^blocked' "$OUT/status"; then
+    log "every piece was required, but some did not build:"; grep '^blocked' "$OUT/status" >&2; exit 1
+fi
 log "done; run '. .engine/env.sh' to use it"

@@ -20,6 +20,7 @@ import Docker from "dockerode";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildSampleAgentImage, dockerClient, requireDocker } from "../support/docker";
+import { skipUnlessAvailable } from "../support/requirements";
 import { until } from "../support/sentinel";
 import { LocalRegistry, engineServiceSpec, lockSwarm, swarmServiceInputs } from "../support/swarm";
 
@@ -42,12 +43,12 @@ function whyNot(): string | undefined {
     return undefined;
 }
 
-const skipReason = whyNot();
-if (skipReason) console.warn(`test/docker/swarm-multinode skipped: ${skipReason}`);
+const whyNotHere = whyNot();
+const skip = skipUnlessAvailable("test/docker/swarm-multinode", whyNotHere ? [whyNotHere] : []);
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-describe.skipIf(skipReason !== undefined).sequential("the swarm runtime across two nodes", () => {
+describe.skipIf(skip).sequential("the swarm runtime across two nodes", () => {
     const manager = dockerClient();
     const dir = path.join(os.tmpdir(), `agent-fleet-worker-${process.pid}`);
     const workerSocket = path.join(dir, "docker.sock");

@@ -16,6 +16,7 @@ import { FLEET_LABELS } from "../../components";
 import { LABELS } from "../../contract";
 import { buildSampleAgentImage, dockerClient, requireDocker } from "../support/docker";
 import { GitHubApiStandIn } from "../support/github-api";
+import { skipUnlessAvailable } from "../support/requirements";
 import { DOCKER_PLUGIN_VERSION, GITHUB_PLUGIN_VERSION, Workspace, expectOk, missingForDeployments, pulumiOnPath } from "./workspace";
 
 const STEP_TIMEOUT = 600_000;
@@ -32,8 +33,8 @@ const HOOK_SECRET = "e2e-SEEDED-hook-secret-5d0c3f";
 const SEEDED = [TOKEN, PASSPHRASE, ROTATED_PASSPHRASE, HOOK_SECRET];
 
 const cli = pulumiOnPath();
-const missing = cli ? missingForDeployments([{ name: "docker", version: DOCKER_PLUGIN_VERSION }, { name: "github", version: GITHUB_PLUGIN_VERSION }]) : ["a `pulumi` CLI on PATH"];
-if (missing.length > 0) console.warn(`test/e2e/github skipped: missing ${missing.join(", ")} (see the README's "Real-engine tests")`);
+const skip = skipUnlessAvailable("test/e2e/github",
+    cli ? missingForDeployments([{ name: "docker", version: DOCKER_PLUGIN_VERSION }, { name: "github", version: GITHUB_PLUGIN_VERSION }]) : ["a `pulumi` CLI on PATH"]);
 
 /** The stack file: one agent with a GitHub webhook, and the governance opt-in, as the README shows them (no `github:owner`: the repositories name it). */
 function stackFile(image: string, waitMinutes: number, events: readonly string[]): string {
@@ -71,7 +72,7 @@ function stackFile(image: string, waitMinutes: number, events: readonly string[]
     ].join("\n");
 }
 
-describe.skipIf(missing.length > 0).sequential(`the GitHub side of the fleet on the real engine (${cli})`, () => {
+describe.skipIf(skip).sequential(`the GitHub side of the fleet on the real engine (${cli})`, () => {
     let ws: Workspace;
     let github: GitHubApiStandIn;
     let env: Record<string, string>;

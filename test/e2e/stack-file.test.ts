@@ -7,12 +7,13 @@
  */
 import { promises as fs } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { skipUnlessAvailable } from "../support/requirements";
 import { PASSPHRASE, Workspace, pulumiOnPath } from "./workspace";
 
 const cli = pulumiOnPath();
-if (!cli) console.warn("test/e2e/stack-file skipped: no `pulumi` CLI on PATH (see the README's \"Real-engine tests\")");
+const skip = skipUnlessAvailable("test/e2e/stack-file", cli ? [] : ["a `pulumi` CLI on PATH"]);
 
-describe.skipIf(!cli)(`the dev stack file with the real CLI (${cli})`, () => {
+describe.skipIf(skip)(`the dev stack file with the real CLI (${cli})`, () => {
     let ws: Workspace;
     beforeAll(async () => { ws = await Workspace.create(); });
     afterAll(async () => { await ws?.remove(); });

@@ -18,6 +18,7 @@ import { ROLLBACK_MONITOR_MS } from "../../components";
 import { durationMs } from "../../config";
 import { LABELS } from "../../contract";
 import { buildSampleAgentImage, dockerClient, requireDocker } from "../support/docker";
+import { skipUnlessAvailable } from "../support/requirements";
 import { until } from "../support/sentinel";
 import { LocalRegistry, Probe, ProbeCounts, ensureSwarm, missingForSwarm } from "../support/swarm";
 import { CommandResult, Workspace, expectOk, missingForDeployments, pulumiOnPath } from "./workspace";
@@ -31,8 +32,7 @@ const OTHER = "beta";
 const HEALTHCHECK = { interval: "2s", timeout: "2s", retries: 2, startPeriod: "1s" };
 
 const cli = pulumiOnPath();
-const missing = [...(cli ? missingForDeployments() : ["a `pulumi` CLI on PATH"]), ...missingForSwarm()];
-if (missing.length > 0) console.warn(`test/e2e/swarm skipped: missing ${missing.join(", ")} (see the README's "Real-engine tests")`);
+const skip = skipUnlessAvailable("test/e2e/swarm", [...(cli ? missingForDeployments() : ["a `pulumi` CLI on PATH"]), ...missingForSwarm()]);
 
 /** The stack file: two agents on the swarm, the subject with a secret. */
 function stackFile(images: Record<string, string>): string {
@@ -100,7 +100,7 @@ async function runningTasks(docker: Docker, serviceId: string): Promise<TaskView
     return tasks.map((t) => ({ id: t.ID, state: t.Status.State, image: t.Spec.ContainerSpec.Image, containerId: t.Status.ContainerStatus?.ContainerID }));
 }
 
-describe.skipIf(missing.length > 0).sequential(`the swarm runtime on the real engine (${cli})`, () => {
+describe.skipIf(skip).sequential(`the swarm runtime on the real engine (${cli})`, () => {
     const docker = dockerClient();
     let ws: Workspace;
     let registry: LocalRegistry;

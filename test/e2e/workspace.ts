@@ -309,7 +309,7 @@ export interface FleetContainer {
 
 /** The dev fleet's containers on the engine, by agent. */
 export async function fleetContainers(docker: Docker = dockerClient()): Promise<FleetContainer[]> {
-    const list = await docker.listContainers({ all: true, filters: { label: [`${LABELS.environment}=${STACK}`, LABELS.agent] } });
+    const list = await docker.listContainers({ all: true, filters: { label: [`${LABELS.stack}=${STACK}`, LABELS.agent] } });
     return list.map((c) => ({
         id: c.Id,
         name: c.Names[0]?.replace(/^\//, "") ?? c.Id,

@@ -3,7 +3,6 @@
  * command that fixes it, against copies of the repository's stack files,
  * the real Docker engine and whatever Pulumi CLI is on PATH.
  */
-import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as http from "http";
 import type { AddressInfo } from "net";
@@ -11,11 +10,14 @@ import * as path from "path";
 import { afterAll, describe, expect, it } from "vitest";
 import { parseDocument } from "yaml";
 import { copyProject, fleet, removeProjects } from "../cli/project";
+import { pulumiOnPath } from "../e2e/workspace";
+import { skipUnlessAvailable } from "../support/requirements";
 
 afterAll(removeProjects);
 
 const stackFile = (dir: string, stack: string) => path.join(dir, "stacks", `Pulumi.${stack}.yaml`);
-const hasPulumi = spawnSync("pulumi", ["version"], { env: { ...process.env, PULUMI_SKIP_UPDATE_CHECK: "true" } }).status === 0;
+/** The steps that run the policy pack or ask the CLI need a `pulumi` CLI on PATH. */
+const withoutPulumi = skipUnlessAvailable("test/operate/doctor (its CLI steps)", pulumiOnPath() ? [] : ["a `pulumi` CLI on PATH"]);
 
 /** Sets stack config keys in a copy, as `pulumi config set` would write them (`secure:` for a secret). */
 function setConfig(dir: string, stack: string, values: Record<string, unknown>): void {
@@ -128,7 +130,7 @@ describe("fleet doctor", () => {
         }]);
     });
 
-    it.skipIf(!hasPulumi)("passes a ready dev stack: no secrets needed, the engine answers, the CLI is new enough", async () => {
+    it.skipIf(withoutPulumi)("passes a ready dev stack: no secrets needed, the engine answers, the CLI is new enough", async () => {
         const run = await fleet(["doctor", "--stack", "dev", "--cwd", copyProject()]);
         expect(run.exitCode, run.stdout).toBe(0);
         expect(run.stdout).toMatch(/^pulumi\s+ok\s+CLI v?\d+\.\d+\.\d+ \(the program's SDK is \d+\.\d+\.\d+\)$/m);

@@ -4,16 +4,18 @@
  * exits 1 having deployed nothing. The deploy itself, its verification and
  * the automatic rollback run on the real engine in test/e2e/dev-fleet.test.ts.
  */
-import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { afterAll, describe, expect, it } from "vitest";
 import { parseDocument } from "yaml";
 import { copyProject, fleet, removeProjects } from "../cli/project";
+import { pulumiOnPath } from "../e2e/workspace";
+import { skipUnlessAvailable } from "../support/requirements";
 
 afterAll(removeProjects);
 
-const hasPulumi = spawnSync("pulumi", ["version"], { env: { ...process.env, PULUMI_SKIP_UPDATE_CHECK: "true" } }).status === 0;
+/** The steps that run the policy pack or ask the CLI need a `pulumi` CLI on PATH. */
+const withoutPulumi = skipUnlessAvailable("test/operate/up (its CLI steps)", pulumiOnPath() ? [] : ["a `pulumi` CLI on PATH"]);
 
 describe("fleet up", () => {
     it.concurrent("refuses an agent the stack does not declare, naming the stack's agents", async () => {
@@ -37,7 +39,7 @@ describe("fleet up", () => {
         expect(run.stderr).not.toContain("preflight: fleet check");
     });
 
-    it.skipIf(!hasPulumi).concurrent("stops at a mandatory policy violation, naming the policy and the agent, and deploys nothing", async () => {
+    it.skipIf(withoutPulumi).concurrent("stops at a mandatory policy violation, naming the policy and the agent, and deploys nothing", async () => {
         const dir = copyProject();
         const file = path.join(dir, "stacks", "Pulumi.dev.yaml");
         const doc = parseDocument(fs.readFileSync(file, "utf8"));
