@@ -3,8 +3,8 @@ import globals from "globals";
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-    // Generated: the sentinel bundle (npm run build:sentinel).
-    { ignores: ["**/node_modules/", "bin/", ".pulumi-state/", "agents/*/dist/"] },
+    // Generated: the agent bundles (npm run build:agents); the engine build's unpacked sources and binaries (npm run engine).
+    { ignores: ["**/node_modules/", "bin/", ".pulumi-state/", ".engine/", "agents/*/dist/"] },
     js.configs.recommended,
     ...tseslint.configs.recommended,
     {
