@@ -5,7 +5,7 @@
  * config into specs; this turns two specs back into a reviewer's diff.
  */
 import { humanDuration } from "./duration";
-import { currentStageSince, stageRank } from "./rollout";
+import { currentStageSince, rolloutStepProblems, stageRank } from "./rollout";
 import type { AgentSpec, FeatureFlagSpec } from "./spec";
 
 export interface FieldChange {
@@ -17,12 +17,15 @@ export interface FieldChange {
     readonly to?: string;
 }
 
-export interface StageJump {
+/** A flag moved forward in a way its rollout plan does not allow without --force. */
+export interface RiskyFlagStep {
     readonly flag: string;
     readonly from: string;
     readonly to: string;
-    /** The stages between the two that the rollout skips, in order. */
-    readonly skipped: readonly string[];
+    /** What the step skips: stages, a soak cut short, a soak with no record to check it against. */
+    readonly problems: readonly string[];
+    /** `fleet flag --force` made it (the history says so). */
+    readonly forced: boolean;
 }
 
 function memory(mb: number | undefined): string | undefined {
@@ -119,20 +122,33 @@ export function agentFieldChanges(before: AgentSpec, after: AgentSpec): FieldCha
 }
 
 /**
- * Flags whose rollout moves forward past a stage of its own plan: from
- * `team` straight to `100%` skips `10%`. A flag rolled back, or moved one
- * stage, is no jump. Stages off the plan count by audience size.
+ * Flags that move forward further or sooner than their rollout plan allows:
+ * a skipped stage (`team` straight to `100%`), a soak cut short (`10%` →
+ * `100%` after 15 minutes of 24 hours), or a step whose soak has no record.
+ * Judged from the flag's own history as the new spec records it, with the
+ * step's time that of its last record: the same rule `fleet flag` applies
+ * (config/rollout.ts), so a forced step always shows. A move back towards
+ * off is never risky: it is the rollback.
  */
-export function stageJumps(before: AgentSpec, after: AgentSpec): StageJump[] {
+export function riskyFlagSteps(before: AgentSpec, after: AgentSpec): RiskyFlagStep[] {
     const old = byName(before.featureFlags);
     return after.featureFlags.flatMap((flag) => {
         const previous = old[flag.name];
         if (!previous || previous.currentStage === flag.currentStage) return [];
-        const from = stageRank(previous.currentStage);
-        const to = stageRank(flag.currentStage);
-        if (to <= from) return [];
-        const skipped = flag.stages.map((s) => s.stage).filter((stage) => stageRank(stage) > from && stageRank(stage) < to);
-        return skipped.length > 0 ? [{ flag: flag.name, from: previous.currentStage, to: flag.currentStage, skipped }] : [];
+        if (stageRank(flag.currentStage) <= stageRank(previous.currentStage)) return [];
+        const history = flag.history ?? [];
+        const last = history.at(-1);
+        const step = last?.stage === flag.currentStage ? last : undefined;
+        const fromSince = currentStageSince(previous);
+        const at = step ? new Date(step.since) : new Date();
+        const problems = rolloutStepProblems(flag.stages, previous.currentStage, flag.currentStage, fromSince, at);
+        // Stages off the plan count by audience size, as rolloutStepProblems does not see them.
+        if (problems.length === 0 && !flag.stages.some((s) => s.stage === previous.currentStage)) {
+            const skipped = flag.stages.map((s) => s.stage).filter((stage) => stageRank(stage) > stageRank(previous.currentStage) && stageRank(stage) < stageRank(flag.currentStage));
+            if (skipped.length > 0) problems.push(`skips ${skipped.join(", ")}`);
+        }
+        const forced = step?.forced ?? false;
+        return problems.length > 0 || forced ? [{ flag: flag.name, from: previous.currentStage, to: flag.currentStage, problems, forced }] : [];
     });
 }
 

@@ -9,15 +9,17 @@ export const MANAGED_LABELS: readonly string[] = [LABEL.agentChanges, LABEL.manu
 
 /**
  * `agent-changes` when any agent changes; `requires-manual-deploy` for a
- * production tier 3 change or a replacement with downtime; `tier-N` for each
- * tier touched. Sorted, so the hidden record is stable.
+ * production tier 3 change, a production flag step forced or made before its
+ * soak, or a replacement with downtime; `tier-N` for each tier touched.
+ * Sorted, so the hidden record is stable.
  */
 export function labelsFor(preview: StackPreview): string[] {
     const labels = new Set<string>();
     for (const agent of preview.agents) {
         labels.add(LABEL.agentChanges);
         if (agent.tier !== undefined) labels.add(LABEL.tier(agent.tier));
-        if (agent.downtime || (agent.tier === 3 && agent.environment === "production")) labels.add(LABEL.manualDeploy);
+        const production = agent.environment === "production";
+        if (agent.downtime || (production && (agent.tier === 3 || agent.riskyFlagStep))) labels.add(LABEL.manualDeploy);
     }
     return [...labels].sort();
 }

@@ -5,7 +5,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import type { EngineEvent, OpMap, StepEventMetadata } from "@pulumi/pulumi/automation";
-import { AgentSpec, FieldChange, agentDeployFields, agentFieldChanges, stageJumps } from "../../config";
+import { AgentSpec, FieldChange, agentDeployFields, agentFieldChanges, riskyFlagSteps } from "../../config";
 import { COMPONENT_TYPES, LABELS, labelsOf } from "../../contract";
 import { CREDENTIAL_NAME_RE } from "../../policies/rules/credentials";
 
@@ -46,6 +46,8 @@ export interface AgentPreview {
     readonly operation: AgentOperation;
     /** A container is replaced delete-first, so the agent is down for a while. */
     readonly downtime: boolean;
+    /** A feature flag moves forward sooner or further than its rollout plan allows (forced, or with no record of its soak). */
+    readonly riskyFlagStep: boolean;
     /** Fleet-config fields that change (update only). */
     readonly changes: readonly FieldChange[];
     readonly warnings: readonly string[];
@@ -63,6 +65,13 @@ export interface StackPreview {
     readonly agents: readonly AgentPreview[];
     /** Every violation, in the order the engine reported them. */
     readonly violations: readonly PolicyFinding[];
+    /**
+     * Policies the engine could not run in the preview, because they read what only
+     * the update knows (a published host port, say): not violations, and not checked.
+     */
+    readonly notCheckedInPreview: readonly string[];
+    /** The stack has never been deployed: everything is a create, and no release can be compared with a running one. */
+    readonly firstPreview: boolean;
     /** True when a mandatory violation blocks the update. */
     readonly blocked: boolean;
     /** Errors the engine reported (the preview itself failed); secrets are never in them. */
@@ -237,10 +246,9 @@ function agentPreview(name: string, steps: AgentSteps, violations: readonly Poli
             warnings.push(`\`${nameOf(urn)}\` is replaced delete-first: the old container stops before the new one starts, so the agent is down in between`);
         }
     }
-    if (before && after && after.tier === 3) {
-        for (const jump of stageJumps(before, after)) {
-            warnings.push(`tier 3 rollout skips ${jump.skipped.length === 1 ? "a stage" : "stages"}: flag \`${jump.flag}\` goes \`${jump.from}\` → \`${jump.to}\`, skipping ${jump.skipped.map((s) => `\`${s}\``).join(", ")}`);
-        }
+    const risky = before && after ? riskyFlagSteps(before, after) : [];
+    for (const step of risky) {
+        warnings.push(`flag \`${step.flag}\` goes \`${step.from}\` → \`${step.to}\`${step.forced ? " (forced)" : ""}: it ${step.problems.join("; and ") || "was forced past its rollout plan"}`);
     }
     if (operation === "remove") warnings.push("removed from the stack: `pulumi up` deletes its containers");
     if (spec && spec.tier >= 2 && operation !== "remove" && spec.alertChannels.length === 0) {
@@ -254,6 +262,7 @@ function agentPreview(name: string, steps: AgentSteps, violations: readonly Poli
         ...(spec?.owner ? { owner: spec.owner } : {}),
         operation,
         downtime,
+        riskyFlagStep: risky.length > 0,
         changes: changesWithSecret,
         warnings,
         violations: violations.filter((v) => v.agent === name),
@@ -268,9 +277,15 @@ export function previewOf(events: readonly EngineEvent[], file: string): StackPr
     const { stack, project } = identity(steps, file);
     const agentByUrn = attribution(steps);
 
+    // "can't run policy 'x' … during preview" is the engine saying it did not check, not that anything is wrong.
+    const notChecked = new Set<string>();
     const violations: PolicyFinding[] = ordered.flatMap((e) => {
         const p = e.policyEvent;
         if (!p) return [];
+        if (/^can't run policy '[^']+'.* during preview/.test(p.message)) {
+            notChecked.add(p.policyName);
+            return [];
+        }
         return [{ policy: p.policyName, level: levelOf(p.enforcementLevel), agent: (p.resourceUrn && agentByUrn.get(p.resourceUrn)) || null, message: policyMessage(p.message) }];
     });
 
@@ -303,6 +318,8 @@ export function previewOf(events: readonly EngineEvent[], file: string): StackPr
         resourceChanges: summary?.resourceChanges ?? counted,
         agents,
         violations,
+        notCheckedInPreview: [...notChecked].sort(),
+        firstPreview: steps.some((step) => step.type === "pulumi:pulumi:Stack" && step.op === "create"),
         blocked: violations.some((v) => v.level === "mandatory"),
         errors,
     };

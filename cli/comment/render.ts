@@ -76,7 +76,22 @@ function headline(preview: StackPreview): string {
     if (mandatory > 0) return `## ❌ ${stack}: blocked by ${plural(mandatory, "mandatory policy violation")}`;
     if (preview.errors.length > 0) return `## ❌ ${stack}: the preview failed`;
     if (preview.agents.length === 0) return `## ✅ ${stack}: no agent changes`;
-    return `## ✅ ${stack}: ${plural(preview.agents.length, "agent")} ${preview.agents.length === 1 ? "changes" : "change"}, no policy blocks`;
+    const first = preview.firstPreview ? " (first deploy of this stack)" : "";
+    const risky = preview.agents.filter((a) => a.riskyFlagStep).length;
+    if (risky > 0) return `## ⚠️ ${stack}: ${plural(preview.agents.length, "agent")} ${preview.agents.length === 1 ? "changes" : "change"}${first}, ${plural(risky, "flag step")} forced or early, no policy blocks`;
+    return `## ✅ ${stack}: ${plural(preview.agents.length, "agent")} ${preview.agents.length === 1 ? "changes" : "change"}${first}, no policy blocks`;
+}
+
+/** A stack never deployed: why every agent shows as a deploy, with nothing to compare its release with. */
+function firstPreviewLines(preview: StackPreview): string[] {
+    if (!preview.firstPreview) return [];
+    return ["", "> First preview of this stack: nothing of it is deployed yet, so every agent shows as a deploy and no release can be compared with a running one."];
+}
+
+/** Policies the engine could not run before the update: named, and where they are checked instead. */
+function notCheckedLines(preview: StackPreview): string[] {
+    if (preview.notCheckedInPreview.length === 0) return [];
+    return ["", `**Not checked in preview:** ${preview.notCheckedInPreview.map(code).join(", ")} (they read what only the update knows; \`fleet check\`, which this workflow runs, checks them offline, and the update runs them again)`];
 }
 
 function counts(preview: StackPreview): string[] {
@@ -189,8 +204,10 @@ function fullReportPlace(options: RenderOptions): string {
 function render(preview: StackPreview, detail: Detail, options: RenderOptions, cut: boolean): string {
     const lines = [
         ...head(preview, options),
+        ...firstPreviewLines(preview),
         ...errorLines(preview.errors),
         ...violationLines(preview.violations, detail),
+        ...notCheckedLines(preview),
         ...agentLines(preview.agents, detail),
         ...(detail.providerDiffs ? providerLines(preview.agents) : []),
     ];

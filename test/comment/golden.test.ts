@@ -8,7 +8,8 @@ import { promises as fs } from "fs";
 import * as os from "os";
 import * as path from "path";
 import { describe, expect, it } from "vitest";
-import { GITHUB_COMMENT_LIMIT } from "../../cli/comment";
+import type { EngineEvent } from "@pulumi/pulumi/automation";
+import { GITHUB_COMMENT_LIMIT, parseEventLog } from "../../cli/comment";
 import { comment, eventLog } from "./support";
 
 const GOLDEN_DIR = path.join(__dirname, "golden");
@@ -54,7 +55,7 @@ describe("fleet comment on real engine event logs", () => {
         const { stdout } = await comment({ events: [eventLog("pr-dev")] });
         expect(stdout).toContain("**Agents:** 4 to replace · 1 to remove");
         expect(stdout).toContain("- flag `smart-followups`: `team` → `100%`");
-        expect(stdout).toContain("⚠️ tier 3 rollout skips a stage: flag `smart-followups` goes `team` → `100%`, skipping `10%`");
+        expect(stdout).toContain("⚠️ flag `smart-followups` goes `team` → `100%`: it skips 10% (team → 100%; the rollout is off → team → 10% → 100%)");
         expect(stdout).toContain("- memory: `512Mi` → `256Mi`");
         expect(stdout).toContain("#### `outreach-agent` · remove · tier 1");
         expect(stdout).toContain("⚠️ removed from the stack");
@@ -97,5 +98,54 @@ describe("fleet comment on real engine event logs", () => {
         const run = await comment({ events: [eventLog("pr-dev")], out });
         expect(run.stdout).toBe("");
         expect(await fs.readFile(out, "utf8")).toContain("<!-- agent-fleet:preview project=agent-fleet stack=dev -->");
+    });
+});
+
+/** A captured log edited in one place, written to a temp file for `fleet comment`. */
+async function derivedLog(from: string, edit: (events: EngineEvent[]) => EngineEvent[]): Promise<string> {
+    const events = edit(parseEventLog(await fs.readFile(eventLog(from), "utf8"), `${from}.jsonl`));
+    const file = path.join(await fs.mkdtemp(path.join(os.tmpdir(), "fleet-golden-")), `${from}.jsonl`);
+    await fs.writeFile(file, events.map((e) => JSON.stringify(e)).join("\n"));
+    return file;
+}
+
+describe("fleet comment on captured logs edited in one place", () => {
+    it("forced-flag-step: a production flag forced 10% → 100% after 15 minutes of its 24 h soak warns with the soak it skipped, and asks for a manual deploy", async () => {
+        const file = await derivedLog("pr-dev", (events) => structuredClone(events).map((e) => {
+            const m = e.resourcePreEvent?.metadata;
+            if (m?.type !== "agent-fleet:index:AgentService" || !m.urn.endsWith("::fleet-pesti")) return e;
+            const history = [{ stage: "team", since: "2026-11-20T09:00:00Z", forced: false }, { stage: "10%", since: "2026-11-21T10:00:00Z", forced: false }];
+            for (const side of [m.old!, m.new!]) side.inputs.agent.environment = "production";
+            m.old!.inputs.agent.featureFlags[0] = { ...m.old!.inputs.agent.featureFlags[0], currentStage: "10%", history };
+            m.new!.inputs.agent.featureFlags[0] = { ...m.new!.inputs.agent.featureFlags[0], currentStage: "100%", history: [...history, { stage: "100%", since: "2026-11-21T10:15:00Z", forced: true }] };
+            return e;
+        }));
+        const run = await comment({ events: [file] });
+        expect(run.code).toBe(0);
+        expect(run.stdout).toMatch(/^## ⚠️ `dev`: 5 agents change, 1 flag step forced or early, no policy blocks$/m);
+        expect(run.stdout).toContain("- ⚠️ flag `smart-followups` goes `10%` → `100%` (forced): it leaves 10% after 15m of its 24h soak (since 2026-11-21T10:00:00Z)");
+        expect(run.stdout).toContain("<!-- agent-fleet:labels agent-changes,requires-manual-deploy,tier-1,tier-2,tier-3 -->");
+        await golden("forced-flag-step", `${run.stdout}\n`);
+    });
+
+    it("not-checked-in-preview: a policy the engine cannot run in a preview is listed as not checked, never as a violation", async () => {
+        const file = await derivedLog("pr-staging", (events) => {
+            const last = events.at(-1)!;
+            const skipped: EngineEvent = {
+                sequence: last.sequence, timestamp: 0,
+                policyEvent: {
+                    message: "can't run policy 'unique-host-ports' from policy pack 'agent-fleet-tiers@v0.1.0' during preview: string value at .ports can't be known during preview\n",
+                    color: "never", policyName: "unique-host-ports", policyPackName: "agent-fleet-tiers", policyPackVersion: "0.1.0", policyPackVersionTag: "0.1.0", enforcementLevel: "advisory" as never,
+                },
+            };
+            return [...events.slice(0, -1), skipped, { ...last, sequence: last.sequence + 1 }];
+        });
+        const run = await comment({ events: [file] });
+        expect(run.code).toBe(0);
+        expect(run.stdout).not.toContain("### Policy violations");
+        expect(run.stdout).toContain("**Not checked in preview:** `unique-host-ports`");
+        // A first preview says so, and why every agent is a deploy.
+        expect(run.stdout).toMatch(/^## ✅ `staging`: 5 agents change \(first deploy of this stack\), no policy blocks$/m);
+        await golden("not-checked-in-preview", `${run.stdout}\n`);
     });
 });
