@@ -3,8 +3,9 @@
  * declare one Fleet. Nothing is registered when the config is invalid.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { FleetConfigError, FleetSpec, ShallowHistoryError, agentSourceCommits, loadStackFleet, stackGithubConfig, stackSecretKeyState } from "./config";
+import { FleetConfigError, FleetSpec, builtVersions, loadStackFleet, stackGithubConfig, stackSecretKeyState } from "./config";
 import { Fleet, GithubGovernance } from "./components";
+import { FLEET_ENV, backendUrl, describeHolder, fileBackendDir, holderAlive, lockFilePath, readLockFile } from "./contract";
 
 function loadOrExplain<T>(load: () => T): T {
     try {
@@ -16,23 +17,35 @@ function loadOrExplain<T>(load: () => T): T {
     }
 }
 
-/** Each agent's containers are labelled with the commit that last changed it, for `fleet status`. */
-function withSourceCommits(spec: FleetSpec): FleetSpec {
-    try {
-        return { ...spec, sourceCommits: agentSourceCommits(process.cwd(), spec) };
-    } catch (error) {
-        if (error instanceof ShallowHistoryError) throw new pulumi.RunError(error.message);
-        throw error;
-    }
+/** An agent that builds its image says what it was built from: its context's last commit, and whether it was dirty. */
+function withBuiltVersions(spec: FleetSpec): FleetSpec {
+    return { ...spec, builtVersions: builtVersions(process.cwd(), spec) };
 }
 
+/**
+ * A plain `pulumi up` may not slip in between the steps of a `fleet` operation
+ * (its file edits, update, verification and rollback): while one holds the
+ * stack's fleet lock, only its own updates run. Previews always run.
+ */
+function refuseWhileFleetBusy(): void {
+    // Previews, and the program under mocks (`fleet check`, which has no engine), change nothing.
+    if (pulumi.runtime.isDryRun() || pulumi.runtime.getEngine() === undefined) return;
+    const dir = fileBackendDir(process.cwd(), backendUrl(process.cwd()));
+    if (!dir) return;
+    const holder = readLockFile(lockFilePath(dir, pulumi.getProject(), pulumi.getStack()));
+    if (!holder || holder.id === process.env[FLEET_ENV.operation] || !holderAlive(holder)) return;
+    throw new pulumi.RunError(`stack ${pulumi.getStack()} is busy: ${describeHolder(holder)} holds its fleet lock, and this update would interleave with it. `
+        + `Wait for it to finish; if that process is gone, \`npx fleet up --stack ${pulumi.getStack()}\` takes the lock over and finishes its job.`);
+}
+
+refuseWhileFleetBusy();
 // Both configs are checked before anything is declared. Pulumi runs the program in the project directory.
 const spec = loadOrExplain(() => loadStackFleet({ projectRoot: process.cwd() }));
 const githubConfig = loadOrExplain(() => stackGithubConfig(stackSecretKeyState({ projectRoot: process.cwd() }), process.cwd()));
 
 const config = new pulumi.Config();
 const fleet = new Fleet("fleet", {
-    spec: withSourceCommits(spec),
+    spec: withBuiltVersions(spec),
     secretConfig: (key) => config.requireSecret(key),
 });
 

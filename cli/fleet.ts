@@ -117,18 +117,23 @@ export function program(onExit: (code: number) => void): Command {
             onExit(await runFlag({ agent, flag, ...options }, output));
         });
     fleet.command("rollback")
-        .description("Roll one agent back as its tier promises: tiers 1 and 2 swap image and rollbackImage, tier 3 turns its flags off. Edits the stack file, then prints the exact targeted `pulumi up` (or runs it with --apply).")
+        .description(
+            "Roll one agent back: to its last deployed-and-verified spec (image, env, resources, healthcheck, flags), tier 3 with its flags off too; "
+            + "without a verified spec, as its tier promises (tiers 1 and 2 swap image and rollbackImage, tier 3 turns its flags off). "
+            + "Edits the stack file and prints the `fleet up` that deploys it, or with --apply deploys, verifies and records it. "
+            + "A rollback written but not yet applied is applied again on a retry, never swapped back.",
+        )
         .argument("<agent>", AGENT_ARGUMENT)
         .requiredOption("-s, --stack <name>", STACK_FILE_OPTION)
-        .option("--apply", "run the targeted update too")
-        .option("--json", "print { stack, agent, tier, kind, changes, command, targets, applied } as JSON")
+        .option("--apply", "deploy it too (a targeted update, holding the stack's fleet lock), verify the agent, and record it as verified")
+        .option("--json", "print { stack, agent, tier, kind, changes, to, fromHash, toHash, command, applied, verify } as JSON")
         .option("--cwd <projectDir>", CWD_OPTION)
         .addHelpText("after", [
             "",
             "Exit codes:",
-            "  0  the rollback is written (and applied, with --apply)",
-            "  1  --apply: the update failed",
-            "  2  bad input: unknown stack or agent, no rollbackImage, every flag already off (nothing is written)",
+            "  0  the rollback is written (and with --apply deployed and verified)",
+            "  1  --apply: the update or the verification failed; the rollback stays written and recorded as pending, and the same command retries it",
+            "  2  bad input: unknown stack or agent, nothing to roll back to (nothing is written); or the stack cannot be reached: backend, passphrase, a lock another operation holds",
             "",
             "Example:",
             "  npx fleet rollback jarvis --stack production --apply",
@@ -140,25 +145,27 @@ export function program(onExit: (code: number) => void): Command {
     fleet.command("up")
         .description(
             "Deploy a stack, or one agent of it, and never leave it silently broken: preflight (fleet doctor and fleet check), "
-            + "`pulumi up` with the policy pack (each agent's progress as it happens), fleet verify, and for every agent the update "
-            + "changed that then fails: its tier's rollback (tiers 1 and 2: rollbackImage; tier 3: flags off), applied, verified and announced (rolled_back).",
+            + "the stack's fleet lock (recovering what an interrupted operation left), `pulumi up` with the policy pack (each agent's progress as it happens), "
+            + "fleet verify (each verified agent's spec is recorded), and for every agent the update changed that then fails: a rollback to its last "
+            + "verified spec (else its tier's: rollbackImage, or flags off), keeping its previous container where it still serves, applied, verified and announced (rolled_back).",
         )
         .requiredOption("-s, --stack <name>", "the stack to deploy")
         .option("-a, --agent <name>", "deploy only this agent's resources (a targeted update)")
-        .option("--json", "print { stack, agent, ok, durationMs, preflight, update, agents: [{ agent, update, verify, rollback, ok }], rollbackUpdate } as JSON; progress goes to stderr")
+        .option("--create-stack", "create the stack in its backend when it does not exist yet (npm run deploy:dev passes it)")
+        .option("--json", "print { stack, agent, ok, durationMs, preflight, recovered, update, agents: [{ agent, update, verify, rollback: { outcome, to, why, keptPrevious }, ok }], rollbackUpdate } as JSON; progress goes to stderr")
         .option("--cwd <projectDir>", CWD_OPTION)
         .addHelpText("after", [
             "",
             "Exit codes:",
             "  0  deployed, and every deployed agent is healthy and passes its smoke checks",
-            "  1  preflight failed (nothing deployed), the update failed, or verification failed; a rollback, when one ran, is in the stack file",
-            "  2  bad input: unknown stack or agent, a program that cannot run",
+            "  1  preflight failed (nothing deployed), the update failed, or verification failed; the last line says, per agent, rolled back and verified, rollback failed (why) or not rolled back (why)",
+            "  2  bad input: unknown stack or agent, a program that cannot run; or the stack cannot be reached: backend, passphrase, a lock another operation holds",
             "",
             "Examples:",
             "  npx fleet up --stack dev",
             "  npx fleet up --stack production --agent jarvis",
         ].join("\n"))
-        .action(async (options: { stack: string; agent?: string; json?: boolean; cwd?: string }) => {
+        .action(async (options: { stack: string; agent?: string; createStack?: boolean; json?: boolean; cwd?: string }) => {
             const { runUp } = await import("./operate/up");
             onExit(await runUp(options, output));
         });
@@ -192,7 +199,7 @@ export function program(onExit: (code: number) => void): Command {
             onExit(await runStatus(options, output));
         });
     fleet.command("doctor")
-        .description("Check everything a deploy of the stack needs, all at once: the fleet config, its secret keys (set, and set as secrets), its channels, the Docker engine and the Pulumi CLI. Each problem comes with the command that fixes it.")
+        .description("Check everything a deploy of the stack needs, all at once: the fleet config, its secret keys (set, and set as secrets), its channels, the Docker engine the stack deploys to, the Pulumi CLI, the backend and the passphrase, the fleet lock, and anything an interrupted operation left (a dead Pulumi lock, pending operations, containers the state does not know). Each problem comes with the command that fixes it.")
         .requiredOption("-s, --stack <name>", "the stack to check (stacks/Pulumi.<name>.yaml)")
         .option("--json", "print { stack, ok, findings: [{ check, ok, detail, fix }] } as JSON")
         .option("--cwd <projectDir>", CWD_OPTION)
@@ -241,7 +248,7 @@ export function program(onExit: (code: number) => void): Command {
             "Exit codes:",
             "  0  every agent is healthy and passes its smoke checks",
             "  1  an agent is not deployed, not running, not healthy, or fails a smoke check (each named)",
-            "  2  bad input: unknown stack, unreadable outputs",
+            "  2  bad input: unknown stack, unreadable outputs; or the stack cannot be reached: backend, passphrase",
             "",
             "Example:",
             "  npx fleet verify --stack staging",

@@ -71,6 +71,8 @@ export interface StackFile {
     readonly path: string;
     /** The file's `config` map, as written. */
     readonly config: Readonly<Record<string, unknown>>;
+    /** The salt of the stack's passphrase, when the file carries one: its secrets need the passphrase. */
+    readonly encryptionSalt?: string;
 }
 
 function existingStacks(projectDir: string): string[] {
@@ -105,7 +107,7 @@ export function readStackFile(project: ProjectInfo, stack: string): StackFile {
             throw new CheckInputError(`${display}: config.${key}: expected a configuration key of the form <namespace>:<name>${example}`);
         }
     }
-    return { display, path: file, config };
+    return { display, path: file, config, ...(typeof content.encryptionsalt === "string" ? { encryptionSalt: content.encryptionsalt } : {}) };
 }
 
 /** `<namespace>:<name>`, or the legacy `<namespace>:config:<name>`, as Pulumi's config.ParseKey accepts. */

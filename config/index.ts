@@ -10,5 +10,6 @@ export * from "./stack";
 export * from "./tiers-table";
 export * from "./spec-changes";
 export * from "./routing";
-export * from "./source-commit";
+export * from "./build-version";
 export * from "./github";
+export * from "./spec-hash";

@@ -9,6 +9,7 @@
  */
 import { z } from "zod";
 import { parseImageRef } from "../contract";
+import { DEFAULT_BUILD_VERSION } from "./build-version";
 import { durationMs } from "./duration";
 import { ConfigProblem, FleetConfigError, renderPath, unknownFieldMessage } from "./errors";
 import {
@@ -35,10 +36,26 @@ export interface FleetConfigSource {
 
 type Problems = ConfigProblem[];
 
+type Issue = z.core.$ZodIssue;
+
+/**
+ * A union's failure, told by the branch for the input's own type: `build: {}`
+ * is an object without a context, not "neither an object nor false". Other
+ * issues pass through.
+ */
+function unionBranchIssues(issues: readonly Issue[]): Issue[] {
+    return issues.flatMap((issue) => {
+        if (issue.code !== "invalid_union" || !("errors" in issue) || !Array.isArray(issue.errors)) return [issue];
+        const branches = (issue.errors as Issue[][]).filter((branch) => !branch.some((i) => (i.code === "invalid_type" || i.code === "invalid_value") && i.path.length === 0));
+        if (branches.length !== 1) return [issue];
+        return unionBranchIssues(branches[0].map((i) => ({ ...i, path: [...issue.path, ...i.path] }) as Issue));
+    });
+}
+
 export function collect<T>(schema: z.ZodType<T>, value: unknown, file: string, prefix: string, problems: Problems): T | undefined {
     const result = schema.safeParse(value, { reportInput: true });
     if (result.success) return result.data;
-    for (const issue of result.error.issues) {
+    for (const issue of unionBranchIssues(result.error.issues)) {
         if (issue.code === "unrecognized_keys") {
             for (const key of issue.keys) {
                 problems.push({ file, path: renderPath(prefix, [...issue.path, key]), message: unknownFieldMessage(key, KNOWN_FIELDS) });
@@ -153,9 +170,9 @@ function resolveAgent(name: string, environment: Environment, agent: AgentConfig
         tier: agent.tier,
         owner: agent.owner,
         image: agent.image,
-        build: agent.build && { context: agent.build.context, dockerfile: agent.build.dockerfile, args: agent.build.args ?? {} },
+        build: agent.build ? { context: agent.build.context, dockerfile: agent.build.dockerfile, args: agent.build.args ?? {} } : undefined,
         rollbackImage: agent.rollbackImage,
-        version: agent.version ?? (agent.build ? "dev" : imageVersion(agent.image)),
+        version: agent.version ?? (agent.build ? DEFAULT_BUILD_VERSION : imageVersion(agent.image)),
         port: agent.port,
         hostPort: agent.hostPort,
         containerName: agent.containerName,
@@ -339,6 +356,21 @@ function checkSharedImages(source: FleetConfigSource, agents: readonly AgentSpec
 
 /** Validates and resolves a fleet config. Throws FleetConfigError with every problem found. */
 export function loadFleetConfig(source: FleetConfigSource): FleetSpec {
+    return resolveFleet(source).spec;
+}
+
+export interface ResolvedFleet {
+    readonly spec: FleetSpec;
+    /**
+     * Each agent's config merged from every layer (catalog, agentDefaults, its
+     * entry) and validated, in config terms: what a record of a deployed spec
+     * keeps, and what a rollback writes back.
+     */
+    readonly agentConfigs: Readonly<Record<string, AgentConfig>>;
+}
+
+/** loadFleetConfig, with each agent's merged config as well. Throws FleetConfigError with every problem found. */
+export function resolveFleet(source: FleetConfigSource): ResolvedFleet {
     const problems: Problems = [];
     const fail = () => new FleetConfigError(source.stack, unique(problems));
     const file = source.stackFile;
@@ -367,6 +399,7 @@ export function loadFleetConfig(source: FleetConfigSource): FleetSpec {
     const defaultsBroken = rawDefaults !== undefined && defaults === undefined;
 
     const agents: AgentSpec[] = [];
+    const agentConfigs: Record<string, AgentConfig> = {};
     for (const name of Object.keys(agentMap).sort()) {
         const catalogEntry = ownEntry(catalog?.agents, name);
         const fromCatalog = catalogEntry === undefined || source.catalog === undefined
@@ -380,6 +413,7 @@ export function loadFleetConfig(source: FleetConfigSource): FleetSpec {
         if (!merged) continue;
         checkAgent(source, layers, merged, runtime ?? "container", problems);
         agents.push(resolveAgent(name, environment, merged));
+        agentConfigs[name] = merged;
     }
 
     checkSharedImages(source, agents, problems);
@@ -422,11 +456,12 @@ export function loadFleetConfig(source: FleetConfigSource): FleetSpec {
         return heard.every((c) => agent.alertChannels.includes(c)) ? agent : { ...agent, alertChannels: [...new Set([...agent.alertChannels, ...heard])] };
     });
     const sentinel = resolveSentinel(sentinelConfig, channels);
-    return {
+    const spec: FleetSpec = {
         stack: source.stack, stackFile: source.stackFile, environment, runtime: runtime ?? "container", channels, agents: routed,
         allowEmpty: allowEmpty ?? false, ...(sentinel ? { sentinel } : {}),
         ...(webhookBaseUrl === undefined ? {} : { webhookBaseUrl: webhookBaseUrl.replace(/\/+$/, "") }),
     };
+    return { spec, agentConfigs };
 }
 
 /** The sentinel's image when the stack file names none: built from the repository's own agents/sentinel. */

@@ -104,13 +104,21 @@ const ENV_NAME_TEXT = 'an environment variable name like "OPENAI_API_KEY"';
 
 const buildContext = text("a build context directory like \"agents/sample-agent\"");
 
+const BUILD_TEXT = "an object with a build context, or false to pull the image instead of building it";
+
 // Context is optional per layer so that layers can merge; the merged agent requires it.
-const buildSchema = z.strictObject({
+const buildFields = {
     /** Build context, relative to the project root. */
     context: buildContext.optional(),
     dockerfile: text("a Dockerfile path relative to the context").optional(),
     args: z.record(z.string(), z.string(expected("a string build arg value"))).optional(),
-}, expected("an object with a build context"));
+};
+
+/**
+ * How to build the image; `false` pulls it instead, so that one agent can run a
+ * released image while the others build from agentDefaults' context.
+ */
+const buildSchema = z.union([z.strictObject(buildFields), z.literal(false)], expected(BUILD_TEXT));
 
 export const healthcheckSchema = z.strictObject({
     path: text('an HTTP path like "/health"', /^\/\S*$/).optional(),
@@ -231,7 +239,7 @@ export const agentSchema = partialAgentSchema.extend({
     tier: agentFields.tier,
     image: agentFields.image,
     port: agentFields.port,
-    build: buildSchema.extend({ context: buildContext }).optional(),
+    build: z.union([z.strictObject({ ...buildFields, context: buildContext }), z.literal(false)], expected(BUILD_TEXT)).optional(),
 });
 
 export type PartialAgentConfig = z.infer<typeof partialAgentSchema>;
@@ -310,7 +318,7 @@ export const catalogSchema = z.strictObject({ agents: agentMap }, expected("a ca
 export const KNOWN_FIELDS: readonly string[] = [...new Set([
     ...Object.keys(agentFields),
     ...Object.keys(healthcheckSchema.shape),
-    ...Object.keys(buildSchema.shape),
+    ...Object.keys(buildFields),
     ...Object.keys(smokeCheckSchema.shape),
     ...Object.keys(featureFlagSchema.shape),
     ...Object.keys(stageRecordSchema.shape),

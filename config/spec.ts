@@ -161,8 +161,12 @@ export interface FleetSpec {
     readonly channels: readonly ChannelSpec[];
     /** Sorted by name so that resource order never depends on YAML key order. */
     readonly agents: readonly AgentSpec[];
-    /** Per agent, the newest commit that changed its own files (config/source-commit.ts); set by the program, not the loader. */
-    readonly sourceCommits?: Readonly<Record<string, string>>;
+    /**
+     * Per agent that builds its image, what the build is made from: the commit that last changed its
+     * build context, with "-dirty" when the working tree changes it further (config/build-version.ts).
+     * Set by the program, not the loader; it becomes the agent's version label and AGENT_VERSION.
+     */
+    readonly builtVersions?: Readonly<Record<string, string>>;
     /** The stack file says an empty agent list is intended (`fleet.allowEmpty`). */
     readonly allowEmpty: boolean;
     /** The sentinel to deploy; undefined when there is none (no channel, or `fleet.sentinel.enabled: false`). */

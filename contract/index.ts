@@ -4,3 +4,4 @@ export * from "./names";
 export * from "./severity";
 export * from "./watch";
 export * from "./smoke-check";
+export * from "./operation-lock";

@@ -56,7 +56,8 @@ export const LABELS = {
     version: "agent-fleet.version",
     environment: "agent-fleet.environment",
     stack: "agent-fleet.stack",
-    gitCommit: "agent-fleet.git-commit",
+    /** A hash of the agent's resolved spec (config/spec-hash.ts): it changes only when the agent's own inputs do. */
+    specHash: "agent-fleet.spec-hash",
     /** The image reference the agent runs, as the config names it. */
     image: "agent-fleet.image",
     /** Its rollback plan: the image a rollback returns to. A container that starts on its predecessor's rollback image is a rollback. */
@@ -103,4 +104,10 @@ export const FLEET_ENV = {
      * hooks send no `rolled_back` for them, so each rollback is announced once.
      */
     rollbackAnnounced: "AGENT_FLEET_ROLLBACK_ANNOUNCED",
+    /**
+     * The id of the `fleet` operation that holds the stack's fleet lock and
+     * runs this update: the program lets it through, and refuses any other
+     * update of the stack while the lock's holder is alive (operation-lock.ts).
+     */
+    operation: "AGENT_FLEET_OPERATION",
 } as const;

@@ -6,7 +6,7 @@
  * tells them to stay quiet (FLEET_ENV.rollbackAnnounced) and sends exactly
  * one notification per rollback.
  */
-import { LocalWorkspace } from "@pulumi/pulumi/automation";
+import type { Stack } from "@pulumi/pulumi/automation";
 import { DeliveryOutcome, deliver } from "../../alerts";
 import { AgentSpec, FleetSpec, channelsFor } from "../../config";
 import { FLEET_ENV } from "../../contract";
@@ -24,13 +24,12 @@ export function rollbackAnnouncedEnv(agents: readonly string[]): Record<string, 
  * URLs and signing secrets come decrypted from the stack's config and go
  * nowhere but the request: outcomes and warnings name the channel only.
  */
-export async function announceRollback(cwd: string, spec: FleetSpec, agent: AgentSpec, reason: string, output: Output): Promise<DeliveryOutcome[]> {
+export async function announceRollback(stack: Stack, spec: FleetSpec, agent: AgentSpec, reason: string, output: Output): Promise<DeliveryOutcome[]> {
     const event = deployEvent(spec.stack, agent, "rolled_back", `cli|${process.pid}|${Date.now()}`, reason);
     const channels = channelsFor(spec.channels, agent, event.severity);
     if (channels.length === 0) return [];
     try {
-        const project = readProject(cwd).name;
-        const stack = await LocalWorkspace.selectStack({ stackName: spec.stack, workDir: cwd });
+        const project = readProject(stack.workspace.workDir).name;
         const config = await stack.getAllConfig();
         const missing = channelSecretKeys(channels).filter((key) => config[`${project}:${key}`] === undefined);
         if (missing.length > 0) throw new Error(`the stack has no ${missing.join(", ")} config`);

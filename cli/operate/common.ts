@@ -3,6 +3,7 @@
  * doctor) share: exit codes, how a user mistake becomes one line and exit 2,
  * and aligned tables.
  */
+import { CommandError } from "@pulumi/pulumi/automation";
 import { FleetConfigError } from "../../config";
 import type { Output } from "../check";
 import { CheckInputError } from "../stack-config";
@@ -20,7 +21,14 @@ export class OperateInputError extends Error {
     }
 }
 
-/** Runs a command body; a user mistake prints its message and exits 2, anything else propagates. */
+/** 3: the command itself failed in a way no input explains (a Pulumi CLI failure it does not know). */
+const EXIT_INTERNAL = 3;
+
+/**
+ * Runs a command body; a user or environment mistake prints its message and
+ * exits 2. A Pulumi CLI failure nothing explains prints the CLI's own error
+ * lines (never a JavaScript stack trace) and exits 3; anything else propagates.
+ */
 export async function asCommand(output: Output, body: () => Promise<number> | number): Promise<number> {
     try {
         return await body();
@@ -28,6 +36,11 @@ export async function asCommand(output: Output, body: () => Promise<number> | nu
         if (error instanceof OperateInputError || error instanceof CheckInputError || error instanceof FleetConfigError) {
             output.err(error.message);
             return EXIT.invalid;
+        }
+        if (error instanceof CommandError) {
+            const lines = error.message.split("\n").filter((l) => /error:/i.test(l)).map((l) => l.trim());
+            output.err(`the Pulumi CLI failed: ${[...new Set(lines)].join("; ") || error.message.split("\n")[0]}`);
+            return EXIT_INTERNAL;
         }
         throw error;
     }

@@ -9,6 +9,12 @@ import { LABELS } from "../../contract";
 /** Where Docker listens when neither DOCKER_HOST nor the stack says otherwise. */
 export const DEFAULT_DOCKER_HOST = "unix:///var/run/docker.sock";
 
+/** The Docker endpoint a stack deploys to, as the program's provider reads it: its `docker:host` config, else DOCKER_HOST, else the local socket. */
+export function stackDockerHost(stackConfig: Readonly<Record<string, unknown>>, env: NodeJS.ProcessEnv = process.env): string {
+    const host = stackConfig["docker:host"];
+    return typeof host === "string" ? host : env.DOCKER_HOST || DEFAULT_DOCKER_HOST;
+}
+
 export function dockerFor(host: string = DEFAULT_DOCKER_HOST): Docker {
     if (host.startsWith("unix://")) return new Docker({ socketPath: host.slice("unix://".length) });
     const url = new URL(host);

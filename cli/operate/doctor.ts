@@ -2,15 +2,21 @@
  * `fleet doctor --stack <name>`: everything a deploy of the stack needs,
  * checked at once, each problem with the command that fixes it: the fleet
  * config, its secret keys, its channels, the GitHub token when the stack
- * talks to GitHub, the Docker engine, the Pulumi CLI.
+ * talks to GitHub, the Docker engine the stack deploys to, the Pulumi CLI,
+ * the backend and the passphrase, the fleet lock, and anything an
+ * interrupted operation left for a person (a dead Pulumi lock, pending
+ * operations, containers the state does not know).
  */
-import { readFileSync } from "fs";
+import * as fs from "fs";
 import * as path from "path";
 import { execa } from "execa";
 import * as semver from "semver";
 import { FleetConfigError, FleetSpec, SecretKeyState, catalogSource, governanceInStackFiles, loadFleetConfig, loadGithubConfig, secretKeyStateInFile } from "../../config";
+import { backendUrl, describeHolder, fileBackendDir, holderAlive, lockFilePath, readLockFile } from "../../contract";
 import { EXIT, Output, asCommand, formatTable } from "./common";
-import { DEFAULT_DOCKER_HOST, dockerFor } from "./docker";
+import { DEFAULT_DOCKER_HOST, dockerFor, stackDockerHost } from "./docker";
+import { describeLeftovers, findLeftovers } from "./recover";
+import { StackAccessError, explainPulumiFailure, openStack, pulumiEnv, stackEnvFileName } from "./stack-access";
 import { ProjectInfo, StackFile, readProject, readStackFile } from "../stack-config";
 
 /** The oldest engine the fleet is tested on; and engines before 27.5 fail image builds with the containerd store (as scripts/deploy-dev.sh says). */
@@ -23,10 +29,16 @@ export interface DoctorOptions {
     readonly json?: boolean;
     /** The environment to read DOCKER_HOST and PATH from; default the process's. */
     readonly env?: NodeJS.ProcessEnv;
+    /**
+     * Run as `fleet up`'s preflight: what an interrupted operation left is not a
+     * problem there (fleet up puts it right itself), and a stack not created yet
+     * is fine when fleet up will create it.
+     */
+    readonly forUp?: boolean | { readonly createStack?: boolean };
 }
 
 export interface DoctorFinding {
-    readonly check: "config" | "secrets" | "channels" | "github" | "docker" | "pulumi";
+    readonly check: "config" | "secrets" | "channels" | "github" | "docker" | "pulumi" | "backend" | "lock";
     readonly ok: boolean;
     readonly detail: string;
     /** The command (or edit) that fixes it, when it failed. */
@@ -124,8 +136,9 @@ function checkSwarm(host: string, info: { Swarm?: { LocalNodeState?: string; Con
     return { check: "docker", ok: true, detail: `the engine at ${host} is a swarm manager` };
 }
 
-async function checkDocker(env: NodeJS.ProcessEnv, findings: DoctorFinding[], spec: FleetSpec | undefined): Promise<void> {
-    let host = env.DOCKER_HOST;
+async function checkDocker(file: StackFile, env: NodeJS.ProcessEnv, findings: DoctorFinding[], spec: FleetSpec | undefined): Promise<void> {
+    // The engine the stack deploys to: its docker:host, else DOCKER_HOST, else the current Docker context.
+    let host = typeof file.config["docker:host"] === "string" ? stackDockerHost(file.config, env) : env.DOCKER_HOST;
     if (!host) {
         // The Docker provider ignores Docker contexts: a non-default context needs DOCKER_HOST.
         const context = await execa("docker", ["context", "inspect", "--format", "{{.Endpoints.docker.Host}}"], { reject: false, env });
@@ -156,7 +169,7 @@ async function checkDocker(env: NodeJS.ProcessEnv, findings: DoctorFinding[], sp
 
 async function checkPulumi(env: NodeJS.ProcessEnv, findings: DoctorFinding[]): Promise<void> {
     // The CLI must be at least as new as the SDK the program uses: older ones lack what the SDK asks for (resource hooks).
-    const sdk = (JSON.parse(readFileSync(require.resolve("@pulumi/pulumi/package.json"), "utf8")) as { version: string }).version;
+    const sdk = (JSON.parse(fs.readFileSync(require.resolve("@pulumi/pulumi/package.json"), "utf8")) as { version: string }).version;
     const run = await execa("pulumi", ["version"], { reject: false, env: { ...env, PULUMI_SKIP_UPDATE_CHECK: "true" } });
     if (run.exitCode !== 0 || run.failed) {
         findings.push({ check: "pulumi", ok: false, detail: "no `pulumi` CLI on PATH", fix: `npm ci (the \`pulumi\` npm package provides it: run fleet through npx, which puts ${path.join("node_modules", ".bin")} on PATH)` });
@@ -168,6 +181,92 @@ async function checkPulumi(env: NodeJS.ProcessEnv, findings: DoctorFinding[]): P
         : { check: "pulumi", ok: false, detail: `CLI ${version} is older than the program's SDK ${sdk}`, fix: "npm ci (installs the CLI version package.json pins), or upgrade pulumi" });
 }
 
+/** Where the stack's state lives, in words, for findings. */
+function backendName(projectDir: string, env: NodeJS.ProcessEnv): string {
+    const url = backendUrl(projectDir, env);
+    return url ? url : "the backend of your `pulumi login`";
+}
+
+/**
+ * The backend answers and holds the stack; its passphrase is set and opens its
+ * secrets; no other operation holds its fleet lock; and nothing an interrupted
+ * operation left waits for a person. Needs the Pulumi CLI.
+ */
+async function checkBackend(project: ProjectInfo, file: StackFile, stack: string, env: NodeJS.ProcessEnv, findings: DoctorFinding[], forUp: DoctorOptions["forUp"]): Promise<void> {
+    const stackEnv = pulumiEnv(project.dir, stack, env);
+    const where = backendName(project.dir, stackEnv);
+    const hasPassphrase = Boolean(stackEnv.PULUMI_CONFIG_PASSPHRASE || stackEnv.PULUMI_CONFIG_PASSPHRASE_FILE);
+    const passphraseStack = file.encryptionSalt !== undefined || JSON.stringify(file.config).includes('"secure"');
+    if (passphraseStack && !hasPassphrase) {
+        findings.push({ check: "backend", ok: false, detail: `the stack's secrets need a passphrase, and none is set`, fix: `export PULUMI_CONFIG_PASSPHRASE=<the stack's passphrase>, or put it in ${stackEnvFileName(stack)}` });
+    }
+    const dir = fileBackendDir(project.dir, backendUrl(project.dir, stackEnv));
+    if (dir && !fs.existsSync(dir)) {
+        findings.push({ check: "backend", ok: false, detail: `the backend ${where} is a folder that does not exist`, fix: `mkdir -p ${dir}, or point PULUMI_BACKEND_URL at your team's backend` });
+        return;
+    }
+    let stackHandle: Awaited<ReturnType<typeof openStack>>;
+    try {
+        stackHandle = await openStack(project.dir, stack);
+    } catch (error) {
+        const access = error instanceof StackAccessError ? error : explainPulumiFailure(error, stack, stackEnv as Record<string, string>);
+        if (!access) throw error;
+        const missing = /does not exist in/.test(access.message);
+        const createStack = typeof forUp === "object" && forUp.createStack;
+        if (missing && createStack) {
+            findings.push({ check: "backend", ok: true, detail: `${where}: stack ${stack} does not exist yet; fleet up creates it` });
+        } else {
+            findings.push({ check: "backend", ok: false, detail: access.message.replace(/ Fix: .*$/, ""), fix: /Fix: (.*)$/.exec(access.message)?.[1] ?? "see above" });
+        }
+        return;
+    }
+    findings.push({ check: "backend", ok: true, detail: `${where} holds stack ${stack}` });
+    // A secret in the file must open with the passphrase we have.
+    const secretKey = Object.entries(file.config).find(([, v]) => JSON.stringify(v).includes('"secure"'))?.[0];
+    if (secretKey && hasPassphrase) {
+        try {
+            await stackHandle.getConfig(secretKey.slice(secretKey.indexOf(":") + 1));
+            findings.push({ check: "backend", ok: true, detail: "the passphrase opens the stack's secrets" });
+        } catch (error) {
+            const access = explainPulumiFailure(error, stack, stackEnv as Record<string, string>);
+            findings.push({ check: "backend", ok: false, detail: access?.message.replace(/ Fix: .*$/, "") ?? `${secretKey} cannot be read`, fix: /Fix: (.*)$/.exec(access?.message ?? "")?.[1] ?? `export the stack's own PULUMI_CONFIG_PASSPHRASE` });
+        }
+    }
+    // The fleet lock: another operation may hold it now, or a killed one may have left it. (fleet up's
+    // preflight runs holding it, having taken it over from a dead holder if need be.)
+    if (dir && !forUp) {
+        const lockFile = lockFilePath(dir, project.name, stack);
+        const holder = readLockFile(lockFile);
+        if (holder && holderAlive(holder)) {
+            findings.push({ check: "lock", ok: false, detail: `${describeHolder(holder)} holds the fleet lock`, fix: `wait for it to finish; if that process is gone, rm ${lockFile}` });
+        } else if (holder) {
+            findings.push({ check: "lock", ok: forUp !== undefined && forUp !== false, detail: `${describeHolder(holder)} did not finish (its process is gone)`, fix: `npx fleet up --stack ${stack} takes the lock over and finishes the job` });
+        } else {
+            findings.push({ check: "lock", ok: true, detail: "no fleet operation holds the stack" });
+        }
+    }
+    try {
+        const docker = dockerFor(stackDockerHost(file.config, env));
+        const leftovers = await findLeftovers(project.dir, project.name, stackHandle, docker, stackEnv);
+        for (const stranger of leftovers.strangers) {
+            findings.push({
+                check: "lock", ok: true,
+                detail: `note: ${stranger.kind} ${stranger.name} is labelled with stack ${stack} but this stack's state does not hold it (another checkout or backend on this engine, or made by hand); it is left alone`,
+            });
+        }
+        const lines = describeLeftovers(leftovers);
+        if (lines.length === 0) return;
+        // fleet up has already put right what a dead operation left, and its update waits (a while) for a live Pulumi operation.
+        const recoverable = forUp !== undefined && forUp !== false;
+        for (const line of lines) {
+            findings.push({ check: "lock", ok: recoverable, detail: line, fix: leftovers.liveLocks.length > 0 ? "wait for that Pulumi operation to finish" : `npx fleet up --stack ${stack} clears it (or, by hand: npx pulumi refresh --stack ${stack}, then remove the named containers)` });
+        }
+    } catch (error) {
+        if (!(error instanceof Error)) throw error;
+        // An unreachable engine is the docker check's finding.
+    }
+}
+
 export async function doctor(options: DoctorOptions): Promise<DoctorFinding[]> {
     const cwd = options.cwd ?? process.cwd();
     const env = options.env ?? process.env;
@@ -177,8 +276,10 @@ export async function doctor(options: DoctorOptions): Promise<DoctorFinding[]> {
     const spec = checkConfig(project, file, options.stack, findings);
     if (spec) checkChannels(spec, findings);
     checkGithub(project, file, options.stack, spec, env, findings);
-    await Promise.all([checkDocker(env, findings, spec), checkPulumi(env, findings)]);
-    const order = ["config", "secrets", "channels", "github", "docker", "pulumi"];
+    await Promise.all([checkDocker(file, env, findings, spec), checkPulumi(env, findings)]);
+    // The backend is asked through the Pulumi CLI: only when there is one.
+    if (!findings.some((f) => f.check === "pulumi" && !f.ok)) await checkBackend(project, file, options.stack, env, findings, options.forUp);
+    const order = ["config", "secrets", "channels", "github", "docker", "pulumi", "backend", "lock"];
     return findings.sort((a, b) => order.indexOf(a.check) - order.indexOf(b.check));
 }
 

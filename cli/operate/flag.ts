@@ -8,7 +8,7 @@
 import { FeatureFlagSpec, currentStageSince, humanDuration, rolloutStepProblems } from "../../config";
 import { EXIT, OperateInputError, Output, asCommand, formatTable } from "./common";
 import { StackFileEditor, isoSeconds } from "./stack-edit";
-import { agentTargetUrns, targetedUpCommand } from "./targets";
+import { fleetUpCommand } from "./targets";
 
 export interface FlagOptions {
     readonly agent: string;
@@ -69,7 +69,7 @@ export function runFlag(options: FlagOptions, output: Output): Promise<number> {
         const since = isoSeconds(now);
         editor.save();
 
-        const command = targetedUpCommand(options.stack, await agentTargetUrns(cwd, options.stack, agent.name, output));
+        const command = `npx ${fleetUpCommand(options.stack, agent.name)}`;
         const result: FlagJson = { stack: options.stack, agent: agent.name, flag: flag.name, from: flag.currentStage, to: target, since, forced, overrode: forced ? problems : [], command };
         if (options.json) {
             output.out(JSON.stringify(result, null, 2));
@@ -77,7 +77,7 @@ export function runFlag(options: FlagOptions, output: Output): Promise<number> {
             output.out(formatTable(["agent", "flag", "from", "to", "since", "forced"], [[agent.name, flag.name, flag.currentStage, target, since, forced ? "yes" : "no"]]));
             if (forced) output.out(`\nForced: it ${problems.join("; and ")}.`);
             const soak = flag.stages[order.indexOf(target)].soakMs;
-            output.out(`\n${soak ? `${target} soaks ${humanDuration(soak)} before the next stage. ` : ""}Deploy this agent with:\n${command}`);
+            output.out(`\n${soak ? `${target} soaks ${humanDuration(soak)} before the next stage. ` : ""}Deploy this agent with:\n  ${command}`);
         }
         return EXIT.ok;
     });

@@ -1,12 +1,15 @@
 /**
  * `fleet release <agent> <image> --stack <name>`: the agent's current image
  * becomes its rollbackImage and the new one its image, in the stack file.
+ * A release names an image to pull: an agent that builds its image (dev) gets
+ * `build: false`, so that the release is never built from the working tree
+ * under the new tag, overwriting an image it was not built from.
  */
 import { isDeployedEnvironment } from "../../config";
 import { isPinned } from "../../contract";
 import { EXIT, OperateInputError, Output, asCommand, formatTable } from "./common";
 import { StackFileEditor } from "./stack-edit";
-import { agentTargetUrns, targetedUpCommand } from "./targets";
+import { fleetUpCommand } from "./targets";
 
 export interface ReleaseOptions {
     readonly agent: string;
@@ -24,7 +27,9 @@ export interface ReleaseJson {
     readonly rollbackImage: string;
     /** False when the agent already ran this image and nothing was written. */
     readonly changed: boolean;
-    /** The targeted `pulumi up` that deploys it, when something changed. */
+    /** True when the agent built its image and now pulls the release instead (`build: false`). */
+    readonly stoppedBuilding: boolean;
+    /** The command that deploys it, when something changed. */
     readonly command?: string;
 }
 
@@ -37,23 +42,26 @@ export function runRelease(options: ReleaseOptions, output: Output): Promise<num
         if (isDeployedEnvironment(before.environment) && !isPinned(options.image)) {
             throw new OperateInputError(`${at}: expected a pinned image in ${before.environment} (a version tag like "repo:1.4.3" or a digest "repo@sha256:…"), got "${options.image}"`);
         }
-        const changed = before.image !== options.image;
+        const changed = before.image !== options.image || before.build !== undefined;
+        const stoppedBuilding = before.build !== undefined;
         const result: ReleaseJson = {
             stack: options.stack, agent: options.agent, file: editor.file.display, image: options.image,
-            rollbackImage: changed ? before.image : before.rollbackImage ?? before.image, changed,
+            rollbackImage: before.image !== options.image ? before.image : before.rollbackImage ?? before.image, changed, stoppedBuilding,
         };
         if (changed) {
             editor.setAgentField(options.agent, ["image"], options.image);
-            editor.setAgentField(options.agent, ["rollbackImage"], before.image);
+            if (before.image !== options.image) editor.setAgentField(options.agent, ["rollbackImage"], before.image);
+            if (stoppedBuilding) editor.setAgentField(options.agent, ["build"], false);
             // Throws (and writes nothing) when the edited config is invalid, e.g. a malformed image reference.
             editor.save();
         }
-        const command = changed ? targetedUpCommand(options.stack, await agentTargetUrns(cwd, options.stack, options.agent, output)) : undefined;
+        const command = changed ? `npx ${fleetUpCommand(options.stack, options.agent)}` : undefined;
         if (options.json) {
             output.out(JSON.stringify({ ...result, ...(command ? { command } : {}) }, null, 2));
         } else {
             output.out(formatTable(["agent", "image", "rollbackImage", "file"], [[options.agent, result.image, result.rollbackImage, result.file]]));
-            output.out(command ? `\nReleased. Deploy this agent with:\n${command}` : `\n${options.agent} already runs ${options.image}; nothing changed.`);
+            if (stoppedBuilding) output.out(`\n${options.agent} built its image from ${before.build!.context}; it now pulls ${options.image} instead (build: false).`);
+            output.out(command ? `\nReleased. Deploy this agent with:\n  ${command}` : `\n${options.agent} already runs ${options.image}; nothing changed.`);
         }
         return EXIT.ok;
     });

@@ -8,7 +8,9 @@
 import * as fs from "fs";
 import * as path from "path";
 import { Document, isMap, isNode, isScalar, isSeq, parseDocument, visit } from "yaml";
-import { AgentSpec, FeatureFlagSpec, FleetConfigError, FleetSpec, SecretKeyState, catalogSource, loadFleetConfig, secretKeyStateInFile } from "../../config";
+import {
+    AgentSpec, FeatureFlagSpec, FleetConfigError, FleetSpec, PartialAgentConfig, ResolvedFleet, SecretKeyState, catalogSource, mergeLayers, resolveFleet, secretKeyStateInFile,
+} from "../../config";
 import { CheckInputError, ProjectInfo, StackFile, readProject, readStackFile } from "../stack-config";
 
 /** A time as the stack file records it: UTC, to the second ("2026-11-22T10:00:00Z"). */
@@ -21,8 +23,18 @@ export class StackFileEditor {
         readonly project: ProjectInfo,
         readonly file: StackFile,
         readonly stack: string,
-        private readonly doc: Document,
+        private doc: Document,
     ) {}
+
+    /** The document as edited so far, to go back to with `restore`. */
+    snapshot(): Document {
+        return this.doc.clone();
+    }
+
+    /** Discards every edit since `snapshot`. */
+    restore(snapshot: Document): void {
+        this.doc = snapshot.clone();
+    }
 
     /** Opens `stacks/Pulumi.<stack>.yaml` of the project in `cwd`; bad input is a CheckInputError (exit 2). */
     static open(cwd: string, stack: string): StackFileEditor {
@@ -39,14 +51,25 @@ export class StackFileEditor {
 
     /** The fleet as the loader resolves it from the file as edited so far; FleetConfigError when it is invalid. */
     spec(): FleetSpec {
-        const fleet = this.valueAt(this.fleetPath);
-        return loadFleetConfig({
+        return this.resolved().spec;
+    }
+
+    /** The same, with each agent's merged config (what a verified record keeps). */
+    resolved(): ResolvedFleet {
+        return resolveFleet({
             stack: this.stack,
             stackFile: this.file.display,
-            fleet,
+            fleet: this.valueAt(this.fleetPath),
             catalog: catalogSource(this.project.dir),
             secretKeyState: this.secretKeyState(),
         });
+    }
+
+    /** What an agent inherits from below its own entry: the catalog's entry merged with this file's agentDefaults. */
+    inheritedAgentConfig(agent: string): PartialAgentConfig {
+        const catalog = catalogSource(this.project.dir)?.value as { agents?: Record<string, PartialAgentConfig> } | undefined;
+        const defaults = this.valueAt([...this.fleetPath, "agentDefaults"]) as PartialAgentConfig | undefined;
+        return mergeLayers<PartialAgentConfig>(catalog?.agents?.[agent], defaults);
     }
 
     /** One agent of the edited fleet; a CheckInputError naming the stack's agents when there is no such agent. */

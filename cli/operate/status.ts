@@ -1,9 +1,9 @@
 /**
  * `fleet status [--stacks dev,staging,production]`: the deployment gap. For
- * each agent of each stack, what runs (image, version, health, from the
- * containers' labels through the Docker Engine API) against what main
- * declares, with the deployed commit's lag behind HEAD and how long ago the
- * agent's own files changed (config/source-commit.ts). It flags:
+ * each agent of each stack, what runs (image, version, health and spec hash,
+ * from the containers' labels through the Docker Engine API) against what
+ * main declares, with the deployed spec's commit, its lag behind HEAD and
+ * how long ago main's spec of the agent arrived (./history). It flags:
  * - agents that changed on main but were not deployed within --max-lag, and
  *   agents declared but not running: the fleet must never silently have this gap;
  * - staging and production running different images for longer than --max-lag.
@@ -12,12 +12,11 @@ import * as fs from "fs";
 import * as path from "path";
 import Docker from "dockerode";
 import { execa } from "execa";
-import {
-    AgentSpec, FleetSpec, ShallowHistoryError, SourceCommit, agentSourceCommit, durationMs, hasGitHistory, humanDuration, isDuration, requireFullHistory,
-} from "../../config";
+import { AgentSpec, FleetSpec, agentSpecHash, builtVersions, durationMs, humanDuration, isDuration } from "../../config";
 import { LABELS, sameImage, stackFileName } from "../../contract";
 import { EXIT, OperateInputError, Output, asCommand, formatTable } from "./common";
-import { DEFAULT_DOCKER_HOST, SWARM_SERVICE_ID_LABEL, containerHealth, dockerFor, instanceLabels } from "./docker";
+import { SWARM_SERVICE_ID_LABEL, containerHealth, dockerFor, instanceLabels, stackDockerHost } from "./docker";
+import { AgentHistory, CommitRef, hasGitHistory, requireFullHistory } from "./history";
 import { StackFileEditor } from "./stack-edit";
 import { GitHubInputError } from "../comment/github";
 import { issueClientFromEnv, reconcileDeploymentIssue } from "./deployment-issue";
@@ -51,13 +50,17 @@ export interface StatusRow {
     readonly version?: string;
     /** Docker's health of each running replica ("healthy", "unhealthy", "starting"), "not running", or why it is unknown. */
     readonly health: string;
-    /** The commit the running containers were built from (their agent-fleet.git-commit label). */
+    /** The hash of the spec the running instances were deployed with (their agent-fleet.spec-hash label). */
+    readonly deployedSpec?: string;
+    /** The hash of main's spec of the agent. */
+    readonly mainSpec: string;
+    /** The newest commit on HEAD that declared the deployed spec. */
     readonly deployedCommit?: string;
-    /** The newest commit on HEAD that changed the agent's own files. */
+    /** The commit on HEAD in which main's spec of the agent arrived. */
     readonly mainCommit?: string;
     /** Commits on HEAD since the deployed one; absent when unknown. */
     readonly lagCommits?: number;
-    /** When the agent's own files last changed on HEAD (ISO). */
+    /** When main's spec of the agent arrived (ISO); absent for an uncommitted change. */
     readonly changedAt?: string;
     readonly state: AgentState;
     /** Why the row is flagged, in one line. */
@@ -101,12 +104,6 @@ function maxLagMs(maxLag: string): number {
     return durationMs(maxLag);
 }
 
-/** The Docker endpoint a stack deploys to: its `docker:host` config, else DOCKER_HOST, else the local socket. */
-function dockerHostOf(editor: StackFileEditor, env: NodeJS.ProcessEnv): string {
-    const host = editor.file.config["docker:host"];
-    return typeof host === "string" ? host : env.DOCKER_HOST || DEFAULT_DOCKER_HOST;
-}
-
 interface Replica {
     readonly labels: Record<string, string>;
     readonly health: string;
@@ -127,19 +124,27 @@ async function replicasByAgent(docker: Docker, stack: string): Promise<Map<strin
     return byAgent;
 }
 
-async function commitsBetween(cwd: string, from: string): Promise<number | undefined> {
-    const run = await execa("git", ["rev-list", "--count", `${from}..HEAD`], { cwd, reject: false });
-    return run.exitCode === 0 ? Number(run.stdout.trim()) : undefined;
+/** What git says of one agent: when main's spec arrived, and where the deployed one came from. */
+interface AgentGit {
+    readonly main?: CommitRef;
+    readonly deployed?: CommitRef;
+    readonly lag?: number;
 }
 
 function agentRow(
-    spec: FleetSpec, agent: AgentSpec, replicas: Replica[] | undefined, main: SourceCommit | undefined,
-    lag: number | undefined, now: number, maxLagMs: number, unreachable?: string,
+    spec: FleetSpec, agent: AgentSpec, replicas: Replica[] | undefined, history: AgentGit,
+    now: number, maxLagMs: number, unreachable?: string, builtVersion?: string,
 ): StatusRow {
-    const base = { stack: spec.stack, agent: agent.name, tier: agent.tier, image: agent.image, ...(main ? { mainCommit: main.sha, changedAt: new Date(main.at).toISOString() } : {}) };
+    const { main } = history;
+    const mainSpec = agentSpecHash(agent);
+    const base = {
+        stack: spec.stack, agent: agent.name, tier: agent.tier, image: agent.image, mainSpec,
+        ...(main ? { mainCommit: main.sha, changedAt: new Date(main.at).toISOString() } : {}),
+    };
     const where = `${agent.name} (${spec.stack})`;
     if (unreachable) return { ...base, health: "unknown", state: "unknown", problem: `${where}: cannot see what runs: ${unreachable}` };
-    const age = main ? now - main.at : undefined;
+    // No commit means main's spec is not committed yet: it changed just now.
+    const age = main ? now - main.at : 0;
     const changed = main ? `, changed on main ${ago(now, main.at)}` : "";
     const running = (replicas ?? []).filter((r) => r.health !== "not running" && r.health !== "missing");
     if (running.length === 0) {
@@ -148,21 +153,26 @@ function agentRow(
         return { ...base, health, state: within ? "pending" : "not deployed", ...(within ? {} : { problem: `${where}: declared on main but ${health}${changed}` }) };
     }
     const labels = running[0].labels;
-    const deployedCommit = labels[LABELS.gitCommit];
-    const current = sameImage(labels[LABELS.image] ?? "", agent.image) && (!main || !deployedCommit || deployedCommit === main.sha);
+    const deployedSpec = labels[LABELS.specHash];
+    // What runs is main's agent when its spec hash is main's, and for an agent that builds, its build is main's too.
+    const current = sameImage(labels[LABELS.image] ?? "", agent.image) && deployedSpec === mainSpec
+        && (builtVersion === undefined || labels[LABELS.version] === builtVersion);
+    const deployedCommit = current ? main?.sha : history.deployed?.sha;
+    const lag = current ? 0 : history.lag;
     const row = {
         ...base, runningImage: labels[LABELS.image], version: labels[LABELS.version],
         health: [...new Set(running.map((r) => r.health))].join(", "),
-        ...(deployedCommit ? { deployedCommit } : {}), ...(current ? { lagCommits: 0 } : lag !== undefined ? { lagCommits: lag } : {}),
+        ...(deployedSpec ? { deployedSpec } : {}), ...(deployedCommit ? { deployedCommit } : {}), ...(lag !== undefined ? { lagCommits: lag } : {}),
     };
     if (current) return { ...row, state: "current" };
-    if (age !== undefined && age <= maxLagMs) return { ...row, state: "pending" };
+    if (age <= maxLagMs) return { ...row, state: "pending" };
     const behind = lag !== undefined ? `${lag} commit${lag === 1 ? "" : "s"} behind main` : "behind main";
-    return { ...row, state: "stale", problem: `${where}: runs ${labels[LABELS.image] ?? "an unlabelled image"}${deployedCommit ? ` from ${short(deployedCommit)}` : ""}, ${behind}; main has ${agent.image}${main ? ` from ${short(main.sha)}` : ""}${changed}` };
+    const runs = `${labels[LABELS.image] ?? "an unlabelled image"}${deployedCommit ? ` as of ${short(deployedCommit)}` : deployedSpec ? ` (spec ${deployedSpec.slice(0, 7)}, on no commit of main)` : ""}`;
+    return { ...row, state: "stale", problem: `${where}: runs ${runs}, ${behind}; main has ${agent.image}${main ? ` as of ${short(main.sha)}` : ""}${changed}` };
 }
 
 /** Staging against production, agent by agent: what runs there, else what is declared. */
-function syncRows(rows: readonly StatusRow[], specs: readonly FleetSpec[], cwd: string, now: number, maxLagMs: number): SyncRow[] {
+async function syncRows(rows: readonly StatusRow[], specs: readonly FleetSpec[], cwd: string, projectName: string, now: number, maxLagMs: number, inGit: boolean): Promise<SyncRow[]> {
     const staging = specs.find((s) => s.environment === "staging");
     const production = specs.find((s) => s.environment === "production");
     if (!staging || !production) return [];
@@ -170,19 +180,19 @@ function syncRows(rows: readonly StatusRow[], specs: readonly FleetSpec[], cwd: 
         const row = rows.find((r) => r.stack === stack && r.agent === agent);
         return row?.runningImage ?? row?.image;
     };
-    return staging.agents.filter((a) => production.agents.some((p) => p.name === a.name)).map((agent) => {
+    return Promise.all(staging.agents.filter((a) => production.agents.some((p) => p.name === a.name)).map(async (agent): Promise<SyncRow> => {
         const onStaging = runs(staging.stack, agent.name) ?? "-";
         const onProduction = runs(production.stack, agent.name) ?? "-";
         if (sameImage(onStaging, onProduction)) return { agent: agent.name, staging: onStaging, production: onProduction, state: "in sync" };
         // Production follows staging: the clock starts when staging's image was released.
-        const released = agentSourceCommit(cwd, staging, { image: onStaging });
+        const released = inGit ? (await AgentHistory.read(cwd, projectName, staging.stack, agent.name)).since((a) => sameImage(a.image, onStaging)) : undefined;
         const since = released ? { stagingSince: new Date(released.at).toISOString() } : {};
         if (released && now - released.at <= maxLagMs) return { agent: agent.name, staging: onStaging, production: onProduction, state: "pending", ...since };
         return {
             agent: agent.name, staging: onStaging, production: onProduction, state: "out of sync", ...since,
             problem: `${agent.name}: staging runs ${onStaging} but production runs ${onProduction}${released ? ` (staging's since ${ago(now, released.at)})` : ""}`,
         };
-    });
+    }));
 }
 
 export async function fleetStatus(options: StatusOptions): Promise<StatusJson> {
@@ -191,20 +201,15 @@ export async function fleetStatus(options: StatusOptions): Promise<StatusJson> {
     const now = (options.now ?? new Date()).getTime();
     const maxLag = options.maxLag ?? "1h";
     const lagMs = maxLagMs(maxLag);
-    const inGit = hasGitHistory(cwd);
-    try {
-        if (inGit) requireFullHistory(cwd);
-    } catch (error) {
-        if (error instanceof ShallowHistoryError) throw new OperateInputError(error.message);
-        throw error;
-    }
+    const inGit = await hasGitHistory(cwd);
+    if (inGit) await requireFullHistory(cwd);
     // Without --stacks: those of dev, staging and production the project has a file for.
     const stacks = options.stacks ?? DEFAULT_STACKS.filter((s) => fs.existsSync(path.join(cwd, stackFileName(s))));
     const editors = stacks.map((s) => StackFileEditor.open(cwd, s));
     const specs = editors.map((e) => e.spec());
     const rows: StatusRow[] = [];
     for (const [i, spec] of specs.entries()) {
-        const host = dockerHostOf(editors[i], env);
+        const host = stackDockerHost(editors[i].file.config, env);
         let replicas: Map<string, Replica[]> | undefined;
         let unreachable: string | undefined;
         try {
@@ -212,17 +217,25 @@ export async function fleetStatus(options: StatusOptions): Promise<StatusJson> {
         } catch (error) {
             unreachable = `no Docker engine answers at ${host} (${error instanceof Error ? error.message : String(error)})`;
         }
+        const built = builtVersions(cwd, spec);
         for (const agent of spec.agents) {
-            const main = inGit ? agentSourceCommit(cwd, spec, agent) : undefined;
-            const deployed = replicas?.get(agent.name)?.[0]?.labels[LABELS.gitCommit];
-            const lag = inGit && deployed ? await commitsBetween(cwd, deployed) : undefined;
-            rows.push(agentRow(spec, agent, replicas?.get(agent.name), main, lag, now, lagMs, unreachable));
+            const history = inGit ? await agentGit(cwd, editors[i].project.name, spec.stack, agent, replicas?.get(agent.name)?.[0]?.labels[LABELS.specHash]) : {};
+            rows.push(agentRow(spec, agent, replicas?.get(agent.name), history, now, lagMs, unreachable, built[agent.name]));
         }
     }
-    const sync = syncRows(rows, specs, cwd, now, lagMs);
+    const sync = await syncRows(rows, specs, cwd, editors[0]?.project.name ?? "", now, lagMs, inGit);
     const problems = [...rows.flatMap((r) => (r.problem ? [r.problem] : [])), ...sync.flatMap((s) => (s.problem ? [s.problem] : []))];
     const head = inGit ? (await execa("git", ["rev-parse", "HEAD"], { cwd })).stdout.trim() : null;
     return { head, checkedAt: new Date(now).toISOString(), maxLag, ok: problems.length === 0, agents: rows, sync, problems };
+}
+
+/** When main's spec of the agent arrived, and which commit the deployed spec came from. */
+async function agentGit(cwd: string, projectName: string, stack: string, agent: AgentSpec, deployedSpec: string | undefined): Promise<AgentGit> {
+    const history = await AgentHistory.read(cwd, projectName, stack, agent.name);
+    const main = history.specSince(agentSpecHash(agent));
+    const deployed = deployedSpec ? history.commitOf(deployedSpec) : undefined;
+    const lag = deployed ? await history.commitsSince(deployed.sha) : undefined;
+    return { ...(main ? { main } : {}), ...(deployed ? { deployed } : {}), ...(lag !== undefined ? { lag } : {}) };
 }
 
 const ROW_HEADER = ["agent", "image", "version", "health", "deployed", "main", "lag", "changed", "state"];

@@ -7,11 +7,11 @@
  * outputs lack is a failure too: never silently undeployed.
  */
 import { promises as fs } from "fs";
-import Docker from "dockerode";
-import { LocalWorkspace } from "@pulumi/pulumi/automation";
+import type { Stack } from "@pulumi/pulumi/automation";
 import { runSmokeCheck } from "../../contract";
 import { EXIT, OperateInputError, Output, asCommand, formatTable } from "./common";
-import { agentInstances } from "./docker";
+import { agentInstances, dockerFor, stackDockerHost } from "./docker";
+import { openStack, requirePassphrase, withStackAccess } from "./stack-access";
 import { StackFileEditor } from "./stack-edit";
 
 export interface VerifyOptions {
@@ -24,6 +24,8 @@ export interface VerifyOptions {
     readonly agents?: readonly string[];
     /** Per smoke check. Default 5 s. */
     readonly timeoutMs?: number;
+    /** The stack, already opened by the operation that verifies it; default: open it. */
+    readonly stackHandle?: Stack;
 }
 
 /** What the stack exports per agent (index.ts `agents`). */
@@ -56,19 +58,28 @@ async function stackAgents(options: VerifyOptions, cwd: string): Promise<Record<
             throw new OperateInputError(`--outputs ${options.outputs}: expected JSON, as \`pulumi stack output --json --show-secrets\` writes it`);
         }
     } else {
-        const stack = await LocalWorkspace.selectStack({ stackName: options.stack, workDir: cwd });
-        outputs = Object.fromEntries(Object.entries(await stack.outputs()).map(([k, v]) => [k, v.value]));
+        // The outputs are read with their secrets (the health URLs of an agent with secrets are secret too).
+        if (!options.stackHandle) requirePassphrase(cwd, options.stack, StackFileEditor.open(cwd, options.stack).file);
+        const stack = options.stackHandle ?? await openStack(cwd, options.stack);
+        const read = await withStackAccess(options.stack, stack.workspace.envVars, () => stack.outputs());
+        outputs = Object.fromEntries(Object.entries(read).map(([k, v]) => [k, v.value]));
     }
     const agents = outputs.agents;
-    if (typeof agents !== "object" || agents === null) throw new OperateInputError(`the stack's outputs have no \`agents\` map (deploy the stack first)`);
+    if (typeof agents !== "object" || agents === null) {
+        if (options.outputs) throw new OperateInputError(`--outputs ${options.outputs}: no \`agents\` map, as \`pulumi stack output --json --show-secrets\` of a deployed stack has`);
+        // A stack whose first update never finished has no outputs: every agent it declares is then "not deployed", never an error.
+        return {};
+    }
     return agents as Record<string, AgentOutput>;
 }
 
 export async function verifyStack(options: VerifyOptions): Promise<VerifyRow[]> {
     const cwd = options.cwd ?? process.cwd();
-    const spec = StackFileEditor.open(cwd, options.stack).spec();
+    const editor = StackFileEditor.open(cwd, options.stack);
+    const spec = editor.spec();
     const deployed = await stackAgents(options, cwd);
-    const docker = new Docker();
+    // The engine the stack deploys to, as the program's provider reaches it.
+    const docker = dockerFor(stackDockerHost(editor.file.config));
     const rows: VerifyRow[] = [];
     const agents = spec.agents.filter((a) => !options.agents || options.agents.includes(a.name));
     await Promise.all(agents.map(async (agent) => {
@@ -91,6 +102,13 @@ export async function verifyStack(options: VerifyOptions): Promise<VerifyRow[]> 
         }));
     }));
     return rows.sort((a, b) => a.agent.localeCompare(b.agent) || a.container.localeCompare(b.container));
+}
+
+/** Why an agent's verify rows failed, in a few words; "ok" when none did. */
+export function verifyProblem(rows: readonly VerifyRow[]): string {
+    const failed = rows.filter((r) => !r.ok);
+    if (failed.length === 0) return rows.length === 0 ? "not verified" : "ok";
+    return failed.map((r) => (r.failedChecks.length > 0 ? `smoke check ${r.failedChecks.map((c) => `${c.check}: ${c.detail}`).join("; ")}` : r.health)).join("; ");
 }
 
 export function runVerify(options: VerifyOptions, output: Output): Promise<number> {

@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import { AgentSpec, Tier, goDuration, stackFileName } from "../../config";
+import { AgentSpec, Tier, agentSpecHash, goDuration, stackFileName } from "../../config";
 import { COMPONENT_TYPES, LABELS } from "../../contract";
 import { AgentRuntime, RuntimeTransforms, containerRuntime } from "../runtimes";
 import { AgentImageTransforms, declareAgentImage } from "./image";
@@ -40,8 +40,11 @@ export interface AgentServiceArgs {
     readonly secretValues?: Readonly<Record<string, pulumi.Input<string>>>;
     /** How the agent runs; defaults to plain Docker containers. */
     readonly runtime?: AgentRuntime;
-    /** Commit this deploy is built from; becomes a label when set. */
-    readonly gitCommit?: string;
+    /**
+     * What a locally built image is made from ("3f2a1c9", "3f2a1c9-dirty"): the version label and AGENT_VERSION
+     * then say what was built. Default: `spec.version`.
+     */
+    readonly builtVersion?: string;
     /** Stack the agent belongs to; defaults to the running stack. */
     readonly stack?: string;
     /** Display path of the stack file, for policy messages; defaults to stacks/Pulumi.<stack>.yaml. */
@@ -81,14 +84,14 @@ export function validateAgentServiceArgs(name: string, args: AgentServiceArgs): 
  * Labels for one agent, in a stable order: who it is, and what the sentinel
  * watches after a deploy (read back by contract's watchFromLabels).
  */
-export function agentLabels(spec: AgentSpec, stack: string, gitCommit?: string): Record<string, string> {
+export function agentLabels(spec: AgentSpec, stack: string, version: string = spec.version): Record<string, string> {
     return {
         [LABELS.agent]: spec.name,
         [LABELS.tier]: String(spec.tier),
-        [LABELS.version]: spec.version,
+        [LABELS.version]: version,
         [LABELS.environment]: spec.environment,
         [LABELS.stack]: stack,
-        ...(gitCommit ? { [LABELS.gitCommit]: gitCommit } : {}),
+        [LABELS.specHash]: agentSpecHash(spec),
         [LABELS.image]: spec.image,
         ...(spec.rollbackImage === undefined ? {} : { [LABELS.rollbackImage]: spec.rollbackImage }),
         [LABELS.monitorWindow]: goDuration(spec.monitorWindowMs),
@@ -99,10 +102,10 @@ export function agentLabels(spec: AgentSpec, stack: string, gitCommit?: string):
 }
 
 /** Env vars the platform sets for every agent; the agent's own `env` may override them. */
-export function platformEnv(spec: AgentSpec): Record<string, string> {
+export function platformEnv(spec: AgentSpec, version: string = spec.version): Record<string, string> {
     return {
         AGENT_NAME: spec.name,
-        AGENT_VERSION: spec.version,
+        AGENT_VERSION: version,
         FLEET_ENVIRONMENT: spec.environment,
         PORT: String(spec.port),
         FEATURE_FLAGS: JSON.stringify(Object.fromEntries(spec.featureFlags.map((flag) => [flag.name, flag.currentStage]))),
@@ -134,6 +137,7 @@ export class AgentService extends pulumi.ComponentResource {
         const inputs: AgentServiceInputs = { agent: args.spec, stack, stackFile: args.stackFile ?? stackFileName(stack) };
         super(COMPONENT_TYPES.agentService, name, inputs, opts);
         const { spec } = args;
+        const version = args.builtVersion ?? spec.version;
 
         const runtime = args.runtime ?? containerRuntime;
         this.imageId = args.imageId !== undefined
@@ -144,9 +148,9 @@ export class AgentService extends pulumi.ComponentResource {
             name,
             spec,
             image: this.imageId,
-            env: { ...platformEnv(spec), ...spec.env },
+            env: { ...platformEnv(spec, version), ...spec.env },
             secretValues: args.secretValues ?? {},
-            labels: agentLabels(spec, stack, args.gitCommit),
+            labels: agentLabels(spec, stack, version),
             networkName: args.networkName,
             networkId: args.networkId,
             transform: args.transform,
@@ -159,7 +163,7 @@ export class AgentService extends pulumi.ComponentResource {
         this.containerNames = deployment.instanceNames;
         this.healthUrls = deployment.healthUrls;
         this.tier = pulumi.output(spec.tier);
-        this.version = pulumi.output(spec.version);
+        this.version = pulumi.output(version);
         // Stack policies see a component's outputs, not its inputs: keep the fleet config in both.
         this.registerOutputs({
             ...inputs,

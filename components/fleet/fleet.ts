@@ -172,7 +172,7 @@ export class Fleet extends pulumi.ComponentResource {
             imageId,
             secretValues,
             runtime,
-            gitCommit: args.spec.sourceCommits?.[agent.name],
+            builtVersion: args.spec.builtVersions?.[agent.name],
             stack: args.spec.stack,
             stackFile: args.spec.stackFile,
             transform: args.transform?.agent,

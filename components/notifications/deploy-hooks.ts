@@ -9,6 +9,7 @@
  * hooks are registered with `ignoreErrors` as well.
  */
 import * as pulumi from "@pulumi/pulumi";
+import { execa } from "execa";
 import { AlertEvent, AlertEventName, DeliveryOutcome, DeliveryPolicy, alertId, deliver, oneLine } from "../../alerts";
 import { AgentSpec, FleetSpec, Severity, channelsFor } from "../../config";
 import { FLEET_ENV, LABELS, labelsOf, sameImage } from "../../contract";
@@ -35,6 +36,32 @@ export interface DeployNotificationsArgs {
     readonly delivery?: DeliveryPolicy;
     /** Reports a channel that could not be reached; default a Pulumi warning. */
     readonly warn?: (message: string) => void;
+    /**
+     * Reads the last healthcheck output of a container that failed its health
+     * gate, for the `health.failed` reason; default `lastProbeOutput` (the
+     * docker CLI, against the stack's `docker:host`).
+     */
+    readonly lastProbe?: (containerName: string) => Promise<string | undefined>;
+}
+
+/**
+ * The last output of a container's healthcheck ("GET /health: 503 {…}"), read
+ * with the docker CLI, which reaches the stack's engine as the provider does
+ * (`docker:host`, else DOCKER_HOST). Undefined when it cannot be read: the
+ * alert then carries the provider's message alone.
+ */
+export async function lastProbeOutput(containerName: string): Promise<string | undefined> {
+    const host = new pulumi.Config("docker").get("host");
+    const run = await execa("docker", ["inspect", containerName, "--format", "{{json .State.Health.Log}}"], {
+        reject: false, timeout: 10_000, env: host ? { DOCKER_HOST: host } : {},
+    }).catch(() => undefined);
+    if (!run || run.exitCode !== 0) return undefined;
+    try {
+        const log = JSON.parse(String(run.stdout)) as { Output?: string }[] | null;
+        return log?.at(-1)?.Output?.trim().split("\n")[0].slice(0, 200) || undefined;
+    } catch {
+        return undefined;
+    }
 }
 
 function valueOf<T>(output: pulumi.Output<T>): Promise<T> {
@@ -191,7 +218,11 @@ export class DeployNotifier {
         }, quietly);
         const failed = new pulumi.ErrorHook(names.failed, async (a) => {
             const name = failureEvent(a.errors);
-            const event = this.eventFor(name, a.urn, a.newInputs ?? a.oldInputs, `${a.failedOperation} of ${a.name} failed: ${a.errors[0] ?? "no error given"}`);
+            // Why the health gate failed, in the agent's own words, when its healthcheck said anything.
+            const container = (a.newInputs as { name?: unknown } | undefined)?.name;
+            const probe = name === "health.failed" && typeof container === "string" ? await (this.args.lastProbe ?? lastProbeOutput)(container) : undefined;
+            const why = `${a.failedOperation} of ${a.name} failed: ${a.errors[0] ?? "no error given"}${probe ? `; its healthcheck said: ${probe}` : ""}`;
+            const event = this.eventFor(name, a.urn, a.newInputs ?? a.oldInputs, why);
             if (event) await this.send(event);
             // Never retry: a failed health wait is the answer, and the previous container still serves.
             return false;

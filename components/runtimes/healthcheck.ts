@@ -4,12 +4,17 @@ import { goDuration } from "../../config";
 /**
  * The default probe runs the image's own `node`, because agent images are Node
  * services and many ship without curl or wget. Images without node set
- * `healthcheck.command` instead.
+ * `healthcheck.command` instead. It prints one line either way, which Docker
+ * keeps as the probe's output (`State.Health.Log`), so that `fleet verify`,
+ * `fleet up` and the alerts can say why an agent is unhealthy:
+ * "GET /health: 503 {"status":"failing","reason":"…"}", "GET /health: ECONNREFUSED".
  */
 export function defaultProbeCommand(port: number, healthcheck: HealthcheckSpec): string[] {
     const url = `http://127.0.0.1:${port}${healthcheck.path}`;
+    const what = JSON.stringify(`GET ${healthcheck.path}: `);
     const script = `fetch(${JSON.stringify(url)},{signal:AbortSignal.timeout(${healthcheck.timeoutMs})})`
-        + ".then(r=>process.exit(r.ok?0:1),()=>process.exit(1))";
+        + `.then(r=>r.text().then(b=>{console.log(${what}+r.status+" "+b.slice(0,200));process.exit(r.ok?0:1)}),`
+        + `e=>{console.log(${what}+(e.cause&&e.cause.code||e.name||e));process.exit(1)})`;
     return ["CMD", "node", "-e", script];
 }
 

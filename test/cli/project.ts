@@ -9,6 +9,7 @@
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import { parseEnv } from "util";
 import { execa } from "execa";
 import { stringify } from "yaml";
 import type { CheckJson } from "../../cli/check";
@@ -63,7 +64,23 @@ export function copyProject(): string {
     fs.symlinkSync(path.join(REPO, "Pulumi.yaml"), path.join(dir, "Pulumi.yaml"));
     fs.symlinkSync(path.join(REPO, "index.ts"), path.join(dir, "index.ts"));
     fs.cpSync(path.join(REPO, "stacks"), path.join(dir, "stacks"), { recursive: true });
+    // As in a clone: the dev stacks' file backend (Pulumi.yaml's backend.url) is a tracked, empty folder.
+    fs.mkdirSync(path.join(dir, ".pulumi-state"));
     return dir;
+}
+
+/**
+ * Creates a stack of a copied project in a file backend of its own, with a
+ * passphrase, and returns the environment for the commands that use it.
+ */
+export async function initStack(dir: string, stack: string): Promise<Record<string, string>> {
+    // The stack's own passphrase where its file has a salt for one (dev's is in stacks/dev.env).
+    const envFile = path.join(dir, "stacks", `${stack}.env`);
+    const passphrase = fs.existsSync(envFile) ? parseEnv(fs.readFileSync(envFile, "utf8")).PULUMI_CONFIG_PASSPHRASE ?? "test" : "test";
+    const env = { PULUMI_BACKEND_URL: `file://${path.join(dir, ".pulumi-state")}`, PULUMI_CONFIG_PASSPHRASE: passphrase, PULUMI_SKIP_UPDATE_CHECK: "true" };
+    const init = await execa("pulumi", ["stack", "init", stack, "--non-interactive"], { cwd: dir, env, reject: false });
+    if (init.exitCode !== 0) throw new Error(`pulumi stack init ${stack} failed: ${init.stderr}`);
+    return env;
 }
 
 /** Removes every project writeProject or copyProject made (call from afterAll). */

@@ -2,7 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { beforeEach, describe, expect, it } from "vitest";
 import { AgentService, LABELS, canCreateBeforeDelete } from "../../components";
 import type { AgentRuntime } from "../../components";
-import { TIERS, durationMs } from "../../config";
+import { TIERS, agentSpecHash, durationMs } from "../../config";
 import { watchFromLabels } from "../../contract";
 import { agentSpec } from "../support/specs";
 import { MockRun, isWireSecret, outputOf, settle, startMocks } from "../support/pulumi";
@@ -120,9 +120,9 @@ describe("AgentService container", () => {
         expect(container.inputs.user).toBe("app");
     });
 
-    it("labels agent, tier, version and environment, the commit when known, and what the sentinel watches", async () => {
+    it("labels agent, tier, version and environment, the hash of its spec, and what the sentinel watches", async () => {
         const smokeChecks = [{ name: "reply", path: "/v1/reply", method: "POST", body: "{\"message\":\"hi\"}" }];
-        const { container } = await deploy({ tier: 2, monitorWindow: "90m", errorRateLimit: 3, smokeChecks, rollbackImage: "ghcr.io/acme/pesti:1.4.1" }, { gitCommit: "0123abc" });
+        const { container, spec } = await deploy({ tier: 2, monitorWindow: "90m", errorRateLimit: 3, smokeChecks, rollbackImage: "ghcr.io/acme/pesti:1.4.1" });
         const labels = Object.fromEntries(container.inputs.labels.map((l: { label: string; value: string }) => [l.label, l.value]));
         expect(labels).toEqual({
             [LABELS.agent]: "pesti",
@@ -130,7 +130,7 @@ describe("AgentService container", () => {
             [LABELS.version]: "1.4.2",
             [LABELS.environment]: "production",
             [LABELS.stack]: "production",
-            [LABELS.gitCommit]: "0123abc",
+            [LABELS.specHash]: agentSpecHash(spec),
             [LABELS.image]: "ghcr.io/acme/pesti:1.4.2",
             [LABELS.rollbackImage]: "ghcr.io/acme/pesti:1.4.1",
             [LABELS.monitorWindow]: "1h30m0s",

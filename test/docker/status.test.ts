@@ -9,7 +9,8 @@ import * as fs from "fs";
 import * as path from "path";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { stringify } from "yaml";
+import { parse, stringify } from "yaml";
+import { agentSpecHash, catalogSource, loadFleetConfig } from "../../config";
 import { LABELS } from "../../contract";
 import { DEPLOYMENT_ISSUE_MARKER } from "../../cli/operate";
 import { copyProject, fleet, removeProjects } from "../cli/project";
@@ -25,6 +26,8 @@ const HOUR = 3_600_000;
 let dir = "";
 /** Commit shas by name. */
 const commits: Record<string, string> = {};
+/** The agents' spec hashes as each named commit declared them, by stack. */
+const specHashes: Record<string, Record<string, Record<string, string>>> = {};
 
 function stackFile(environment: string, images: Record<string, string>, extra: Record<string, unknown> = {}): string {
     return stringify({
@@ -45,17 +48,22 @@ async function commit(name: string, hoursAgo: number): Promise<void> {
     await execa("git", ["add", "-A"], { cwd: dir });
     await execa("git", ["commit", "-q", "--allow-empty", "-m", name], { cwd: dir, env });
     commits[name] = (await execa("git", ["rev-parse", "HEAD"], { cwd: dir })).stdout.trim();
+    specHashes[name] = Object.fromEntries([STAGING, PRODUCTION].map((stack) => {
+        const file = parse(fs.readFileSync(path.join(dir, "stacks", `Pulumi.${stack}.yaml`), "utf8")) as { config: Record<string, unknown> };
+        const spec = loadFleetConfig({ stack, stackFile: `stacks/Pulumi.${stack}.yaml`, fleet: file.config["agent-fleet:fleet"], catalog: catalogSource(dir), secretKeyState: () => "secret" });
+        return [stack, Object.fromEntries(spec.agents.map((a) => [a.name, agentSpecHash(a)]))];
+    }));
 }
 
 const write = (stack: string, text: string) => fs.writeFileSync(path.join(dir, "stacks", `Pulumi.${stack}.yaml`), text);
 
-/** A running, healthy container labelled as the program labels an agent's. */
-async function deployed(stack: string, agent: string, image: string, gitCommit: string) {
+/** A running, healthy container labelled as the program labels an agent's, deployed from the named commit. */
+async function deployed(stack: string, agent: string, image: string, commit: string) {
     const base = await ensureLocalNodeBaseImage();
     const c = await containers.run({
         image: base, cmd: ["node", "-e", "setInterval(() => {}, 1 << 30)"],
         healthcheck: { Test: ["CMD", "node", "-e", "0"], Interval: seconds(1), Timeout: seconds(2), Retries: 2, StartPeriod: seconds(0) },
-        labels: { [LABELS.stack]: stack, [LABELS.agent]: agent, [LABELS.image]: image, [LABELS.version]: image.split(":")[1], [LABELS.gitCommit]: gitCommit },
+        labels: { [LABELS.stack]: stack, [LABELS.agent]: agent, [LABELS.image]: image, [LABELS.version]: image.split(":")[1], [LABELS.specHash]: specHashes[commit][stack][agent] },
     });
     await waitForHealthStatus(c.container, "healthy");
 }
@@ -86,9 +94,9 @@ beforeAll(async () => {
     fs.writeFileSync(path.join(dir, "NOTES.md"), "unrelated\n");
     await commit("unrelated", 1.5);
     await Promise.all([
-        deployed(STAGING, "jarvis", "ghcr.io/acme/jarvis:2.3.0", commits["jarvis-2.3.0"]),
-        deployed(STAGING, "outreach-agent", "ghcr.io/acme/outreach-agent:1.0.3", commits.first),
-        deployed(PRODUCTION, "jarvis", "ghcr.io/acme/jarvis:2.2.4", commits.first),
+        deployed(STAGING, "jarvis", "ghcr.io/acme/jarvis:2.3.0", "jarvis-2.3.0"),
+        deployed(STAGING, "outreach-agent", "ghcr.io/acme/outreach-agent:1.0.3", "first"),
+        deployed(PRODUCTION, "jarvis", "ghcr.io/acme/jarvis:2.2.4", "first"),
         // production's outreach-agent: declared, not running.
     ]);
 }, 180_000);
@@ -99,15 +107,16 @@ afterAll(async () => {
 });
 
 describe("fleet status", () => {
-    it("tells current, stale and undeployed agents apart, with the lag in commits and the commits the labels name", async () => {
+    it("tells current, stale and undeployed agents apart, with the lag in commits and the commits whose specs the labels hash", async () => {
         const { exitCode, json, stderr } = await status(["--json"]);
         expect(exitCode, stderr).toBe(1);
         const row = (stack: string, agent: string) => json?.agents.find((r) => r.stack === stack && r.agent === agent);
         expect(row(STAGING, "jarvis")).toMatchObject({ state: "current", health: "healthy", runningImage: "ghcr.io/acme/jarvis:2.3.0", deployedCommit: commits["jarvis-2.3.0"], mainCommit: commits["jarvis-2.3.0"], lagCommits: 0 });
-        // Deployed from "first"; main released 1.1.0 two hours ago, three commits later.
-        expect(row(STAGING, "outreach-agent")).toMatchObject({ state: "stale", runningImage: "ghcr.io/acme/outreach-agent:1.0.3", deployedCommit: commits.first, mainCommit: commits["outreach-1.1.0"], lagCommits: 3 });
+        // Deployed from "first", whose spec of outreach-agent main kept until 1.1.0 was released two hours ago: the
+        // newest commit with the deployed spec is "jarvis-2.3.0" (only jarvis changed there), two commits before HEAD.
+        expect(row(STAGING, "outreach-agent")).toMatchObject({ state: "stale", runningImage: "ghcr.io/acme/outreach-agent:1.0.3", deployedCommit: commits["jarvis-2.3.0"], mainCommit: commits["outreach-1.1.0"], lagCommits: 2 });
         expect(row(STAGING, "outreach-agent")?.problem).toBe(
-            `outreach-agent (${STAGING}): runs ghcr.io/acme/outreach-agent:1.0.3 from ${commits.first.slice(0, 7)}, 3 commits behind main; main has ghcr.io/acme/outreach-agent:1.1.0 from ${commits["outreach-1.1.0"].slice(0, 7)}, changed on main 2h ago`,
+            `outreach-agent (${STAGING}): runs ghcr.io/acme/outreach-agent:1.0.3 as of ${commits["jarvis-2.3.0"].slice(0, 7)}, 2 commits behind main; main has ghcr.io/acme/outreach-agent:1.1.0 as of ${commits["outreach-1.1.0"].slice(0, 7)}, changed on main 2h ago`,
         );
         expect(row(PRODUCTION, "jarvis")).toMatchObject({ state: "current", lagCommits: 0 });
         expect(row(PRODUCTION, "outreach-agent")).toMatchObject({ state: "not deployed", health: "not deployed" });
@@ -133,13 +142,13 @@ describe("fleet status", () => {
         const table = await status();
         expect(table.exitCode).toBe(1);
         expect(table.stdout).toMatch(new RegExp(`^${STAGING}:\\nagent +image +version +health +deployed +main +lag +changed +state$`, "m"));
-        expect(table.stdout).toMatch(/^outreach-agent +ghcr\.io\/acme\/outreach-agent:1\.0\.3 +1\.0\.3 +healthy +[0-9a-f]{7} +[0-9a-f]{7} +3 +2h ago +STALE$/m);
+        expect(table.stdout).toMatch(/^outreach-agent +ghcr\.io\/acme\/outreach-agent:1\.0\.3 +1\.0\.3 +healthy +[0-9a-f]{7} +[0-9a-f]{7} +2 +2h ago +STALE$/m);
         expect(table.stdout).toMatch(/^jarvis +ghcr\.io\/acme\/jarvis:2\.3\.0 +ghcr\.io\/acme\/jarvis:2\.2\.4 +OUT OF SYNC$/m);
         expect(table.stdout).toContain("3 problems:");
         const markdown = await status(["--markdown"]);
         expect(markdown.stdout).toMatch(/^## Fleet deployment status\n\n❌ 3 problems\. main at `[0-9a-f]{7}`/);
         expect(markdown.stdout).toContain(`### ${STAGING}\n\n| agent | image | version | health | deployed | main | lag | changed | state |`);
-        expect(markdown.stdout).toMatch(/^\| outreach-agent \| ghcr\.io\/acme\/outreach-agent:1\.0\.3 \| 1\.0\.3 \| healthy \| [0-9a-f]{7} \| [0-9a-f]{7} \| 3 \| 2h ago \| STALE \|$/m);
+        expect(markdown.stdout).toMatch(/^\| outreach-agent \| ghcr\.io\/acme\/outreach-agent:1\.0\.3 \| 1\.0\.3 \| healthy \| [0-9a-f]{7} \| [0-9a-f]{7} \| 2 \| 2h ago \| STALE \|$/m);
     });
 
     it("says when a stack's engine cannot be reached, and fails rather than report nothing", async () => {

@@ -306,6 +306,8 @@ describe.skipIf(skip).sequential(`the dev fleet on the real engine (${cli})`, ()
             const failed = notifications(receiver);
             expect(failed.map((n) => [n.agent, n.event])).toEqual([[SUBJECT, "deploy.started"], [SUBJECT, "health.failed"]]);
             expect(failed[1]).toMatchObject({ severity: "error", verified: true });
+            // Why, in the agent's own words: the healthcheck's last output.
+            expect(failed[1].reason).toMatch(/its healthcheck said: GET \/health: 503 .*FAIL_HEALTH/);
             console.info(`e2e: hooks fired: create → ${deployed.filter((n) => n.agent === PROBE).map((n) => `${n.event} (${n.reason})`).join(", ")}; `
                 + `replacement → ${deployed.filter((n) => n.agent === SUBJECT).map((n) => `${n.event} (${n.reason})`).join(", ")}; `
                 + `failed health wait → ${failed.map((n) => `${n.event} (${n.reason})`).join(", ")}`);
@@ -347,14 +349,18 @@ describe.skipIf(skip).sequential(`the dev fleet on the real engine (${cli})`, ()
             expect(rollback[2]).toMatchObject({ severity: "warning", verified: true, reason: `${SUBJECT} rolled back to ${current}` });
             console.info(`e2e: hooks fired for a create-first replacement: afterCreate (new container), then afterDelete (old container) → ${rollback.map((n) => n.event).join(", ")}`);
 
-            // `fleet rollback --apply`: the stack file swaps back, and a targeted update (Automation API) runs it.
+            // `fleet rollback --apply`: back to the spec step 1's `npm run deploy:dev` (a fleet up) verified, not just an image:
+            // the env and rollbackImage plain `pulumi up`s added since go too. A targeted update (Automation API) runs it.
             receiver.received.length = 0;
             const before = await containerIdByAgent();
             const applied = await ws.fleet("rollback", SUBJECT, "--stack", STACK, "--apply");
             expectOk(applied, "fleet rollback --apply");
             expect(applied.stdout).toMatch(new RegExp(`${SUBJECT}: (create-replacement|replace)…`));
             expect(applied.stdout).toContain(`${SUBJECT}: replaced`);
-            expect((await ws.agentSpec(SUBJECT)).image).toBe(next);
+            expect(applied.stdout).toMatch(new RegExp(`Rolled back and verified: ${SUBJECT} runs its spec verified at \\S+\\.`));
+            const restored = await ws.agentSpec(SUBJECT);
+            expect(restored).toMatchObject({ image: current, rollbackImage: undefined });
+            expect(restored.env.E2E_NOTIFY).toBeUndefined();
             const after = await containerIdByAgent();
             // Only the rolled-back agent moved, and it serves again.
             for (const agent of Object.keys(before)) expect(after[agent] === before[agent], agent).toBe(agent !== SUBJECT);
@@ -381,6 +387,7 @@ describe.skipIf(skip).sequential(`the dev fleet on the real engine (${cli})`, ()
             expect(up.stdout).toMatch(new RegExp(`^${SUBJECT} +replaced +ok +-$`, "m"));
             expect(up.stdout).toMatch(/fleet up: stack dev deployed and verified in [\d.]+ s\./);
             const released = await containerIdByAgent();
+            const releasedSpec = await ws.agentSpec(SUBJECT);
             for (const agent of Object.keys(before)) expect(released[agent] === before[agent], agent).toBe(agent !== SUBJECT);
             const timing = await timeToHealthy(released[SUBJECT], up);
             expect(notifications(receiver).filter((n) => n.agent === SUBJECT).map((n) => n.event)).toEqual(["deploy.started", "deploy.succeeded"]);
@@ -397,16 +404,21 @@ describe.skipIf(skip).sequential(`the dev fleet on the real engine (${cli})`, ()
             expectOk(await ws.fleet("release", SUBJECT, broken, "--stack", STACK), "fleet release (broken)");
             const failed = await ws.fleet("up", "--stack", STACK, "--agent", SUBJECT, "--json");
             expect(failed.exitCode, `a rollback is never a silent success\n${failed.stderr.slice(-3000)}`).toBe(1);
-            const json = JSON.parse(failed.stdout) as { ok: boolean; agents: { agent: string; update: string; rollback?: string; ok: boolean }[]; update: { ok: boolean } };
+            const json = JSON.parse(failed.stdout) as { ok: boolean; agents: { agent: string; update: string; verify: string; rollback?: { outcome: string; to: string }; ok: boolean }[]; update: { ok: boolean } };
             expect(json.ok).toBe(false);
-            expect(json.agents).toEqual([{ agent: SUBJECT, update: "failed", verify: "-", rollback: `rolled back to ${good}; verified`, ok: false }]);
-            expect(failed.stderr).toContain(`rollback: ${SUBJECT} → ${good} (written to stacks/Pulumi.dev.yaml)…`);
-            // The stack file holds the rollback, the good release serves again, and nothing else moved.
-            expect(await ws.agentSpec(SUBJECT)).toMatchObject({ image: good, rollbackImage: broken });
+            // Back to the spec the good release was verified with; its previous container still served, so it was kept.
+            expect(json.agents).toEqual([{
+                agent: SUBJECT, update: "failed", verify: expect.stringMatching(/^unhealthy: GET \/health: 503 .*FAIL_HEALTH/),
+                rollback: { outcome: "rolled back and verified", to: expect.stringMatching(/^its spec verified at /), keptPrevious: true }, ok: false,
+            }]);
+            expect(failed.stderr).toMatch(new RegExp(`rollback: ${SUBJECT} → its spec verified at \\S+ \\(written to stacks/Pulumi.dev.yaml\\)…`));
+            // The stack file holds the rollback (the spec verified with the good release), the good release serves again, and nothing else moved.
+            expect(await ws.agentSpec(SUBJECT)).toMatchObject({ image: good, rollbackImage: releasedSpec.rollbackImage });
             const after = await fleetContainers();
             const subject = after.filter((c) => c.agent === SUBJECT);
             expect(subject).toHaveLength(1);
             expect(subject[0].running).toBe(true);
+            expect(subject[0].id, "the good release's own container, kept").toBe(released[SUBJECT]);
             const inspected = await docker.getContainer(subject[0].id).inspect();
             expect(inspected.Config.Labels[LABELS.image]).toBe(good);
             expect(await getJson((await ws.agentsOutput())[SUBJECT].healthUrls[0])).toMatchObject({ status: 200, body: { status: "ok" } });
@@ -416,7 +428,7 @@ describe.skipIf(skip).sequential(`the dev fleet on the real engine (${cli})`, ()
             const rolledBack = sent.filter((n) => n.event === "rolled_back");
             expect(rolledBack).toHaveLength(1);
             expect(rolledBack[0]).toMatchObject({ severity: "warning", verified: true, source: "deploy" });
-            expect(rolledBack[0].reason).toMatch(new RegExp(`^fleet up rolled ${SUBJECT} back to ${good.replace(/[.]/g, "\\.")}: its update failed`));
+            expect(rolledBack[0].reason).toMatch(new RegExp(`^fleet up rolled ${SUBJECT} back to its spec verified at \\S+: its update failed \\(healthcheck: GET /health: 503 `));
             expect(sent.map((n) => n.event)).toContain("health.failed");
             expect(`${failed.stdout}\n${failed.stderr}\n${await ws.stateText()}`).not.toContain(HOOK_URL_TOKEN);
             console.info(`e2e: fleet up with a broken release: failed, rolled back and verified in ${(failed.ms / 1000).toFixed(1)} s; hooks sent ${sent.map((n) => n.event).join(", ")}`);

@@ -272,8 +272,9 @@ describe.skipIf(skip).sequential(`the swarm runtime on the real engine (${cli})`
         expectOk(await ws.fleet("release", SUBJECT, broken, "--stack", STACK), "fleet release (broken)");
         const failed = await ws.fleet("up", "--stack", STACK, "--agent", SUBJECT, "--json");
         expect(failed.exitCode, failed.stderr.slice(-3000)).toBe(1);
-        const json = JSON.parse(failed.stdout) as { ok: boolean; agents: { agent: string; update: string; rollback?: string; ok: boolean }[] };
-        expect(json.agents).toEqual([{ agent: SUBJECT, update: "failed", verify: "-", rollback: `rolled back to ${good}; verified`, ok: false }]);
+        const json = JSON.parse(failed.stdout) as { ok: boolean; agents: { agent: string; update: string; rollback?: unknown; ok: boolean }[] };
+        // No `fleet up` verified this agent before (plain `pulumi up`s deployed it), so its tier's rollback applies: rollbackImage.
+        expect(json.agents).toEqual([{ agent: SUBJECT, update: "failed", verify: expect.any(String), rollback: { outcome: "rolled back and verified", to: good }, ok: false }]);
         expect(await ws.agentSpecOf(STACK, SUBJECT)).toMatchObject({ image: good, rollbackImage: broken });
         expect((await serviceOf(docker, SUBJECT)).image).toBe(digests.v2);
         await expectOtherUntouched();

@@ -9,7 +9,7 @@ import type { AddressInfo } from "net";
 import * as path from "path";
 import { afterAll, describe, expect, it } from "vitest";
 import { parseDocument } from "yaml";
-import { copyProject, fleet, removeProjects } from "../cli/project";
+import { copyProject, fleet, initStack, removeProjects } from "../cli/project";
 import { pulumiOnPath } from "../e2e/workspace";
 import { skipUnlessAvailable } from "../support/requirements";
 
@@ -130,8 +130,10 @@ describe("fleet doctor", () => {
         }]);
     });
 
-    it.skipIf(withoutPulumi)("passes a ready dev stack: no secrets needed, the engine answers, the CLI is new enough", async () => {
-        const run = await fleet(["doctor", "--stack", "dev", "--cwd", copyProject()]);
+    it.skipIf(withoutPulumi)("passes a ready dev stack: no secrets needed, the engine answers, the CLI is new enough, the backend holds it", async () => {
+        const dir = copyProject();
+        const env = await initStack(dir, "dev");
+        const run = await fleet(["doctor", "--stack", "dev", "--cwd", dir], { env });
         expect(run.exitCode, run.stdout).toBe(0);
         expect(run.stdout).toMatch(/^pulumi\s+ok\s+CLI v?\d+\.\d+\.\d+ \(the program's SDK is \d+\.\d+\.\d+\)$/m);
     });

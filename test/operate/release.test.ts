@@ -26,9 +26,9 @@ describe("fleet release", () => {
         const dir = copyProject();
         const run = await fleet(["release", "jarvis", "ghcr.io/acme/jarvis:2.4.0", "--stack", "staging", "--cwd", dir]);
         expect(run.exitCode, run.stderr).toBe(0);
-        // Running the program takes a moment: a progress line on stderr says so.
-        expect(run.stderr.trim()).toBe("reading jarvis's resources from the program (stack staging)…");
-        expect(run.stdout).toContain("Released. Deploy this agent with:\nnpx pulumi up \\\n    --stack 'staging'");
+        expect(run.stderr.trim()).toBe("");
+        // The one way to deploy one agent: fleet up --agent (the policy pack, verification, the automatic rollback).
+        expect(run.stdout).toContain("Released. Deploy this agent with:\n  npx fleet up --stack staging --agent jarvis");
         expect(changedLines(original("staging"), read(dir, "staging"))).toEqual([
             ["        image: ghcr.io/acme/jarvis:2.3.0", "        image: ghcr.io/acme/jarvis:2.4.0"],
             ["        rollbackImage: ghcr.io/acme/jarvis:2.2.4", "        rollbackImage: ghcr.io/acme/jarvis:2.3.0"],
@@ -44,14 +44,20 @@ describe("fleet release", () => {
         expect(read(dir, "production")).toBe(original("production"));
     });
 
-    it.concurrent("in dev, accepts a tag and turns a `{}` entry into a block; --json says what it wrote", async () => {
+    it.concurrent("in dev, a release of an agent that builds makes it pull the release instead (build: false), so nothing is built under the new tag", async () => {
         const dir = copyProject();
         const run = await fleet(["release", "jarvis", "agent-fleet/sample-agent:next", "--stack", "dev", "--cwd", dir, "--json"]);
         expect(run.exitCode, run.stderr).toBe(0);
-        expect(JSON.parse(run.stdout)).toEqual({ command: expect.stringContaining("--target "),
+        expect(JSON.parse(run.stdout)).toEqual({
+            command: "npx fleet up --stack dev --agent jarvis", stoppedBuilding: true,
             stack: "dev", agent: "jarvis", file: "stacks/Pulumi.dev.yaml", image: "agent-fleet/sample-agent:next", rollbackImage: "agent-fleet/sample-agent:dev", changed: true,
         });
-        expect(read(dir, "dev")).toContain("      jarvis:\n        image: agent-fleet/sample-agent:next\n        rollbackImage: agent-fleet/sample-agent:dev\n");
+        // The `{}` entry became a block; the other agents still build from agentDefaults.
+        expect(read(dir, "dev")).toContain("      jarvis:\n        image: agent-fleet/sample-agent:next\n        rollbackImage: agent-fleet/sample-agent:dev\n        build: false\n");
+        const check = await fleet(["check", "--stack", "dev", "--cwd", dir, "--json"]);
+        expect(check.exitCode, check.stderr).toBe(0);
+        const text = await fleet(["release", "jarvis", "agent-fleet/sample-agent:next2", "--stack", "dev", "--cwd", dir]);
+        expect(text.stdout).not.toContain("now pulls");
     });
 
     it.concurrent("writes nothing when the edit makes the config invalid, and says why in the loader's words", async () => {

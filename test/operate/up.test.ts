@@ -28,7 +28,7 @@ describe("fleet up", () => {
 
     it.concurrent("stops at a failed doctor, listing each problem with its fix, and deploys nothing", async () => {
         const dir = copyProject();
-        const run = await fleet(["up", "--stack", "dev", "--cwd", dir, "--json"], { env: { DOCKER_HOST: "unix:///nonexistent/docker.sock" } });
+        const run = await fleet(["up", "--stack", "dev", "--create-stack", "--cwd", dir, "--json"], { env: { DOCKER_HOST: "unix:///nonexistent/docker.sock" } });
         expect(run.exitCode).toBe(1);
         const json = JSON.parse(run.stdout);
         expect(json).toMatchObject({ stack: "dev", agent: null, ok: false, agents: [] });
@@ -46,11 +46,14 @@ describe("fleet up", () => {
         // A credential in plain env: no-plaintext-secrets is mandatory even in dev.
         doc.setIn(["config", "agent-fleet:fleet", "agents", "outreach-agent", "env"], doc.createNode({ OUTREACH_API_TOKEN: "plain-text-value" }));
         fs.writeFileSync(file, doc.toString());
-        const run = await fleet(["up", "--stack", "dev", "--cwd", dir]);
+        // --create-stack: the copy's backend has no dev stack yet, which fleet up would create once preflight passes.
+        const run = await fleet(["up", "--stack", "dev", "--create-stack", "--cwd", dir]);
         expect(run.exitCode).toBe(1);
         expect(run.stdout).toContain("preflight: fleet check (the policy pack, offline)…");
         expect(run.stdout).toMatch(/fleet up: preflight failed for stack dev; nothing was deployed:\n {2}policy no-plaintext-secrets \(outreach-agent\): /);
         expect(run.stdout).not.toContain("up: stack dev");
         expect(run.stdout).not.toContain("plain-text-value");
+        // Not even the stack was created: --create-stack acts only once preflight has passed.
+        expect(fs.existsSync(path.join(dir, ".pulumi-state", ".pulumi", "stacks", "agent-fleet", "dev.json"))).toBe(false);
     });
 });
