@@ -5,6 +5,10 @@
  * - `agent-fleet:verified:<agent>`: the agent's last deployed-and-verified
  *   spec, in config terms (image, env, secret key names, resources,
  *   healthcheck, flags), with its spec hash. A rollback restores it.
+ * - `agent-fleet:previous:<agent>`: the verified spec a later deploy replaced.
+ *   When the stack file already holds the last verified spec (a release that
+ *   deployed and verified, then turned out wrong), a rollback restores this
+ *   one. A rollback never writes it, so a second rollback does not flip back.
  * - `agent-fleet:pending:<agent>`: a rollback written to the stack file whose
  *   update has not been verified yet. A retry finds the file already holding
  *   it and applies it again instead of swapping back.
@@ -21,6 +25,7 @@ import type { Output } from "./common";
 
 const VERIFIED_PREFIX = "agent-fleet:verified:";
 const PENDING_PREFIX = "agent-fleet:pending:";
+const PREVIOUS_PREFIX = "agent-fleet:previous:";
 
 export interface VerifiedRecord {
     /** The agent's spec hash when it was verified (config/spec-hash.ts). */
@@ -42,10 +47,14 @@ export interface PendingRollback {
     readonly to: string;
     readonly since: string;
     readonly by: string;
+    /** The record the rollback restores, when it restores one. */
+    readonly restores?: "verified" | "previous";
 }
 
 export interface StackRecords {
     readonly verified: ReadonlyMap<string, VerifiedRecord>;
+    /** The verified spec each agent ran before its current verified one. */
+    readonly previous: ReadonlyMap<string, VerifiedRecord>;
     readonly pending: ReadonlyMap<string, PendingRollback>;
 }
 
@@ -61,17 +70,20 @@ function parseTag<T>(value: string): T | undefined {
 export async function readRecords(stack: Stack): Promise<StackRecords> {
     const tags = await stack.listTags();
     const verified = new Map<string, VerifiedRecord>();
+    const previous = new Map<string, VerifiedRecord>();
     const pending = new Map<string, PendingRollback>();
     for (const [key, value] of Object.entries(tags)) {
-        if (key.startsWith(VERIFIED_PREFIX)) {
+        for (const [prefix, into] of [[VERIFIED_PREFIX, verified], [PREVIOUS_PREFIX, previous]] as const) {
+            if (!key.startsWith(prefix)) continue;
             const record = parseTag<VerifiedRecord>(value);
-            if (record?.hash && record.config) verified.set(key.slice(VERIFIED_PREFIX.length), record);
-        } else if (key.startsWith(PENDING_PREFIX)) {
+            if (record?.hash && record.config) into.set(key.slice(prefix.length), record);
+        }
+        if (key.startsWith(PENDING_PREFIX)) {
             const record = parseTag<PendingRollback>(value);
             if (record?.toHash) pending.set(key.slice(PENDING_PREFIX.length), record);
         }
     }
-    return { verified, pending };
+    return { verified, previous, pending };
 }
 
 /** Writes one tag; a backend that refuses it (Pulumi Cloud's size limit) costs a warning, not the command. */
@@ -91,8 +103,19 @@ async function removeTag(stack: Stack, key: string): Promise<void> {
     await stack.removeTag(key).catch(() => undefined);
 }
 
-export function recordVerified(stack: Stack, agent: string, record: VerifiedRecord, output: Output): Promise<boolean> {
+/**
+ * Records the agent's newly verified spec. A deploy passes the record it
+ * replaces, which is kept as the agent's previous one when its spec differs;
+ * a rollback passes none.
+ */
+export async function recordVerified(stack: Stack, agent: string, record: VerifiedRecord, output: Output, replaces?: VerifiedRecord): Promise<boolean> {
+    if (replaces && replaces.hash !== record.hash) await setTag(stack, `${PREVIOUS_PREFIX}${agent}`, replaces, output);
     return setTag(stack, `${VERIFIED_PREFIX}${agent}`, record, output);
+}
+
+/** Forgets the agent's previous verified spec: a rollback restored it, and it is now the verified one. */
+export function forgetPrevious(stack: Stack, agent: string): Promise<void> {
+    return removeTag(stack, `${PREVIOUS_PREFIX}${agent}`);
 }
 
 export function recordPending(stack: Stack, agent: string, record: PendingRollback, output: Output): Promise<boolean> {

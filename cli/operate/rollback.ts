@@ -29,7 +29,7 @@ import { EXIT, OperateInputError, Output, asCommand, formatTable } from "./commo
 import { UpdateResult, updateStack } from "./deploy";
 import { containerHealth, dockerFor, stackDockerHost } from "./docker";
 import { StackOperation } from "./operation";
-import { StackRecords, clearPending, recordPending, recordVerified } from "./records";
+import { StackRecords, clearPending, forgetPrevious, recordPending, recordVerified } from "./records";
 import { requirePassphrase } from "./stack-access";
 import { StackFileEditor, isoSeconds } from "./stack-edit";
 import { fleetUpCommand, targetUrnsOf } from "./targets";
@@ -62,6 +62,8 @@ export interface RollbackPlan {
     /** The agent's spec hash before and after the rollback. */
     readonly fromHash: string;
     readonly toHash: string;
+    /** For "spec" (and a "pending" one): which record it restores; "previous" once the file already held the last verified spec. */
+    readonly restores?: "verified" | "previous";
 }
 
 export interface RollbackJson extends RollbackPlan {
@@ -166,20 +168,27 @@ export function writeRollback(editor: StackFileEditor, name: string, records: St
     const fromHash = agentSpecHash(agent);
     const pending = records.pending.get(name);
     if (pending && pending.toHash === fromHash) {
-        return { agent: name, tier: agent.tier, kind: "pending", changes: [], to: pending.to, fromHash: pending.fromHash, toHash: fromHash };
+        return { agent: name, tier: agent.tier, kind: "pending", changes: [], to: pending.to, fromHash: pending.fromHash, toHash: fromHash, ...(pending.restores ? { restores: pending.restores } : {}) };
     }
     const snapshot = editor.snapshot();
     try {
         const verified = records.verified.get(name);
+        const previous = records.previous.get(name);
+        // The last verified spec, unless the file holds it already (a verified release that turned out wrong): then the one before it.
+        const restores = verified && verified.hash !== fromHash ? "verified" : verified && previous && previous.hash !== fromHash ? "previous" : undefined;
         let plan: Omit<RollbackPlan, "fromHash" | "toHash">;
-        if (verified && verified.hash !== fromHash) {
-            const changes = writeSpecRestore(editor, name, before.agentConfigs[name], verified.config);
+        if (restores) {
+            const record = restores === "verified" ? verified! : previous!;
+            const changes = writeSpecRestore(editor, name, before.agentConfigs[name], record.config);
             // Tier 3's rollback is its flags off; tiers 1 and 2 go back to the stages that were verified.
             const flags = moveFlags(editor, agent, TIERS[agent.tier].requiresFeatureFlag ? () => "off"
-                : (flag) => verified.config.featureFlags?.find((f) => f.name === flag)?.currentStage ?? agent.featureFlags.find((f) => f.name === flag)!.currentStage, now);
-            plan = { agent: name, tier: agent.tier, kind: "spec", changes: [...changes, ...flags], to: `its spec verified at ${verified.at}${TIERS[agent.tier].requiresFeatureFlag ? ", flags off" : ""}` };
+                : (flag) => record.config.featureFlags?.find((f) => f.name === flag)?.currentStage ?? agent.featureFlags.find((f) => f.name === flag)!.currentStage, now);
+            plan = {
+                agent: name, tier: agent.tier, kind: "spec", changes: [...changes, ...flags], restores,
+                to: `its ${restores === "previous" ? "previous " : ""}spec verified at ${record.at}${TIERS[agent.tier].requiresFeatureFlag ? ", flags off" : ""}`,
+            };
         } else {
-            plan = writeTierRollback(editor, agent, now, verified ? `its last verified spec (${verified.at}) is what the stack file holds now` : "no verified spec of it is recorded");
+            plan = writeTierRollback(editor, agent, now, verified ? `its last verified spec (${verified.at}) is what the stack file holds now, and no earlier one is recorded` : "no verified spec of it is recorded");
         }
         return { ...plan, fromHash, toHash: agentSpecHash(editor.agent(name)) };
     } catch (error) {
@@ -275,6 +284,7 @@ export async function applyRollbacks(
         if (verified[plan.agent] !== "ok") continue;
         const agent = resolved.spec.agents.find((a) => a.name === plan.agent)!;
         await recordVerified(op.stack, plan.agent, { hash: agentSpecHash(agent), at: isoSeconds(new Date()), by: command, config: resolved.agentConfigs[plan.agent] }, output);
+        if (plan.restores === "previous") await forgetPrevious(op.stack, plan.agent);
         await clearPending(op.stack, plan.agent);
         await announceRollback(op.stack, resolved.spec, agent, why(plan), output);
     }
@@ -284,7 +294,7 @@ export async function applyRollbacks(
 /** Records a written rollback as pending, then saves the file: the record comes first, so a crash in between leaves a retry its way. */
 export async function savePendingRollbacks(op: StackOperation, editor: StackFileEditor, plans: readonly RollbackPlan[], command: string, output: Output): Promise<void> {
     for (const plan of plans.filter((p) => p.kind !== "pending")) {
-        await recordPending(op.stack, plan.agent, { fromHash: plan.fromHash, toHash: plan.toHash, to: plan.to, since: isoSeconds(new Date()), by: command }, output);
+        await recordPending(op.stack, plan.agent, { fromHash: plan.fromHash, toHash: plan.toHash, to: plan.to, since: isoSeconds(new Date()), by: command, ...(plan.restores ? { restores: plan.restores } : {}) }, output);
     }
     if (plans.some((p) => p.kind !== "pending")) editor.save();
 }

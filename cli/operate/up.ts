@@ -186,7 +186,7 @@ export function runUp(options: UpOptions, output: Output): Promise<number> {
                 if (!agentSpec) continue;
                 const hash = agentSpecHash(agentSpec);
                 if (op.records.verified.get(agent)?.hash === hash && !changed(agent)) continue;
-                await recordVerified(op.stack, agent, { hash, at: isoSeconds(new Date()), by: command, config: resolved.agentConfigs[agent] }, progressOutput);
+                await recordVerified(op.stack, agent, { hash, at: isoSeconds(new Date()), by: command, config: resolved.agentConfigs[agent] }, progressOutput, op.records.verified.get(agent));
             }
 
             // Roll back what this update changed and broke.

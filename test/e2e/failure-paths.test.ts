@@ -198,7 +198,7 @@ describe.skipIf(skip).sequential(`the failure paths on the real engine (${cli})`
     }, STEP_TIMEOUT);
 
     it("4. a rollback whose update fails is retried as written, never swapped back, and converges once it can", async () => {
-        // A verified release 1.1.0 of the pulled agent (rollbackImage 1.0.0).
+        // A verified release 1.1.0 of the pulled agent: its verified spec so far (1.0.0) becomes its previous one.
         expectOk(await fleet("release", PULLED, RELEASES.v2), "fleet release 1.1.0");
         expectOk(await fleet("up", "--agent", PULLED), "fleet up --agent pulled");
         // 1.0.0's bits are gone from the engine (kept aside), and there is no registry to pull them from: the rollback's update must fail.
@@ -207,24 +207,29 @@ describe.skipIf(skip).sequential(`the failure paths on the real engine (${cli})`
         await dockerClient().getImage(RELEASES.v1).remove({ force: true });
         const first = await fleet("rollback", PULLED, "--apply", "--json");
         expect(first.exitCode, first.stderr.slice(-2000)).toBe(1);
-        expect(JSON.parse(first.stdout)).toMatchObject({ kind: "image", applied: false, to: RELEASES.v1 });
+        // The file holds the verified release, so the rollback goes to the spec verified before it.
+        const plan = JSON.parse(first.stdout) as { kind: string; restores: string; applied: boolean; to: string };
+        expect(plan).toMatchObject({ kind: "spec", restores: "previous", applied: false, to: expect.stringMatching(/^its previous spec verified at \S+$/) });
         const written = await fs.readFile(stackPath(), "utf8");
-        expect((await ws.agentSpecOf(STACK, PULLED))).toMatchObject({ image: RELEASES.v1, rollbackImage: RELEASES.v2 });
+        expect((await ws.agentSpecOf(STACK, PULLED))).toMatchObject({ image: RELEASES.v1, rollbackImage: undefined });
         expect((await tags())[`agent-fleet:pending:${PULLED}`]).toBeDefined();
         // Retried while it still cannot work: the file stays as written (no swap back), and it says so.
         const second = await fleet("rollback", PULLED, "--apply");
         expect(second.exitCode).toBe(1);
-        expect(second.stdout).toContain(`${PULLED}: stacks/Pulumi.${STACK}.yaml already holds its rollback to ${RELEASES.v1}`);
+        expect(second.stdout).toContain(`${PULLED}: stacks/Pulumi.${STACK}.yaml already holds its rollback to ${plan.to}`);
         expect(second.stdout).toContain("The rollback is NOT done");
         expect(await fs.readFile(stackPath(), "utf8")).toBe(written);
         // Once the image is back, the same command finishes the job: deployed, verified, recorded, the pending record cleared.
         await execa("docker", ["load", "-q", "-i", saved]);
         const third = await fleet("rollback", PULLED, "--apply");
         expectOk(third, "fleet rollback --apply, third time");
-        expect(third.stdout).toContain(`Rolled back and verified: ${PULLED} runs ${RELEASES.v1}.`);
+        expect(third.stdout).toContain(`Rolled back and verified: ${PULLED} runs ${plan.to}.`);
         expect(await fs.readFile(stackPath(), "utf8")).toBe(written);
         expect((await only(PULLED)).labels[LABELS.image]).toBe(RELEASES.v1);
         expect((await tags())[`agent-fleet:pending:${PULLED}`]).toBeUndefined();
+        // 1.0.0's spec is the verified one again, and no longer kept as a previous one: rolling back again would not flip to 1.1.0.
+        expect((await record(PULLED))?.config).toMatchObject({ image: RELEASES.v1 });
+        expect((await tags())[`agent-fleet:previous:${PULLED}`]).toBeUndefined();
         console.info(`e2e: fleet rollback --apply MTTR, the previous container gone: ${(third.ms / 1000).toFixed(1)} s`);
     }, STEP_TIMEOUT);
 

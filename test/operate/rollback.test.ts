@@ -10,7 +10,7 @@ import * as path from "path";
 import { execa } from "execa";
 import { afterAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
-import { catalogSource, resolveFleet } from "../../config";
+import { agentSpecHash, catalogSource, resolveFleet } from "../../config";
 import { REPO, copyProject, fleet, initStack, removeProjects } from "../cli/project";
 import { pulumiOnPath } from "../e2e/workspace";
 import { skipUnlessAvailable } from "../support/requirements";
@@ -78,6 +78,31 @@ describe.skipIf(withoutPulumi)("fleet rollback", () => {
         expect(fleetConfigOf(dir, "staging", "jarvis")).toEqual(verifiedConfig);
     });
 
+    it.concurrent("when the file already holds the last verified spec (a verified release gone wrong), goes back to the spec verified before it, `build` included, and a second rollback does not flip back", async () => {
+        const dir = copyProject();
+        const env = await initStack(dir, "dev");
+        const before = fleetConfigOf(dir, "dev", "jarvis");
+        const tag = (key: string, value: unknown) => execa("pulumi", ["stack", "tag", "set", key, JSON.stringify(value), "--stack", "dev"], { cwd: dir, env });
+        // Verified before: jarvis building the shared dev image. Then a release, deployed and verified: it pulls 1.1.0.
+        expect((await fleet(["release", "jarvis", "agent-fleet/sample-agent:1.1.0", "--stack", "dev", "--cwd", dir], { env })).exitCode).toBe(0);
+        const released = fleetConfigOf(dir, "dev", "jarvis");
+        expect(released).toMatchObject({ image: "agent-fleet/sample-agent:1.1.0", build: false });
+        await tag("agent-fleet:previous:jarvis", { hash: "1111111111111111", at: "2026-12-01T09:00:00Z", by: "fleet up --stack dev", config: before });
+        await tag("agent-fleet:verified:jarvis", { hash: specHashOf(dir, "dev", "jarvis"), at: "2026-12-01T10:00:00Z", by: "fleet up --stack dev --agent jarvis", config: released });
+        const run = await fleet(["rollback", "jarvis", "--stack", "dev", "--cwd", dir, "--json"], { env });
+        expect(run.exitCode, run.stderr).toBe(0);
+        const json = JSON.parse(run.stdout);
+        expect(json).toMatchObject({ kind: "spec", restores: "previous", to: "its previous spec verified at 2026-12-01T09:00:00Z" });
+        expect(json.changes.map((c: string[]) => c[0]).sort()).toEqual(["build", "image", "rollbackImage"]);
+        expect(fleetConfigOf(dir, "dev", "jarvis")).toEqual(before);
+        expect(fleetIn(dir, "dev").agents.jarvis).toEqual({});
+        expect(JSON.parse((await tags(dir, "dev", env))["agent-fleet:pending:jarvis"])).toMatchObject({ restores: "previous", to: "its previous spec verified at 2026-12-01T09:00:00Z" });
+        // Run again before it is applied: the pending rollback, as written; never back to the release.
+        const again = await fleet(["rollback", "jarvis", "--stack", "dev", "--cwd", dir, "--json"], { env });
+        expect(JSON.parse(again.stdout)).toMatchObject({ kind: "pending", restores: "previous", changes: [] });
+        expect(fleetConfigOf(dir, "dev", "jarvis")).toEqual(before);
+    });
+
     it.concurrent("tier 3: turns the flags off, recorded in their history, instead of touching the image", async () => {
         const dir = copyProject();
         const env = await initStack(dir, "staging");
@@ -118,4 +143,11 @@ describe.skipIf(withoutPulumi)("fleet rollback", () => {
 function fleetConfigOf(dir: string, stack: string, agent: string): Record<string, unknown> {
     const file = parse(fs.readFileSync(path.join(dir, "stacks", `Pulumi.${stack}.yaml`), "utf8")) as { config: Record<string, unknown> };
     return resolveFleet({ stack, stackFile: `stacks/Pulumi.${stack}.yaml`, fleet: file.config["agent-fleet:fleet"], catalog: catalogSource(dir), secretKeyState: () => "secret" }).agentConfigs[agent] as Record<string, unknown>;
+}
+
+/** The agent's spec hash as the stack file gives it now. */
+function specHashOf(dir: string, stack: string, agent: string): string {
+    const file = parse(fs.readFileSync(path.join(dir, "stacks", `Pulumi.${stack}.yaml`), "utf8")) as { config: Record<string, unknown> };
+    const resolved = resolveFleet({ stack, stackFile: `stacks/Pulumi.${stack}.yaml`, fleet: file.config["agent-fleet:fleet"], catalog: catalogSource(dir), secretKeyState: () => "secret" });
+    return agentSpecHash(resolved.spec.agents.find((a) => a.name === agent)!);
 }
