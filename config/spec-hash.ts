@@ -19,7 +19,13 @@ function canonicalJson(value: unknown): string {
     return JSON.stringify(value) ?? "null";
 }
 
-/** 16 hex digits of SHA-256 over the agent's resolved spec. */
+/**
+ * 16 hex digits of SHA-256 over the agent's resolved spec, less what lives
+ * only on GitHub: a webhook's repository and events are the GitHub webhook
+ * resource's, updated in place there, and must not replace the container
+ * (its path and secret stay in: the agent routes and verifies with them).
+ */
 export function agentSpecHash(agent: AgentSpec): string {
-    return createHash("sha256").update(canonicalJson(agent)).digest("hex").slice(0, 16);
+    const hashed = { ...agent, webhooks: agent.webhooks.map(({ repository: _repository, events: _events, ...onTheAgent }) => onTheAgent) };
+    return createHash("sha256").update(canonicalJson(hashed)).digest("hex").slice(0, 16);
 }

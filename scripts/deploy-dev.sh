@@ -25,5 +25,9 @@ fi
 # The sample agent's image copies its bundle (server.js with prom-client): rebuild it from the current source.
 npm run --silent build:agents
 
-# `npx fleet` runs the CLI with node_modules/.bin on PATH: the `pulumi` npm package's CLI.
-exec npx --no-install fleet up --stack dev --create-stack "$@"
+# The fleet CLI itself, with node_modules/.bin first on PATH (the `pulumi` npm package's CLI), as `npx fleet`
+# runs it. Not through npx: run for the project's own bin in a copy whose policies/node_modules is a
+# symlink (as the e2e suites make), `npx --no-install fleet` replaced the link with the directory it
+# pointed at, emptying the original checkout's (npm 11).
+export PATH="$PWD/node_modules/.bin:$PATH"
+exec node cli/fleet.js up --stack dev --create-stack "$@"

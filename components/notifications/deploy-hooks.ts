@@ -221,7 +221,9 @@ export class DeployNotifier {
             // Why the health gate failed, in the agent's own words, when its healthcheck said anything.
             const container = (a.newInputs as { name?: unknown } | undefined)?.name;
             const probe = name === "health.failed" && typeof container === "string" ? await (this.args.lastProbe ?? lastProbeOutput)(container) : undefined;
-            const why = `${a.failedOperation} of ${a.name} failed: ${a.errors[0] ?? "no error given"}${probe ? `; its healthcheck said: ${probe}` : ""}`;
+            // The provider's own error for a failed health wait nests the URN twice; with the probe's words, a plain phrase says it.
+            const error = probe ? "its container never turned healthy" : a.errors[0] ?? "no error given";
+            const why = `${a.failedOperation} of ${a.name} failed: ${error}${probe ? `; its healthcheck said: ${probe}` : ""}`;
             const event = this.eventFor(name, a.urn, a.newInputs ?? a.oldInputs, why);
             if (event) await this.send(event);
             // Never retry: a failed health wait is the answer, and the previous container still serves.

@@ -35,4 +35,16 @@ describe("agentSpecHash", () => {
         expect(hash(after, "pesti")).toBe(hash(before, "pesti"));
         expect(hash(after, "jarvis")).not.toBe(hash(before, "jarvis"));
     });
+
+    it("does not move for a webhook's GitHub-side fields (repository, events), which never reach the container; its path does", () => {
+        const withHook = (hook: Record<string, unknown>) => {
+            const agent = agentSpec({ tier: 2 });
+            return agentSpecHash({ ...agent, webhooks: [{ name: "github", source: "github", path: "/webhooks/github", secretKey: "hookSecret", secretEnv: "WEBHOOK_GITHUB_SECRET", repository: "acme/app", events: ["push"], ...hook }] });
+        };
+        const base = withHook({});
+        expect(withHook({ events: ["push", "release"] })).toBe(base);
+        expect(withHook({ repository: "acme/other" })).toBe(base);
+        expect(withHook({ path: "/webhooks/gh" })).not.toBe(base);
+        expect(withHook({ secretKey: "otherSecret" })).not.toBe(base);
+    });
 });

@@ -391,13 +391,18 @@ describe.skipIf(skip).sequential(`the dev fleet on the real engine (${cli})`, ()
             for (const agent of Object.keys(before)) expect(released[agent] === before[agent], agent).toBe(agent !== SUBJECT);
             const timing = await timeToHealthy(released[SUBJECT], up);
             expect(notifications(receiver).filter((n) => n.agent === SUBJECT).map((n) => n.event)).toEqual(["deploy.started", "deploy.succeeded"]);
-            // No deployment gap: each built agent's containers carry the commit that last changed its files, which is main's.
+            // No deployment gap once the file is committed: every other agent runs main's spec of it, from the commit where that spec arrived.
+            await ws.git("-c", "user.email=e2e@localhost", "-c", "user.name=e2e", "commit", "-qam", "the fleet as deployed");
             const gap = await ws.fleet("status", "--stacks", STACK, "--json");
             expectOk(gap, "fleet status");
-            const head = await ws.git("rev-parse", "HEAD");
-            const rows = (JSON.parse(gap.stdout) as { agents: { agent: string; state: string; health: string; deployedCommit?: string }[] }).agents;
+            const rows = (JSON.parse(gap.stdout) as { agents: { agent: string; state: string; health: string; deployedCommit?: string; mainCommit?: string; deployedSpec?: string; mainSpec: string }[] }).agents;
             expect(rows.map((r) => [r.agent, r.state, r.health])).toEqual([...agents, PROBE].sort().map((a) => [a, "current", "healthy"]));
-            expect(rows.filter((r) => r.agent !== SUBJECT).every((r) => r.deployedCommit === head)).toBe(true);
+            for (const row of rows.filter((r) => r.agent !== SUBJECT)) {
+                expect(row.deployedSpec, row.agent).toBe(row.mainSpec);
+                expect(row.deployedCommit, row.agent).toMatch(/^[0-9a-f]{40}$/);
+                expect(row.deployedCommit, row.agent).toBe(row.mainCommit);
+                expect((await ws.git("merge-base", "--is-ancestor", row.deployedCommit!, "HEAD").then(() => "on main", () => "not on main")), row.agent).toBe("on main");
+            }
             console.info(`e2e: fleet up --agent ${SUBJECT}: ${(up.ms / 1000).toFixed(1)} s for one changed agent; its container took ${(timing / 1000).toFixed(1)} s from create to healthy`);
 
             receiver.received.length = 0;

@@ -264,13 +264,22 @@ describe.skipIf(skip).sequential(`the swarm runtime on the real engine (${cli})`
         expectOk(await ws.fleet("verify", "--stack", STACK), "fleet verify after the recovery");
     }, STEP_TIMEOUT);
 
-    it("6. `fleet up` of a broken release on Swarm: the update fails, the agent is rolled back to its rollback image and verified, exit 1", async () => {
+    it("6. `fleet up` of a broken release on Swarm: the update fails, the agent is rolled back to its rollback image and verified, exit 1, and a probe by name never fails", async () => {
         const good = `${registry.address}/agent-fleet/e2e-subject:1.1.0`;
         const broken = `${registry.address}/agent-fleet/e2e-subject:1.2.0`;
         // The dev policy levels for this stack, as a repository would keep them next to its stack file.
         await fs.copyFile(path.join(ws.dir, "stacks", "policy.dev.json"), path.join(ws.dir, "stacks", `policy.${STACK}.json`));
         expectOk(await ws.fleet("release", SUBJECT, broken, "--stack", STACK), "fleet release (broken)");
+        // A probe every 50 ms by the agent's stable name, from 2 s before the failed release to 2 s after its rollback.
+        const probe = await Probe.start(network, `http://${SUBJECT}:8080/health`);
+        await new Promise((r) => setTimeout(r, 2_000));
         const failed = await ws.fleet("up", "--stack", STACK, "--agent", SUBJECT, "--json");
+        await new Promise((r) => setTimeout(r, 2_000));
+        const counts = await probe.stop();
+        console.log(`fleet up of a broken release on Swarm under the probe: ${JSON.stringify(counts)}`);
+        expect(counts.failed, JSON.stringify(counts.errors)).toBe(0);
+        expect(counts.ok).toBeGreaterThan(50);
+        expect(Object.keys(counts.versions)).toEqual(["1.1.0"]);
         expect(failed.exitCode, failed.stderr.slice(-3000)).toBe(1);
         const json = JSON.parse(failed.stdout) as { ok: boolean; agents: { agent: string; update: string; rollback?: unknown; ok: boolean }[] };
         // No `fleet up` verified this agent before (plain `pulumi up`s deployed it), so its tier's rollback applies: rollbackImage.

@@ -245,12 +245,12 @@ export class Workspace {
     }
 
     /**
-     * Makes `agent` run pulled releases, as staging and production do: it stops
-     * building (every other agent, `extraAgents` included, keeps building the
-     * shared dev image), and two releases of its current image exist locally,
-     * a good one and a broken one that starts but never turns healthy.
+     * Two pulled releases of `agent`'s current image, tagged locally as a
+     * registry would serve them: a good one, and a broken one that starts but
+     * never turns healthy. `fleet release` of either makes the agent pull it
+     * (in dev it writes `build: false`), while the others keep building.
      */
-    async usePulledReleases(agent: string, extraAgents: readonly string[] = []): Promise<{ good: string; broken: string }> {
+    async usePulledReleases(agent: string): Promise<{ good: string; broken: string }> {
         const current = (await this.agentSpec(agent)).image;
         const [repo] = current.split(":");
         const good = `${repo}:release-1.1.0`;
@@ -258,14 +258,6 @@ export class Workspace {
         await dockerClient().getImage(current).tag({ repo, tag: "release-1.1.0" });
         const build = await execa("docker", ["build", "-q", "-t", broken, "-"], { input: `FROM ${good}\nENV FAIL_HEALTH=1\n`, reject: false });
         if (build.exitCode !== 0) throw new Error(`docker build of ${broken} failed: ${build.stderr}`);
-        const file = parseDocument(await fs.readFile(this.stackFile(), "utf8")).toJS() as { config: Record<string, { agents: Record<string, unknown> }> };
-        const others = [...new Set([...Object.keys(file.config["agent-fleet:fleet"].agents), ...extraAgents])].filter((a) => a !== agent);
-        await this.editFleet((doc) => {
-            const fleet = ["config", "agent-fleet:fleet"];
-            const shared = doc.getIn([...fleet, "agentDefaults", "build"]);
-            doc.deleteIn([...fleet, "agentDefaults", "build"]);
-            for (const other of others) doc.setIn([...fleet, "agents", other, "build"], shared);
-        });
         return { good, broken };
     }
 
