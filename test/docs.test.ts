@@ -31,3 +31,43 @@ describe("README", () => {
         expect(scripts.test).toBeDefined();
     });
 });
+
+/**
+ * Every command line the README gives (code blocks and inline code) that runs
+ * a Pulumi update or preview. A deploy that skips the policy pack is how a
+ * plain-text credential once went through with exit 0: the README deploys
+ * with `fleet up` (which always applies the pack), or with `pulumi up` that
+ * names the pack and the stack's policy config.
+ */
+function readmeCommands(readme: string): string[] {
+    // The user's part: "Real-engine tests" describes what the suites do, in the engine's own terms.
+    readme = readme.slice(0, readme.indexOf("\n## Real-engine tests"));
+    const blocks = [...readme.matchAll(/```[a-z]*\n([\s\S]*?)```/g)].map((m) => m[1].replace(/\\\n\s*/g, " "));
+    const inline = [...readme.replace(/```[\s\S]*?```/g, "").matchAll(/`([^`\n]+)`/g)].map((m) => m[1]);
+    return [...blocks.flatMap((b) => b.split("\n")), ...inline].map((l) => l.replace(/^\$ /, "").trim()).filter(Boolean);
+}
+
+describe("README commands that touch a stack", () => {
+    const readme = fs.readFileSync(README, "utf8");
+    const commands = readmeCommands(readme);
+
+    it("finds the README's deploy commands (the extraction itself works)", () => {
+        expect(commands).toContain("npm run deploy:dev");
+        expect(commands.some((c) => /^npx fleet up --stack \S+ --agent \S+/.test(c))).toBe(true);
+    });
+
+    it("deploys or previews a stack only with the policy pack: `fleet up`, or `pulumi up|preview` naming the pack and the stack's policy config", () => {
+        // A command, not a mention: it names a stack ("a plain `pulumi up`" or "`pulumi preview --event-log`" in prose does not).
+        const updates = commands.filter((c) => /\bpulumi\s+(up|preview|update)\b.*\s(--stack|-s)\b/.test(c) && !/^#/.test(c));
+        expect(updates.length).toBeGreaterThan(0);
+        for (const command of updates) {
+            const stack = /--stack[ =]'?([\w-]+)/.exec(command)?.[1] ?? "<stack>";
+            expect(command, command).toMatch(/--policy-pack policies\b/);
+            if (stack !== "<stack>") expect(command, command).toContain(`--policy-pack-config stacks/policy.${stack}.json`);
+        }
+    });
+
+    it("never deploys one agent with a raw `--target`: that is `fleet up --agent`", () => {
+        expect(commands.filter((c) => /\bpulumi\b.*--target\b/.test(c))).toEqual([]);
+    });
+});
