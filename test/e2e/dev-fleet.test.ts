@@ -452,7 +452,8 @@ describe.skipIf(skip).sequential(`the dev fleet on the real engine (${cli})`, ()
         const docker = await requireDocker();
         expect(await docker.listContainers({ all: true, filters: { label: [`${LABELS.stack}=${STACK}`, `${LABELS.role}=sentinel`] } })).toEqual([]);
         expect((await docker.listVolumes({ filters: { label: [`${LABELS.stack}=${STACK}`] } })).Volumes ?? []).toEqual([]);
-        const networks = await docker.listNetworks({ filters: { label: [`${LABELS.environment}=${STACK}`] } });
+        // This stack's own network: the GitHub suite's stack runs in the dev environment too, beside this one.
+        const networks = await docker.listNetworks({ filters: { label: [`${LABELS.stack}=${STACK}`] } });
         expect(networks.filter((n) => n.Name.startsWith("fleet-dev-network"))).toEqual([]);
     }, STEP_TIMEOUT);
 });

@@ -5,7 +5,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { describe, expect, it, vi } from "vitest";
 import { LABELS } from "../../components";
-import { AgentSpec, loadFleetConfig, loadStackFleet, stackConfigSource } from "../../config";
+import { AgentSpec, DEFAULT_BUILD_VERSION, buildVersion, loadFleetConfig, loadStackFleet, stackConfigSource } from "../../config";
 import { MockRun, PROJECT_ROOT, isWireSecret, outputOf, setStackConfig, settle, startMocks } from "../support/pulumi";
 
 const CONTAINER = "docker:index/container:Container";
@@ -89,13 +89,13 @@ describe.each(["dev", "staging", "production"])("stack %s", (stack) => {
             for (const container of containers) {
                 expect(labelsOf(container)).toMatchObject({
                     [LABELS.tier]: String(spec.tier),
-                    [LABELS.version]: spec.version,
+                    [LABELS.version]: versionOf(spec),
                     [LABELS.environment]: stack,
                 });
                 expect(container.inputs.image).toBe(agents[spec.name].imageId);
                 expect(container.inputs.wait).toBe(true);
             }
-            expect(agents[spec.name]).toMatchObject({ tier: spec.tier, version: spec.version });
+            expect(agents[spec.name]).toMatchObject({ tier: spec.tier, version: versionOf(spec) });
             expect(agents[spec.name].healthUrls).toHaveLength(spec.replicas);
             expect(agents[spec.name].containerNames).toHaveLength(spec.replicas);
         }
@@ -217,3 +217,8 @@ describe("invalid config", () => {
         );
     });
 });
+
+/** The version an agent's containers carry: what was built (the build context's last commit, `-dirty` when changed) for an agent that builds and names none, else its own. */
+function versionOf(spec: AgentSpec): string {
+    return spec.build && spec.version === DEFAULT_BUILD_VERSION ? buildVersion(PROJECT_ROOT, spec.build.context) : spec.version;
+}
