@@ -8,6 +8,7 @@
  *
  *   npm run build:agents      (npm install runs it too)
  */
+import { promises as fs } from "fs";
 import * as path from "path";
 import { build } from "esbuild";
 
@@ -33,9 +34,10 @@ export const SENTINEL: AgentBundle = {
 };
 
 export async function bundle(target: AgentBundle): Promise<string> {
-    await build({
+    const result = await build({
         entryPoints: [target.entry],
         outfile: target.outfile,
+        write: false,
         bundle: true,
         platform: "node",
         target: "node20",
@@ -45,6 +47,14 @@ export async function bundle(target: AgentBundle): Promise<string> {
         legalComments: "none",
         logLevel: "warning",
     });
+    // Written aside and renamed into place: a build or a copy of the context running at the same time
+    // (two test suites, or `npm install` beside a deploy) reads the old bundle or the new one, never half of one.
+    await fs.mkdir(path.dirname(target.outfile), { recursive: true });
+    for (const file of result.outputFiles) {
+        const aside = `${file.path}.${process.pid}.tmp`;
+        await fs.writeFile(aside, file.contents);
+        await fs.rename(aside, file.path);
+    }
     return target.outfile;
 }
 

@@ -41,7 +41,9 @@ function stackFile(): string {
         "      port: 8080",
         '      owner: "@acme/e2e"',
         "      memory: 128Mi",
-        "      image: agent-fleet/sample-agent:dev",
+        // A tag of its own: the dev suite builds agent-fleet/sample-agent:dev beside it, and a tag moved away from
+        // an image that has a child image hides that image from the provider (it lists images without intermediates).
+        "      image: agent-fleet/sample-agent:e2e-failures",
         "      build:",
         "        context: agents/sample-agent",
         // Block style: Pulumi rewrites a flow mapping's spacing when it adds the salt.
