@@ -6,7 +6,7 @@
  * delays or fails another, and nothing here throws. Outcomes never carry a
  * channel's URL or secret, only its name.
  */
-import type { ChannelType } from "../config/schema";
+import type { ChannelType } from "../contract";
 import type { AlertEvent } from "./event";
 import { formatMessage } from "./format";
 import { EVENT_ID_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER, signature } from "./sign";

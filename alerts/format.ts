@@ -3,7 +3,7 @@
  * a Discord webhook with an embed, or plain JSON for a generic webhook (which
  * the delivery signs). Deterministic: the same event gives the same bytes.
  */
-import type { ChannelType } from "../config/schema";
+import type { ChannelType } from "../contract";
 import type { AlertEvent } from "./event";
 
 export interface FormattedMessage {

@@ -3,3 +3,4 @@ export * from "./deliver";
 export * from "./event";
 export * from "./format";
 export * from "./sign";
+export * from "./routing";

@@ -2,7 +2,7 @@
  * The `fleet` command line. cli/fleet.js (the package's bin) installs the
  * ts-node loader (cli/register.js) and calls main(); nothing needs building.
  */
-import { Command, CommanderError } from "commander";
+import { Command, CommanderError, Option } from "commander";
 
 /** Exit codes (cli/check.ts has the same; kept here so --help does not load the program's dependencies). */
 const EXIT_OK = 0;
@@ -12,6 +12,11 @@ const output = {
     out: (text: string) => void process.stdout.write(`${text}\n`),
     err: (text: string) => void process.stderr.write(`${text}\n`),
 };
+
+/** `--stack a --stack b,c`: every name given, in order. */
+function collectStacks(value: string, previous: string[] = []): string[] {
+    return [...previous, ...value.split(",").map((s) => s.trim()).filter(Boolean)];
+}
 
 /** Help texts the commands share. */
 const AGENT_ARGUMENT = "the agent, as named under fleet.agents";
@@ -175,7 +180,9 @@ export function program(onExit: (code: number) => void): Command {
             + "against what main declares, the deployed commit's lag behind HEAD and how long ago the agent's own files changed. "
             + "Flags agents changed on main but not deployed within --max-lag, agents not running at all, and staging and production out of sync.",
         )
-        .option("--stacks <names>", "comma-separated stacks to read (default: dev, staging and production where stacks/ has them)", (v: string) => v.split(",").map((s) => s.trim()).filter(Boolean))
+        .option("-s, --stack <name>", "a stack to read; repeat it or separate names with commas for several (default: dev, staging and production where stacks/ has them)", collectStacks)
+        // The old spelling, kept working for workflows written before --stack: hidden from help.
+        .addOption(new Option("--stacks <names>", "comma-separated stacks to read").argParser(collectStacks).hideHelp())
         .option("--max-lag <duration>", "how long a change may wait undeployed before it is flagged", "1h")
         .option("--json", "print { head, checkedAt, maxLag, ok, agents, sync, problems } as JSON")
         .option("--markdown", "print the markdown dashboard (for $GITHUB_STEP_SUMMARY) instead of the tables")
@@ -192,11 +199,13 @@ export function program(onExit: (code: number) => void): Command {
             "",
             "Examples:",
             "  npx fleet status",
-            "  npx fleet status --stacks staging,production --markdown >> \"$GITHUB_STEP_SUMMARY\"",
+            "  npx fleet status --stack staging,production --markdown >> \"$GITHUB_STEP_SUMMARY\"",
         ].join("\n"))
-        .action(async (options: { stacks?: string[]; maxLag: string; json?: boolean; markdown?: boolean; issue?: boolean; cwd?: string }) => {
+        .action(async (options: { stack?: string[]; stacks?: string[]; maxLag: string; json?: boolean; markdown?: boolean; issue?: boolean; cwd?: string }) => {
             const { runStatus } = await import("./operate/status");
-            onExit(await runStatus(options, output));
+            const { stack, stacks, ...rest } = options;
+            const named = [...(stack ?? []), ...(stacks ?? [])];
+            onExit(await runStatus({ ...rest, ...(named.length > 0 ? { stacks: [...new Set(named)] } : {}) }, output));
         });
     fleet.command("doctor")
         .description("Check everything a deploy of the stack needs, all at once: the fleet config, its secret keys (set, and set as secrets), its channels, the Docker engine the stack deploys to, the Pulumi CLI, the backend and the passphrase, the fleet lock, and anything an interrupted operation left (a dead Pulumi lock, pending operations, containers the state does not know). Each problem comes with the command that fixes it.")

@@ -14,17 +14,29 @@ export function formatProblem(problem: ConfigProblem): string {
 }
 
 /**
+ * A mistake the user or their environment made, and can fix: a bad file, an
+ * unknown stack, a refused edit, a backend that cannot be reached. The one
+ * error type every layer throws for these; the CLI prints its message alone
+ * (no stack trace) and exits 2. Anything else is a bug.
+ */
+export class UserError extends Error {
+    constructor(message: string) {
+        super(message);
+        this.name = new.target.name;
+    }
+}
+
+/**
  * Every problem in a fleet config, reported together. Thrown before any
  * resource is registered, so nothing is half-applied.
  */
-export class FleetConfigError extends Error {
+export class FleetConfigError extends UserError {
     constructor(
         readonly stack: string,
         readonly problems: readonly ConfigProblem[],
     ) {
         const count = problems.length === 1 ? "1 problem" : `${problems.length} problems`;
         super([`Invalid fleet config for stack "${stack}" (${count}):`, ...problems.map(formatProblem)].join("\n"));
-        this.name = "FleetConfigError";
     }
 }
 

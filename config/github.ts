@@ -4,16 +4,13 @@
  * problem at once, each with its file and field; Actions secrets name secret
  * stack config keys, never values.
  */
-import * as fs from "fs";
-import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
-import { parse } from "yaml";
 import { z } from "zod";
 import { ACTIONS_NAME_RE, GITHUB_REPOSITORY_RE, stackFileName } from "../contract";
 import { ConfigProblem, FleetConfigError } from "./errors";
 import { SecretKeyState, collect, secretKeyProblem } from "./load";
 import { expected } from "./schema";
-import { stackNames } from "./stack";
+import { listStacks, readStackFile } from "./stack";
 
 const ids = (what: string) => z.array(z.number(expected(what)).int(expected(what)).positive(expected(what)), expected(`a list of ${what}s`));
 
@@ -39,6 +36,21 @@ export const githubConfigSchema = z.strictObject({
 }, expected("a github object with a repository and productionReviewers"));
 
 export type GithubConfig = z.infer<typeof githubConfigSchema>;
+
+/** GitHub's limit on an environment's required reviewers (users and teams together). */
+export const MAX_PRODUCTION_REVIEWERS = 6;
+
+/**
+ * What is wrong with a production environment's reviewers, if anything: the
+ * one home of this rule, which the loader reports with its file and field and
+ * the GithubGovernance component applies to args given in code.
+ */
+export function productionReviewersProblem(reviewers: { readonly users?: readonly unknown[]; readonly teams?: readonly unknown[] }): string | undefined {
+    const count = (reviewers.users?.length ?? 0) + (reviewers.teams?.length ?? 0);
+    if (count === 0) return "expected at least one user or team id: production deploys must be approved, got none";
+    if (count > MAX_PRODUCTION_REVIEWERS) return `expected at most ${MAX_PRODUCTION_REVIEWERS} users and teams (GitHub's limit for an environment's reviewers), got ${count}`;
+    return undefined;
+}
 
 /** Another stack file's governance opt-in: which repository it manages. */
 export interface OtherGovernance {
@@ -66,9 +78,8 @@ export function loadGithubConfig(
         const problem = secretKeyProblem(stack, key, secretKeyState(key));
         if (problem) problems.push({ file, path: `github.actionsSecrets.${name}`, message: problem });
     }
-    if ((config?.productionReviewers.users?.length ?? 0) + (config?.productionReviewers.teams?.length ?? 0) === 0 && config) {
-        problems.push({ file, path: "github.productionReviewers", message: "expected at least one user or team id: production deploys must be approved, got none" });
-    }
+    const reviewers = config && productionReviewersProblem(config.productionReviewers);
+    if (reviewers) problems.push({ file, path: "github.productionReviewers", message: reviewers });
     const rivals = others.filter((o) => config && o.file !== file && o.repository.toLowerCase() === config.repository.toLowerCase()).map((o) => o.file);
     if (rivals.length > 0) {
         problems.push({ file, path: "github.repository", message: `expected one stack to manage ${config!.repository}'s GitHub side, but ${rivals.join(" and ")} ${rivals.length > 1 ? "do" : "does"} too; keep the \`github\` config in one stack file` });
@@ -79,11 +90,10 @@ export function loadGithubConfig(
 
 /** Every stack file's governance opt-in (`<project>:github`), read from stacks/ under the project root. */
 export function governanceInStackFiles(projectRoot: string, project: string): OtherGovernance[] {
-    return stackNames(projectRoot).flatMap((stack) => {
-        const file = stackFileName(stack);
-        const config = (parse(fs.readFileSync(path.join(projectRoot, file), "utf8")) as { config?: Record<string, unknown> } | null)?.config;
-        const repository = (config?.[`${project}:github`] as { repository?: unknown } | undefined)?.repository;
-        return typeof repository === "string" ? [{ file, repository }] : [];
+    return listStacks(projectRoot).flatMap((stack) => {
+        const { display, config } = readStackFile({ dir: projectRoot, name: project }, stack);
+        const repository = (config[`${project}:github`] as { repository?: unknown } | undefined)?.repository;
+        return typeof repository === "string" ? [{ file: display, repository }] : [];
     });
 }
 

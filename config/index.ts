@@ -9,7 +9,7 @@ export * from "./tiers";
 export * from "./stack";
 export * from "./tiers-table";
 export * from "./spec-changes";
-export * from "./routing";
 export * from "./build-version";
 export * from "./github";
 export * from "./spec-hash";
+export * from "./component-inputs";

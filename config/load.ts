@@ -8,12 +8,12 @@
  * replace.
  */
 import { z } from "zod";
-import { parseImageRef } from "../contract";
+import { ENVIRONMENTS, Environment, parseImageRef } from "../contract";
 import { DEFAULT_BUILD_VERSION } from "./build-version";
 import { durationMs } from "./duration";
 import { ConfigProblem, FleetConfigError, renderPath, unknownFieldMessage } from "./errors";
 import {
-    AgentConfig, ENVIRONMENTS, Environment, KNOWN_FIELDS, PartialAgentConfig, RuntimeName, agentSchema, catalogSchema, channelSchema,
+    AgentConfig, KNOWN_FIELDS, PartialAgentConfig, RuntimeName, agentSchema, catalogSchema, channelSchema,
     SentinelConfig, describeValue, partialAgentSchema, stackFleetFields, stackFleetShapeSchema,
 } from "./schema";
 import { AgentSpec, ChannelSpec, FleetSpec, SentinelSpec, timeToUnhealthyMs } from "./spec";

@@ -5,19 +5,11 @@
  * field path, what the field wants and what they wrote, in one line.
  */
 import { z } from "zod";
-import { GITHUB_REPOSITORY_RE, SEVERITIES } from "../contract";
+import { CHANNEL_TYPES, ENVIRONMENTS, GITHUB_REPOSITORY_RE, SEVERITIES } from "../contract";
 import { providerCpus, cpusRoundTrip } from "./docker-cpus";
 import { durationMs, isDuration } from "./duration";
 import { isRolloutStage } from "./rollout";
 
-export type Environment = "dev" | "staging" | "production";
-/** From least to most strict: a later environment runs every policy an earlier one does, and more. */
-export const ENVIRONMENTS: readonly Environment[] = ["dev", "staging", "production"];
-
-/** Staging and production: shared environments that run reviewed, pinned images (dev builds whatever is checked out). */
-export function isDeployedEnvironment(environment: string): boolean {
-    return environment === "staging" || environment === "production";
-}
 
 /** Renders a user's value for an error message: strings quoted, containers named. */
 export function describeValue(value: unknown): string {
@@ -247,8 +239,6 @@ export type AgentConfig = z.infer<typeof agentSchema>;
 
 export { SEVERITIES };
 export type { Severity } from "../contract";
-export const CHANNEL_TYPES = ["slack", "discord", "webhook"] as const;
-export type ChannelType = (typeof CHANNEL_TYPES)[number];
 
 export const channelSchema = z.strictObject({
     type: z.enum(CHANNEL_TYPES, expected(`a channel type (${CHANNEL_TYPES.join(", ")})`)),

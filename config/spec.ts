@@ -2,7 +2,8 @@
  * Resolved fleet specs: what the components deploy and the policies judge.
  * Every default is applied and every duration is in milliseconds.
  */
-import type { ChannelType, Environment, RuntimeName, Severity, WebhookSource } from "./schema";
+import type { ChannelType, Environment, Severity } from "../contract";
+import type { RuntimeName, WebhookSource } from "./schema";
 import type { Tier } from "./tiers";
 
 export interface HealthcheckSpec {

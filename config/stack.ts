@@ -1,20 +1,145 @@
 /**
- * Reads the running stack's fleet config from Pulumi and the files in stacks/.
+ * A stack, in one place. Every verb, the benchmarks and the program read a
+ * stack through this module:
+ * - where its files are: `stacks/Pulumi.<stack>.yaml`, the shared catalog,
+ *   the policy config `stacks/policy.<stack>.json`, the env file `stacks/<stack>.env`;
+ * - how they are read: each file once, YAML through one parser, every
+ *   problem a UserError naming the file (and field);
+ * - what the fleet config in them resolves to, and which secret keys they set;
+ * - which Docker engine the stack deploys to.
+ *
+ * A `StackView` is read-only. Editing a stack file is a separate, explicit
+ * step (cli/services/stack-edit.ts), which starts from a view.
  */
 import * as fs from "fs";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { parse } from "yaml";
-import { FleetConfigSource, SecretKeyState, loadFleetConfig } from "./load";
-import type { FleetSpec } from "./spec";
-
 import { STACKS_DIR, stackFileName } from "../contract";
+import { UserError } from "./errors";
+import { FleetConfigSource, ResolvedFleet, SecretKeyState, loadFleetConfig, resolveFleet } from "./load";
+import type { FleetSpec } from "./spec";
 
 export { STACKS_DIR, stackFileName };
 export const CATALOG_FILE = `${STACKS_DIR}/catalog.yaml`;
 
-function readYaml(file: string): unknown {
-    return fs.existsSync(file) ? parse(fs.readFileSync(file, "utf8")) : undefined;
+/** The policy pack's config for a stack, relative to the project: what `--policy-pack-config` takes. */
+export function policyConfigFileName(stack: string): string {
+    return `${STACKS_DIR}/policy.${stack}.json`;
+}
+
+/** The env file of a stack, relative to the project: `stacks/dev.env`. */
+export function stackEnvFileName(stack: string): string {
+    return `${STACKS_DIR}/${stack}.env`;
+}
+
+const STACK_FILE_RE = /^Pulumi\.([A-Za-z0-9_.-]+)\.yaml$/;
+// Pulumi's own rule for stack names; it also keeps --stack from naming a path.
+const STACK_NAME_RE = /^[A-Za-z0-9_.-]+$/;
+
+/** The stacks that have a file under stacks/ ("dev" for stacks/Pulumi.dev.yaml), sorted. */
+export function listStacks(projectRoot: string): string[] {
+    const dir = path.join(projectRoot, STACKS_DIR);
+    if (!fs.existsSync(dir)) return [];
+    return fs.readdirSync(dir).map((f) => STACK_FILE_RE.exec(f)?.[1]).filter((s): s is string => s !== undefined).sort();
+}
+
+/** Parses a YAML file; a parse error is a UserError naming the file, with the parser's first line. */
+function readYaml(file: string, display: string): unknown {
+    try {
+        return parse(fs.readFileSync(file, "utf8"));
+    } catch (error) {
+        // The parser's first line says what and where; the rest is a source excerpt.
+        const reason = (error instanceof Error ? error.message.split("\n")[0] : String(error)).replace(/:\s*$/, "");
+        throw new UserError(`${display}: expected valid YAML, got a parse error: ${reason}`);
+    }
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+    return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+export interface ProjectInfo {
+    /** Absolute project directory, where Pulumi.yaml lives. */
+    readonly dir: string;
+    /** `name` in Pulumi.yaml: the namespace of the project's config keys. */
+    readonly name: string;
+    /** Absolute path of the program (`main` in Pulumi.yaml, else index.ts). */
+    readonly program: string;
+}
+
+/** Reads Pulumi.yaml, as `pulumi preview` does before anything else. */
+export function readProject(projectDir: string): ProjectInfo {
+    const dir = path.resolve(projectDir);
+    const file = path.join(dir, "Pulumi.yaml");
+    if (!fs.existsSync(file)) throw new UserError(`no Pulumi project in ${dir}: ${file} does not exist (pass --cwd <projectDir>)`);
+    const project = readYaml(file, file);
+    const name = isPlainObject(project) ? project.name : undefined;
+    if (typeof name !== "string" || name === "") throw new UserError(`${file}: name: expected a project name, got nothing`);
+    const main = isPlainObject(project) && typeof project.main === "string" ? project.main : "index.ts";
+    const program = path.resolve(dir, main);
+    const candidates = [program, path.join(program, "index.ts"), `${program}.ts`];
+    const found = candidates.find((candidate) => fs.existsSync(candidate) && fs.statSync(candidate).isFile());
+    if (!found) throw new UserError(`${file}: main: expected the program at ${program}, found no such file`);
+    return { dir, name, program: found };
+}
+
+export interface StackFile {
+    /** Display path, relative to the project: "stacks/Pulumi.production.yaml". */
+    readonly display: string;
+    readonly path: string;
+    /** The file as read, for an editor to start from without reading it again. */
+    readonly text: string;
+    /** The file's `config` map, as written. */
+    readonly config: Readonly<Record<string, unknown>>;
+    /** The salt of the stack's passphrase, when the file carries one: its secrets need the passphrase. */
+    readonly encryptionSalt?: string;
+}
+
+/** `<namespace>:<name>`, or the legacy `<namespace>:config:<name>`, as Pulumi's config.ParseKey accepts. */
+function isConfigKey(key: string): boolean {
+    const parts = key.split(":");
+    if (parts.some((part) => part === "")) return false;
+    return parts.length === 2 || (parts.length === 3 && parts[1] === "config");
+}
+
+/** Reads `stacks/Pulumi.<stack>.yaml`; an unknown stack is a one-line UserError naming the file and the stacks there are. */
+export function readStackFile(project: Pick<ProjectInfo, "dir" | "name">, stack: string): StackFile {
+    if (!STACK_NAME_RE.test(stack)) {
+        throw new UserError(`invalid stack name ${JSON.stringify(stack)}: expected letters, digits, "-", "_" or "."`);
+    }
+    const display = stackFileName(stack);
+    const file = path.join(project.dir, display);
+    if (!fs.existsSync(file)) {
+        const known = listStacks(project.dir);
+        const hint = known.length > 0 ? ` (stacks here: ${known.join(", ")})` : "";
+        throw new UserError(`unknown stack "${stack}": ${display} does not exist in ${project.dir}${hint}`);
+    }
+    const text = fs.readFileSync(file, "utf8");
+    let content: unknown;
+    try {
+        content = parse(text) ?? {};
+    } catch (error) {
+        const reason = (error instanceof Error ? error.message.split("\n")[0] : String(error)).replace(/:\s*$/, "");
+        throw new UserError(`${display}: expected valid YAML, got a parse error: ${reason}`);
+    }
+    if (!isPlainObject(content)) throw new UserError(`${display}: expected a stack file with a config map, got ${Array.isArray(content) ? "a list" : typeof content}`);
+    const config = content.config ?? {};
+    if (!isPlainObject(config)) throw new UserError(`${display}: config: expected a map of config keys, got ${Array.isArray(config) ? "a list" : typeof config}`);
+    for (const key of Object.keys(config)) {
+        // The Pulumi CLI refuses the same keys: every key lives in a namespace.
+        if (!isConfigKey(key)) {
+            const example = key.includes(":") ? "" : ` like "${project.name}:${key}"`;
+            throw new UserError(`${display}: config.${key}: expected a configuration key of the form <namespace>:<name>${example}`);
+        }
+    }
+    return { display, path: file, text, config, ...(typeof content.encryptionsalt === "string" ? { encryptionSalt: content.encryptionsalt } : {}) };
+}
+
+/** The shared agent catalog as the loader takes it, when the project has one. */
+export function catalogSource(projectRoot: string): FleetConfigSource["catalog"] {
+    const catalogPath = path.join(projectRoot, CATALOG_FILE);
+    return fs.existsSync(catalogPath) ? { file: CATALOG_FILE, value: readYaml(catalogPath, CATALOG_FILE) } : undefined;
 }
 
 /**
@@ -40,13 +165,98 @@ export function secretKeyStateFrom(
     };
 }
 
-/**
- * The same, from a stack file alone (the `fleet` commands, which run outside
- * Pulumi): a key the file does not set is missing.
- */
+/** The same, from a stack file alone (the CLI, which runs outside Pulumi): a key the file does not set is missing. */
 export function secretKeyStateInFile(project: string, fileConfig: Readonly<Record<string, unknown>>): (key: string) => SecretKeyState {
     return secretKeyStateFrom(project, fileConfig as Readonly<Record<string, string>>, { config: fileConfig });
 }
+
+/** Where Docker listens when neither the stack nor DOCKER_HOST says otherwise. */
+export const DEFAULT_DOCKER_HOST = "unix:///var/run/docker.sock";
+
+/** The Docker engine a stack deploys to, and what said so. */
+export interface StackEngine {
+    /** A DOCKER_HOST-style address: `unix://…`, `tcp://…` or `ssh://…`. */
+    readonly host: string;
+    /** The stack's `docker:host` config, the DOCKER_HOST variable, or neither (the local socket). */
+    readonly from: "docker:host" | "DOCKER_HOST" | "default";
+}
+
+/**
+ * The one answer to "which Docker engine": the one the program's Docker
+ * provider reaches, which reads its `docker:host` config, else DOCKER_HOST,
+ * else the local socket. Every verb that talks to the engine asks this.
+ */
+export function stackEngine(stackConfig: Readonly<Record<string, unknown>>, env: NodeJS.ProcessEnv = process.env): StackEngine {
+    const configured = stackConfig["docker:host"];
+    if (typeof configured === "string" && configured !== "") return { host: configured, from: "docker:host" };
+    if (env.DOCKER_HOST) return { host: env.DOCKER_HOST, from: "DOCKER_HOST" };
+    return { host: DEFAULT_DOCKER_HOST, from: "default" };
+}
+
+/** Which secret keys a view counts as set: "file" asks the file alone; "assume-set" counts a key the file lacks as a secret set elsewhere (an ESC environment). */
+export type SecretKeysFrom = "file" | "assume-set";
+
+/** One stack of a project, read once, as every verb sees it. */
+export class StackView {
+    private resolvedFleet?: ResolvedFleet;
+
+    constructor(
+        readonly project: ProjectInfo,
+        readonly stack: string,
+        readonly file: StackFile,
+    ) {}
+
+    /** The fleet config as the file writes it (`<project>:fleet`). */
+    get fleetValue(): unknown {
+        return this.file.config[`${this.project.name}:fleet`];
+    }
+
+    /** Absolute path of the stack's policy config file (which may not exist). */
+    get policyConfigPath(): string {
+        return path.join(this.project.dir, policyConfigFileName(this.stack));
+    }
+
+    /** Each secret key's state, from this file (see SecretKeysFrom). */
+    secretKeyState(keys: SecretKeysFrom = "assume-set"): (key: string) => SecretKeyState {
+        const inFile = secretKeyStateInFile(this.project.name, this.file.config);
+        return keys === "file" ? inFile : (key) => (inFile(key) === "missing" ? "secret" : inFile(key));
+    }
+
+    /** The loader's input for a fleet value of this stack (default: the file's own). */
+    source(fleet: unknown = this.fleetValue, secretKeyState = this.secretKeyState()): FleetConfigSource {
+        return { stack: this.stack, stackFile: this.file.display, fleet, catalog: catalogSource(this.project.dir), secretKeyState };
+    }
+
+    /** The fleet with each agent's merged config; FleetConfigError when the file is invalid. Resolved once. */
+    resolved(): ResolvedFleet {
+        this.resolvedFleet ??= resolveFleet(this.source());
+        return this.resolvedFleet;
+    }
+
+    /** The fleet the file declares; FleetConfigError when it is invalid. */
+    spec(): FleetSpec {
+        return this.resolved().spec;
+    }
+
+    /** The Docker engine this stack deploys to (see stackEngine). */
+    engine(env: NodeJS.ProcessEnv = process.env): StackEngine {
+        return stackEngine(this.file.config, env);
+    }
+}
+
+/** Opens a stack of the project in `cwd`: reads Pulumi.yaml and the stack file, once. */
+export function openStackView(cwd: string, stack: string): StackView {
+    const project = readProject(cwd);
+    return new StackView(project, stack, readStackFile(project, stack));
+}
+
+/** Every stack of the project in `cwd` that has a file under stacks/, opened. */
+export function openStackViews(cwd: string): StackView[] {
+    const project = readProject(cwd);
+    return listStacks(project.dir).map((stack) => new StackView(project, stack, readStackFile(project, stack)));
+}
+
+// ---- The program's side: the running stack, as Pulumi hands it over ----
 
 export interface StackSourceOptions {
     /** Project root, where Pulumi.yaml lives. */
@@ -55,17 +265,12 @@ export interface StackSourceOptions {
     readonly stack?: string;
 }
 
-/** The stacks that have a file under stacks/ ("dev" for stacks/Pulumi.dev.yaml), sorted. */
-export function stackNames(projectRoot: string): string[] {
-    const dir = path.join(projectRoot, STACKS_DIR);
-    if (!fs.existsSync(dir)) return [];
-    return fs.readdirSync(dir).map((f) => /^Pulumi\.([^.]+)\.yaml$/.exec(f)?.[1]).filter((s): s is string => s !== undefined).sort();
-}
-
-/** The shared agent catalog as the loader takes it, when the project has one. */
-export function catalogSource(projectRoot: string): FleetConfigSource["catalog"] {
-    const catalogPath = path.join(projectRoot, CATALOG_FILE);
-    return fs.existsSync(catalogPath) ? { file: CATALOG_FILE, value: readYaml(catalogPath) } : undefined;
+/** Whether each secret config key of the running stack is set, and set as a secret. */
+export function stackSecretKeyState(options: StackSourceOptions): (key: string) => SecretKeyState {
+    const project = options.project ?? pulumi.getProject();
+    const stack = options.stack ?? pulumi.getStack();
+    const file = path.join(options.projectRoot, stackFileName(stack));
+    return secretKeyStateFrom(project, pulumi.runtime.allConfig(), fs.existsSync(file) ? readYaml(file, stackFileName(stack)) : undefined);
 }
 
 /** Assembles the loader's input from the running Pulumi program. */
@@ -79,13 +284,6 @@ export function stackConfigSource(options: StackSourceOptions): FleetConfigSourc
         catalog: catalogSource(options.projectRoot),
         secretKeyState: stackSecretKeyState(options),
     };
-}
-
-/** Whether each secret config key of the running stack is set, and set as a secret. */
-export function stackSecretKeyState(options: StackSourceOptions): (key: string) => SecretKeyState {
-    const project = options.project ?? pulumi.getProject();
-    const stack = options.stack ?? pulumi.getStack();
-    return secretKeyStateFrom(project, pulumi.runtime.allConfig(), readYaml(path.join(options.projectRoot, stackFileName(stack))));
 }
 
 /** Loads the running stack's fleet, or throws FleetConfigError. */

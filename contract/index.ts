@@ -5,3 +5,5 @@ export * from "./severity";
 export * from "./watch";
 export * from "./smoke-check";
 export * from "./operation-lock";
+export * from "./environments";
+export * from "./channels";

@@ -8,7 +8,8 @@
  */
 import type { Stack } from "@pulumi/pulumi/automation";
 import { DeliveryOutcome, deliver } from "../../alerts";
-import { AgentSpec, FleetSpec, channelsFor } from "../../config";
+import { channelsFor } from "../../alerts";
+import { AgentSpec, FleetSpec } from "../../config";
 import { FLEET_ENV } from "../../contract";
 import { DEPLOY_DELIVERY, channelSecretKeys, deployEvent, targetsOf } from "../../components/notifications";
 import { readProject } from "../stack-config";

@@ -12,9 +12,8 @@
  */
 import { promises as fs } from "fs";
 import * as path from "path";
-import { FleetSpec, stackNames } from "../../config";
+import { FleetSpec, openStackViews } from "../../config";
 import { EXIT, OperateInputError, Output, asCommand } from "./common";
-import { StackFileEditor } from "./stack-edit";
 
 export const CODEOWNERS_FILE = ".github/CODEOWNERS";
 export const BLOCK_BEGIN = "# BEGIN agent-fleet: written by `npx fleet codeowners` from the agents' owner fields; edit those, not these lines";
@@ -73,7 +72,7 @@ export function withBlock(existing: string, block: string): string {
 }
 
 function stackSpecs(cwd: string): FleetSpec[] {
-    return stackNames(cwd).map((stack) => StackFileEditor.open(cwd, stack).spec());
+    return openStackViews(cwd).map((view) => view.spec());
 }
 
 export function runCodeowners(options: CodeownersOptions, output: Output): Promise<number> {

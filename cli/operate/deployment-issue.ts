@@ -7,7 +7,7 @@
  */
 import { GitHubClient, GitHubInputError, githubClient } from "../comment/github";
 import { LABEL } from "../comment/labels";
-import type { StatusJson } from "./status";
+import type { StatusJson } from "./status-report";
 
 export const DEPLOYMENT_ISSUE_MARKER = "<!-- agent-fleet:deployment-gap -->";
 

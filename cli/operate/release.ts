@@ -5,7 +5,7 @@
  * `build: false`, so that the release is never built from the working tree
  * under the new tag, overwriting an image it was not built from.
  */
-import { isDeployedEnvironment } from "../../config";
+import { isDeployedEnvironment } from "../../contract";
 import { isPinned } from "../../contract";
 import { EXIT, OperateInputError, Output, asCommand, formatTable } from "./common";
 import { StackFileEditor } from "./stack-edit";

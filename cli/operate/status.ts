@@ -1,5 +1,5 @@
 /**
- * `fleet status [--stacks dev,staging,production]`: the deployment gap. For
+ * `fleet status [--stack dev,staging,production]`: the deployment gap. For
  * each agent of each stack, what runs (image, version, health and spec hash,
  * from the containers' labels through the Docker Engine API) against what
  * main declares, with the deployed spec's commit, its lag behind HEAD and
@@ -20,6 +20,9 @@ import { AgentHistory, CommitRef, hasGitHistory, requireFullHistory } from "./hi
 import { StackFileEditor } from "./stack-edit";
 import { GitHubInputError } from "../comment/github";
 import { issueClientFromEnv, reconcileDeploymentIssue } from "./deployment-issue";
+import type { AgentState, StatusJson, StatusRow, SyncRow } from "./status-report";
+
+export type { AgentState, StatusJson, StatusRow, SyncRow };
 
 export interface StatusOptions {
     /** Stacks to read, in order; default dev, staging and production where the project has them. */
@@ -34,59 +37,6 @@ export interface StatusOptions {
     readonly now?: Date;
     /** Where DOCKER_HOST comes from; default the process's environment. */
     readonly env?: NodeJS.ProcessEnv;
-}
-
-/** current: runs what main declares; pending: behind, within --max-lag; stale and not deployed: flagged; unknown: no engine to ask. */
-export type AgentState = "current" | "pending" | "stale" | "not deployed" | "unknown";
-
-export interface StatusRow {
-    readonly stack: string;
-    readonly agent: string;
-    readonly tier: number;
-    /** What main declares. */
-    readonly image: string;
-    /** What runs (its agent-fleet.image label); absent when nothing runs. */
-    readonly runningImage?: string;
-    readonly version?: string;
-    /** Docker's health of each running replica ("healthy", "unhealthy", "starting"), "not running", or why it is unknown. */
-    readonly health: string;
-    /** The hash of the spec the running instances were deployed with (their agent-fleet.spec-hash label). */
-    readonly deployedSpec?: string;
-    /** The hash of main's spec of the agent. */
-    readonly mainSpec: string;
-    /** The newest commit on HEAD that declared the deployed spec. */
-    readonly deployedCommit?: string;
-    /** The commit on HEAD in which main's spec of the agent arrived. */
-    readonly mainCommit?: string;
-    /** Commits on HEAD since the deployed one; absent when unknown. */
-    readonly lagCommits?: number;
-    /** When main's spec of the agent arrived (ISO); absent for an uncommitted change. */
-    readonly changedAt?: string;
-    readonly state: AgentState;
-    /** Why the row is flagged, in one line. */
-    readonly problem?: string;
-}
-
-export interface SyncRow {
-    readonly agent: string;
-    readonly staging: string;
-    readonly production: string;
-    /** "in sync", "pending" (production follows within --max-lag) or "out of sync". */
-    readonly state: "in sync" | "pending" | "out of sync";
-    /** When staging's image was released (ISO), when known. */
-    readonly stagingSince?: string;
-    readonly problem?: string;
-}
-
-export interface StatusJson {
-    /** HEAD of the repository the stack files were read from. */
-    readonly head: string | null;
-    readonly checkedAt: string;
-    readonly maxLag: string;
-    readonly ok: boolean;
-    readonly agents: StatusRow[];
-    readonly sync: SyncRow[];
-    readonly problems: string[];
 }
 
 const DEFAULT_STACKS = ["dev", "staging", "production"];
@@ -203,7 +153,7 @@ export async function fleetStatus(options: StatusOptions): Promise<StatusJson> {
     const lagMs = maxLagMs(maxLag);
     const inGit = await hasGitHistory(cwd);
     if (inGit) await requireFullHistory(cwd);
-    // Without --stacks: those of dev, staging and production the project has a file for.
+    // Without --stack: those of dev, staging and production the project has a file for.
     const stacks = options.stacks ?? DEFAULT_STACKS.filter((s) => fs.existsSync(path.join(cwd, stackFileName(s))));
     const editors = stacks.map((s) => StackFileEditor.open(cwd, s));
     const specs = editors.map((e) => e.spec());

@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import { AgentSpec, Tier, agentSpecHash, goDuration, stackFileName } from "../../config";
+import { AgentServiceInputs, AgentSpec, Tier, agentSpecHash, goDuration, stackFileName } from "../../config";
 import { COMPONENT_TYPES, LABELS } from "../../contract";
 import { AgentRuntime, RuntimeTransforms, containerRuntime } from "../runtimes";
 import { AgentImageTransforms, declareAgentImage } from "./image";
@@ -13,13 +13,6 @@ export { LABELS };
  * terms), so their messages can name the fleet config field to change.
  * It holds secret config key names, never secret values.
  */
-export interface AgentServiceInputs {
-    readonly agent: AgentSpec;
-    /** Stack name, e.g. "production". */
-    readonly stack: string;
-    /** Display path of the stack file that lists the agent. */
-    readonly stackFile: string;
-}
 
 export interface AgentServiceTransforms extends RuntimeTransforms, AgentImageTransforms, AgentWebhookTransforms {}
 

@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as docker from "@pulumi/docker";
 import * as github from "@pulumi/github";
-import type { AgentSpec, FleetSpec } from "../../config";
+import { type AgentSpec, type FleetSpec, fleetInputsOf } from "../../config";
 import { COMPONENT_TYPES, LABELS } from "../../contract";
 import { AgentService, AgentServiceTransforms, declareAgentImage, sharedImageResourceName } from "../agent-service";
 import { githubProviderFor } from "../github-provider";
@@ -35,19 +35,6 @@ export interface FleetArgs {
 }
 
 /** What a Fleet registers as its inputs, for stack policies: where it is configured, its alert channels, and whether it may be empty. */
-export interface FleetInputs {
-    readonly fleet: Pick<FleetSpec, "stack" | "stackFile" | "environment" | "channels" | "allowEmpty" | "webhookBaseUrl">;
-}
-
-/** The Fleet's registered inputs for a fleet spec; policy tests build theirs with this too. */
-export function fleetInputsOf(spec: FleetSpec): FleetInputs {
-    return {
-        fleet: {
-            stack: spec.stack, stackFile: spec.stackFile, environment: spec.environment, channels: spec.channels, allowEmpty: spec.allowEmpty,
-            ...(spec.webhookBaseUrl === undefined ? {} : { webhookBaseUrl: spec.webhookBaseUrl }),
-        },
-    };
-}
 
 /** The resource name of an agent's AgentService under a Fleet; its containers' names derive from it. */
 export function agentServiceResourceName(fleetName: string, agent: string): string {

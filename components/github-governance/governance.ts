@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as github from "@pulumi/github";
 import { ACTIONS_NAME_RE, COMPONENT_TYPES, GITHUB_LABELS, GITHUB_REPOSITORY_RE } from "../../contract";
+import { productionReviewersProblem } from "../../config";
 import { githubProviderFor } from "../github-provider";
 import { Transform, applyTransform } from "../transform";
 
@@ -50,9 +51,8 @@ export function validateGithubGovernanceArgs(name: string, args: GithubGovernanc
     if (!GITHUB_REPOSITORY_RE.test(args.repository)) {
         throw new Error(`GithubGovernance "${name}": repository must be "owner/name", got ${JSON.stringify(args.repository)}`);
     }
-    const reviewers = (args.productionReviewers.users?.length ?? 0) + (args.productionReviewers.teams?.length ?? 0);
-    if (reviewers === 0) throw new Error(`GithubGovernance "${name}": productionReviewers needs at least one user or team id; production deploys must be approved`);
-    if (reviewers > 6) throw new Error(`GithubGovernance "${name}": productionReviewers may name at most 6 users and teams (GitHub's limit), got ${reviewers}`);
+    const reviewers = productionReviewersProblem(args.productionReviewers);
+    if (reviewers) throw new Error(`GithubGovernance "${name}": productionReviewers: ${reviewers}`);
     const wait = args.productionWaitMinutes ?? 5;
     if (!Number.isInteger(wait) || wait < 0 || wait > 43_200) throw new Error(`GithubGovernance "${name}": productionWaitMinutes must be a whole number from 0 to 43200, got ${wait}`);
     for (const key of [...Object.keys(args.actionsSecrets ?? {}), ...Object.keys(args.actionsVariables ?? {})]) {

@@ -11,7 +11,8 @@
 import * as pulumi from "@pulumi/pulumi";
 import { execa } from "execa";
 import { AlertEvent, AlertEventName, DeliveryOutcome, DeliveryPolicy, alertId, deliver, oneLine } from "../../alerts";
-import { AgentSpec, FleetSpec, Severity, channelsFor } from "../../config";
+import { channelsFor } from "../../alerts";
+import { AgentSpec, FleetSpec, Severity } from "../../config";
 import { FLEET_ENV, LABELS, labelsOf, sameImage } from "../../contract";
 import { deliveryTargets } from "./targets";
 

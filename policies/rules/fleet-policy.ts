@@ -5,8 +5,7 @@
  * provider will create them.
  */
 import type { EnforcementLevel, PolicyResource, ReportViolation, ResourceValidationArgs, ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
-import type { AgentServiceInputs } from "../../components/agent-service/agentService";
-import type { FleetInputs } from "../../components/fleet/fleet";
+import type { AgentServiceInputs, FleetInputs } from "../../config/component-inputs";
 import type { AgentSpec } from "../../config/spec";
 import type { ContainerArgs, ServiceArgs } from "@pulumi/docker";
 import type { Unwrap } from "@pulumi/pulumi";

@@ -1,5 +1,5 @@
 import { isPinned, sameImage } from "../../contract";
-import { isDeployedEnvironment } from "../../config/schema";
+import { isDeployedEnvironment } from "../../contract/environments";
 import { FleetPolicy, agentPolicy, reportAgent } from "./fleet-policy";
 
 /** Rule 4a: staging and production run exactly the image that was reviewed. */

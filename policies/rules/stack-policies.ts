@@ -1,5 +1,6 @@
 import type { PolicyResource } from "@pulumi/policy";
-import { SEVERITIES, isDeployedEnvironment } from "../../config/schema";
+import { SEVERITIES } from "../../contract/severity";
+import { isDeployedEnvironment } from "../../contract/environments";
 import { FleetPolicy, agentField, agentInputs, fixAt, fleetInputs, workloadOf } from "./fleet-policy";
 
 /** The severity at or below which production must hear about problems. */

@@ -1,4 +1,4 @@
-import type { AgentServiceInputs } from "../../components/agent-service/agentService";
+import type { AgentServiceInputs } from "../../config/component-inputs";
 import { FleetPolicy, agentField, agentInputs, fixAt } from "./fleet-policy";
 
 /**

@@ -1,4 +1,4 @@
-import { isDeployedEnvironment } from "../../config/schema";
+import { isDeployedEnvironment } from "../../contract/environments";
 import { FleetPolicy, fixAt, fleetInputs } from "./fleet-policy";
 
 /** Rule 10b: deliveries to staging and production travel encrypted. */

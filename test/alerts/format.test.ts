@@ -3,7 +3,7 @@ import { promises as fs } from "fs";
 import * as path from "path";
 import { describe, expect, it } from "vitest";
 import { AlertEvent, alertId, formatMessage } from "../../alerts";
-import { CHANNEL_TYPES } from "../../config";
+import { CHANNEL_TYPES } from "../../contract";
 
 const HEALTH_FAILED: AlertEvent = {
     id: alertId("health.failed", "production", "pesti", "c0ffee:1763800000"),

@@ -7,7 +7,7 @@ import * as os from "os";
 import * as path from "path";
 import { afterAll, describe, expect, it } from "vitest";
 import { fleetPolicies } from "../../policies/rules";
-import { REPO, checkJson, fleet, fleetConfig, removeProjects, writeProject } from "./project";
+import { PROJECT, REPO, checkJson, fleet, fleetConfig, removeProjects, writeProject } from "./project";
 import { CHANNELS, SAFE_AGENTS, SCENARIOS, fleetOf, swarmFleetOf } from "./scenarios";
 
 afterAll(removeProjects);
@@ -135,6 +135,18 @@ describe("a stack that cannot be checked", () => {
                 'stacks/Pulumi.production.yaml: fleet.agents.research-agent.healthcheck.interval: expected a duration like "10s", got "ten"',
             ].join("\n"));
         }
+    });
+
+    it.concurrent("governance with more reviewers than GitHub allows exits 2 with the file and field, as the loader says it, and no stack trace", async () => {
+        const github = { repository: "acme/agent-fleet", productionReviewers: { users: [1, 2, 3, 4], teams: [5, 6, 7] } };
+        const dir = writeProject({ stacks: { production: fleetConfig(fleetOf("production", {}), { [`${PROJECT}:github`]: github }) } });
+        const run = await fleet(["check", "--stack", "production", "--cwd", dir]);
+        expect(run.exitCode).toBe(2);
+        expect(run.stderr).toBe([
+            'Invalid fleet config for stack "production" (1 problem):',
+            "stacks/Pulumi.production.yaml: github.productionReviewers: expected at most 6 users and teams (GitHub's limit for an environment's reviewers), got 7",
+        ].join("\n"));
+        expect(run.stderr).not.toMatch(/\n\s+at /);
     });
 
     it.concurrent("an unknown stack exits 2 with one line naming the missing file", async () => {

@@ -74,7 +74,8 @@ describe("GithubGovernance", () => {
 
     it.each([
         [{ repository: "agent-fleet" }, 'repository must be "owner/name", got "agent-fleet"'],
-        [{ productionReviewers: {} }, "productionReviewers needs at least one user or team id"],
+        [{ productionReviewers: {} }, "productionReviewers: expected at least one user or team id"],
+        [{ productionReviewers: { users: [1, 2, 3, 4], teams: [5, 6, 7] } }, "productionReviewers: expected at most 6 users and teams (GitHub's limit for an environment's reviewers), got 7"],
         [{ actionsSecrets: { GITHUB_TOKEN: "x" } }, '"GITHUB_TOKEN" is not a name GitHub accepts'],
     ])("refuses bad args before registering anything (%o)", (extra, message) => {
         expect(() => new GithubGovernance("github", { ...ARGS, ...extra })).toThrow(message);

@@ -72,7 +72,7 @@ interface Row { stack: string; agent: string; state: string; health: string; run
 interface Status { ok: boolean; head: string; agents: Row[]; sync: { agent: string; state: string; problem?: string }[]; problems: string[] }
 
 async function status(args: string[] = [], env: Record<string, string> = {}) {
-    const result = await fleet(["status", "--stacks", `${STAGING},${PRODUCTION}`, "--cwd", dir, ...args], { env });
+    const result = await fleet(["status", "--stack", STAGING, "--stack", PRODUCTION, "--cwd", dir, ...args], { env });
     return { ...result, json: args.includes("--json") ? (JSON.parse(result.stdout) as Status) : undefined };
 }
 

@@ -393,7 +393,7 @@ describe.skipIf(skip).sequential(`the dev fleet on the real engine (${cli})`, ()
             expect(notifications(receiver).filter((n) => n.agent === SUBJECT).map((n) => n.event)).toEqual(["deploy.started", "deploy.succeeded"]);
             // No deployment gap once the file is committed: every other agent runs main's spec of it, from the commit where that spec arrived.
             await ws.git("-c", "user.email=e2e@localhost", "-c", "user.name=e2e", "commit", "-qam", "the fleet as deployed");
-            const gap = await ws.fleet("status", "--stacks", STACK, "--json");
+            const gap = await ws.fleet("status", "--stack", STACK, "--json");
             expectOk(gap, "fleet status");
             const rows = (JSON.parse(gap.stdout) as { agents: { agent: string; state: string; health: string; deployedCommit?: string; mainCommit?: string; deployedSpec?: string; mainSpec: string }[] }).agents;
             expect(rows.map((r) => [r.agent, r.state, r.health])).toEqual([...agents, PROBE].sort().map((a) => [a, "current", "healthy"]));

@@ -78,7 +78,7 @@ describe("GitHub workflows", () => {
         const job = monitor.jobs.status;
         expect(job.env.GITHUB_TOKEN).toBe("${{ secrets.GITHUB_TOKEN }}");
         const runs: string[] = job.steps.filter((s: { run?: string }) => s.run).map((s: { run: string }) => s.run);
-        expect(runs.at(-1)).toBe('npx fleet status --stacks staging,production --markdown --issue >> "$GITHUB_STEP_SUMMARY"');
+        expect(runs.at(-1)).toBe('npx fleet status --stack staging,production --markdown --issue >> "$GITHUB_STEP_SUMMARY"');
     });
 
     it("every job checks out the whole history: the program labels each agent with the commit that last changed it", async () => {

@@ -3,7 +3,7 @@
  * channel URLs and signing secrets as a secret env var (`SENTINEL_CHANNELS`),
  * and everything else as `SENTINEL_CONFIG`; the sentinel never logs either.
  */
-import { CHANNEL_TYPES } from "../../../config/schema";
+import { CHANNEL_TYPES } from "../../../contract/channels";
 import type { Severity } from "../../../contract";
 import type { DeliveryTarget } from "../../../alerts";
 import type { ProbeSettings } from "./probe";

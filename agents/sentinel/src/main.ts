@@ -5,7 +5,7 @@
  */
 import * as http from "http";
 import { AlertEvent, alertId, oneLine } from "../../../alerts";
-import { channelsFor } from "../../../config/routing";
+import { channelsFor } from "../../../alerts/routing";
 import { SentinelConfigError, SentinelSettings, WatchedAgent, settingsFromEnv } from "./config";
 import { Outbox } from "./outbox";
 import { DEFAULT_PROBES, Prober, inWatchWindow } from "./probe";

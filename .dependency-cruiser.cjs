@@ -1,0 +1,58 @@
+/**
+ * The layers of agent-fleet, enforced: `npm run lint` fails on an import
+ * that goes against them. docs/architecture.md says why each rule exists.
+ *
+ *   contract/   ← everything (shared vocabulary: names, labels, durations, severities)
+ *   config/     → contract/                      (stack file → schema → specs)
+ *   alerts/     → contract/                      (events, formats, signatures, routing)
+ *   components/ → config/, contract/, alerts/    (specs → resources)
+ *   index.ts    → components/, config/, contract/, alerts/
+ *   policies/   → config/, contract/
+ *   agents/*    → contract/, alerts/             (bundled into their images)
+ *   cli/        → anything; nothing but scripts/, bench/ and test/ imports cli/
+ */
+const ours = "^(contract|config|alerts|components|policies|agents|cli|scripts|bench|test|index\\.ts)";
+
+/** A rule that `from` may import only itself and `allowed` among our own folders. */
+function onlyImports(name, from, allowed, comment) {
+    return {
+        name,
+        comment,
+        severity: "error",
+        from: { path: from },
+        to: { path: ours, pathNot: [from, ...allowed] },
+    };
+}
+
+module.exports = {
+    forbidden: [
+        onlyImports("contract-imports-nothing", "^contract/", [], "contract/ is the shared vocabulary: it imports nothing of ours."),
+        onlyImports("config-imports-contract", "^config/", ["^contract/"], "config/ turns a stack file into specs; it knows only the contract."),
+        onlyImports("alerts-imports-contract", "^alerts/", ["^contract/"], "alerts/ runs inside the sentinel too: it knows only the contract."),
+        onlyImports("components-import-specs", "^components/", ["^config/", "^contract/", "^alerts/"], "components/ declare resources from specs."),
+        onlyImports("program-imports-components", "^index\\.ts$", ["^components/", "^config/", "^contract/", "^alerts/"], "The program declares the fleet; it never reaches into the CLI or the pack."),
+        onlyImports("policies-import-specs", "^policies/", ["^config/", "^contract/"], "The policy pack judges resources by their specs; it runs without the CLI or the components."),
+        onlyImports("agents-import-contract", "^agents/", ["^contract/", "^alerts/"], "Agents are bundled into their own images: only the contract and the alert code go with them."),
+        {
+            name: "nothing-imports-cli",
+            comment: "The CLI sits on top: only scripts, benchmarks and tests may import it.",
+            severity: "error",
+            from: { path: ours, pathNot: ["^cli/", "^scripts/", "^bench/", "^test/"] },
+            to: { path: "^cli/" },
+        },
+        {
+            name: "no-circular",
+            comment: "A cycle makes load order matter and hides which module owns a concept.",
+            severity: "error",
+            from: {},
+            to: { circular: true },
+        },
+    ],
+    options: {
+        doNotFollow: { path: "node_modules" },
+        exclude: { path: "(^|/)(node_modules|\\.engine|dist)/" },
+        tsPreCompilationDeps: true,
+        tsConfig: { fileName: "tsconfig.json" },
+        enhancedResolveOptions: { extensions: [".ts", ".js", ".json"] },
+    },
+};
