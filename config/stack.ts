@@ -16,7 +16,7 @@ import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { parse } from "yaml";
 import { STACKS_DIR, stackFileName } from "../contract";
-import { UserError } from "./errors";
+import { FleetConfigError, UserError } from "./errors";
 import { FleetConfigSource, ResolvedFleet, SecretKeyState, loadFleetConfig, resolveFleet } from "./load";
 import type { FleetSpec } from "./spec";
 
@@ -236,6 +236,27 @@ export class StackView {
     /** The fleet the file declares; FleetConfigError when it is invalid. */
     spec(): FleetSpec {
         return this.resolved().spec;
+    }
+
+    /**
+     * Every secret config key the fleet config names, with its state in this
+     * file. The loader itself is asked, so no list of keys is kept twice; it
+     * asks for every key it reads, even of a config it then rejects.
+     */
+    secretKeysNamed(): ReadonlyMap<string, SecretKeyState> {
+        const inFile = this.secretKeyState("file");
+        const keys = new Map<string, SecretKeyState>();
+        try {
+            loadFleetConfig(this.source(this.fleetValue, (key) => (keys.set(key, inFile(key)), "secret")));
+        } catch (error) {
+            if (!(error instanceof FleetConfigError)) throw error;
+        }
+        return keys;
+    }
+
+    /** The fleet, its secret keys taken as set: for a verb that judges them itself (see secretKeysNamed). */
+    specWithoutSecretKeys(): FleetSpec {
+        return loadFleetConfig(this.source(this.fleetValue, () => "secret"));
     }
 
     /** The Docker engine this stack deploys to (see stackEngine). */

@@ -1,8 +1,0 @@
-/** `fleet comment`: PR preview reports from engine event logs. */
-export * from "./command";
-export * from "./events";
-export * from "./github";
-export * from "./labels";
-export * from "./preview";
-export * from "./redact";
-export * from "./render";

@@ -1,0 +1,129 @@
+/**
+ * `fleet verify --stack <name> [--outputs <file>]`: after a deploy, every
+ * agent the stack file declares is running, healthy by Docker's own
+ * healthcheck (the Engine API, through dockerode), and passes its smoke
+ * checks on each replica: each container, or under the swarm runtime each
+ * running task of its service once Swarm has finished watching an update. An agent the config declares but the stack's
+ * outputs lack is a failure too: never silently undeployed.
+ */
+import { promises as fs } from "fs";
+import type { Stack } from "@pulumi/pulumi/automation";
+import { runSmokeCheck } from "../../contract";
+import { EXIT, UserError, Output, asCommand, formatTable } from "../output";
+import { agentInstances, stackDocker } from "./docker";
+import { openStack, requirePassphrase, withStackAccess } from "./stack-access";
+import { openStackView } from "../../config";
+
+export interface VerifyOptions {
+    readonly stack: string;
+    /** A file holding `pulumi stack output --json --show-secrets`; default: read the stack's outputs through the Automation API. */
+    readonly outputs?: string;
+    readonly cwd?: string;
+    readonly json?: boolean;
+    /** Verify only these agents; default every agent the stack file declares. */
+    readonly agents?: readonly string[];
+    /** Per smoke check. Default 5 s. */
+    readonly timeoutMs?: number;
+    /** The stack, already opened by the operation that verifies it; default: open it. */
+    readonly stackHandle?: Stack;
+}
+
+/** What the stack exports per agent (index.ts `agents`). */
+interface AgentOutput {
+    readonly containerNames: string[];
+    readonly healthUrls: string[];
+}
+
+export interface VerifyRow {
+    readonly agent: string;
+    /** A container name, or "-" when the agent has none. */
+    readonly container: string;
+    readonly ok: boolean;
+    /** Docker's health status ("healthy", "unhealthy", "starting"), "not running", "missing" or "not deployed". */
+    readonly health: string;
+    /** Failed smoke checks by name, with why. */
+    readonly failedChecks: { readonly check: string; readonly detail: string }[];
+    readonly passedChecks: string[];
+}
+
+async function stackAgents(options: VerifyOptions, cwd: string): Promise<Record<string, AgentOutput>> {
+    let outputs: Record<string, unknown>;
+    if (options.outputs) {
+        const text = await fs.readFile(options.outputs, "utf8").catch(() => {
+            throw new UserError(`--outputs ${options.outputs}: expected a readable file of \`pulumi stack output --json --show-secrets\``);
+        });
+        try {
+            outputs = JSON.parse(text) as Record<string, unknown>;
+        } catch {
+            throw new UserError(`--outputs ${options.outputs}: expected JSON, as \`pulumi stack output --json --show-secrets\` writes it`);
+        }
+    } else {
+        // The outputs are read with their secrets (the health URLs of an agent with secrets are secret too).
+        if (!options.stackHandle) requirePassphrase(cwd, options.stack, openStackView(cwd, options.stack).file);
+        const stack = options.stackHandle ?? await openStack(cwd, options.stack);
+        const read = await withStackAccess(options.stack, stack.workspace.envVars, () => stack.outputs());
+        outputs = Object.fromEntries(Object.entries(read).map(([k, v]) => [k, v.value]));
+    }
+    const agents = outputs.agents;
+    if (typeof agents !== "object" || agents === null) {
+        if (options.outputs) throw new UserError(`--outputs ${options.outputs}: no \`agents\` map, as \`pulumi stack output --json --show-secrets\` of a deployed stack has`);
+        // A stack whose first update never finished has no outputs: every agent it declares is then "not deployed", never an error.
+        return {};
+    }
+    return agents as Record<string, AgentOutput>;
+}
+
+export async function verifyStack(options: VerifyOptions): Promise<VerifyRow[]> {
+    const cwd = options.cwd ?? process.cwd();
+    const view = openStackView(cwd, options.stack);
+    const spec = view.spec();
+    const deployed = await stackAgents(options, cwd);
+    // The engine the stack deploys to, as the program's provider reaches it.
+    const { docker } = stackDocker(view);
+    const rows: VerifyRow[] = [];
+    const agents = spec.agents.filter((a) => !options.agents || options.agents.includes(a.name));
+    await Promise.all(agents.map(async (agent) => {
+        const out = deployed[agent.name];
+        if (!out || out.containerNames.length === 0) {
+            rows.push({ agent: agent.name, container: "-", ok: false, health: "not deployed", failedChecks: [], passedChecks: [] });
+            return;
+        }
+        const instances = (await Promise.all(out.containerNames.map((name, replica) => agentInstances(docker, name, { healthUrl: out.healthUrls[replica], image: agent.image })))).flat();
+        await Promise.all(instances.map(async ({ name, health, lastProbe, baseUrl }) => {
+            const healthy = health === "healthy";
+            // Smoke checks only against a healthy replica: an unhealthy one already fails, and says why.
+            const results = healthy && baseUrl ? await Promise.all(agent.smokeChecks.map((check) => runSmokeCheck(baseUrl, check, options.timeoutMs ?? 5_000))) : [];
+            const failedChecks = results.filter((r) => !r.ok).map((r) => ({ check: r.check, detail: r.detail ?? "failed" }));
+            rows.push({
+                agent: agent.name, container: name, ok: healthy && failedChecks.length === 0,
+                health: healthy || !lastProbe ? health : `${health}: ${lastProbe.split("\n")[0].slice(0, 120)}`,
+                failedChecks, passedChecks: results.filter((r) => r.ok).map((r) => r.check),
+            });
+        }));
+    }));
+    return rows.sort((a, b) => a.agent.localeCompare(b.agent) || a.container.localeCompare(b.container));
+}
+
+/** Why an agent's verify rows failed, in a few words; "ok" when none did. */
+export function verifyProblem(rows: readonly VerifyRow[]): string {
+    const failed = rows.filter((r) => !r.ok);
+    if (failed.length === 0) return rows.length === 0 ? "not verified" : "ok";
+    return failed.map((r) => (r.failedChecks.length > 0 ? `smoke check ${r.failedChecks.map((c) => `${c.check}: ${c.detail}`).join("; ")}` : r.health)).join("; ");
+}
+
+export function runVerify(options: VerifyOptions, output: Output): Promise<number> {
+    return asCommand(output, async () => {
+        const rows = await verifyStack(options);
+        const failed = rows.filter((r) => !r.ok);
+        if (options.json) {
+            output.out(JSON.stringify({ stack: options.stack, ok: failed.length === 0, agents: rows }, null, 2));
+        } else {
+            output.out(formatTable(["agent", "container", "status", "health", "smoke checks"], rows.map((r) => [
+                r.agent, r.container, r.ok ? "ok" : "FAIL", r.health,
+                r.failedChecks.length > 0 ? r.failedChecks.map((c) => `✗ ${c.check}: ${c.detail}`).join("; ") : r.passedChecks.length > 0 ? `${r.passedChecks.length} passed` : "-",
+            ])));
+            output.out(failed.length === 0 ? `\n${options.stack}: every agent is healthy and passes its smoke checks.` : `\n${options.stack}: ${[...new Set(failed.map((r) => r.agent))].join(", ")} failed verification.`);
+        }
+        return failed.length === 0 ? EXIT.ok : EXIT.failed;
+    });
+}
