@@ -11,7 +11,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { execa } from "execa";
 import * as semver from "semver";
-import { DEFAULT_DOCKER_HOST, FleetConfigError, FleetSpec, StackView, governanceInStackFiles, loadGithubConfig, openStackView, secretKeyStateInFile, stackEngine } from "../../config";
+import { DEFAULT_DOCKER_HOST, FleetConfigError, FleetSpec, StackEngine, StackView, governanceInStackFiles, loadGithubConfig, openStackView, secretKeyStateInFile, stackEngine } from "../../config";
 import { backendUrl, describeHolder, fileBackendDir, holderAlive, lockFilePath, readLockFile } from "../../contract";
 import { EXIT, Output, asCommand, formatTable } from "../output";
 import { dockerFor } from "./docker";
@@ -133,6 +133,13 @@ function checkSwarm(host: string, info: { Swarm?: { LocalNodeState?: string; Con
     return { check: "docker", ok: true, detail: `the engine at ${host} is a swarm manager` };
 }
 
+/** What to do when the stack's engine does not answer, by what named it. */
+const ENGINE_FIX: Readonly<Record<StackEngine["from"], (stackFile: string) => string>> = {
+    "docker:host": (stackFile) => `start the engine docker:host names in ${stackFile}, or correct docker:host there`,
+    DOCKER_HOST: () => "start the engine DOCKER_HOST names, or unset DOCKER_HOST",
+    default: () => "start Docker (or set DOCKER_HOST)",
+};
+
 async function checkDocker(file: StackFile, env: NodeJS.ProcessEnv, findings: DoctorFinding[], spec: FleetSpec | undefined): Promise<void> {
     // The engine the stack deploys to, as every verb and the provider reach it (config/stack.ts).
     const engine = stackEngine(file.config, env);
@@ -160,7 +167,7 @@ async function checkDocker(file: StackFile, env: NodeJS.ProcessEnv, findings: Do
         }
         if (spec?.runtime === "swarm") findings.push(checkSwarm(host, info));
     } catch (error) {
-        findings.push({ check: "docker", ok: false, detail: `no Docker engine answers at ${host} (${error instanceof Error ? error.message : String(error)})`, fix: env.DOCKER_HOST ? "start the engine DOCKER_HOST names, or unset DOCKER_HOST" : "start Docker (or set DOCKER_HOST)" });
+        findings.push({ check: "docker", ok: false, detail: `no Docker engine answers at ${host} (${error instanceof Error ? error.message : String(error)})`, fix: ENGINE_FIX[engine.from](file.display) });
     }
 }
 

@@ -79,13 +79,19 @@ export async function verifyStack(options: VerifyOptions): Promise<VerifyRow[]> 
     const spec = view.spec();
     const deployed = await stackAgents(options, cwd);
     // The engine the stack deploys to, as the program's provider reaches it.
-    const { docker } = stackDocker(view);
+    const { docker, host } = stackDocker(view);
+    // An engine that does not answer fails every deployed agent with that reason, not as "missing".
+    const unreachable = await docker.ping().then(() => undefined, (error: unknown) => `no Docker engine answers at ${host} (${error instanceof Error ? error.message : String(error)})`);
     const rows: VerifyRow[] = [];
     const agents = spec.agents.filter((a) => !options.agents || options.agents.includes(a.name));
     await Promise.all(agents.map(async (agent) => {
         const out = deployed[agent.name];
         if (!out || out.containerNames.length === 0) {
             rows.push({ agent: agent.name, container: "-", ok: false, health: "not deployed", failedChecks: [], passedChecks: [] });
+            return;
+        }
+        if (unreachable) {
+            rows.push({ agent: agent.name, container: "-", ok: false, health: unreachable, failedChecks: [], passedChecks: [] });
             return;
         }
         const instances = (await Promise.all(out.containerNames.map((name, replica) => agentInstances(docker, name, { healthUrl: out.healthUrls[replica], image: agent.image })))).flat();

@@ -37,6 +37,9 @@ describe("layer rules", () => {
             "policies/rule.ts": "import { FLEET } from \"../components/fleet\";\nexport const RULE = FLEET;\n",
             "cli/verb.ts": "export const VERB = 1;\n",
             "config/uses-cli.ts": "import { VERB } from \"../cli/verb\";\nexport const X = VERB;\n",
+            "cli/services/deploy.ts": "export const DEPLOY = 1;\n",
+            "cli/verbs/verify.ts": "export const VERIFY = 1;\n",
+            "cli/verbs/up.ts": "import { DEPLOY } from \"../services/deploy\";\nimport { VERIFY } from \"./verify\";\nexport const UP = [DEPLOY, VERIFY];\n",
         };
         for (const [file, text] of Object.entries(files)) {
             await fs.mkdir(path.dirname(path.join(dir, file)), { recursive: true });
@@ -50,6 +53,9 @@ describe("layer rules", () => {
         expect(report).toContain("nothing-imports-cli: config/uses-cli.ts → cli/verb.ts");
         // config/uses-cli.ts breaks two rules: config knows only the contract, and nothing imports the CLI.
         expect(report).toContain("config-imports-contract: config/uses-cli.ts → cli/verb.ts");
-        expect(report).toMatch(/4 dependency violations/);
+        // A verb that imports another verb, and a service at load time.
+        expect(report).toContain("verbs-stand-alone: cli/verbs/up.ts → cli/verbs/verify.ts");
+        expect(report).toContain("verbs-load-services-on-use: cli/verbs/up.ts → cli/services/deploy.ts");
+        expect(report).toMatch(/6 dependency violations/);
     }, 120_000);
 });

@@ -6,7 +6,7 @@
 import type { PolicyResource, ResourceValidationArgs, StackValidationArgs } from "@pulumi/policy";
 import * as docker from "@pulumi/docker";
 import { afterAll, describe, expect, it } from "vitest";
-import { PolicyCrashError, checkStack } from "../../cli/engine";
+import { PolicyCrashError, checkStack } from "../../cli/services/offline-check";
 import type { FleetPolicy } from "../../policies/rules";
 import { fleetConfig, removeProjects, writeProject } from "./project";
 import { fleetOf } from "./scenarios";

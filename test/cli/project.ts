@@ -12,7 +12,7 @@ import * as path from "path";
 import { parseEnv } from "util";
 import { execa } from "execa";
 import { stringify } from "yaml";
-import type { CheckJson } from "../../cli/check";
+import type { CheckJson } from "../../cli/services/check-report";
 
 export const REPO = path.resolve(__dirname, "../..");
 export const BIN = path.join(REPO, "cli", "fleet.js");

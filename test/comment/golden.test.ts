@@ -9,7 +9,7 @@ import * as os from "os";
 import * as path from "path";
 import { describe, expect, it } from "vitest";
 import type { EngineEvent } from "@pulumi/pulumi/automation";
-import { GITHUB_COMMENT_LIMIT, parseEventLog } from "../../cli/comment";
+import { GITHUB_COMMENT_LIMIT, parseEventLog } from "../../cli/services/comment";
 import { comment, eventLog } from "./support";
 
 const GOLDEN_DIR = path.join(__dirname, "golden");

@@ -8,7 +8,7 @@ import { promises as fs } from "fs";
 import * as os from "os";
 import * as path from "path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { commentMarker } from "../../cli/comment";
+import { commentMarker } from "../../cli/services/comment";
 import { comment, eventLog } from "./support";
 import { GitHubStub, Send, StubRequest } from "../support/github-stub";
 

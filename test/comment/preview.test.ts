@@ -8,7 +8,7 @@ import * as os from "os";
 import * as path from "path";
 import type { EngineEvent } from "@pulumi/pulumi/automation";
 import { describe, expect, it } from "vitest";
-import { labelsFor, parseEventLog, previewOf } from "../../cli/comment";
+import { labelsFor, parseEventLog, previewOf } from "../../cli/services/comment";
 import { comment, eventLog } from "./support";
 
 async function events(name: string): Promise<EngineEvent[]> {

@@ -6,7 +6,7 @@
  */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { GITHUB_COMMENT_LIMIT, previewOf, redactCredentials, renderReport } from "../../cli/comment";
+import { GITHUB_COMMENT_LIMIT, previewOf, redactCredentials, renderReport } from "../../cli/services/comment";
 import { AgentCase, POLICIES, SEEDED, eventsOf } from "../support/preview-events";
 
 const agentCase: fc.Arbitrary<AgentCase> = fc.record({

@@ -1,6 +1,6 @@
 /** Drives `fleet comment` through its command function, with stdout and stderr captured. */
 import * as path from "path";
-import { CommentOptions, runComment } from "../../cli/comment";
+import { CommentOptions, runComment } from "../../cli/services/comment";
 import { PROJECT_ROOT } from "../support/pulumi";
 
 export const EVENTS_DIR = path.join(PROJECT_ROOT, "test", "fixtures", "events");

@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse, stringify } from "yaml";
 import { agentSpecHash, catalogSource, loadFleetConfig } from "../../config";
 import { LABELS } from "../../contract";
-import { DEPLOYMENT_ISSUE_MARKER } from "../../cli/operate";
+import { DEPLOYMENT_ISSUE_MARKER } from "../../cli/services";
 import { copyProject, fleet, removeProjects } from "../cli/project";
 import { GitHubStub, Send, StubRequest } from "../support/github-stub";
 import { TestContainers, ensureLocalNodeBaseImage, requireDocker, seconds, waitForHealthStatus } from "../support/docker";

@@ -64,6 +64,35 @@ describe("fleet verify", () => {
         ]);
     }, 60_000);
 
+    it("asks the engine the stack deploys to (its docker:host), never DOCKER_HOST or the local socket in its place", async () => {
+        const stackFile = path.join(dir, "stacks", "Pulumi.dev.yaml");
+        const original = fs.readFileSync(stackFile, "utf8");
+        const setDockerHost = (host: string) => {
+            const doc = parseDocument(original);
+            doc.setIn(["config", "docker:host"], host);
+            fs.writeFileSync(stackFile, doc.toString());
+        };
+        const outputs = outputsFile({ jarvis, "email-agent": email });
+        const run = async (env: Record<string, string>) => {
+            const result = await fleet(["verify", "--stack", "dev", "--cwd", dir, "--outputs", outputs, "--json"], { env });
+            return { code: result.exitCode, stderr: result.stderr, ...(JSON.parse(result.stdout || "{}") as { agents: Row[] }) };
+        };
+        try {
+            // The stack names this engine: DOCKER_HOST pointing elsewhere does not move it.
+            setDockerHost("unix:///var/run/docker.sock");
+            const own = await run({ DOCKER_HOST: "unix:///nonexistent/elsewhere.sock" });
+            expect(own.code, own.stderr).toBe(0);
+            // The stack names another engine: the containers of this one must not pass for its agents.
+            setDockerHost("unix:///nonexistent/another-engine.sock");
+            const other = await run({ DOCKER_HOST: "" });
+            expect(other.code).toBe(1);
+            const elsewhere = expect.stringMatching(/^no Docker engine answers at unix:\/\/\/nonexistent\/another-engine\.sock \(/);
+            expect(other.agents.map((r) => [r.agent, r.ok, r.health])).toEqual([["email-agent", false, elsewhere], ["jarvis", false, elsewhere]]);
+        } finally {
+            fs.writeFileSync(stackFile, original);
+        }
+    }, 60_000);
+
     it("fails an agent the config declares but the stack did not deploy", async () => {
         const result = await verify(outputsFile({ jarvis }));
         expect(result.code).toBe(1);

@@ -50,6 +50,20 @@ describe("fleet doctor", () => {
         expect(findings.find((f) => f.check === "docker")).toMatchObject({ ok: true, detail: expect.stringMatching(/^engine \d+\.\d+/) });
     });
 
+    it.concurrent("checks the engine the stack's docker:host names, before DOCKER_HOST, as verify and the provider do", async () => {
+        const dir = copyProject();
+        const doc = parseDocument(fs.readFileSync(stackFile(dir, "dev"), "utf8"));
+        doc.setIn(["config", "docker:host"], "unix:///nonexistent/stack-engine.sock");
+        fs.writeFileSync(stackFile(dir, "dev"), doc.toString());
+        // DOCKER_HOST names a live engine (this one); the stack's own answer still wins.
+        const run = await fleet(["doctor", "--stack", "dev", "--cwd", dir, "--json"], { env: { DOCKER_HOST: "unix:///var/run/docker.sock" } });
+        const { findings } = JSON.parse(run.stdout) as { findings: Finding[] };
+        expect(findings.find((f) => f.check === "docker")).toMatchObject({
+            ok: false, detail: expect.stringMatching(/^no Docker engine answers at unix:\/\/\/nonexistent\/stack-engine\.sock/),
+            fix: "start the engine docker:host names in stacks/Pulumi.dev.yaml, or correct docker:host there",
+        });
+    });
+
     it.concurrent("says when no Docker engine answers, and when the Pulumi CLI is missing, with what to do", async () => {
         const dir = copyProject();
         const run = await fleet(["doctor", "--stack", "dev", "--cwd", dir], { env: { DOCKER_HOST: "unix:///nonexistent/docker.sock", PATH: path.dirname(process.execPath) } });

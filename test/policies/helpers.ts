@@ -9,7 +9,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type * as docker from "@pulumi/docker";
 import type * as github from "@pulumi/github";
 import type { ResourceValidationArgs, StackValidationArgs } from "@pulumi/policy";
-import { RegisteredResource, engineResourceOf, startMocks } from "../../cli/mocks";
+import { RegisteredResource, engineResourceOf, startMocks } from "../../cli/services/mocks";
 import { Fleet } from "../../components";
 import { agentServiceResourceName } from "../../components/fleet/fleet";
 import { replicaResourceName } from "../../components/runtimes/container";

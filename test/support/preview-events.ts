@@ -8,7 +8,7 @@ import { readFileSync } from "fs";
 import * as path from "path";
 import type { EngineEvent } from "@pulumi/pulumi/automation";
 import * as pulumi from "@pulumi/pulumi";
-import { parseEventLog } from "../../cli/comment";
+import { parseEventLog } from "../../cli/services/comment";
 import { fleetPolicies } from "../../policies/rules";
 import { PROJECT_ROOT } from "./pulumi";
 

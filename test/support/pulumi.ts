@@ -1,6 +1,6 @@
 /**
  * Test helpers for Pulumi code under the SDK's own mocks: the recorder
- * (startMocks, from cli/mocks.ts), stack config and output helpers.
+ * (startMocks, from cli/services/mocks.ts), stack config and output helpers.
  */
 import * as fs from "fs";
 import * as path from "path";
@@ -11,8 +11,8 @@ export const PROJECT = "agent-fleet";
 export const PROJECT_ROOT = path.resolve(__dirname, "../..");
 
 // The mock recorder lives in cli/ because `fleet check` runs the real program with it.
-export { isWireSecret, startMocks } from "../../cli/mocks";
-export type { MockOptions, MockRun, RegisteredResource, WireValue } from "../../cli/mocks";
+export { isWireSecret, startMocks } from "../../cli/services/mocks";
+export type { MockOptions, MockRun, RegisteredResource, WireValue } from "../../cli/services/mocks";
 
 /** Resolves an Output in a test; never assert inside an un-awaited apply. */
 export function outputOf<T>(output: pulumi.Output<T>): Promise<T> {
