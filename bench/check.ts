@@ -9,7 +9,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { stringify } from "yaml";
-import { CheckResult, checkStack } from "../cli/engine";
+import { CheckResult, checkStack } from "../cli/services/offline-check";
 import { STACK, rawFleet } from "./fleets";
 
 const REPO = path.resolve(__dirname, "..");

@@ -4,7 +4,7 @@
  * the engine writes. Timed: parsing the log, reducing it, the credential scan
  * and the report. The goal is under 0.5 s.
  */
-import { parseEventLog, previewOf, redactCredentials, renderReport } from "../cli/comment";
+import { parseEventLog, previewOf, redactCredentials, renderReport } from "../cli/services/comment";
 import { AgentCase, eventsOf } from "../test/support/preview-events";
 
 export const COMMENT_RESOURCES = 1000;

@@ -11,7 +11,7 @@
  *
  * Both variants run under the same mock setup (test/support/pulumi.ts's
  * startMocks, which also records every registration), start from fresh mocks
- * on every run, await every agent's containerNames, imageId and healthUrls,
+ * on every run, await every agent's instances, imageRef and healthUrls,
  * and then drain the runtime's pending RPCs, so the work is really done and
  * nothing carries over into the next run.
  */
@@ -116,14 +116,14 @@ export function fleetSource(fleet: RawFleet): FleetConfigSource {
 
 /** What both variants hand back: every agent's awaited outputs. */
 export interface AgentResult {
-    containerNames: string[];
-    imageId: string;
+    instances: string[];
+    imageRef: string;
     healthUrls: string[];
 }
 
 interface AgentOutputs {
-    containerNames: pulumi.Output<string[]>;
-    imageId: pulumi.Output<string>;
+    instances: pulumi.Output<string[]>;
+    imageRef: pulumi.Output<string>;
     healthUrls: pulumi.Output<string[]>;
 }
 
@@ -136,10 +136,10 @@ export interface RunResult {
 
 async function awaitAgents(outputs: Record<string, AgentOutputs>): Promise<Record<string, AgentResult>> {
     const entries = await Promise.all(Object.entries(outputs).map(async ([name, agent]) => {
-        const [containerNames, imageId, healthUrls] = await Promise.all([
-            outputOf(agent.containerNames), outputOf(agent.imageId), outputOf(agent.healthUrls),
+        const [instances, imageRef, healthUrls] = await Promise.all([
+            outputOf(agent.instances), outputOf(agent.imageRef), outputOf(agent.healthUrls),
         ]);
-        return [name, { containerNames, imageId, healthUrls }] as const;
+        return [name, { instances, imageRef, healthUrls }] as const;
     }));
     // Drain what is still in flight (e.g. the components' registerOutputs), so the
     // run is complete and nothing lands in the next run's mocks.
@@ -224,8 +224,8 @@ function handWrittenAgent(name: string, agent: RawAgent, networkName: pulumi.Out
         logDriver: "local",
     }, { deleteBeforeReplace: false, replaceOnChanges: ["*"] });
     return {
-        containerNames: container.name.apply((containerName) => [containerName]),
-        imageId: image.imageId,
+        instances: container.name.apply((containerName) => [containerName]),
+        imageRef: image.imageId,
         healthUrls: container.ports.apply((ports) => {
             const external = ports?.find((p) => p.internal === agent.port)?.external;
             return [`http://${PUBLISH_IP}:${external ?? agent.port}/health`];
@@ -270,7 +270,7 @@ export function checkRun(result: RunResult, n: number): void {
     }
     for (const name of names) {
         const agent = result.agents[name];
-        if (agent.containerNames.length !== 1 || !agent.imageId.startsWith("sha256:") || agent.healthUrls.length !== 1) {
+        if (agent.instances.length !== 1 || !agent.imageRef.startsWith("sha256:") || agent.healthUrls.length !== 1) {
             throw new Error(`${result.variant} (N=${n}): agent ${name} has incomplete outputs: ${JSON.stringify(agent)}`);
         }
     }

@@ -71,7 +71,7 @@ async function containerInstance(docker: Docker, id: string, name: string, baseU
 }
 
 /**
- * The instances behind one entry of an agent's `containerNames` output: the
+ * The instances behind one entry of an agent's `instances` output: the
  * container of that name (container runtime), or the running tasks of the
  * Swarm service of that name (swarm runtime), once any update Swarm is still
  * watching has ended. An update Swarm rolled back or paused is the answer.

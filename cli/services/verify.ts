@@ -30,7 +30,7 @@ export interface VerifyOptions {
 
 /** What the stack exports per agent (index.ts `agents`). */
 interface AgentOutput {
-    readonly containerNames: string[];
+    readonly instances: string[];
     readonly healthUrls: string[];
 }
 
@@ -86,7 +86,7 @@ export async function verifyStack(options: VerifyOptions): Promise<VerifyRow[]> 
     const agents = spec.agents.filter((a) => !options.agents || options.agents.includes(a.name));
     await Promise.all(agents.map(async (agent) => {
         const out = deployed[agent.name];
-        if (!out || out.containerNames.length === 0) {
+        if (!out || out.instances.length === 0) {
             rows.push({ agent: agent.name, container: "-", ok: false, health: "not deployed", failedChecks: [], passedChecks: [] });
             return;
         }
@@ -94,7 +94,7 @@ export async function verifyStack(options: VerifyOptions): Promise<VerifyRow[]> 
             rows.push({ agent: agent.name, container: "-", ok: false, health: unreachable, failedChecks: [], passedChecks: [] });
             return;
         }
-        const instances = (await Promise.all(out.containerNames.map((name, replica) => agentInstances(docker, name, { healthUrl: out.healthUrls[replica], image: agent.image })))).flat();
+        const instances = (await Promise.all(out.instances.map((name, replica) => agentInstances(docker, name, { healthUrl: out.healthUrls[replica], image: agent.image })))).flat();
         await Promise.all(instances.map(async ({ name, health, lastProbe, baseUrl }) => {
             const healthy = health === "healthy";
             // Smoke checks only against a healthy replica: an unhealthy one already fails, and says why.

@@ -28,7 +28,7 @@ export interface AgentServiceArgs {
      * (Fleet declares one image per distinct build or reference). Default: the
      * component declares its own image from `spec.image` and `spec.build`.
      */
-    readonly imageId?: pulumi.Input<string>;
+    readonly imageRef?: pulumi.Input<string>;
     /** A value for every env var in `spec.secrets`; kept secret whether or not the input is. */
     readonly secretValues?: Readonly<Record<string, pulumi.Input<string>>>;
     /** How the agent runs; defaults to plain Docker containers. */
@@ -115,9 +115,9 @@ export function platformEnv(spec: AgentSpec, version: string = spec.version): Re
  */
 export class AgentService extends pulumi.ComponentResource {
     /** Names of the running instances, one per replica. */
-    public readonly containerNames: pulumi.Output<string[]>;
+    public readonly instances: pulumi.Output<string[]>;
     /** What the instances run: the local image id, or under Swarm the registry digest. */
-    public readonly imageId: pulumi.Output<string>;
+    public readonly imageRef: pulumi.Output<string>;
     /** Health URL of each replica, as reachable from the Docker host. */
     public readonly healthUrls: pulumi.Output<string[]>;
     public readonly tier: pulumi.Output<Tier>;
@@ -133,14 +133,14 @@ export class AgentService extends pulumi.ComponentResource {
         const version = args.builtVersion ?? spec.version;
 
         const runtime = args.runtime ?? containerRuntime;
-        this.imageId = args.imageId !== undefined
-            ? pulumi.output(args.imageId)
+        this.imageRef = args.imageRef !== undefined
+            ? pulumi.output(args.imageRef)
             : declareAgentImage(`${name}-image`, spec, this, args.transform, runtime.imageReference);
         const deployment = runtime.deploy({
             parent: this,
             name,
             spec,
-            image: this.imageId,
+            image: this.imageRef,
             env: { ...platformEnv(spec, version), ...spec.env },
             secretValues: args.secretValues ?? {},
             labels: agentLabels(spec, stack, version),
@@ -153,15 +153,15 @@ export class AgentService extends pulumi.ComponentResource {
         // After the instances: GitHub may deliver as soon as a webhook is registered.
         declareGithubWebhooks(name, spec, args.webhookBaseUrl, args.secretValues ?? {}, this, args.githubProvider, args.transform);
 
-        this.containerNames = deployment.instanceNames;
+        this.instances = deployment.instanceNames;
         this.healthUrls = deployment.healthUrls;
         this.tier = pulumi.output(spec.tier);
         this.version = pulumi.output(version);
         // Stack policies see a component's outputs, not its inputs: keep the fleet config in both.
         this.registerOutputs({
             ...inputs,
-            containerNames: this.containerNames,
-            imageId: this.imageId,
+            instances: this.instances,
+            imageRef: this.imageRef,
             healthUrls: this.healthUrls,
             tier: this.tier,
             version: this.version,

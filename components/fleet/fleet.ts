@@ -43,8 +43,8 @@ export function agentServiceResourceName(fleetName: string, agent: string): stri
 
 /** What the stack exports for each agent. */
 export interface AgentOutputs {
-    containerNames: pulumi.Output<string[]>;
-    imageId: pulumi.Output<string>;
+    instances: pulumi.Output<string[]>;
+    imageRef: pulumi.Output<string>;
     healthUrls: pulumi.Output<string[]>;
     tier: pulumi.Output<number>;
     version: pulumi.Output<string>;
@@ -85,11 +85,11 @@ export class Fleet extends pulumi.ComponentResource {
         const images = this.declareImages(name, spec.agents, runtime, args.transform?.agent);
         this.agents = {};
         for (const agent of spec.agents) {
-            const imageId = images.get(agent.image);
+            const imageRef = images.get(agent.image);
             // An image that could not be declared was logged with its agents, which fails the update.
-            if (imageId === undefined) continue;
+            if (imageRef === undefined) continue;
             try {
-                this.agents[agent.name] = this.declareAgent(name, agent, args, network, runtime, imageId, hooks);
+                this.agents[agent.name] = this.declareAgent(name, agent, args, network, runtime, imageRef, hooks);
             } catch (error) {
                 // Logged errors fail the update, but the other agents are still declared, so
                 // Pulumi neither deletes nor blocks them for one agent's mistake.
@@ -146,7 +146,7 @@ export class Fleet extends pulumi.ComponentResource {
         args: FleetArgs,
         network: docker.Network,
         runtime: AgentRuntime,
-        imageId: pulumi.Output<string>,
+        imageRef: pulumi.Output<string>,
         hooks: pulumi.ResourceHookBinding | undefined,
     ): AgentOutputs {
         const secretValues = Object.fromEntries(
@@ -156,7 +156,7 @@ export class Fleet extends pulumi.ComponentResource {
             spec: agent,
             networkName: network.name,
             networkId: network.id,
-            imageId,
+            imageRef,
             secretValues,
             runtime,
             builtVersion: args.spec.builtVersions?.[agent.name],
@@ -168,8 +168,8 @@ export class Fleet extends pulumi.ComponentResource {
             githubProvider: (owner) => this.githubProvider(name, owner),
         }, { parent: this });
         return {
-            containerNames: service.containerNames,
-            imageId: service.imageId,
+            instances: service.instances,
+            imageRef: service.imageRef,
             healthUrls: service.healthUrls,
             tier: service.tier,
             version: service.version,

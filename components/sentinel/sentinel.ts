@@ -82,7 +82,7 @@ export class Sentinel extends pulumi.ComponentResource {
             { label: LABELS.stack, value: args.spec.stack },
         ];
 
-        const imageId = declareAgentImage(`${name}-image`, sentinel, this, args.transform);
+        const imageRef = declareAgentImage(`${name}-image`, sentinel, this, args.transform);
         const [volumeArgs, volumeOpts] = applyTransform<docker.VolumeArgs>(args.transform?.volume, `${name}-spool`, { labels }, { parent: this });
         const spool = new docker.Volume(`${name}-spool`, volumeArgs, volumeOpts);
 
@@ -94,7 +94,7 @@ export class Sentinel extends pulumi.ComponentResource {
         ]));
         const group = socketGroupOf(sentinel);
         const [containerArgs, containerOpts] = applyTransform<docker.ContainerArgs>(args.transform?.container, name, {
-            image: imageId,
+            image: imageRef,
             envs,
             labels,
             volumes: [

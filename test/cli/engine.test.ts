@@ -109,7 +109,7 @@ describe("stack policies", () => {
         expect(container.dependencies.map((d: PolicyResource) => d.type)).toContain("docker:index/remoteImage:RemoteImage");
         // Final outputs: the provider's (here the mock's) for a custom resource, registerOutputs for a component.
         expect(container.props.ports[0].external).toEqual(expect.any(Number));
-        expect(Object.keys(service.props)).toEqual(expect.arrayContaining(["containerNames", "imageId", "healthUrls"]));
+        expect(Object.keys(service.props)).toEqual(expect.arrayContaining(["instances", "imageRef", "healthUrls"]));
         expect(result.violations.map((v) => [v.agent, v.urn === null])).toEqual([[null, false], [null, true]]);
     });
 });

@@ -20,8 +20,8 @@ async function deploy(fields: Record<string, unknown> = {}, extra: Partial<Const
     const spec = agentSpec(fields);
     const service = new AgentService("pesti", { spec, networkName: "fleet-net", ...extra });
     const outputs = {
-        containerNames: await outputOf(service.containerNames),
-        imageId: await outputOf(service.imageId),
+        instances: await outputOf(service.instances),
+        imageRef: await outputOf(service.imageRef),
         healthUrls: await outputOf(service.healthUrls),
         tier: await outputOf(service.tier),
         version: await outputOf(service.version),
@@ -35,8 +35,8 @@ describe("AgentService image", () => {
         const { container, outputs } = await deploy();
         const [image] = run.byType(REMOTE_IMAGE);
         expect(image.inputs).toMatchObject({ name: "ghcr.io/acme/pesti:1.4.2", keepLocally: true });
-        expect(outputs.imageId).toMatch(/^sha256:[0-9a-f]{64}$/);
-        expect(container.inputs.image).toBe(outputs.imageId);
+        expect(outputs.imageRef).toMatch(/^sha256:[0-9a-f]{64}$/);
+        expect(container.inputs.image).toBe(outputs.imageRef);
         expect(container.dependencies).toContain(image.urn);
         expect(run.byType(BUILT_IMAGE)).toHaveLength(0);
     });
@@ -52,7 +52,7 @@ describe("AgentService image", () => {
             skipPush: true,
             build: { context: "agents/sample-agent", dockerfile: "agents/sample-agent/Dockerfile", args: { NODE_IMAGE: "node:20-alpine" } },
         });
-        expect(container.inputs.image).toBe(outputs.imageId);
+        expect(container.inputs.image).toBe(outputs.imageRef);
         expect(run.byType(REMOTE_IMAGE)).toHaveLength(0);
         expect(outputs.version).toBe("dev");
     });
@@ -219,7 +219,7 @@ describe("AgentService secrets", () => {
         // Nothing but the secret-wrapped envs carries the value.
         const { envs: _envs, ...rest } = container.wireInputs;
         expect(JSON.stringify(rest)).not.toContain(SEEDED);
-        for (const output of [service.containerNames, service.imageId, service.healthUrls, service.version]) {
+        for (const output of [service.instances, service.imageRef, service.healthUrls, service.version]) {
             expect(JSON.stringify(await outputOf(output as pulumi.Output<unknown>))).not.toContain(SEEDED);
         }
     });
@@ -237,8 +237,8 @@ describe("AgentService outputs, replicas, transforms and runtimes", () => {
     it("exports container names, image id, health URLs, tier and version", async () => {
         const { outputs } = await deploy({ tier: 2, healthcheck: { path: "/healthz" } });
         // Auto-named by Pulumi (resource name + suffix), which is what allows create-before-delete.
-        expect(outputs.containerNames).toHaveLength(1);
-        expect(outputs.containerNames[0]).toMatch(/^pesti-[0-9a-f]{7}$/);
+        expect(outputs.instances).toHaveLength(1);
+        expect(outputs.instances[0]).toMatch(/^pesti-[0-9a-f]{7}$/);
         expect(outputs.healthUrls[0]).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/healthz$/);
         expect(outputs.tier).toBe(2);
         expect(outputs.version).toBe("1.4.2");
@@ -247,7 +247,7 @@ describe("AgentService outputs, replicas, transforms and runtimes", () => {
     it("runs one container per replica, replica 0 keeping the plain name", async () => {
         const { outputs } = await deploy({ replicas: 3 });
         expect(run.byType(CONTAINER).map((c) => c.name)).toEqual(["pesti", "pesti.1", "pesti.2"]);
-        expect(outputs.containerNames).toHaveLength(3);
+        expect(outputs.instances).toHaveLength(3);
         expect(new Set(outputs.healthUrls).size).toBe(3);
     });
 
@@ -279,7 +279,7 @@ describe("AgentService outputs, replicas, transforms and runtimes", () => {
         };
         const { outputs } = await deploy({}, { runtime: recordingRuntime });
         expect(seen).toEqual(["pesti"]);
-        expect(outputs.containerNames).toEqual(["swarm-pesti"]);
+        expect(outputs.instances).toEqual(["swarm-pesti"]);
         expect(run.byType(CONTAINER)).toHaveLength(0);
     });
 });

@@ -23,7 +23,7 @@ const spec = () => fleetSpec({
 /** The three-agent fleet declared with agent transform hooks, every registration settled. */
 async function declaredWith(agent: AgentServiceTransforms): Promise<Fleet> {
     const fleet = new Fleet("fleet", { spec: spec(), secretConfig: () => pulumi.secret("v"), transform: { agent } });
-    for (const a of Object.values(fleet.agents)) await outputOf(a.containerNames);
+    for (const a of Object.values(fleet.agents)) await outputOf(a.instances);
     await settle();
     return fleet;
 }
@@ -33,7 +33,7 @@ describe("Fleet", () => {
         const fleet = new Fleet("fleet", { spec: spec(), secretConfig: (key) => pulumi.secret(`value-of-${key}`) });
         const networkName = await outputOf(fleet.networkName);
         expect(Object.keys(fleet.agents)).toEqual(["alpha", "beta", "gamma"]);
-        for (const agent of Object.values(fleet.agents)) await outputOf(agent.containerNames);
+        for (const agent of Object.values(fleet.agents)) await outputOf(agent.instances);
         await settle();
         const [network] = run.byType("docker:index/network:Network");
         expect(network.name).toBe("fleet-staging-network");
@@ -45,7 +45,7 @@ describe("Fleet", () => {
     it("reads only the secret keys the agents name", async () => {
         const asked: string[] = [];
         const fleet = new Fleet("fleet", { spec: spec(), secretConfig: (key) => { asked.push(key); return pulumi.secret("v"); } });
-        for (const agent of Object.values(fleet.agents)) await outputOf(agent.containerNames);
+        for (const agent of Object.values(fleet.agents)) await outputOf(agent.instances);
         expect(asked).toEqual(["betaKey"]);
     });
 
@@ -67,7 +67,7 @@ describe("Fleet", () => {
 
     it("gives no agent a dependency on another agent", async () => {
         const fleet = new Fleet("fleet", { spec: spec(), secretConfig: () => pulumi.secret("v") });
-        for (const agent of Object.values(fleet.agents)) await outputOf(agent.containerNames);
+        for (const agent of Object.values(fleet.agents)) await outputOf(agent.instances);
         await settle();
         const services = run.byType("agent-fleet:index:AgentService");
         const urnsOfAgent = (agent: string) => new Set(run.resources.filter((r) => r.name.startsWith(`fleet-${agent}`)).map((r) => r.urn));
@@ -92,7 +92,7 @@ describe("resource names", () => {
             }, "staging"),
             secretConfig: () => pulumi.secret("v"),
         });
-        for (const agent of Object.values(fleet.agents)) await outputOf(agent.containerNames);
+        for (const agent of Object.values(fleet.agents)) await outputOf(agent.instances);
         await settle();
         const urns = run.byType(CONTAINER).map((c) => c.urn);
         expect(urns).toHaveLength(3);

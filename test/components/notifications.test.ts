@@ -32,7 +32,7 @@ describe("deploy hooks on agent containers", () => {
 
     async function declared(fleet: Parameters<typeof fleetSpec>[0], deployNotifications?: boolean) {
         const f = new Fleet("fleet", { spec: fleetSpec(fleet, "staging", ["pagerUrl", "pagerSigning", "opsUrl"]), secretConfig: () => pulumi.secret("v"), deployNotifications });
-        for (const a of Object.values(f.agents)) await outputOf(a.containerNames);
+        for (const a of Object.values(f.agents)) await outputOf(a.instances);
         await settle();
         // The agents' containers: the sentinel's (a fleet with channels has one) sends no deploy notifications.
         return run.byType(CONTAINER).filter((c) => labelsOf(c.inputs)[LABELS.agent]);

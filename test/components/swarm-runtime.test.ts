@@ -31,7 +31,7 @@ const PESTI = { tier: 2, port: 8080, image: "registry.acme.dev/pesti:1.4.2", mem
 async function declare(agents: Record<string, unknown>, secretKeys: string[] = []) {
     const fleet = new Fleet("fleet", { spec: swarmFleet(agents, secretKeys), secretConfig: (key) => pulumi.secret(`${SEEDED}-${key}`), deployNotifications: false });
     const outputs = Object.fromEntries(await Promise.all(Object.entries(fleet.agents).map(async ([name, a]) => [name, {
-        containerNames: await outputOf(a.containerNames), imageId: await outputOf(a.imageId), healthUrls: await outputOf(a.healthUrls),
+        instances: await outputOf(a.instances), imageRef: await outputOf(a.imageRef), healthUrls: await outputOf(a.healthUrls),
     }] as const)));
     await settle();
     return { fleet, outputs, service: (agent: string) => run.byType(SERVICE).find((s) => s.name === `fleet-${agent}`)! };
@@ -43,7 +43,7 @@ describe("swarm runtime: the service spec", () => {
         expect(run.byType(CONTAINER)).toHaveLength(0);
         expect(run.byType(SERVICE).map((s) => s.name)).toEqual(["fleet-pesti"]);
         expect(service("pesti").inputs.mode).toEqual({ replicated: { replicas: 2 } });
-        expect(outputs.pesti.containerNames).toEqual([expect.stringMatching(/^fleet-pesti-[0-9a-f]{7}$/)]);
+        expect(outputs.pesti.instances).toEqual([expect.stringMatching(/^fleet-pesti-[0-9a-f]{7}$/)]);
     });
 
     it("gives the tasks the container runtime's healthcheck, durations spelled as the provider reads them back", async () => {
@@ -139,8 +139,8 @@ describe("swarm runtime: secrets", () => {
 describe("swarm runtime: images", () => {
     it("runs a pulled image by its registry digest, so every node runs the same bits", async () => {
         const { service, outputs } = await declare({ pesti: PESTI });
-        expect(outputs.pesti.imageId).toMatch(/^registry\.acme\.dev\/pesti@sha256:[0-9a-f]{64}$/);
-        expect(service("pesti").inputs.taskSpec.containerSpec.image).toBe(outputs.pesti.imageId);
+        expect(outputs.pesti.imageRef).toMatch(/^registry\.acme\.dev\/pesti@sha256:[0-9a-f]{64}$/);
+        expect(service("pesti").inputs.taskSpec.containerSpec.image).toBe(outputs.pesti.imageRef);
     });
 
     it("pushes a built image to its registry instead of keeping it on one host", async () => {

@@ -32,7 +32,7 @@ function fleetWith(agent: Record<string, unknown>, extra: Record<string, unknown
 
 async function declare(agent: Record<string, unknown>, extra?: Record<string, unknown>) {
     const fleet = new Fleet("fleet", { spec: fleetWith(agent, extra), secretConfig: (key) => pulumi.secret(`${SEEDED}-${key}`), deployNotifications: false });
-    for (const a of Object.values(fleet.agents)) await outputOf(a.containerNames);
+    for (const a of Object.values(fleet.agents)) await outputOf(a.instances);
     await settle();
     return fleet;
 }

@@ -41,7 +41,7 @@ function engineHealthcheck(healthcheck: { tests: string[]; interval: string; tim
 async function declaredContainer(fields: Record<string, unknown>) {
     const run = await startMocks("dev");
     const service = new AgentService("probe", { spec: agentSpec(fields, "dev"), networkName: "bridge" });
-    await outputOf(service.containerNames);
+    await outputOf(service.instances);
     await settle();
     return run.byType("docker:index/container:Container")[0].inputs;
 }

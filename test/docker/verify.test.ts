@@ -23,7 +23,7 @@ function outputsFile(agents: Record<string, RunningContainer>): string {
     const file = path.join(dir, `outputs-${Object.keys(agents).join("-")}.json`);
     fs.writeFileSync(file, JSON.stringify({
         networkName: "fleet-dev-network",
-        agents: Object.fromEntries(Object.entries(agents).map(([agent, c]) => [agent, { containerNames: [names[agent]], healthUrls: [`${c.baseUrl}/health`], tier: 2, version: "dev" }])),
+        agents: Object.fromEntries(Object.entries(agents).map(([agent, c]) => [agent, { instances: [names[agent]], healthUrls: [`${c.baseUrl}/health`], tier: 2, version: "dev" }])),
     }));
     return file;
 }

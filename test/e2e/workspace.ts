@@ -266,7 +266,7 @@ export class Workspace {
     }
 
     /** The stack's `agents` output, secrets shown. */
-    async agentsOutput(): Promise<Record<string, { containerNames: string[]; healthUrls: string[]; version: string; imageId: string }>> {
+    async agentsOutput(): Promise<Record<string, { instances: string[]; healthUrls: string[]; version: string; imageRef: string }>> {
         const result = await this.pulumi("stack", "output", "agents", "--json", "--show-secrets");
         if (result.exitCode !== 0) throw new Error(`pulumi stack output failed: ${result.stderr}`);
         return JSON.parse(result.stdout);

@@ -28,7 +28,7 @@ function seededSecrets(stack: string): Record<string, string> {
 interface ProgramRun {
     run: MockRun;
     exports: Record<string, any>;
-    agents: Record<string, { containerNames: string[]; imageId: string; healthUrls: string[]; tier: number; version: string }>;
+    agents: Record<string, { instances: string[]; imageRef: string; healthUrls: string[]; tier: number; version: string }>;
     specs: readonly AgentSpec[];
 }
 
@@ -46,8 +46,8 @@ async function runStack(stack: string, secrets = seededSecrets(stack), preview =
     }
     for (const [name, outputs] of Object.entries(exports.agents)) {
         agents[name] = {
-            containerNames: await outputOf(outputs.containerNames),
-            imageId: await outputOf(outputs.imageId),
+            instances: await outputOf(outputs.instances),
+            imageRef: await outputOf(outputs.imageRef),
             healthUrls: await outputOf(outputs.healthUrls),
             tier: await outputOf(outputs.tier),
             version: await outputOf(outputs.version),
@@ -92,12 +92,12 @@ describe.each(["dev", "staging", "production"])("stack %s", (stack) => {
                     [LABELS.version]: versionOf(spec),
                     [LABELS.environment]: stack,
                 });
-                expect(container.inputs.image).toBe(agents[spec.name].imageId);
+                expect(container.inputs.image).toBe(agents[spec.name].imageRef);
                 expect(container.inputs.wait).toBe(true);
             }
             expect(agents[spec.name]).toMatchObject({ tier: spec.tier, version: versionOf(spec) });
             expect(agents[spec.name].healthUrls).toHaveLength(spec.replicas);
-            expect(agents[spec.name].containerNames).toHaveLength(spec.replicas);
+            expect(agents[spec.name].instances).toHaveLength(spec.replicas);
         }
     });
 
@@ -184,7 +184,7 @@ describe("stack differences", () => {
         const { agents, specs } = await runStack("production");
         const pesti = specs.find((s) => s.name === "pesti")!;
         expect(pesti.image).toMatch(/@sha256:[0-9a-f]{64}$/);
-        expect(agents.pesti.containerNames).toHaveLength(2);
+        expect(agents.pesti.instances).toHaveLength(2);
     });
 });
 
