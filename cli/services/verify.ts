@@ -30,7 +30,9 @@ export interface VerifyOptions {
 
 /** What the stack exports per agent (index.ts `agents`). */
 interface AgentOutput {
-    readonly instances: string[];
+    readonly instances?: string[];
+    /** The name `instances` had before; a stack last deployed then still exports it until its next update. */
+    readonly containerNames?: string[];
     readonly healthUrls: string[];
 }
 
@@ -86,7 +88,8 @@ export async function verifyStack(options: VerifyOptions): Promise<VerifyRow[]> 
     const agents = spec.agents.filter((a) => !options.agents || options.agents.includes(a.name));
     await Promise.all(agents.map(async (agent) => {
         const out = deployed[agent.name];
-        if (!out || out.instances.length === 0) {
+        const names = out?.instances ?? out?.containerNames ?? [];
+        if (!out || names.length === 0) {
             rows.push({ agent: agent.name, container: "-", ok: false, health: "not deployed", failedChecks: [], passedChecks: [] });
             return;
         }
@@ -94,7 +97,7 @@ export async function verifyStack(options: VerifyOptions): Promise<VerifyRow[]> 
             rows.push({ agent: agent.name, container: "-", ok: false, health: unreachable, failedChecks: [], passedChecks: [] });
             return;
         }
-        const instances = (await Promise.all(out.instances.map((name, replica) => agentInstances(docker, name, { healthUrl: out.healthUrls[replica], image: agent.image })))).flat();
+        const instances = (await Promise.all(names.map((name, replica) => agentInstances(docker, name, { healthUrl: out.healthUrls[replica], image: agent.image })))).flat();
         await Promise.all(instances.map(async ({ name, health, lastProbe, baseUrl }) => {
             const healthy = health === "healthy";
             // Smoke checks only against a healthy replica: an unhealthy one already fails, and says why.

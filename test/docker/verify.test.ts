@@ -93,6 +93,19 @@ describe("fleet verify", () => {
         }
     }, 60_000);
 
+    it("reads a stack last deployed before `instances` was named `containerNames`", async () => {
+        const current = JSON.parse(fs.readFileSync(outputsFile({ jarvis, "email-agent": email }), "utf8")) as { agents: Record<string, { instances?: string[]; containerNames?: string[] }> };
+        for (const agent of Object.values(current.agents)) {
+            agent.containerNames = agent.instances;
+            delete agent.instances;
+        }
+        const old = path.join(dir, "outputs-before-rename.json");
+        fs.writeFileSync(old, JSON.stringify(current));
+        const result = await verify(old);
+        expect(result.code, result.stderr).toBe(0);
+        expect(result.agents.map((r) => r.ok)).toEqual([true, true]);
+    }, 60_000);
+
     it("fails an agent the config declares but the stack did not deploy", async () => {
         const result = await verify(outputsFile({ jarvis }));
         expect(result.code).toBe(1);
