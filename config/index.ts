@@ -1,5 +1,3 @@
-export * from "./docker-cpus";
-export * from "./duration";
 export * from "./errors";
 export * from "./load";
 export * from "./rollout";
@@ -7,7 +5,6 @@ export * from "./schema";
 export * from "./spec";
 export * from "./tiers";
 export * from "./stack";
-export * from "./tiers-table";
 export * from "./spec-changes";
 export * from "./build-version";
 export * from "./github";

@@ -10,7 +10,7 @@
 import { z } from "zod";
 import { ENVIRONMENTS, Environment, parseImageRef } from "../contract";
 import { DEFAULT_BUILD_VERSION } from "./build-version";
-import { durationMs } from "./duration";
+import { durationMs } from "../contract/duration";
 import { ConfigProblem, FleetConfigError, renderPath, unknownFieldMessage } from "./errors";
 import {
     AgentConfig, KNOWN_FIELDS, PartialAgentConfig, RuntimeName, agentSchema, catalogSchema, channelSchema,

@@ -2,7 +2,7 @@
  * Feature-flag rollout stages: "off", "team", then percentages up to "100%".
  */
 
-import { humanDuration } from "./duration";
+import { humanDuration } from "../contract/duration";
 
 const PERCENT_RE = /^(\d{1,3})%$/;
 

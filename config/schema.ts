@@ -6,8 +6,8 @@
  */
 import { z } from "zod";
 import { CHANNEL_TYPES, ENVIRONMENTS, GITHUB_REPOSITORY_RE, SEVERITIES } from "../contract";
-import { providerCpus, cpusRoundTrip } from "./docker-cpus";
-import { durationMs, isDuration } from "./duration";
+import { providerCpus, cpusRoundTrip } from "../contract/docker-cpus";
+import { durationMs, isDuration } from "../contract/duration";
 import { isRolloutStage } from "./rollout";
 
 

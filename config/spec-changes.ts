@@ -4,7 +4,7 @@
  * spelled as they would write them ("512Mi", "5m", "10%"). The loader turns
  * config into specs; this turns two specs back into a reviewer's diff.
  */
-import { humanDuration } from "./duration";
+import { humanDuration } from "../contract/duration";
 import { currentStageSince, rolloutStepProblems, stageRank } from "./rollout";
 import type { AgentSpec, FeatureFlagSpec } from "./spec";
 

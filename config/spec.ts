@@ -2,7 +2,7 @@
  * Resolved fleet specs: what the components deploy and the policies judge.
  * Every default is applied and every duration is in milliseconds.
  */
-import type { ChannelType, Environment, Severity } from "../contract";
+import type { ChannelType, Environment, Severity, SmokeCheck } from "../contract";
 import type { RuntimeName, WebhookSource } from "./schema";
 import type { Tier } from "./tiers";
 
@@ -28,13 +28,8 @@ export function timeToUnhealthyMs(healthcheck: Pick<HealthcheckSpec, "startPerio
     return healthcheck.startPeriodMs + healthcheck.intervalMs * healthcheck.retries;
 }
 
-export interface SmokeCheckSpec {
-    readonly name: string;
-    readonly method: string;
-    readonly path: string;
-    readonly expectStatus: number;
-    readonly body?: string;
-}
+/** A smoke check as the agent's spec holds it: the contract's one type (contract/watch.ts). */
+export type SmokeCheckSpec = SmokeCheck;
 
 export interface RolloutStageSpec {
     /** "off", "team" or "N%". */

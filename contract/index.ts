@@ -1,4 +1,4 @@
-export * from "./go-duration";
+export * from "./duration";
 export * from "./image-ref";
 export * from "./names";
 export * from "./severity";
@@ -7,3 +7,4 @@ export * from "./smoke-check";
 export * from "./operation-lock";
 export * from "./environments";
 export * from "./channels";
+export * from "./docker-cpus";

@@ -2,13 +2,13 @@
  * The fleet lock: one `fleet` operation at a time per stack, for the whole
  * operation (its stack file edits, preflight, update, verification and
  * rollback), where Pulumi's own lock covers one update. The CLI takes it
- * (cli/operate/lock.ts); the program reads it, so that a plain `pulumi up`
+ * (cli/services/lock.ts); the program reads it, so that a plain `pulumi up`
  * cannot slip in between a `fleet up`'s steps.
  *
  * For a file backend the lock is a file in the backend's own folder, created
  * exclusively, so two operators on one backend can never both hold it. Other
  * backends (S3, GCS, Azure, Pulumi Cloud) keep it as a stack tag, which the
- * CLI writes and reads back: see cli/operate/lock.ts for what that covers.
+ * CLI writes and reads back: see cli/services/lock.ts for what that covers.
  */
 import * as fs from "fs";
 import * as os from "os";

@@ -3,7 +3,7 @@
  * watch window, `fleet verify` after a deploy. Dependency-free (the global
  * fetch), so the sentinel's bundle and the CLI share it.
  */
-import type { WatchedSmokeCheck } from "./watch";
+import type { SmokeCheck } from "./watch";
 
 export interface SmokeCheckResult {
     readonly check: string;
@@ -12,7 +12,7 @@ export interface SmokeCheckResult {
     readonly detail?: string;
 }
 
-export async function runSmokeCheck(baseUrl: string, check: WatchedSmokeCheck, timeoutMs: number): Promise<SmokeCheckResult> {
+export async function runSmokeCheck(baseUrl: string, check: SmokeCheck, timeoutMs: number): Promise<SmokeCheckResult> {
     try {
         const response = await fetch(`${baseUrl}${check.path}`, {
             method: check.method,

@@ -5,13 +5,14 @@
  * Labels travel with the container, so the sentinel always watches what runs,
  * even after a targeted `pulumi up` of one agent.
  */
-import { parseGoDurationMs } from "./go-duration";
+import { parseGoDurationMs } from "./duration";
 import { LABELS } from "./names";
 
 /** Where every agent exposes Prometheus metrics (the sample agent does it with prom-client). */
 export const METRICS_PATH = "/metrics";
 
-export interface WatchedSmokeCheck {
+/** One smoke check of a key flow: the loader resolves it, `fleet verify` and the sentinel run it. Its one home. */
+export interface SmokeCheck {
     readonly name: string;
     readonly method: string;
     readonly path: string;
@@ -27,11 +28,11 @@ export interface AgentWatch {
     readonly port: number;
     /** Alert when the 5xx share of requests goes above this, in percent; undefined: not watched. */
     readonly errorRateLimitPercent?: number;
-    readonly smokeChecks: readonly WatchedSmokeCheck[];
+    readonly smokeChecks: readonly SmokeCheck[];
 }
 
-function isSmokeCheck(value: unknown): value is WatchedSmokeCheck {
-    const c = value as Partial<WatchedSmokeCheck> | null;
+function isSmokeCheck(value: unknown): value is SmokeCheck {
+    const c = value as Partial<SmokeCheck> | null;
     return typeof c?.name === "string" && typeof c.method === "string" && typeof c.path === "string" && c.path.startsWith("/")
         && Number.isInteger(c.expectStatus) && (c.body === undefined || typeof c.body === "string");
 }
@@ -56,7 +57,7 @@ export function watchFromLabels(labels: Readonly<Record<string, string>>): { wat
     const windowText = labels[LABELS.monitorWindow];
     const monitorWindowMs = windowText === undefined ? 0 : parseGoDurationMs(windowText);
     if (monitorWindowMs === undefined) problems.push(`${LABELS.monitorWindow}: expected a Go duration like "1h0m0s", got "${windowText}"`);
-    let smokeChecks: WatchedSmokeCheck[] = [];
+    let smokeChecks: SmokeCheck[] = [];
     const smokeText = labels[LABELS.smokeChecks];
     if (smokeText !== undefined) {
         try {

@@ -5,10 +5,11 @@
  * each stage began (a forced move is marked), so that the soak, a skipped
  * stage and the current stage's age can be read from the file later.
  */
-import { FeatureFlagSpec, currentStageSince, humanDuration, rolloutStepProblems } from "../../config";
+import { FeatureFlagSpec, currentStageSince, rolloutStepProblems } from "../../config";
 import { EXIT, UserError, Output, asCommand, formatTable } from "../output";
 import { StackFileEditor, isoSeconds } from "./stack-edit";
 import { fleetUpCommand } from "./targets";
+import { humanDuration } from "../../contract";
 
 export interface FlagOptions {
     readonly agent: string;

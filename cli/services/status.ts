@@ -10,8 +10,8 @@
  */
 import Docker from "dockerode";
 import { execa } from "execa";
-import { AgentSpec, FleetSpec, agentSpecHash, builtVersions, durationMs, humanDuration, isDuration, listStacks, openStackView } from "../../config";
-import { LABELS, sameImage } from "../../contract";
+import { AgentSpec, FleetSpec, agentSpecHash, builtVersions, listStacks, openStackView } from "../../config";
+import { LABELS, sameImage, durationMs, humanDuration, isDuration } from "../../contract";
 import { EXIT, UserError, Output, asCommand, formatTable } from "../output";
 import { SWARM_SERVICE_ID_LABEL, containerHealth, instanceLabels, stackDocker } from "./docker";
 import { AgentHistory, CommitRef, hasGitHistory, requireFullHistory } from "./git-history";

@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
-import { AgentServiceInputs, AgentSpec, Tier, agentSpecHash, goDuration, stackFileName } from "../../config";
-import { COMPONENT_TYPES, LABELS } from "../../contract";
+import { AgentServiceInputs, AgentSpec, Tier, agentSpecHash, stackFileName } from "../../config";
+import { COMPONENT_TYPES, LABELS, goDuration } from "../../contract";
 import { AgentRuntime, RuntimeTransforms, containerRuntime } from "../runtimes";
 import { AgentImageTransforms, declareAgentImage } from "./image";
 import { AgentWebhookTransforms, GithubProviderFor, declareGithubWebhooks } from "./webhooks";

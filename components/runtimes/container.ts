@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as docker from "@pulumi/docker";
-import { providerCpus } from "../../config";
+import { providerCpus } from "../../contract";
 import type { AgentSpec } from "../../config";
 import { applyTransform } from "../transform";
 import { dockerHealthcheck } from "./healthcheck";

@@ -1,5 +1,5 @@
 import type { HealthcheckSpec } from "../../config";
-import { goDuration } from "../../config";
+import { goDuration } from "../../contract";
 
 /**
  * The default probe runs the image's own `node`, because agent images are Node

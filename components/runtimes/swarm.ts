@@ -1,8 +1,8 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as docker from "@pulumi/docker";
 import type { AgentSpec } from "../../config";
-import { swarmDuration, timeToUnhealthyMs } from "../../config";
-import { LABELS } from "../../contract";
+import { timeToUnhealthyMs } from "../../config";
+import { LABELS, nanoCpus, swarmDuration } from "../../contract";
 import { applyTransform } from "../transform";
 import { dockerHealthcheck } from "./healthcheck";
 import type { AgentRuntime, RuntimeDeployContext, RuntimeDeployData, RuntimeDeployment } from "./runtime";
@@ -77,10 +77,6 @@ export interface SwarmServiceData extends RuntimeDeployData {
     readonly secretMounts: readonly docker.types.input.ServiceTaskSpecContainerSpecSecret[];
 }
 
-function nanoCpus(cpus: number | undefined): number | undefined {
-    return cpus === undefined ? undefined : Math.round(cpus * 1e9);
-}
-
 function memoryBytes(memoryMb: number | undefined): number | undefined {
     return memoryMb === undefined ? undefined : memoryMb * 1024 * 1024;
 }
@@ -92,7 +88,7 @@ export function serviceArgs(data: SwarmServiceData): docker.ServiceArgs {
     const order = swarmUpdateOrder(spec);
     const labels = Object.entries(data.labels).map(([label, value]) => ({ label, value }));
     const taskLabels = Object.entries(taskContainerLabels(data.labels)).map(([label, value]) => ({ label, value }));
-    const limits = { memoryBytes: memoryBytes(spec.memoryMb), nanoCpus: nanoCpus(spec.cpus) };
+    const limits = { memoryBytes: memoryBytes(spec.memoryMb), nanoCpus: spec.cpus === undefined ? undefined : nanoCpus(spec.cpus) };
     const hasLimits = limits.memoryBytes !== undefined || limits.nanoCpus !== undefined;
     return {
         name: spec.containerName,

@@ -2,8 +2,8 @@ import * as pulumi from "@pulumi/pulumi";
 import { beforeEach, describe, expect, it } from "vitest";
 import { AgentService, LABELS, canCreateBeforeDelete } from "../../components";
 import type { AgentRuntime } from "../../components";
-import { TIERS, agentSpecHash, durationMs } from "../../config";
-import { watchFromLabels } from "../../contract";
+import { TIERS, agentSpecHash } from "../../config";
+import { watchFromLabels, durationMs } from "../../contract";
 import { agentSpec } from "../support/specs";
 import { MockRun, isWireSecret, outputOf, settle, startMocks } from "../support/pulumi";
 

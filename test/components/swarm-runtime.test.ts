@@ -8,8 +8,8 @@
 import * as pulumi from "@pulumi/pulumi";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { Fleet, ROLLBACK_MONITOR_MS, dockerHealthcheck } from "../../components";
-import { FleetConfigError, swarmDuration } from "../../config";
-import { DOCKER_TYPES, LABELS } from "../../contract";
+import { FleetConfigError } from "../../config";
+import { DOCKER_TYPES, LABELS, swarmDuration } from "../../contract";
 import { fleetSpec } from "../support/specs";
 import { MockRun, isWireSecret, outputOf, settle, startMocks } from "../support/pulumi";
 

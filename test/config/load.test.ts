@@ -4,8 +4,9 @@ import * as fs from "fs";
 import * as path from "path";
 import { parse } from "yaml";
 import { describe, expect, it } from "vitest";
-import { AgentSpec, TIERS, Tier, durationMs, loadFleetConfig, secretKeyStateFrom } from "../../config";
+import { AgentSpec, TIERS, Tier, loadFleetConfig, secretKeyStateFrom } from "../../config";
 import { CATALOG_FILE, Draft, load, problemsOf, secretStore, sourceWith, validSource } from "./fixtures";
+import { durationMs } from "../../contract";
 
 const IMAGE = "ghcr.io/acme/probe:1.0.0";
 const DIGEST = "3f1c9a7e5b2d4c6e8f0a1b3c5d7e9f1a2b4c6d8e0f1a3b5c7d9e1f2a4b6c8d0e";

@@ -6,10 +6,11 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AgentService } from "../../components";
-import { durationMs } from "../../config";
+
 import { TestContainers, buildSampleAgentImage, dockerClient, requireDocker, waitForHealthStatus } from "../support/docker";
 import { outputOf, settle, startMocks } from "../support/pulumi";
 import { agentSpec } from "../support/specs";
+import { durationMs } from "../../contract";
 
 const containers = new TestContainers();
 let image: string;

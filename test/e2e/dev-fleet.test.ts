@@ -12,8 +12,8 @@
  */
 import { promises as fs } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { TIERS, durationMs } from "../../config";
-import { LABELS } from "../../contract";
+import { TIERS } from "../../config";
+import { LABELS, durationMs } from "../../contract";
 import { verifySignature } from "../../alerts";
 import { requireDocker } from "../support/docker";
 import { skipUnlessAvailable } from "../support/requirements";

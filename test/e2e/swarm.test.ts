@@ -15,8 +15,8 @@ import Docker from "dockerode";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ROLLBACK_MONITOR_MS } from "../../components";
-import { durationMs } from "../../config";
-import { LABELS } from "../../contract";
+
+import { LABELS, durationMs } from "../../contract";
 import { buildSampleAgentImage, dockerClient, requireDocker } from "../support/docker";
 import { skipUnlessAvailable } from "../support/requirements";
 import { until } from "../support/sentinel";

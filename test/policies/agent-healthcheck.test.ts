@@ -1,9 +1,10 @@
 import * as docker from "@pulumi/docker";
 import { describe, expect, it } from "vitest";
-import { TIERS, TIER_NUMBERS, durationMs, goDuration } from "../../config";
+import { TIERS, TIER_NUMBERS } from "../../config";
 import { MAX_HEALTHCHECK_INTERVAL, agentHealthcheck } from "../../policies/rules/agent-healthcheck";
 import { agentSpec } from "../support/specs";
 import { ContainerOptions, agentServiceArgs, containerResourceArgs, messages, runPolicy, serviceResourceArgs } from "./helpers";
+import { durationMs, goDuration } from "../../contract";
 
 const policy = agentHealthcheck();
 const AT = "stacks/Pulumi.production.yaml: fleet.agents.pesti";

@@ -1,8 +1,9 @@
 import { describe, expect, it } from "vitest";
-import { TIERS, TIER_NUMBERS, durationMs, humanDuration } from "../../config";
+import { TIERS, TIER_NUMBERS } from "../../config";
 import { healthGateTiming } from "../../policies/rules/health-gate-timing";
 import { agentSpec } from "../support/specs";
 import { agentServiceArgs, containerResourceArgs, messages, runPolicy } from "./helpers";
+import { durationMs, humanDuration } from "../../contract";
 
 const policy = healthGateTiming();
 const AT = "stacks/Pulumi.production.yaml: fleet.agents.pesti";

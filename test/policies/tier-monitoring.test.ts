@@ -1,8 +1,9 @@
 import { describe, expect, it } from "vitest";
-import { TIERS, TIER_NUMBERS, Tier, durationMs, humanDuration } from "../../config";
+import { TIERS, TIER_NUMBERS, Tier } from "../../config";
 import { tierMonitoring } from "../../policies/rules/tier-monitoring";
 import { agentSpec } from "../support/specs";
 import { agentServiceArgs, containerResourceArgs, messages, runPolicy } from "./helpers";
+import { durationMs, humanDuration } from "../../contract";
 
 const policy = tierMonitoring();
 const AT = "stacks/Pulumi.production.yaml: fleet.agents.pesti";

@@ -14,9 +14,9 @@
 
 const NANO = 1_000_000_000n;
 
-/** Nano-CPUs Docker stores for a CPU count (Docker rounds to whole nano-CPUs). */
-function nanoCpus(cpus: number): bigint {
-    return BigInt(Math.round(cpus * 1e9));
+/** Nano-CPUs Docker stores for a CPU count (Docker rounds to whole nano-CPUs): what a Swarm service's limits take. */
+export function nanoCpus(cpus: number): number {
+    return Math.round(cpus * 1e9);
 }
 
 /** Go's big.Rat FloatString(1): one decimal, halves rounded away from zero. */
@@ -28,7 +28,7 @@ function oneDecimal(nano: bigint): string {
 
 /** The `cpus` string the provider reads back for a CPU count: send exactly this. */
 export function providerCpus(cpus: number): string {
-    const nano = nanoCpus(cpus);
+    const nano = BigInt(nanoCpus(cpus));
     if (nano === 0n) return "0";
     const nine = `${nano / NANO}.${(nano % NANO).toString().padStart(9, "0")}`;
     if ([...nine].filter((c) => c === "0").length === 9) return oneDecimal(nano);

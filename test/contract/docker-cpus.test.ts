@@ -1,7 +1,7 @@
 // The provider's cpus read-back, traced from terraform-provider-docker's
 // nanoInt64ToDecimalString; the real-engine suite checks the whole numbers live.
 import { describe, expect, it } from "vitest";
-import { cpusRoundTrip, providerCpus } from "../../config";
+import { cpusRoundTrip, providerCpus } from "../../contract";
 
 describe("providerCpus", () => {
     it.each([

@@ -2,7 +2,7 @@
 // time.Duration.String() does so the Docker provider shows no false diffs.
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { durationMs, goDuration, humanDuration, isDuration } from "../../config";
+import { durationMs, goDuration, humanDuration, isDuration } from "../../contract";
 
 const TEN_DAYS_MS = 10 * 86_400_000;
 
