@@ -8,3 +8,4 @@ export * from "./operation-lock";
 export * from "./environments";
 export * from "./channels";
 export * from "./docker-cpus";
+export * from "./policy-findings";

@@ -1,19 +1,40 @@
-/** Which agent each registered resource belongs to, so that `fleet check` can file each violation under its agent. */
+/**
+ * Which agent each resource belongs to, in one place: `fleet check` files each
+ * violation under its agent, `fleet up` targets an agent's resources, and the
+ * PR report groups a preview's steps by agent.
+ */
 import { COMPONENT_TYPES, LABELS, labelsOf } from "../../contract";
-import type { RegisteredResource } from "./mocks";
+
+/** What attribution needs of a resource, from a registration or an engine event alike. */
+export interface AttributableResource {
+    readonly urn: string;
+    readonly type: string;
+    readonly parent?: string;
+    readonly inputs?: Record<string, unknown>;
+}
 
 /**
- * An AgentService's `agent.name`, a container's agent label, else its
- * parent's agent; null for the fleet itself. Registrations come parents
- * first, so one pass suffices.
+ * An AgentService's `agent.name`, a resource's agent label, else its
+ * parent's agent; null for the fleet's own resources. Resources may come in
+ * any order (an event log's steps do not come parents first).
  */
-export function agentsByUrn(resources: readonly RegisteredResource[]): Map<string, string | null> {
-    const agents = new Map<string, string | null>();
+export function agentsByUrn(resources: Iterable<AttributableResource>): Map<string, string | null> {
+    const own = new Map<string, string>();
+    const parents = new Map<string, string>();
+    const urns: string[] = [];
     for (const r of resources) {
-        const fromInputs = r.type === COMPONENT_TYPES.agentService ? r.inputs.agent?.name : undefined;
-        const fromLabel = labelsOf(r.inputs)[LABELS.agent];
-        const agent = typeof fromInputs === "string" ? fromInputs : fromLabel ?? agents.get(r.parent) ?? null;
-        agents.set(r.urn, agent);
+        urns.push(r.urn);
+        if (r.parent) parents.set(r.urn, r.parent);
+        const fromInputs = r.type === COMPONENT_TYPES.agentService ? (r.inputs?.agent as { name?: unknown } | undefined)?.name : undefined;
+        const agent = typeof fromInputs === "string" ? fromInputs : labelsOf(r.inputs)[LABELS.agent];
+        if (agent) own.set(r.urn, agent);
     }
-    return agents;
+    const resolve = (urn: string, depth = 0): string | null => {
+        const agent = own.get(urn);
+        if (agent !== undefined) return agent;
+        const parent = parents.get(urn);
+        // A parent chain deeper than any the fleet declares is a cycle in a hand-written log: no agent.
+        return parent && depth < 32 ? resolve(parent, depth + 1) : null;
+    };
+    return new Map(urns.map((urn) => [urn, resolve(urn)]));
 }

@@ -13,7 +13,9 @@ import { NotApplicableError, resourceValidationArgs, stackValidationArgs, typedF
 import type { EngineResource } from "./resource";
 
 /** The levels a violation is reported at: remediate is reported as mandatory, as the server does. */
-export type ViolationLevel = "advisory" | "mandatory";
+import type { ViolationLevel } from "../../contract/policy-findings";
+
+export type { ViolationLevel };
 
 export interface Diagnostic {
     readonly policy: string;

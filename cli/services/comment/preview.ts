@@ -6,11 +6,13 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { EngineEvent, OpMap, StepEventMetadata } from "@pulumi/pulumi/automation";
 import { AgentSpec, FieldChange, agentDeployFields, agentFieldChanges, riskyFlagSteps } from "../../../config";
-import { COMPONENT_TYPES, LABELS, labelsOf } from "../../../contract";
+import { COMPONENT_TYPES, SECRET_MARKER, ViolationLevel } from "../../../contract";
+
+export type { ViolationLevel };
+import { agentsByUrn } from "../agents-by-urn";
 import { CREDENTIAL_NAME_RE } from "../../../policies/rules/credentials";
 
 export type AgentOperation = "deploy" | "update" | "replace" | "remove";
-export type ViolationLevel = "mandatory" | "advisory";
 
 export interface PolicyFinding {
     readonly policy: string;
@@ -78,7 +80,7 @@ export interface StackPreview {
     readonly errors: readonly string[];
 }
 
-const SECRET_TEXT = "[secret]";
+const SECRET_TEXT = SECRET_MARKER;
 const NO_CHANGE = new Set(["same", "read", "refresh", "discard", "import", "remove-pending-replace"]);
 const REPLACEMENT = new Set(["replace", "create-replacement", "delete-replaced"]);
 
@@ -169,27 +171,13 @@ function identity(steps: readonly StepEventMetadata[], file: string): { stack: s
     return { stack: match[1], project: match[2] };
 }
 
-/** Which agent each URN belongs to: an AgentService's own agent, a container's label, else its parent's. */
+/** Which agent each step's resource belongs to (see agentsByUrn); steps of the fleet's own resources are left out. */
 function attribution(steps: readonly StepEventMetadata[]): Map<string, string> {
-    const parents = new Map<string, string>();
-    const agents = new Map<string, string>();
-    for (const step of steps) {
+    const agents = agentsByUrn(steps.map((step) => {
         const state = step.new ?? step.old;
-        if (state?.parent) parents.set(step.urn, state.parent);
-        const spec = step.type === COMPONENT_TYPES.agentService ? agentOf(step) : undefined;
-        const name = spec?.name ?? labelsOf(state?.inputs)[LABELS.agent];
-        if (name) agents.set(step.urn, name);
-    }
-    const resolve = (urn: string, depth = 0): string | undefined => {
-        const own = agents.get(urn);
-        if (own || depth > 32) return own;
-        const parent = parents.get(urn);
-        return parent ? resolve(parent, depth + 1) : undefined;
-    };
-    return new Map([...new Set([...parents.keys(), ...agents.keys()])].flatMap((urn) => {
-        const agent = resolve(urn);
-        return agent ? [[urn, agent] as const] : [];
+        return { urn: step.urn, type: step.type, parent: state?.parent, inputs: state?.inputs };
     }));
+    return new Map([...agents].filter((entry): entry is [string, string] => entry[1] !== null));
 }
 
 function providerChange(step: StepEventMetadata): ProviderChange {

@@ -9,8 +9,9 @@
 import { findCredentials } from "../../../policies/rules/credentials";
 import type { AgentPreview, ProviderChange, StackPreview } from "./preview";
 import type { FieldChange } from "../../../config";
+import { SECRET_MARKER } from "../../../contract";
 
-const MASK = "[secret]";
+const MASK = SECRET_MARKER;
 
 export async function redactCredentials(preview: StackPreview): Promise<StackPreview> {
     // Every value the report would show, scanned in one secretlint pass.
