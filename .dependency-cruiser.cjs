@@ -10,6 +10,9 @@
  *   policies/   → config/, contract/
  *   agents/*    → contract/, alerts/             (bundled into their images)
  *   cli/        → anything; nothing but scripts/, bench/ and test/ imports cli/
+ *     cli/verbs/<verb>.ts  one file per verb; never imports another verb, and loads
+ *                          cli/services/ on use only (so `fleet --help` loads nothing heavy)
+ *     cli/services/        the work the verbs share; never imports a verb
  */
 const ours = "^(contract|config|alerts|components|policies|agents|cli|scripts|bench|test|index\\.ts)";
 
@@ -39,6 +42,27 @@ module.exports = {
             severity: "error",
             from: { path: ours, pathNot: ["^cli/", "^scripts/", "^bench/", "^test/"] },
             to: { path: "^cli/" },
+        },
+        {
+            name: "verbs-stand-alone",
+            comment: "A verb is one file: what two verbs share is a service (cli/services/), never the other verb.",
+            severity: "error",
+            from: { path: "^cli/verbs/([^/]+)\\.ts$", pathNot: "^cli/verbs/index\\.ts$" },
+            to: { path: "^cli/verbs/", pathNot: ["^cli/verbs/(context|options)\\.ts$", "^cli/verbs/$1\\.ts$"] },
+        },
+        {
+            name: "verbs-load-services-on-use",
+            comment: "A verb's definition must load nothing heavy: its run imports services with `await import()`.",
+            severity: "error",
+            from: { path: "^cli/(verbs/|fleet\\.ts$|output\\.ts$)" },
+            to: { path: "^cli/services/", dependencyTypesNot: ["dynamic-import", "type-only"] },
+        },
+        {
+            name: "services-never-import-verbs",
+            comment: "Services sit below the verbs.",
+            severity: "error",
+            from: { path: "^cli/services/" },
+            to: { path: "^cli/(verbs/|fleet\\.ts$)" },
         },
         {
             name: "no-circular",

@@ -1,13 +1,13 @@
 #!/usr/bin/env node
 // `npm run pulumi -- <args>`: the Pulumi CLI with the stack's Pulumi environment, the same one `fleet` uses
-// (stacks/<stack>.env for every variable you have not exported, see cli/operate/stack-access.ts), so the
+// (stacks/<stack>.env for every variable you have not exported, see cli/services/stack-access.ts), so the
 // Quickstart's plain Pulumi commands need no exports either. The stack is the one `--stack`/`-s` names;
 // without one, Pulumi's selected stack and your own environment.
 "use strict";
 require("../cli/register").register();
 const path = require("path");
 const { execa } = require("execa");
-const { pulumiEnv } = require("../cli/operate/stack-access.ts");
+const { pulumiEnv } = require("../cli/services/stack-access.ts");
 
 const args = process.argv.slice(2);
 const at = args.findIndex((a) => a === "--stack" || a === "-s" || a.startsWith("--stack="));

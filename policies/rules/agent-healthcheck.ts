@@ -1,4 +1,4 @@
-import { durationMs, isDuration } from "../../config/duration";
+import { durationMs, isDuration } from "../../contract/duration";
 import { parseGoDurationMs } from "../../contract";
 import { TIERS, Tier } from "../../config/tiers";
 import { FleetPolicy, workloadPolicy } from "./fleet-policy";

@@ -1,4 +1,4 @@
-import { humanDuration } from "../../config/duration";
+import { humanDuration } from "../../contract/duration";
 import { timeToUnhealthyMs } from "../../config/spec";
 import { FleetPolicy, agentPolicy, reportAgent } from "./fleet-policy";
 

@@ -1,4 +1,4 @@
-import { durationMs, humanDuration } from "../../config/duration";
+import { durationMs, humanDuration } from "../../contract/duration";
 import { TIERS } from "../../config/tiers";
 import { FleetPolicy, agentPolicy, reportAgent } from "./fleet-policy";
 
