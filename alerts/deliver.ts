@@ -55,7 +55,7 @@ export interface DeliveryOutcome {
 const defaults = { timeoutMs: 5_000, attempts: 5, baseDelayMs: 250, maxDelayMs: 10_000, deadlineMs: 60_000 };
 
 /** Retry-After in seconds or as an HTTP date; undefined when absent or unreadable. */
-export function retryAfterMs(header: string | null, now: number): number | undefined {
+function retryAfterMs(header: string | null, now: number): number | undefined {
     if (!header) return undefined;
     const seconds = Number(header);
     if (Number.isFinite(seconds) && seconds >= 0) return seconds * 1000;

@@ -12,7 +12,7 @@ export const ALERT_EVENTS = [
 export type AlertEventName = (typeof ALERT_EVENTS)[number];
 
 /** Who sent it: the program's deploy hooks during `pulumi up`, or the sentinel watching afterwards. */
-export type AlertSource = "deploy" | "sentinel";
+type AlertSource = "deploy" | "sentinel";
 
 export interface AlertEvent {
     /** Stable across retries and restarts of whoever sends it: the same happening always gets the same id. */

@@ -38,7 +38,7 @@ export const githubConfigSchema = z.strictObject({
 export type GithubConfig = z.infer<typeof githubConfigSchema>;
 
 /** GitHub's limit on an environment's required reviewers (users and teams together). */
-export const MAX_PRODUCTION_REVIEWERS = 6;
+const MAX_PRODUCTION_REVIEWERS = 6;
 
 /**
  * What is wrong with a production environment's reviewers, if anything: the

@@ -134,12 +134,12 @@ export function secretKeyProblem(stack: string, key: string, state: SecretKeySta
 }
 
 /** The env var a webhook's secret reaches the agent in: "github-push" → WEBHOOK_GITHUB_PUSH_SECRET. */
-export function webhookSecretEnv(name: string): string {
+function webhookSecretEnv(name: string): string {
     return `WEBHOOK_${name.toUpperCase().replace(/-/g, "_")}_SECRET`;
 }
 
 /** Version label: explicit, else the image tag, else a short digest. */
-export function imageVersion(image: string): string {
+function imageVersion(image: string): string {
     const { tag, digest } = parseImageRef(image);
     return tag ?? digest?.slice(0, "sha256:".length + 12) ?? "latest";
 }
@@ -465,9 +465,9 @@ export function resolveFleet(source: FleetConfigSource): ResolvedFleet {
 }
 
 /** The sentinel's image when the stack file names none: built from the repository's own agents/sentinel. */
-export const DEFAULT_SENTINEL_IMAGE = "agent-fleet/sentinel:local";
-export const DEFAULT_SENTINEL_BUILD_CONTEXT = "agents/sentinel";
-export const DEFAULT_DOCKER_SOCKET = "/var/run/docker.sock";
+const DEFAULT_SENTINEL_IMAGE = "agent-fleet/sentinel:local";
+const DEFAULT_SENTINEL_BUILD_CONTEXT = "agents/sentinel";
+const DEFAULT_DOCKER_SOCKET = "/var/run/docker.sock";
 
 /** Watching is on whenever someone would hear it: a fleet with a channel gets a sentinel unless it opts out. */
 function resolveSentinel(config: SentinelConfig | undefined, channels: readonly ChannelSpec[]): SentinelSpec | undefined {

@@ -62,7 +62,7 @@ function int(what: string, min: number, max: number) {
 }
 
 const DURATION_TEXT = 'a duration like "10s"';
-export const durationSchema = z.string(expected(DURATION_TEXT)).refine(isDuration, expected(DURATION_TEXT));
+const durationSchema = z.string(expected(DURATION_TEXT)).refine(isDuration, expected(DURATION_TEXT));
 
 /**
  * A healthcheck duration. Docker reads zero as "inherit the image's
@@ -82,12 +82,12 @@ const cpusSchema = z.number(expected("a number of CPUs like 0.5"))
     });
 
 // Lower-case DNS-label style: agent names become container names, hostnames and label values.
-export const AGENT_NAME_RE = /^[a-z][a-z0-9-]{0,38}[a-z0-9]$/;
+const AGENT_NAME_RE = /^[a-z][a-z0-9-]{0,38}[a-z0-9]$/;
 const ENV_NAME_RE = /^[A-Za-z_][A-Za-z0-9_]*$/;
 // A Pulumi config key in this project's namespace, e.g. "openaiApiKey".
 const CONFIG_KEY_RE = /^[A-Za-z][A-Za-z0-9_.-]*$/;
 // repo[:tag][@sha256:digest]; registries with ports ("host:5000/x") included.
-export const IMAGE_REF_RE = /^[a-z0-9]+(?:[._\-/:][a-z0-9]+)*(?::[\w][\w.-]{0,127})?(?:@sha256:[a-f0-9]{64})?$/;
+const IMAGE_REF_RE = /^[a-z0-9]+(?:[._\-/:][a-z0-9]+)*(?::[\w][\w.-]{0,127})?(?:@sha256:[a-f0-9]{64})?$/;
 const IMAGE_TEXT = 'an image reference like "ghcr.io/acme/agent:1.2.3" or "repo@sha256:<64 hex>"';
 const MEMORY_RE = /^[1-9]\d*(Mi|Gi)$/;
 
@@ -112,7 +112,7 @@ const buildFields = {
  */
 const buildSchema = z.union([z.strictObject(buildFields), z.literal(false)], expected(BUILD_TEXT));
 
-export const healthcheckSchema = z.strictObject({
+const healthcheckSchema = z.strictObject({
     path: text('an HTTP path like "/health"', /^\/\S*$/).optional(),
     interval: healthcheckDuration.optional(),
     timeout: healthcheckDuration.optional(),
@@ -163,7 +163,7 @@ const featureFlagSchema = z.strictObject({
 const PLACEMENT_CONSTRAINT_RE = /^(node\.(id|hostname|role|platform\.os|platform\.arch|labels\.[A-Za-z0-9._-]+)|engine\.labels\.[A-Za-z0-9._-]+)\s*(==|!=)\s*[^\s=!]+$/;
 
 /** Who sends a webhook: GitHub (X-Hub-Signature-256), or any other sender that signs with the fleet's timestamped scheme. */
-export const WEBHOOK_SOURCES = ["github", "generic"] as const;
+const WEBHOOK_SOURCES = ["github", "generic"] as const;
 export type WebhookSource = (typeof WEBHOOK_SOURCES)[number];
 
 /** One inbound webhook an agent takes. */
@@ -180,10 +180,9 @@ const webhookSchema = z.strictObject({
     events: z.array(text('a GitHub event like "push" or "pull_request"', /^(\*|[a-z_]+)$/), expected("a list of GitHub events"))
         .min(1, expected("at least one GitHub event")).optional(),
 }, expected("a webhook object with a name, source, path and secret"));
-export type WebhookConfig = z.infer<typeof webhookSchema>;
 
 /** Every agent field. All optional here: the catalog and the stack each hold part of an agent. */
-export const agentFields = {
+const agentFields = {
     tier: z.union([z.literal(1), z.literal(2), z.literal(3)], expected("a tier of 1, 2 or 3")),
     owner: text("an owner like \"@acme/sales-eng\" or an email"),
     image: imageRef,
@@ -252,14 +251,13 @@ export const channelSchema = z.strictObject({
     /** Agents the channel hears, besides the agents that name it in alertChannels. */
     agents: z.array(text("an agent name"), expected("a list of agent names")).optional(),
 }, expected("an alert channel object"));
-export type ChannelConfig = z.infer<typeof channelSchema>;
 
 /** How agents run: "container" (plain `docker run`, the default) or "swarm" (services on a Docker Swarm). */
-export const RUNTIMES = ["container", "swarm"] as const;
+const RUNTIMES = ["container", "swarm"] as const;
 export type RuntimeName = (typeof RUNTIMES)[number];
 
 /** `fleet.sentinel`: the container that watches the fleet after go-live (agents/sentinel). */
-export const sentinelSchema = z.strictObject({
+const sentinelSchema = z.strictObject({
     /** Deploy it; default: whenever the fleet declares an alert channel. */
     enabled: z.boolean(expected("true or false")).optional(),
     /** Its image; default "agent-fleet/sentinel:local", built from agents/sentinel. An image without `build` is pulled. */

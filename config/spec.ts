@@ -29,16 +29,16 @@ export function timeToUnhealthyMs(healthcheck: Pick<HealthcheckSpec, "startPerio
 }
 
 /** A smoke check as the agent's spec holds it: the contract's one type (contract/watch.ts). */
-export type SmokeCheckSpec = SmokeCheck;
+type SmokeCheckSpec = SmokeCheck;
 
-export interface RolloutStageSpec {
+interface RolloutStageSpec {
     /** "off", "team" or "N%". */
     readonly stage: string;
     readonly soakMs?: number;
 }
 
 /** A stage a flag entered, and when (see `fleet flag`). */
-export interface StageRecordSpec {
+interface StageRecordSpec {
     readonly stage: string;
     /** ISO time. */
     readonly since: string;
@@ -55,7 +55,7 @@ export interface FeatureFlagSpec {
     readonly history: readonly StageRecordSpec[];
 }
 
-export interface ImageBuildSpec {
+interface ImageBuildSpec {
     /** Build context, relative to the project root. */
     readonly context: string;
     readonly dockerfile?: string;

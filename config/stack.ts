@@ -20,7 +20,7 @@ import { FleetConfigError, UserError } from "./errors";
 import { FleetConfigSource, ResolvedFleet, SecretKeyState, loadFleetConfig, resolveFleet } from "./load";
 import type { FleetSpec } from "./spec";
 
-export { STACKS_DIR, stackFileName };
+export { stackFileName };
 export const CATALOG_FILE = `${STACKS_DIR}/catalog.yaml`;
 
 /** The policy pack's config for a stack, relative to the project: what `--policy-pack-config` takes. */

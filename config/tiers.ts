@@ -9,7 +9,7 @@ export type Tier = 1 | 2 | 3;
 export const TIER_NUMBERS: readonly Tier[] = [1, 2, 3];
 
 /** One step of a tier 3 rollout: who sees the flag, and how long it soaks there. */
-export interface RolloutStageDefault {
+interface RolloutStageDefault {
     /** "off", "team" or a percentage such as "10%". */
     readonly stage: string;
     /** How long the stage must run before the next one, e.g. "24h". */

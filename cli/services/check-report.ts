@@ -28,7 +28,7 @@ export interface CheckJson {
     readonly violations: { policy: string; level: string; agent: string | null; urn: string | null; message: string }[];
 }
 
-export function toJson(result: CheckResult): CheckJson {
+function toJson(result: CheckResult): CheckJson {
     return {
         stack: result.stack,
         agents: result.agents,
@@ -37,14 +37,14 @@ export function toJson(result: CheckResult): CheckJson {
     };
 }
 
-export const STACK_GROUP = "(stack)";
+const STACK_GROUP = "(stack)";
 
 function plural(count: number, one: string, many = `${one}s`): string {
     return `${count} ${count === 1 ? one : many}`;
 }
 
 /** Violations by agent, agents in name order, fleet-level ones last under "(stack)". */
-export function groupByAgent(violations: readonly Violation[]): [string, Violation[]][] {
+function groupByAgent(violations: readonly Violation[]): [string, Violation[]][] {
     const groups = new Map<string, Violation[]>();
     for (const v of violations) {
         const key = v.agent ?? STACK_GROUP;
@@ -53,12 +53,12 @@ export function groupByAgent(violations: readonly Violation[]): [string, Violati
     return [...groups.entries()].sort(([a], [b]) => (a === STACK_GROUP ? 1 : b === STACK_GROUP ? -1 : a.localeCompare(b)));
 }
 
-export function exitCodeOf(result: CheckResult): number {
+function exitCodeOf(result: CheckResult): number {
     return result.violations.some((v) => v.level === "mandatory") ? EXIT.failed : EXIT.ok;
 }
 
 /** The human report: a header, violations grouped by agent, a summary line. */
-export function formatReport(result: CheckResult): string {
+function formatReport(result: CheckResult): string {
     const enabled = result.policies.filter((p) => p.level !== "disabled").length;
     const disabled = result.policies.length - enabled;
     const levels = result.policyConfigFile ? `levels from ${result.policyConfigFile}` : "each policy's own level";

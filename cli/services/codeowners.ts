@@ -15,14 +15,14 @@ import * as path from "path";
 import { FleetSpec, openStackViews } from "../../config";
 import { EXIT, UserError, Output, asCommand } from "../output";
 
-export const CODEOWNERS_FILE = ".github/CODEOWNERS";
-export const BLOCK_BEGIN = "# BEGIN agent-fleet: written by `npx fleet codeowners` from the agents' owner fields; edit those, not these lines";
-export const BLOCK_END = "# END agent-fleet";
+const CODEOWNERS_FILE = ".github/CODEOWNERS";
+const BLOCK_BEGIN = "# BEGIN agent-fleet: written by `npx fleet codeowners` from the agents' owner fields; edit those, not these lines";
+const BLOCK_END = "# END agent-fleet";
 
 /** What CODEOWNERS accepts as an owner: @user, @org/team, or an email. */
 const OWNER_RE = /^(@[A-Za-z0-9-]+(\/[A-Za-z0-9._-]+)?|[^@\s]+@[^@\s]+\.[^@\s]+)$/;
 
-export interface CodeownersEntry {
+interface CodeownersEntry {
     /** "/agents/sample-agent/": anchored at the repository root, a directory. */
     readonly path: string;
     readonly owners: readonly string[];
@@ -38,7 +38,7 @@ export interface CodeownersOptions {
 }
 
 /** One entry per build context that an agent with an owner builds from, in path order. */
-export function codeownersEntries(stacks: readonly FleetSpec[]): CodeownersEntry[] {
+function codeownersEntries(stacks: readonly FleetSpec[]): CodeownersEntry[] {
     const byPath = new Map<string, { owners: Set<string>; agents: Set<string> }>();
     for (const spec of stacks) {
         for (const agent of spec.agents) {
@@ -57,13 +57,13 @@ export function codeownersEntries(stacks: readonly FleetSpec[]): CodeownersEntry
 }
 
 /** The managed block: one comment naming the agents, then the rule, per entry. */
-export function codeownersBlock(entries: readonly CodeownersEntry[]): string {
+function codeownersBlock(entries: readonly CodeownersEntry[]): string {
     const lines = entries.flatMap((e) => [`# ${e.agents.join(", ")}`, `${e.path} ${e.owners.join(" ")}`]);
     return [BLOCK_BEGIN, ...lines, BLOCK_END].join("\n");
 }
 
 /** The file with its managed block replaced (or appended); lines outside the block are kept as they are. */
-export function withBlock(existing: string, block: string): string {
+function withBlock(existing: string, block: string): string {
     const begin = existing.indexOf(BLOCK_BEGIN);
     const end = existing.indexOf(BLOCK_END, begin);
     if (begin >= 0 && end >= 0) return `${existing.slice(0, begin)}${block}${existing.slice(end + BLOCK_END.length)}`;

@@ -82,7 +82,7 @@ function waitingFor(type: string, op: string): string {
  * the provider's own words without its source position and plugin version
  * ("fleet-jarvis: container failed to be in healthy state").
  */
-export function engineError(text: string): string {
+function engineError(text: string): string {
     const line = text.split("\n").find((l) => /error:/.test(l))?.trim() ?? text.split("\n")[0].trim();
     const resource = /^\S+\s+\S+\s+(\S+)\s+(?:creating|updating|deleting|refreshing)/.exec(line.replace(/^[+\-~ ]+/, ""))?.[1]
         ?? /docker:index:\w+\s+(\S+)/.exec(line)?.[1];

@@ -17,7 +17,7 @@ export interface Repository {
     readonly repo: string;
 }
 
-export type IssueAction = "opened" | "updated" | "closed" | "none";
+type IssueAction = "opened" | "updated" | "closed" | "none";
 
 export interface IssueOutcome {
     readonly action: IssueAction;

@@ -20,7 +20,7 @@ import { StackAccessError, explainPulumiFailure, openStack, pulumiEnv, stackEnvF
 import type { ProjectInfo, StackFile } from "../../config";
 
 /** The oldest engine the fleet is tested on; and engines before 27.5 fail image builds with the containerd store (as scripts/deploy-dev.sh says). */
-export const MIN_DOCKER_VERSION = "20.10.0";
+const MIN_DOCKER_VERSION = "20.10.0";
 const CONTAINERD_STORE_MIN_VERSION = "27.5.0";
 
 export interface DoctorOptions {

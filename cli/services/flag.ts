@@ -24,7 +24,7 @@ export interface FlagOptions {
     readonly now?: Date;
 }
 
-export interface FlagJson {
+interface FlagJson {
     readonly stack: string;
     readonly agent: string;
     readonly flag: string;
@@ -39,7 +39,7 @@ export interface FlagJson {
 }
 
 /** Why moving `flag` to `target` now needs --force; [] when it does not. */
-export function flagMoveProblems(flag: FeatureFlagSpec, target: string, now: Date): string[] {
+function flagMoveProblems(flag: FeatureFlagSpec, target: string, now: Date): string[] {
     return rolloutStepProblems(flag.stages, flag.currentStage, target, currentStageSince(flag), now);
 }
 

@@ -22,7 +22,7 @@ import { StackAccessError } from "./stack-access";
 const LOCK_TAG = "agent-fleet:lock";
 
 /** Another operation holds the stack (exit 2): who, and since when. */
-export class FleetLockedError extends StackAccessError {
+class FleetLockedError extends StackAccessError {
     constructor(stack: string, holder: LockHolder, where: string) {
         super(`stack ${stack} is busy: ${describeHolder(holder)} holds its fleet lock (${where}). `
             + `Wait for it to finish. If that process is gone${holder.host === os.hostname() ? "" : ` (it ran on ${holder.host})`}, remove the lock: ${where.startsWith("stack tag") ? `npx pulumi stack tag rm ${LOCK_TAG} --stack ${stack}` : `rm ${where}`}`);

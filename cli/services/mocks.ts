@@ -14,7 +14,7 @@ import { DOCKER_TYPES, parseGoDurationMs } from "../../contract";
 import { EngineResource, defaultProvider, plainValue } from "../../policies/analyzer";
 
 /** The project name in Pulumi.yaml. */
-export const DEFAULT_PROJECT = "agent-fleet";
+const DEFAULT_PROJECT = "agent-fleet";
 
 /** The markers Pulumi's wire format puts on a secret value, from the SDK itself. */
 const SECRET_SIG = pulumi.runtime.specialSecretSig;

@@ -17,7 +17,7 @@ import { PolicyConfig, readPolicyConfig } from "./policy-config";
 import { runProgram } from "./program";
 import { readProject, readStackFile } from "../../config";
 
-export { PolicyCrashError, ViolationLevel } from "../../policies/analyzer";
+export { PolicyCrashError } from "../../policies/analyzer";
 export { ProgramError } from "./program";
 
 export interface Violation {
@@ -31,7 +31,7 @@ export interface Violation {
     readonly message: string;
 }
 
-export interface PolicySummary {
+interface PolicySummary {
     readonly name: string;
     readonly level: EnforcementLevel;
 }

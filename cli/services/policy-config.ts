@@ -17,12 +17,12 @@ import type { PolicySettings as AnalyzerPolicySettings } from "../../policies/an
 import { UserError } from "../../config/errors";
 
 
-export const ENFORCEMENT_LEVELS: readonly EnforcementLevel[] = ["advisory", "mandatory", "remediate", "disabled"];
+const ENFORCEMENT_LEVELS: readonly EnforcementLevel[] = ["advisory", "mandatory", "remediate", "disabled"];
 /** A PolicyPack without its own enforcementLevel defaults to this (see @pulumi/policy's policy.js). */
-export const PACK_DEFAULT_LEVEL: EnforcementLevel = "advisory";
+const PACK_DEFAULT_LEVEL: EnforcementLevel = "advisory";
 
 /** A policy's level and what `args.getConfig()` returns: its config properties, without enforcementLevel. */
-export type PolicySettings = Required<AnalyzerPolicySettings>;
+type PolicySettings = Required<AnalyzerPolicySettings>;
 
 export interface PolicyConfig {
     /** Display path of the file the levels came from, when there is one. */
@@ -44,7 +44,7 @@ function levelProblem(display: string, key: string, value: unknown): UserError {
 }
 
 /** Parses the file the way the Pulumi CLI's parsePolicyPackConfig does; unknown policy names are refused. */
-export function parsePolicyConfig(text: string, display: string, policyNames: readonly string[]): Map<string, Entry> {
+function parsePolicyConfig(text: string, display: string, policyNames: readonly string[]): Map<string, Entry> {
     const entries = new Map<string, Entry>();
     // Pulumi accepts an empty file as "no config".
     if (text.trim() === "") return entries;
@@ -87,7 +87,7 @@ function schemaDefaults(policy: Policy): Record<string, unknown> {
 }
 
 /** Each policy's level and config: its defaults, then "all", then its own entry (Pulumi's ReconcilePolicyPackConfig). */
-export function reconcilePolicyConfig(policies: readonly Policy[], entries: ReadonlyMap<string, Entry>, file?: string): PolicyConfig {
+function reconcilePolicyConfig(policies: readonly Policy[], entries: ReadonlyMap<string, Entry>, file?: string): PolicyConfig {
     const all = entries.get("all")?.level;
     const resolved = new Map<string, PolicySettings>();
     for (const policy of policies) {

@@ -20,7 +20,7 @@ export class ProgramError extends UserError {
 }
 
 /** Requires the program afresh, so that a second check in the same process runs it again. */
-export function requireProgram(program: string): unknown {
+function requireProgram(program: string): unknown {
     const resolved = localRequire.resolve(program);
     delete localRequire.cache[resolved];
     return localRequire(resolved);

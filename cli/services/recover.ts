@@ -33,7 +33,7 @@ interface PulumiLock {
 }
 
 /** Pulumi's lock files for the stack, in a file backend (`.pulumi/locks/<org>/<project>/<stack>/*.json`). */
-export function pulumiLocks(projectDir: string, project: string, stack: string, env: NodeJS.ProcessEnv = process.env): PulumiLock[] | undefined {
+function pulumiLocks(projectDir: string, project: string, stack: string, env: NodeJS.ProcessEnv = process.env): PulumiLock[] | undefined {
     const dir = fileBackendDir(projectDir, backendUrl(projectDir, env));
     if (!dir) return undefined;
     const root = path.join(dir, ".pulumi", "locks");

@@ -19,7 +19,7 @@ export interface ReleaseOptions {
     readonly json?: boolean;
 }
 
-export interface ReleaseJson {
+interface ReleaseJson {
     readonly stack: string;
     readonly agent: string;
     readonly file: string;

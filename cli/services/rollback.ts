@@ -66,7 +66,7 @@ export interface RollbackPlan {
     readonly restores?: "verified" | "previous";
 }
 
-export interface RollbackJson extends RollbackPlan {
+interface RollbackJson extends RollbackPlan {
     readonly stack: string;
     /** The command that deploys it (without --apply), or that ran. */
     readonly command: string;
@@ -198,7 +198,7 @@ export function writeRollback(editor: StackFileEditor, name: string, records: St
 }
 
 /** The URNs of these agents' resources in the stack file as it is now (written rollbacks included), from the program under mocks. */
-export async function targetsOfAgents(editor: StackFileEditor, agents: readonly string[]): Promise<string[]> {
+async function targetsOfAgents(editor: StackFileEditor, agents: readonly string[]): Promise<string[]> {
     const run = await runProgram(editor.project, editor.file, editor.stack);
     return targetUrnsOf(run.resources, agents);
 }
@@ -221,7 +221,7 @@ interface StateResource {
  * update then finds the old container already matching (no new container,
  * no health wait) and deletes the failed one. Returns the agents kept so.
  */
-export async function keepServingInstances(stack: Stack, agents: readonly string[], docker: Docker, output: Output): Promise<string[]> {
+async function keepServingInstances(stack: Stack, agents: readonly string[], docker: Docker, output: Output): Promise<string[]> {
     const exported = await stack.exportStack();
     const resources = (exported.deployment?.resources ?? []) as StateResource[];
     const kept: string[] = [];

@@ -10,7 +10,7 @@ import type { StackFile } from "../../config";
  * decrypted offline and may not be set yet; a check needs only that they are
  * set, and set as secrets.
  */
-export const SECRET_PLACEHOLDER = "fleet-check-secret-placeholder";
+const SECRET_PLACEHOLDER = "fleet-check-secret-placeholder";
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
     return typeof value === "object" && value !== null && !Array.isArray(value);

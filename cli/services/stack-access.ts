@@ -28,7 +28,7 @@ export class StackAccessError extends UserError {
 }
 
 /** The variables of `stacks/<stack>.env`, when the stack has one. */
-export function stackEnvFile(projectDir: string, stack: string): Record<string, string> {
+function stackEnvFile(projectDir: string, stack: string): Record<string, string> {
     const file = path.join(projectDir, stackEnvFileName(stack));
     if (!fs.existsSync(file)) return {};
     return parseEnv(fs.readFileSync(file, "utf8")) as Record<string, string>;

@@ -10,7 +10,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { Document, isMap, isNode, isScalar, isSeq, parseDocument, visit } from "yaml";
 import {
-    AgentSpec, FeatureFlagSpec, FleetConfigError, FleetSpec, PartialAgentConfig, ProjectInfo, ResolvedFleet, StackFile, StackView, catalogSource, mergeLayers, openStackView, resolveFleet,
+    AgentSpec, FeatureFlagSpec, FleetSpec, PartialAgentConfig, ProjectInfo, ResolvedFleet, StackFile, StackView, catalogSource, mergeLayers, openStackView, resolveFleet,
 } from "../../config";
 import { UserError } from "../../config/errors";
 
@@ -186,4 +186,4 @@ export class StackFileEditor {
     }
 }
 
-export { FleetConfigError };
+

@@ -1,7 +1,7 @@
 /** What `fleet status` reports, as data: its JSON and its rows (the deployment issue renders it too). */
 
 /** current: runs what main declares; pending: behind, within --max-lag; stale and not deployed: flagged; unknown: no engine to ask. */
-export type AgentState = "current" | "pending" | "stale" | "not deployed" | "unknown";
+type AgentState = "current" | "pending" | "stale" | "not deployed" | "unknown";
 
 export interface StatusRow {
     readonly stack: string;

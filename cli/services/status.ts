@@ -16,11 +16,10 @@ import { EXIT, UserError, Output, asCommand, formatTable } from "../output";
 import { SWARM_SERVICE_ID_LABEL, containerHealth, instanceLabels, stackDocker } from "./docker";
 import { AgentHistory, CommitRef, hasGitHistory, requireFullHistory } from "./git-history";
 import { issueClientFromEnv, reconcileDeploymentIssue } from "./deployment-issue";
-import type { AgentState, StatusJson, StatusRow, SyncRow } from "./status-report";
+import type { StatusJson, StatusRow, SyncRow } from "./status-report";
 
-export type { AgentState, StatusJson, StatusRow, SyncRow };
 
-export interface StatusOptions {
+interface StatusOptions {
     /** Stacks to read, in order; default dev, staging and production where the project has them. */
     readonly stacks?: readonly string[];
     /** How long a change may wait on main before it counts as stale, as a duration ("1h"). Default 1h. */
@@ -141,7 +140,7 @@ async function syncRows(rows: readonly StatusRow[], specs: readonly FleetSpec[],
     }));
 }
 
-export async function fleetStatus(options: StatusOptions): Promise<StatusJson> {
+async function fleetStatus(options: StatusOptions): Promise<StatusJson> {
     const cwd = options.cwd ?? process.cwd();
     const env = options.env ?? process.env;
     const now = (options.now ?? new Date()).getTime();
@@ -195,7 +194,7 @@ function rowCells(r: StatusRow, now: number): string[] {
 }
 
 /** The human report: a table per stack, staging against production, and the problems. */
-export function formatStatus(status: StatusJson): string {
+function formatStatus(status: StatusJson): string {
     const now = Date.parse(status.checkedAt);
     const lines: string[] = [`main at ${short(status.head ?? undefined)}; a change is stale after ${status.maxLag} undeployed`];
     for (const stack of [...new Set(status.agents.map((r) => r.stack))]) {
@@ -209,7 +208,7 @@ export function formatStatus(status: StatusJson): string {
 }
 
 /** Markdown for a job summary or the deployment issue. Hand-written: a few tables need no renderer. */
-export function statusMarkdown(status: StatusJson): string {
+function statusMarkdown(status: StatusJson): string {
     const now = Date.parse(status.checkedAt);
     const cell = (text: string) => text.replace(/\|/g, "\\|");
     const table = (header: string[], rows: string[][]) => [`| ${header.join(" | ")} |`, `|${header.map(() => " --- ").join("|")}|`, ...rows.map((r) => `| ${r.map(cell).join(" | ")} |`)];

@@ -49,7 +49,7 @@ export interface UpOptions {
 }
 
 /** What happened to one agent's rollback. */
-export interface RollbackOutcome {
+interface RollbackOutcome {
     readonly outcome: "rolled back and verified" | "rollback failed" | "not rolled back";
     /** Where it went back to, when a rollback was written. */
     readonly to?: string;
@@ -60,7 +60,7 @@ export interface RollbackOutcome {
 }
 
 /** One agent's outcome. */
-export interface UpAgentRow {
+interface UpAgentRow {
     readonly agent: string;
     /** What the update did to it: "replaced", "created", "failed", "unchanged". */
     readonly update: string;
@@ -72,7 +72,7 @@ export interface UpAgentRow {
     readonly ok: boolean;
 }
 
-export interface UpJson {
+interface UpJson {
     readonly stack: string;
     readonly agent: string | null;
     readonly ok: boolean;

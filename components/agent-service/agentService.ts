@@ -53,7 +53,7 @@ export interface AgentServiceArgs {
 }
 
 /** Checks args that the config loader cannot see, e.g. when the component is used directly. */
-export function validateAgentServiceArgs(name: string, args: AgentServiceArgs): void {
+function validateAgentServiceArgs(name: string, args: AgentServiceArgs): void {
     const declared = Object.keys(args.spec.secrets);
     const given = Object.keys(args.secretValues ?? {});
     const missing = declared.filter((key) => !given.includes(key));
@@ -95,7 +95,7 @@ export function agentLabels(spec: AgentSpec, stack: string, version: string = sp
 }
 
 /** Env vars the platform sets for every agent; the agent's own `env` may override them. */
-export function platformEnv(spec: AgentSpec, version: string = spec.version): Record<string, string> {
+function platformEnv(spec: AgentSpec, version: string = spec.version): Record<string, string> {
     return {
         AGENT_NAME: spec.name,
         AGENT_VERSION: version,

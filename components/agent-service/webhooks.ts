@@ -13,7 +13,7 @@ export interface AgentWebhookTransforms {
 export type GithubProviderFor = (owner: string) => pulumi.ProviderResource | undefined;
 
 /** Where GitHub delivers a webhook: the stack's public base URL and the agent's path. */
-export function webhookUrl(baseUrl: string, webhook: Pick<WebhookSpec, "path">): string {
+function webhookUrl(baseUrl: string, webhook: Pick<WebhookSpec, "path">): string {
     return `${baseUrl.replace(/\/+$/, "")}${webhook.path}`;
 }
 
@@ -22,7 +22,7 @@ export function webhookUrl(baseUrl: string, webhook: Pick<WebhookSpec, "path">):
  * configured events to the agent's URL, TLS verified, signed with the
  * webhook's secret, which stays a Pulumi secret.
  */
-export function repositoryWebhookArgs(baseUrl: string, webhook: WebhookSpec, secret: pulumi.Input<string>): github.RepositoryWebhookArgs {
+function repositoryWebhookArgs(baseUrl: string, webhook: WebhookSpec, secret: pulumi.Input<string>): github.RepositoryWebhookArgs {
     const [, repository] = (webhook.repository ?? "").split("/");
     return {
         repository,

@@ -10,7 +10,7 @@ import { AgentRuntime, RUNTIMES_BY_NAME } from "../runtimes";
 import { Sentinel, SentinelTransforms } from "../sentinel";
 import { Transform, applyTransform } from "../transform";
 
-export interface FleetTransforms {
+interface FleetTransforms {
     /** Adjusts the environment's `docker.Network`. */
     readonly network?: Transform<docker.NetworkArgs>;
     /** Adjusts every agent's child resources. */

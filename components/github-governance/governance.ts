@@ -16,9 +16,9 @@ export const FLEET_LABELS: readonly { readonly name: string; readonly color: str
 ];
 
 /** The environments the deploy workflow names (`environment: ${{ inputs.stack }}`). */
-export const DEPLOY_ENVIRONMENTS = ["staging", "production"] as const;
+const DEPLOY_ENVIRONMENTS = ["staging", "production"] as const;
 
-export interface GithubGovernanceTransforms {
+interface GithubGovernanceTransforms {
     /** Adjusts each `github.RepositoryEnvironment` (staging and production). */
     readonly environment?: Transform<github.RepositoryEnvironmentArgs>;
     /** Adjusts each `github.ActionsSecret`. */
@@ -47,7 +47,7 @@ export interface GithubGovernanceArgs {
 }
 
 /** Checks args up front, so a bad call registers nothing. */
-export function validateGithubGovernanceArgs(name: string, args: GithubGovernanceArgs): void {
+function validateGithubGovernanceArgs(name: string, args: GithubGovernanceArgs): void {
     if (!GITHUB_REPOSITORY_RE.test(args.repository)) {
         throw new Error(`GithubGovernance "${name}": repository must be "owner/name", got ${JSON.stringify(args.repository)}`);
     }

@@ -51,7 +51,7 @@ export interface DeployNotificationsArgs {
  * (`docker:host`, else DOCKER_HOST). Undefined when it cannot be read: the
  * alert then carries the provider's message alone.
  */
-export async function lastProbeOutput(containerName: string): Promise<string | undefined> {
+async function lastProbeOutput(containerName: string): Promise<string | undefined> {
     const host = new pulumi.Config("docker").get("host");
     const run = await execa("docker", ["inspect", containerName, "--format", "{{json .State.Health.Log}}"], {
         reject: false, timeout: 10_000, env: host ? { DOCKER_HOST: host } : {},

@@ -7,7 +7,7 @@ import { dockerHealthcheck } from "./healthcheck";
 import type { AgentRuntime, RuntimeDeployContext, RuntimeDeployData, RuntimeDeployment } from "./runtime";
 
 /** Agents publish on loopback only; other agents reach them over the fleet network by name. */
-export const PUBLISH_IP = "127.0.0.1";
+const PUBLISH_IP = "127.0.0.1";
 
 /**
  * The docker provider asks the engine for delete-before-replace on every
@@ -37,7 +37,7 @@ function seconds(ms: number): number {
 }
 
 /** "NAME=value" list, in a stable order; secret as a whole whenever the agent has a secret. */
-export function containerEnv(env: Readonly<Record<string, string>>, secretValues: Readonly<Record<string, pulumi.Input<string>>>): pulumi.Output<string[]> {
+function containerEnv(env: Readonly<Record<string, string>>, secretValues: Readonly<Record<string, pulumi.Input<string>>>): pulumi.Output<string[]> {
     const names = Object.keys(secretValues).sort();
     const list = pulumi.all(names.map((envName) => secretValues[envName])).apply((values) => [
         ...Object.entries(env).map(([key, value]) => `${key}=${value}`),
@@ -47,7 +47,7 @@ export function containerEnv(env: Readonly<Record<string, string>>, secretValues
 }
 
 /** The arguments of every replica's container: a pure function of the agent's data. */
-export function containerArgs(context: RuntimeDeployData): docker.ContainerArgs {
+function containerArgs(context: RuntimeDeployData): docker.ContainerArgs {
     const { spec } = context;
     const graceSeconds = seconds(spec.stopGraceMs);
     return {
@@ -91,7 +91,7 @@ export function containerArgs(context: RuntimeDeployData): docker.ContainerArgs 
  * marker: a container saved after a failed health wait is replaced and
  * re-gated on the next `up`, instead of being "updated" into success.
  */
-export const CONTAINER_REPLACE_ON_CHANGES: readonly string[] = ["*"];
+const CONTAINER_REPLACE_ON_CHANGES: readonly string[] = ["*"];
 
 /** One `docker.Container` per replica. */
 export const containerRuntime: AgentRuntime = {

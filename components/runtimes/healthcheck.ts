@@ -9,7 +9,7 @@ import { goDuration } from "../../contract";
  * `fleet up` and the alerts can say why an agent is unhealthy:
  * "GET /health: 503 {"status":"failing","reason":"…"}", "GET /health: ECONNREFUSED".
  */
-export function defaultProbeCommand(port: number, healthcheck: HealthcheckSpec): string[] {
+function defaultProbeCommand(port: number, healthcheck: HealthcheckSpec): string[] {
     const url = `http://127.0.0.1:${port}${healthcheck.path}`;
     const what = JSON.stringify(`GET ${healthcheck.path}: `);
     const script = `fetch(${JSON.stringify(url)},{signal:AbortSignal.timeout(${healthcheck.timeoutMs})})`

@@ -8,7 +8,7 @@ import { dockerHealthcheck } from "./healthcheck";
 import type { AgentRuntime, RuntimeDeployContext, RuntimeDeployData, RuntimeDeployment } from "./runtime";
 
 /** Where Swarm mounts a service's secrets inside each task. */
-export const SWARM_SECRETS_DIR = "/run/secrets";
+const SWARM_SECRETS_DIR = "/run/secrets";
 
 /**
  * How long a rollback watches the restored tasks. The rollback returns to a
@@ -26,7 +26,7 @@ const CONVERGE_SLACK_MS = 60_000;
  * interval × retries of starting is caught by the update that started it.
  * A shorter monitor would call the update done before a late failure shows.
  */
-export function updateMonitorMs(spec: Pick<AgentSpec, "healthcheck">): number {
+function updateMonitorMs(spec: Pick<AgentSpec, "healthcheck">): number {
     return timeToUnhealthyMs(spec.healthcheck);
 }
 
@@ -36,17 +36,17 @@ export function updateMonitorMs(spec: Pick<AgentSpec, "healthcheck">): number {
  * one node, so those agents update stop-first: a short gap, as with the
  * container runtime's delete-first replacement.
  */
-export function swarmUpdateOrder(spec: Pick<AgentSpec, "hostPort">): "start-first" | "stop-first" {
+function swarmUpdateOrder(spec: Pick<AgentSpec, "hostPort">): "start-first" | "stop-first" {
     return spec.hostPort === undefined ? "start-first" : "stop-first";
 }
 
 /** Env var that tells an agent where Swarm mounted a secret: `<NAME>_FILE=/run/secrets/<NAME>` (the Docker images' convention). */
-export function secretFileEnv(envName: string): string {
+function secretFileEnv(envName: string): string {
     return `${envName}_FILE`;
 }
 
 /** A Swarm secret's mount: the file carries the env var's name, readable by the agent's user only. */
-export function secretMount(spec: Pick<AgentSpec, "user">, envName: string, secret: { id: pulumi.Input<string>; name: pulumi.Input<string> }): docker.types.input.ServiceTaskSpecContainerSpecSecret {
+function secretMount(spec: Pick<AgentSpec, "user">, envName: string, secret: { id: pulumi.Input<string>; name: pulumi.Input<string> }): docker.types.input.ServiceTaskSpecContainerSpecSecret {
     const [uid, gid] = spec.user.split(":");
     const numeric = /^\d+$/.test(uid) && (gid === undefined || /^\d+$/.test(gid));
     return {
@@ -65,14 +65,14 @@ export function secretMount(spec: Pick<AgentSpec, "user">, envName: string, secr
  * version, image, commit and watch settings live on the service's own labels;
  * tools reach them through the container's `com.docker.swarm.service.id`.
  */
-export const TASK_LABEL_KEYS: readonly string[] = [LABELS.agent, LABELS.stack, LABELS.environment];
+const TASK_LABEL_KEYS: readonly string[] = [LABELS.agent, LABELS.stack, LABELS.environment];
 
-export function taskContainerLabels(labels: Readonly<Record<string, string>>): Record<string, string> {
+function taskContainerLabels(labels: Readonly<Record<string, string>>): Record<string, string> {
     return Object.fromEntries(TASK_LABEL_KEYS.flatMap((key) => (labels[key] === undefined ? [] : [[key, labels[key]]])));
 }
 
 /** Swarm's data for the agent: the runtime data plus the secrets, already declared. */
-export interface SwarmServiceData extends RuntimeDeployData {
+interface SwarmServiceData extends RuntimeDeployData {
     /** One mount per entry of `spec.secrets`, keyed by env var name. */
     readonly secretMounts: readonly docker.types.input.ServiceTaskSpecContainerSpecSecret[];
 }
@@ -82,7 +82,7 @@ function memoryBytes(memoryMb: number | undefined): number | undefined {
 }
 
 /** The arguments of the agent's `docker.Service`: a pure function of the agent's data. */
-export function serviceArgs(data: SwarmServiceData): docker.ServiceArgs {
+function serviceArgs(data: SwarmServiceData): docker.ServiceArgs {
     const { spec } = data;
     const monitor = swarmDuration(updateMonitorMs(spec));
     const order = swarmUpdateOrder(spec);
@@ -160,7 +160,7 @@ export function serviceArgs(data: SwarmServiceData): docker.ServiceArgs {
  * How long `pulumi up` waits for the agent's tasks to converge: each replica
  * in turn gets its wait timeout (to turn healthy) and its watch, plus slack.
  */
-export function convergeTimeoutMs(spec: Pick<AgentSpec, "replicas" | "waitTimeoutMs" | "healthcheck">): number {
+function convergeTimeoutMs(spec: Pick<AgentSpec, "replicas" | "waitTimeoutMs" | "healthcheck">): number {
     return spec.replicas * (spec.waitTimeoutMs + updateMonitorMs(spec)) + ROLLBACK_MONITOR_MS + CONVERGE_SLACK_MS;
 }
 
@@ -206,7 +206,7 @@ export const swarmRuntime: AgentRuntime = {
  * else its name on the fleet network, which resolves to the healthy tasks
  * (each task's own host port is dynamic; `fleet verify` reads them from Swarm).
  */
-export function swarmHealthUrl(spec: Pick<AgentSpec, "name" | "port" | "hostPort" | "healthcheck">): string {
+function swarmHealthUrl(spec: Pick<AgentSpec, "name" | "port" | "hostPort" | "healthcheck">): string {
     return spec.hostPort === undefined
         ? `http://${spec.name}:${spec.port}${spec.healthcheck.path}`
         : `http://127.0.0.1:${spec.hostPort}${spec.healthcheck.path}`;

@@ -45,7 +45,7 @@ export interface SentinelArgs {
  * program deploys to the local engine; otherwise none (the sentinel then
  * logs that it cannot reach Docker, and its /health says so).
  */
-export function socketGroupOf(sentinel: SentinelSpec, env: NodeJS.ProcessEnv = process.env): number | undefined {
+function socketGroupOf(sentinel: SentinelSpec, env: NodeJS.ProcessEnv = process.env): number | undefined {
     if (sentinel.socketGroup !== undefined) return sentinel.socketGroup;
     const host = env.DOCKER_HOST;
     if (host && host !== `unix://${sentinel.dockerSocket}`) return undefined;
@@ -57,7 +57,7 @@ export function socketGroupOf(sentinel: SentinelSpec, env: NodeJS.ProcessEnv = p
 }
 
 /** The sentinel's non-secret configuration (agents/sentinel/src/config.ts SentinelConfig). */
-export function sentinelConfig(spec: FleetSpec, network: string) {
+function sentinelConfig(spec: FleetSpec, network: string) {
     return {
         stack: spec.stack,
         environment: spec.environment,

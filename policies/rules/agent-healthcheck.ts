@@ -32,7 +32,7 @@ function shellAlwaysSucceeds(script: string): string | undefined {
  * Why a healthcheck test can never fail, or undefined when it can. Only the
  * reason is returned, never the command: commands may carry credentials.
  */
-export function alwaysSucceeds(tests: readonly string[]): string | undefined {
+function alwaysSucceeds(tests: readonly string[]): string | undefined {
     const [kind, ...command] = tests;
     if (kind === "CMD-SHELL") return shellAlwaysSucceeds(command.join(" "));
     if (kind !== "CMD" || command.length === 0) return undefined;

@@ -13,8 +13,8 @@ import { COMPONENT_TYPES, DOCKER_TYPES, LABELS, labelsOf, stackFileName } from "
 
 type Unwrapped<T> = { [K in keyof T]: Unwrap<T[K]> };
 
-export const AGENT_SERVICE_TYPE = COMPONENT_TYPES.agentService;
-export const FLEET_TYPE = COMPONENT_TYPES.fleet;
+const AGENT_SERVICE_TYPE = COMPONENT_TYPES.agentService;
+const FLEET_TYPE = COMPONENT_TYPES.fleet;
 export const CONTAINER_TYPE = DOCKER_TYPES.container;
 export const SERVICE_TYPE = DOCKER_TYPES.service;
 

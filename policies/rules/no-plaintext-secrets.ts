@@ -3,7 +3,7 @@ import { CREDENTIAL_NAME_RE, ScannedText, findCredentials } from "./credentials"
 import { FleetPolicy, agentPolicy, reportAgent } from "./fleet-policy";
 
 /** Every plain-text place of an agent's config a credential could hide in. */
-export function plainTexts(agent: AgentSpec): ScannedText[] {
+function plainTexts(agent: AgentSpec): ScannedText[] {
     const command = agent.healthcheck.command;
     return [
         ...Object.entries(agent.env).map(([name, text]) => ({ field: `env.${name}`, text })),

@@ -15,7 +15,7 @@ import { stringify } from "yaml";
 import type { CheckJson } from "../../cli/services/check-report";
 
 export const REPO = path.resolve(__dirname, "../..");
-export const BIN = path.join(REPO, "cli", "fleet.js");
+const BIN = path.join(REPO, "cli", "fleet.js");
 export const PROJECT = "agent-fleet";
 
 export interface ProjectFiles {

@@ -67,7 +67,7 @@ export function fleetOf(
 }
 
 /** A program of its own: the real index.ts, plus a container transform that turns crash recovery off. */
-export const RESTART_OFF_PROGRAM = `import * as pulumi from "@pulumi/pulumi";
+const RESTART_OFF_PROGRAM = `import * as pulumi from "@pulumi/pulumi";
 import { Fleet } from ${JSON.stringify(path.join(REPO, "components"))};
 import { loadStackFleet } from ${JSON.stringify(path.join(REPO, "config"))};
 
@@ -81,7 +81,7 @@ new Fleet("fleet", {
 `;
 
 /** The same, on the swarm runtime: a service transform that turns task restarts off. */
-export const SWARM_RESTART_OFF_PROGRAM = RESTART_OFF_PROGRAM.replace(
+const SWARM_RESTART_OFF_PROGRAM = RESTART_OFF_PROGRAM.replace(
     "container: (args) => { args.restart = \"no\"; }",
     "service: (args) => { (args.taskSpec as { restartPolicy?: unknown }).restartPolicy = { condition: \"none\", delay: \"5s\", window: \"5s\" }; }",
 );
@@ -92,7 +92,7 @@ export function swarmFleetOf(environment: Environment, agents: Readonly<Record<s
 }
 
 /** The real index.ts plus a webhook transform that lets GitHub skip TLS verification. */
-export const WEBHOOK_TLS_OFF_PROGRAM = RESTART_OFF_PROGRAM.replace(
+const WEBHOOK_TLS_OFF_PROGRAM = RESTART_OFF_PROGRAM.replace(
     "container: (args) => { args.restart = \"no\"; }",
     "repositoryWebhook: (args) => { args.configuration = pulumi.output(args.configuration).apply((c) => ({ ...c!, insecureSsl: true })); }",
 );

@@ -8,14 +8,14 @@ import path from "node:path";
 import { REPO_ROOT } from "../support/docker";
 import { CommandResult, STACK, Workspace } from "./workspace";
 
-export const EVENT_FIXTURES_DIR = path.join(REPO_ROOT, "test", "fixtures", "events");
+const EVENT_FIXTURES_DIR = path.join(REPO_ROOT, "test", "fixtures", "events");
 
 /**
  * Makes a log byte-stable across runs and machines: temp paths become
  * placeholders and wall-clock timestamps become 0. Everything else (URNs,
  * diffs, policy events, sequence numbers) is kept as the engine wrote it.
  */
-export function normalizeEventLog(text: string, ws: Pick<Workspace, "dir" | "stateDir">): string {
+function normalizeEventLog(text: string, ws: Pick<Workspace, "dir" | "stateDir">): string {
     return text
         .split("\n")
         .filter((line) => line.trim() !== "")

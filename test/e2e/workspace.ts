@@ -22,7 +22,7 @@ import { NODE_BASE_IMAGE, REPO_ROOT, dockerClient, ensureLocalNodeBaseImage } fr
 export const STACK = "dev";
 export const PASSPHRASE = "dev";
 /** The base image the sample agent's Dockerfile names by default. */
-export const DEFAULT_NODE_IMAGE = "node:20-alpine";
+const DEFAULT_NODE_IMAGE = "node:20-alpine";
 
 /** The version of the Pulumi CLI on PATH, or undefined when there is none. Synchronous, for `describe.skipIf`. */
 export function pulumiOnPath(): string | undefined {

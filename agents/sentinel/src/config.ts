@@ -19,12 +19,12 @@ export interface WatchedAgent {
     readonly alertChannels: readonly string[];
 }
 
-export interface ChannelRoute {
+interface ChannelRoute {
     readonly name: string;
     readonly minSeverity: Severity;
 }
 
-export interface SentinelConfig {
+interface SentinelConfig {
     readonly stack: string;
     readonly environment: string;
     readonly agents: readonly WatchedAgent[];

@@ -9,7 +9,7 @@
  */
 
 /** The counter the sentinel reads: labels method, route and status (the sample agent's). */
-export const REQUESTS_METRIC = "http_requests_total";
+const REQUESTS_METRIC = "http_requests_total";
 /** Routes that are probes, not traffic: the healthcheck and the scrape itself would dilute the share. */
 const PROBE_ROUTES = new Set(["/health", "/metrics"]);
 

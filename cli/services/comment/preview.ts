@@ -8,11 +8,10 @@ import type { EngineEvent, OpMap, StepEventMetadata } from "@pulumi/pulumi/autom
 import { AgentSpec, FieldChange, agentDeployFields, agentFieldChanges, riskyFlagSteps } from "../../../config";
 import { COMPONENT_TYPES, SECRET_MARKER, ViolationLevel } from "../../../contract";
 
-export type { ViolationLevel };
 import { agentsByUrn } from "../agents-by-urn";
 import { CREDENTIAL_NAME_RE } from "../../../policies/rules/credentials";
 
-export type AgentOperation = "deploy" | "update" | "replace" | "remove";
+type AgentOperation = "deploy" | "update" | "replace" | "remove";
 
 export interface PolicyFinding {
     readonly policy: string;
@@ -23,7 +22,7 @@ export interface PolicyFinding {
     readonly message: string;
 }
 
-export interface ProviderFieldDiff {
+interface ProviderFieldDiff {
     /** Property path as the engine names it, e.g. "envs[2]". */
     readonly path: string;
     /** add, delete, update, each possibly "-replace". */
@@ -121,7 +120,7 @@ function maskCredentialEnv(change: FieldChange): FieldChange {
 }
 
 /** A value for the report: secrets as "[secret]", credential-named entries masked, long values cut. */
-export function renderValue(value: unknown): string | undefined {
+function renderValue(value: unknown): string | undefined {
     if (value === undefined) return undefined;
     if (containsSecret(value)) return SECRET_TEXT;
     const masked = maskCredentialNames(value);

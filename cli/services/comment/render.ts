@@ -18,7 +18,7 @@ export function commentMarker(project: string, stack: string): string {
 }
 
 /** The hidden line that records the labels a stack's preview asks for, so every stack's comment counts. */
-export function labelsMarker(labels: readonly string[]): string {
+function labelsMarker(labels: readonly string[]): string {
     return `<!-- agent-fleet:labels ${labels.join(",")} -->`;
 }
 
