@@ -36,36 +36,59 @@ function memory(mb: number | undefined): string | undefined {
 const duration = (ms: number | undefined) => (ms === undefined ? undefined : humanDuration(ms));
 const text = (value: unknown) => (value === undefined ? undefined : typeof value === "string" ? value : JSON.stringify(value));
 
-/** Scalar fields: config name and how the spec's value reads there. */
-const SCALARS: readonly [string, (agent: AgentSpec) => string | undefined][] = [
-    ["tier", (a) => text(a.tier)],
-    ["owner", (a) => a.owner],
-    ["image", (a) => a.image],
-    ["version", (a) => a.version],
-    ["rollbackImage", (a) => a.rollbackImage],
-    ["build.context", (a) => a.build?.context],
-    ["build.dockerfile", (a) => a.build?.dockerfile],
-    ["port", (a) => text(a.port)],
-    ["hostPort", (a) => text(a.hostPort)],
-    ["containerName", (a) => a.containerName],
-    ["memory", (a) => memory(a.memoryMb)],
-    ["cpus", (a) => text(a.cpus)],
-    ["replicas", (a) => text(a.replicas)],
-    ["monitorWindow", (a) => duration(a.monitorWindowMs)],
-    ["waitTimeout", (a) => duration(a.waitTimeoutMs)],
-    ["errorRateLimit", (a) => (a.errorRateLimitPercent === undefined ? undefined : `${a.errorRateLimitPercent}%`)],
-    ["stopGracePeriod", (a) => duration(a.stopGraceMs)],
-    ["user", (a) => a.user],
-    ["healthcheck.path", (a) => (a.healthcheck.command ? undefined : a.healthcheck.path)],
-    ["healthcheck.command", (a) => (a.healthcheck.command ? a.healthcheck.command.join(" ") : undefined)],
-    ["healthcheck.interval", (a) => duration(a.healthcheck.intervalMs)],
-    ["healthcheck.timeout", (a) => duration(a.healthcheck.timeoutMs)],
-    ["healthcheck.retries", (a) => text(a.healthcheck.retries)],
-    ["healthcheck.startPeriod", (a) => duration(a.healthcheck.startPeriodMs)],
-    ["alertChannels", (a) => (a.alertChannels.length > 0 ? a.alertChannels.join(", ") : undefined)],
-    // Specs recorded in state before a field existed lack it: read them as empty.
-    ["placementConstraints", (a) => (a.placementConstraints?.length ? a.placementConstraints.join(", ") : undefined)],
-];
+/** How one agent field reads in a report: its name in the config and its value there, for each part shown. */
+type FieldWording = readonly (readonly [configName: string, read: (agent: AgentSpec) => string | undefined])[];
+
+/**
+ * Every field of an agent's spec, and how a change to it reads in a PR
+ * report. Typed over every key of AgentSpec: a field added to the spec fails
+ * the typecheck until it says how it reads here. "item by item": a map or
+ * list compared entry by entry in agentFieldChanges; "not shown": the agent's
+ * identity, or derived from a field that is shown (its tier).
+ */
+const AGENT_FIELD_WORDING: { readonly [K in keyof AgentSpec]-?: FieldWording | "item by item" | "not shown" } = {
+    name: "not shown",
+    environment: "not shown",
+    tier: [["tier", (a) => text(a.tier)]],
+    owner: [["owner", (a) => a.owner]],
+    image: [["image", (a) => a.image]],
+    version: [["version", (a) => a.version]],
+    rollbackImage: [["rollbackImage", (a) => a.rollbackImage]],
+    // Its args are compared item by item.
+    build: [["build.context", (a) => a.build?.context], ["build.dockerfile", (a) => a.build?.dockerfile]],
+    port: [["port", (a) => text(a.port)]],
+    hostPort: [["hostPort", (a) => text(a.hostPort)]],
+    containerName: [["containerName", (a) => a.containerName]],
+    memoryMb: [["memory", (a) => memory(a.memoryMb)]],
+    cpus: [["cpus", (a) => text(a.cpus)]],
+    replicas: [["replicas", (a) => text(a.replicas)]],
+    monitorWindowMs: [["monitorWindow", (a) => duration(a.monitorWindowMs)]],
+    waitTimeoutMs: [["waitTimeout", (a) => duration(a.waitTimeoutMs)]],
+    errorRateLimitPercent: [["errorRateLimit", (a) => (a.errorRateLimitPercent === undefined ? undefined : `${a.errorRateLimitPercent}%`)]],
+    stopGraceMs: [["stopGracePeriod", (a) => duration(a.stopGraceMs)]],
+    restartMaxRetries: "not shown",
+    user: [["user", (a) => a.user]],
+    // Specs recorded in state before a field existed lack it: read them as the loader's default.
+    readOnlyRootFilesystem: [["readOnlyRootFilesystem", (a) => text(a.readOnlyRootFilesystem ?? true)]],
+    healthcheck: [
+        ["healthcheck.path", (a) => (a.healthcheck.command ? undefined : a.healthcheck.path)],
+        ["healthcheck.command", (a) => (a.healthcheck.command ? a.healthcheck.command.join(" ") : undefined)],
+        ["healthcheck.interval", (a) => duration(a.healthcheck.intervalMs)],
+        ["healthcheck.timeout", (a) => duration(a.healthcheck.timeoutMs)],
+        ["healthcheck.retries", (a) => text(a.healthcheck.retries)],
+        ["healthcheck.startPeriod", (a) => duration(a.healthcheck.startPeriodMs)],
+    ],
+    alertChannels: [["alertChannels", (a) => (a.alertChannels.length > 0 ? a.alertChannels.join(", ") : undefined)]],
+    placementConstraints: [["placementConstraints", (a) => (a.placementConstraints?.length ? a.placementConstraints.join(", ") : undefined)]],
+    env: "item by item",
+    secrets: "item by item",
+    webhooks: "item by item",
+    smokeChecks: "item by item",
+    featureFlags: "item by item",
+};
+
+/** The single-valued parts of every field, in the order a report lists them. */
+const SCALARS: FieldWording = Object.values(AGENT_FIELD_WORDING).flatMap((wording) => (typeof wording === "string" ? [] : wording));
 
 function keyed<T>(field: (key: string) => string, before: Readonly<Record<string, T>>, after: Readonly<Record<string, T>>, show: (value: T) => string): FieldChange[] {
     const keys = [...new Set([...Object.keys(before), ...Object.keys(after)])].sort();

@@ -1,0 +1,28 @@
+/**
+ * A PR report names every agent field a change touches, in the config's own
+ * words: each field of a loaded spec, changed alone, shows up as a change.
+ */
+import { describe, expect, it } from "vitest";
+import { AgentSpec, agentFieldChanges } from "../../config";
+import { load, validSource } from "./fixtures";
+
+const agent = (): AgentSpec => load(validSource()).agents[0];
+
+describe("agentFieldChanges", () => {
+    it.each<[string, (a: AgentSpec) => AgentSpec, string]>([
+        ["readOnlyRootFilesystem", (a) => ({ ...a, readOnlyRootFilesystem: !a.readOnlyRootFilesystem }), "readOnlyRootFilesystem"],
+        ["user", (a) => ({ ...a, user: "root" }), "user"],
+        ["memory", (a) => ({ ...a, memoryMb: (a.memoryMb ?? 0) + 64 }), "memory"],
+        ["placementConstraints", (a) => ({ ...a, placementConstraints: ["node.role == worker"] }), "placementConstraints"],
+        ["healthcheck", (a) => ({ ...a, healthcheck: { ...a.healthcheck, retries: a.healthcheck.retries + 1 } }), "healthcheck.retries"],
+        ["env", (a) => ({ ...a, env: { ...a.env, NEW_SETTING: "1" } }), "env `NEW_SETTING`"],
+    ])("shows a change of %s", (_, change, field) => {
+        const before = agent();
+        const changes = agentFieldChanges(before, change(before));
+        expect(changes.map((c) => c.field)).toEqual([field]);
+    });
+
+    it("shows nothing for an unchanged spec", () => {
+        expect(agentFieldChanges(agent(), agent())).toEqual([]);
+    });
+});
