@@ -3,8 +3,8 @@
  * declare one Fleet. Nothing is registered when the config is invalid.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { FleetConfigError, FleetSpec, builtVersions, loadStackFleet, stackGithubConfig, stackSecretKeyState } from "./config";
-import { Fleet, GithubGovernance } from "./components";
+import { FleetConfigError, FleetSpec, loadStackFleet, stackGithubConfig, stackSecretKeyState } from "./config";
+import { Fleet, GithubGovernance, builtVersions } from "./components";
 import { FLEET_ENV, backendUrl, describeHolder, fileBackendDir, holderAlive, lockFilePath, readLockFile } from "./contract";
 
 function loadOrExplain<T>(load: () => T): T {

@@ -6,3 +6,4 @@ export * from "./github-provider";
 export * from "./notifications";
 export * from "./sentinel";
 export * from "./github-governance";
+export * from "./build-version";

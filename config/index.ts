@@ -5,8 +5,6 @@ export * from "./schema";
 export * from "./spec";
 export * from "./tiers";
 export * from "./stack";
-export * from "./spec-changes";
-export * from "./build-version";
 export * from "./github";
 export * from "./spec-hash";
 export * from "./component-inputs";

@@ -9,7 +9,6 @@
  */
 import { z } from "zod";
 import { ENVIRONMENTS, Environment, parseImageRef } from "../contract";
-import { DEFAULT_BUILD_VERSION } from "./build-version";
 import { durationMs } from "../contract/duration";
 import { ConfigProblem, FleetConfigError, renderPath, unknownFieldMessage } from "./errors";
 import {
@@ -18,6 +17,9 @@ import {
 } from "./schema";
 import { AgentSpec, ChannelSpec, FleetSpec, SentinelSpec, timeToUnhealthyMs } from "./spec";
 import { TIERS, Tier } from "./tiers";
+
+/** The version the loader gives an agent that builds and names none (components/build-version.ts labels the build). */
+export const DEFAULT_BUILD_VERSION = "dev";
 
 export type SecretKeyState = "secret" | "plain" | "missing";
 

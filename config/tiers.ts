@@ -1,7 +1,7 @@
 /**
  * The one definition of what a deployment tier means.
  *
- * Components, policies, the CLI and the README all read tier behaviour from
+ * Components, policies, the CLI and the docs all read tier behaviour from
  * here. Change a number here and every consumer follows; never copy one.
  */
 

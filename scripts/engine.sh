@@ -6,7 +6,7 @@
 #
 #   1. finds the engine sources: $FLEET_ENGINE_SOURCES, else ../shared/engine-src
 #      next to the project's root, else next to the checkout this clone came
-#      from (a clean clone in a temp dir, as the README's CI check makes);
+#      from (a clean clone in a temp dir, as docs/contributing.md describes);
 #   2. verifies every archive engine/sources.lock pins: present, with the
 #      SHA-256 pinned there and the same line in that folder's SHA256SUMS;
 #   3. unpacks each into the git-ignored .engine/src/<folder> (only when the

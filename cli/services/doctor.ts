@@ -108,7 +108,7 @@ function checkGithub(project: ProjectInfo, file: StackFile, stack: string, spec:
     } else if (env.GITHUB_TOKEN) {
         findings.push({ check: "github", ok: true, detail: `${needs}: GITHUB_TOKEN is set` });
     } else {
-        findings.push({ check: "github", ok: false, detail: `${needs} need a GitHub token, and neither GITHUB_TOKEN nor github:token is set`, fix: `export GITHUB_TOKEN=<token>, or ${setToken} (scopes: see the README's "The GitHub side of the fleet")` });
+        findings.push({ check: "github", ok: false, detail: `${needs} need a GitHub token, and neither GITHUB_TOKEN nor github:token is set`, fix: `export GITHUB_TOKEN=<token>, or ${setToken} (scopes: see docs/guides/github.md#the-token)` });
     }
 }
 

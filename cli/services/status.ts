@@ -10,14 +10,14 @@
  */
 import Docker from "dockerode";
 import { execa } from "execa";
-import { AgentSpec, FleetSpec, agentSpecHash, builtVersions, listStacks, openStackView } from "../../config";
+import { AgentSpec, FleetSpec, agentSpecHash, listStacks, openStackView } from "../../config";
 import { LABELS, sameImage, durationMs, humanDuration, isDuration } from "../../contract";
 import { EXIT, UserError, Output, asCommand, formatTable } from "../output";
 import { SWARM_SERVICE_ID_LABEL, containerHealth, instanceLabels, stackDocker } from "./docker";
 import { AgentHistory, CommitRef, hasGitHistory, requireFullHistory } from "./git-history";
 import { issueClientFromEnv, reconcileDeploymentIssue } from "./deployment-issue";
 import type { StatusJson, StatusRow, SyncRow } from "./status-report";
-
+import { builtVersions } from "../../components";
 
 interface StatusOptions {
     /** Stacks to read, in order; default dev, staging and production where the project has them. */

@@ -21,7 +21,7 @@ export function defineComment(fleet: Command, { output, onExit }: VerbContext): 
             }),
             "",
             "Examples:",
-            "  PULUMI_DEBUG_COMMANDS=true npx pulumi preview --stack staging --policy-pack policies --event-log staging.jsonl",
+            "  PULUMI_DEBUG_COMMANDS=true npx pulumi preview --stack staging --policy-pack policies --policy-pack-config stacks/policy.staging.json --event-log staging.jsonl",
             "  npx fleet comment --events staging.jsonl --events production.jsonl --out report.md",
         ].join("\n"))
         .action(async (options: { events: string[]; out?: string; post?: boolean }) => {

@@ -56,7 +56,7 @@ function socketGroupOf(sentinel: SentinelSpec, env: NodeJS.ProcessEnv = process.
     }
 }
 
-/** The sentinel's non-secret configuration (agents/sentinel/src/config.ts SentinelConfig). */
+/** The sentinel's non-secret configuration (agents/sentinel/src/config.ts reads it as SentinelEnvConfig). */
 function sentinelConfig(spec: FleetSpec, network: string) {
     return {
         stack: spec.stack,

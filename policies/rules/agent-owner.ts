@@ -1,6 +1,6 @@
 import { FleetPolicy, agentPolicy, reportAgent } from "./fleet-policy";
 
-/** Rule 9b: someone answers the alert. */
+/** someone answers the alert. */
 export function agentOwner(): FleetPolicy {
     return {
         appliesTo: "all tiers",

@@ -1,6 +1,6 @@
 import { FleetPolicy, workloadPolicy } from "./fleet-policy";
 
-/** Rule 2: a crashed agent comes back on its own. */
+/** a crashed agent comes back on its own. */
 export function agentRestartPolicy(): FleetPolicy {
     return {
         appliesTo: "all tiers",

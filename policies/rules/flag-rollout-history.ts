@@ -2,7 +2,7 @@ import { rolloutStepProblems } from "../../config/rollout";
 import { FleetPolicy, agentPolicy, reportAgent } from "./fleet-policy";
 
 /**
- * Rule 6b: a flag's recorded rollout (its `history`, which `fleet flag`
+ * a flag's recorded rollout (its `history`, which `fleet flag`
  * writes) moved one stage at a time and soaked each stage; a step that did
  * not is reported unless it was recorded as forced. One snapshot of
  * currentStage cannot show a skipped stage; the history can.

@@ -18,7 +18,7 @@ const FLEET_TYPE = COMPONENT_TYPES.fleet;
 export const CONTAINER_TYPE = DOCKER_TYPES.container;
 export const SERVICE_TYPE = DOCKER_TYPES.service;
 
-/** A policy plus the facts the README's policy reference shows about it. */
+/** A policy plus the facts docs/reference/policies.md shows about it. */
 export interface FleetPolicy {
     readonly policy: ResourceValidationPolicy | StackValidationPolicy;
     /** Which tiers or environments it applies to, for people. */

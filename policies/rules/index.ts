@@ -1,5 +1,5 @@
 /**
- * Every agent-fleet policy, in the order the README lists them. The pack's
+ * Every agent-fleet policy, in the order docs/reference/policies.md lists them. The pack's
  * index.ts and `fleet check` both take the list from here.
  */
 import { agentHealthcheck } from "./agent-healthcheck";

@@ -16,7 +16,7 @@ function plainTexts(agent: AgentSpec): ScannedText[] {
     ];
 }
 
-/** Rule 3: credentials only ever reach an agent through secret config. */
+/** credentials only ever reach an agent through secret config. */
 export function noPlaintextSecrets(): FleetPolicy {
     return {
         appliesTo: "all tiers",

@@ -2,7 +2,7 @@ import { isPinned, sameImage } from "../../contract";
 import { isDeployedEnvironment } from "../../contract/environments";
 import { FleetPolicy, agentPolicy, reportAgent } from "./fleet-policy";
 
-/** Rule 4a: staging and production run exactly the image that was reviewed. */
+/** staging and production run exactly the image that was reviewed. */
 export function pinnedImages(): FleetPolicy {
     return {
         appliesTo: "all tiers, staging and production",
@@ -20,7 +20,7 @@ export function pinnedImages(): FleetPolicy {
     };
 }
 
-/** Rule 4b: tier 1's rollback plan is a previous, pinned, different image. */
+/** tier 1's rollback plan is a previous, pinned, different image. */
 export function rollbackImage(): FleetPolicy {
     return {
         appliesTo: "all tiers, staging and production",

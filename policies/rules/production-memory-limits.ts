@@ -1,6 +1,6 @@
 import { FleetPolicy, workloadPolicy } from "./fleet-policy";
 
-/** Rule 7: one leaking agent cannot starve the host. */
+/** one leaking agent cannot starve the host. */
 export function productionMemoryLimits(): FleetPolicy {
     return {
         appliesTo: "all tiers, production",

@@ -13,7 +13,7 @@ function fleetsOf(resources: PolicyResource[]) {
     });
 }
 
-/** Rule 9a: production always has somewhere to send errors. */
+/** production always has somewhere to send errors. */
 export function productionAlertChannel(): FleetPolicy {
     const accepted = SEVERITIES.slice(0, SEVERITIES.indexOf(PRODUCTION_ALERT_SEVERITY) + 1);
     return {
@@ -59,7 +59,7 @@ export function fleetNotEmpty(): FleetPolicy {
     };
 }
 
-/** Rule 9c: two agents never fight over one host port. */
+/** two agents never fight over one host port. */
 export function uniqueHostPorts(): FleetPolicy {
     return {
         appliesTo: "all tiers (stack)",
@@ -95,7 +95,7 @@ export function uniqueHostPorts(): FleetPolicy {
     };
 }
 
-/** Rule 9d: an alert routed nowhere is an alert lost. */
+/** an alert routed nowhere is an alert lost. */
 export function alertChannelsExist(): FleetPolicy {
     return {
         appliesTo: "all tiers (stack)",

@@ -2,7 +2,7 @@ import type { AgentServiceInputs } from "../../config/component-inputs";
 import { FleetPolicy, agentField, agentInputs, fixAt } from "./fleet-policy";
 
 /**
- * Rule 10c: one delivery, one agent. Two agents on one path split a sender's
+ * one delivery, one agent. Two agents on one path split a sender's
  * deliveries at the proxy; two agents subscribed to one repository's event
  * both act on every delivery of it.
  */

@@ -3,7 +3,7 @@ import { GITHUB_TYPES, webhookRegistrationName } from "../../contract";
 import { FleetPolicy, agentField, agentInputs, fixAt } from "./fleet-policy";
 
 /**
- * Rule 10a: GitHub signs every delivery and checks the agent's certificate.
+ * GitHub signs every delivery and checks the agent's certificate.
  * The loader already requires each webhook's secret to be a secret config
  * key; this catches a program transform that unsets it or turns TLS off.
  * A stack policy, because the registration's parent says whose webhook it is.

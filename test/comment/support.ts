@@ -3,7 +3,7 @@ import * as path from "path";
 import { CommentOptions, runComment } from "../../cli/services/comment";
 import { PROJECT_ROOT } from "../support/pulumi";
 
-export const EVENTS_DIR = path.join(PROJECT_ROOT, "test", "fixtures", "events");
+const EVENTS_DIR = path.join(PROJECT_ROOT, "test", "fixtures", "events");
 
 export function eventLog(name: string): string {
     return path.join(EVENTS_DIR, `${name}.jsonl`);

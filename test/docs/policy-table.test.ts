@@ -3,17 +3,17 @@ import * as path from "path";
 import { describe, expect, it } from "vitest";
 import { fleetPolicies } from "../../policies/rules";
 import type { FleetPolicy } from "../../policies/rules";
-import { POLICY_TABLE_END, POLICY_TABLE_START, renderPolicyTable, withPolicyTable } from "../../policies/rules/policy-table";
+import { POLICY_TABLE_END, POLICY_TABLE_START, renderPolicyTable, withPolicyTable } from "../../scripts/docs/policy-table";
 
-const README = path.join(__dirname, "..", "..", "README.md");
+const PAGE = path.join(__dirname, "..", "..", "docs", "reference", "policies.md");
 
-/** The README's generated block, markers included. */
-function block(readme: string): string {
-    const start = readme.indexOf(POLICY_TABLE_START);
-    const end = readme.indexOf(POLICY_TABLE_END);
-    expect(start, "README.md has the policy-table start marker").toBeGreaterThanOrEqual(0);
-    expect(end, "README.md has the policy-table end marker after the start").toBeGreaterThan(start);
-    return readme.slice(start, end + POLICY_TABLE_END.length);
+/** The page's generated block, markers included. */
+function block(page: string): string {
+    const start = page.indexOf(POLICY_TABLE_START);
+    const end = page.indexOf(POLICY_TABLE_END);
+    expect(start, "docs/reference/policies.md has the policy-table start marker").toBeGreaterThanOrEqual(0);
+    expect(end, "docs/reference/policies.md has the policy-table end marker after the start").toBeGreaterThan(start);
+    return page.slice(start, end + POLICY_TABLE_END.length);
 }
 
 /** Splits a table row at unescaped pipes. */
@@ -21,17 +21,17 @@ function cells(row: string): string[] {
     return row.slice(1, -1).split(/(?<!\\)\|/).map((c) => c.trim());
 }
 
-describe("README policy reference", () => {
+describe("the policy reference (docs/reference/policies.md)", () => {
     it("is the table generated from the pack's own metadata (run `npm run docs` if this fails)", () => {
-        const readme = fs.readFileSync(README, "utf8");
-        expect(block(readme)).toBe(renderPolicyTable());
-        expect(withPolicyTable(readme)).toBe(readme);
+        const page = fs.readFileSync(PAGE, "utf8");
+        expect(block(page)).toBe(renderPolicyTable());
+        expect(withPolicyTable(page)).toBe(page);
     });
 
     it("lists every policy in fleetPolicies() exactly once, in the pack's order", () => {
         const names = fleetPolicies().map((p) => p.policy.name);
         expect(new Set(names).size).toBe(names.length);
-        const rows = block(fs.readFileSync(README, "utf8")).split("\n").filter((line) => line.startsWith("| `"));
+        const rows = block(fs.readFileSync(PAGE, "utf8")).split("\n").filter((line) => line.startsWith("| `"));
         expect(rows.map((row) => cells(row)[0])).toEqual(names.map((name) => `\`${name}\``));
         for (const name of names) expect(rows.filter((row) => row.startsWith(`| \`${name}\` |`))).toHaveLength(1);
     });
@@ -54,7 +54,7 @@ describe("README policy reference", () => {
         expect(cells(row)).toHaveLength(5);
     });
 
-    it("refuses a README without the markers", () => {
-        expect(() => withPolicyTable("# no table here\n")).toThrow("README.md has no policy-table markers");
+    it("refuses a page without the markers", () => {
+        expect(() => withPolicyTable("# no table here\n", undefined, "docs/reference/policies.md")).toThrow("docs/reference/policies.md has no policy-table markers");
     });
 });

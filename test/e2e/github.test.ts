@@ -2,7 +2,7 @@
  * The GitHub side of the fleet on the real engine: the real program, with a
  * stack that opts into governance (`agent-fleet:github`) and an agent that
  * takes a GitHub webhook, deployed by the GitHub provider (built from its Go
- * module, see the README's "Real-engine tests") against a local stand-in for
+ * module, see docs/contributing.md) against a local stand-in for
  * GitHub's REST API (test/support/github-api.ts) at the provider's base URL.
  *
  * Skipped, saying why, without the CLI, the language host, or the docker and
@@ -36,7 +36,7 @@ const cli = pulumiOnPath();
 const skip = skipUnlessAvailable("test/e2e/github",
     cli ? missingForDeployments([{ name: "docker", version: DOCKER_PLUGIN_VERSION }, { name: "github", version: GITHUB_PLUGIN_VERSION }]) : ["a `pulumi` CLI on PATH"]);
 
-/** The stack file: one agent with a GitHub webhook, and the governance opt-in, as the README shows them (no `github:owner`: the repositories name it). */
+/** The stack file: one agent with a GitHub webhook, and the governance opt-in, as docs/guides/github.md shows them (no `github:owner`: the repositories name it). */
 function stackFile(image: string, waitMinutes: number, events: readonly string[]): string {
     return [
         "config:",

@@ -6,8 +6,8 @@
  * the fleet network the whole time. Swarm rolls the bad one back by itself,
  * `pulumi up` fails, and no probe ever fails. The other agent is never touched.
  *
- * Skipped, saying why, without the engine build (see the README's
- * "Real-engine tests") or Debian's docker-registry.
+ * Skipped, saying why, without the engine build (see docs/contributing.md)
+ * or Debian's docker-registry.
  */
 import { promises as fs } from "node:fs";
 import path from "node:path";

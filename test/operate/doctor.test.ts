@@ -101,7 +101,7 @@ describe("fleet doctor", () => {
     it.concurrent.each([
         ["neither GITHUB_TOKEN nor github:token", {}, undefined, {
             ok: false, detail: "governance and webhooks on acme/research need a GitHub token, and neither GITHUB_TOKEN nor github:token is set",
-            fix: 'export GITHUB_TOKEN=<token>, or npx pulumi config set --secret github:token <token> --stack dev (scopes: see the README\'s "The GitHub side of the fleet")',
+            fix: 'export GITHUB_TOKEN=<token>, or npx pulumi config set --secret github:token <token> --stack dev (scopes: see docs/guides/github.md#the-token)',
         }],
         ["GITHUB_TOKEN", { GITHUB_TOKEN: "SEEDED-doctor-env-token" }, undefined, { ok: true, detail: "governance and webhooks on acme/research: GITHUB_TOKEN is set" }],
         ["github:token as a secret", {}, { secure: "v1:AAAA" }, { ok: true, detail: "governance and webhooks on acme/research: github:token is set as a secret" }],

@@ -4,8 +4,8 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { describe, expect, it, vi } from "vitest";
-import { LABELS } from "../../components";
-import { AgentSpec, DEFAULT_BUILD_VERSION, buildVersion, loadFleetConfig, loadStackFleet, stackConfigSource } from "../../config";
+import { LABELS, buildVersion } from "../../components";
+import { AgentSpec, loadFleetConfig, loadStackFleet, stackConfigSource, DEFAULT_BUILD_VERSION } from "../../config";
 import { MockRun, PROJECT_ROOT, isWireSecret, outputOf, setStackConfig, settle, startMocks } from "../support/pulumi";
 
 const CONTAINER = "docker:index/container:Container";

@@ -3,7 +3,7 @@
  * engine's pieces, root, a second host's tools):
  *
  * - on a developer's or user's machine such a suite is skipped, and says what
- *   is missing and where the README explains it;
+ *   is missing and where docs/contributing.md explains it;
  * - in CI (CI=true) nothing may be missing, because .ci/run provides it all
  *   (scripts/engine.sh builds the whole engine), so a missing piece fails the
  *   run at collection, naming the piece, instead of hiding the suite.
@@ -12,7 +12,7 @@
 /** Returns true when the suite should be skipped; throws in CI instead. */
 export function skipUnlessAvailable(suite: string, missing: readonly string[]): boolean {
     if (missing.length === 0) return false;
-    const why = `${suite} needs ${missing.join(", ")} (see the README's "Real-engine tests")`;
+    const why = `${suite} needs ${missing.join(", ")} (see docs/contributing.md, "Real-engine tests")`;
     if (process.env.CI === "true") {
         throw new Error(`${why}. CI provides every piece (.ci/run, scripts/engine.sh), so this fails rather than skips.`);
     }

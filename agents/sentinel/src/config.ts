@@ -24,7 +24,7 @@ interface ChannelRoute {
     readonly minSeverity: Severity;
 }
 
-interface SentinelConfig {
+interface SentinelEnvConfig {
     readonly stack: string;
     readonly environment: string;
     readonly agents: readonly WatchedAgent[];
@@ -41,7 +41,7 @@ interface SentinelConfig {
 }
 
 export interface SentinelSettings {
-    readonly config: SentinelConfig;
+    readonly config: SentinelEnvConfig;
     /** Channel name → delivery target (URL and signing secret: secrets). */
     readonly targets: ReadonlyMap<string, DeliveryTarget>;
     readonly port: number;
@@ -63,7 +63,7 @@ function json(env: NodeJS.ProcessEnv, name: string): unknown {
 }
 
 export function settingsFromEnv(env: NodeJS.ProcessEnv): SentinelSettings {
-    const config = json(env, "SENTINEL_CONFIG") as SentinelConfig;
+    const config = json(env, "SENTINEL_CONFIG") as SentinelEnvConfig;
     if (!config || !Array.isArray(config.agents) || !Array.isArray(config.channels)) {
         throw new SentinelConfigError("SENTINEL_CONFIG: expected { stack, environment, agents: [...], channels: [...] }");
     }

@@ -5,11 +5,12 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import type { EngineEvent, OpMap, StepEventMetadata } from "@pulumi/pulumi/automation";
-import { AgentSpec, FieldChange, agentDeployFields, agentFieldChanges, riskyFlagSteps } from "../../../config";
+import { AgentSpec } from "../../../config";
 import { COMPONENT_TYPES, SECRET_MARKER, ViolationLevel } from "../../../contract";
 
 import { agentsByUrn } from "../agents-by-urn";
 import { CREDENTIAL_NAME_RE } from "../../../policies/rules/credentials";
+import { FieldChange, agentDeployFields, agentFieldChanges, riskyFlagSteps } from "./spec-changes";
 
 type AgentOperation = "deploy" | "update" | "replace" | "remove";
 

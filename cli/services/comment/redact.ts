@@ -8,8 +8,9 @@
  */
 import { findCredentials } from "../../../policies/rules/credentials";
 import type { AgentPreview, ProviderChange, StackPreview } from "./preview";
-import type { FieldChange } from "../../../config";
+
 import { SECRET_MARKER } from "../../../contract";
+import { type FieldChange } from "./spec-changes";
 
 const MASK = SECRET_MARKER;
 

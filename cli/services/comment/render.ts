@@ -6,8 +6,9 @@
  * messages), never the summary or a violation.
  */
 import type { OpMap } from "@pulumi/pulumi/automation";
-import type { FieldChange } from "../../../config";
+
 import type { AgentPreview, PolicyFinding, StackPreview } from "./preview";
+import { type FieldChange } from "./spec-changes";
 
 /** GitHub refuses an issue comment longer than this. */
 export const GITHUB_COMMENT_LIMIT = 65_536;

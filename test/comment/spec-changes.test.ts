@@ -3,8 +3,9 @@
  * words: each field of a loaded spec, changed alone, shows up as a change.
  */
 import { describe, expect, it } from "vitest";
-import { AgentSpec, agentFieldChanges } from "../../config";
-import { load, validSource } from "./fixtures";
+import { AgentSpec } from "../../config";
+import { load, validSource } from "../config/fixtures";
+import { agentFieldChanges } from "../../cli/services/comment/spec-changes";
 
 const agent = (): AgentSpec => load(validSource()).agents[0];
 

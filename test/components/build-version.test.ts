@@ -8,7 +8,8 @@ import * as os from "os";
 import * as path from "path";
 import { execaSync } from "execa";
 import { afterAll, describe, expect, it } from "vitest";
-import { FleetSpec, buildVersion, builtVersions, loadFleetConfig } from "../../config";
+import { FleetSpec, loadFleetConfig } from "../../config";
+import { buildVersion, builtVersions } from "../../components";
 
 /** A dev fleet of these agents (tier 1, port 8080). */
 function fleetSpecOf(agents: Record<string, Record<string, unknown>>): FleetSpec {

@@ -6,10 +6,8 @@
  * Hand-written over `git`: two plumbing calls need no git library.
  */
 import { execaSync } from "execa";
-import type { FleetSpec } from "./spec";
+import { DEFAULT_BUILD_VERSION, type FleetSpec } from "../config";
 
-/** The version the loader gives an agent that builds and names none. */
-export const DEFAULT_BUILD_VERSION = "dev";
 
 function git(repoDir: string, args: readonly string[]): string | undefined {
     const run = execaSync("git", args, { cwd: repoDir, reject: false, stdin: "ignore" });

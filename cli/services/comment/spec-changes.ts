@@ -4,9 +4,9 @@
  * spelled as they would write them ("512Mi", "5m", "10%"). The loader turns
  * config into specs; this turns two specs back into a reviewer's diff.
  */
-import { humanDuration } from "../contract/duration";
-import { currentStageSince, rolloutStepProblems, stageRank } from "./rollout";
-import type { AgentSpec, FeatureFlagSpec } from "./spec";
+import { humanDuration } from "../../../contract/duration";
+import { currentStageSince, rolloutStepProblems, stageRank } from "../../../config/rollout";
+import type { AgentSpec, FeatureFlagSpec } from "../../../config/spec";
 
 export interface FieldChange {
     /** The config field, e.g. "memory", "env `LOG_LEVEL`", "flag `smart-followups`". */
