@@ -9,7 +9,9 @@
  *   index.ts    → components/, config/, contract/, alerts/
  *   policies/   → config/, contract/
  *   agents/*    → contract/, alerts/             (bundled into their images)
- *   cli/        → anything; nothing but scripts/, bench/ and test/ imports cli/
+ *   cli/        → anything, components/ and the pack through their entry points only
+ *                 (components/index.ts, policies/analyzer/index.ts, policies/rules/index.ts);
+ *                 nothing but scripts/, bench/ and test/ imports cli/
  *     cli/verbs/<verb>.ts  one file per verb; never imports another verb, and loads
  *                          cli/services/ on use only (so `fleet --help` loads nothing heavy)
  *     cli/services/        the work the verbs share; never imports a verb
@@ -42,6 +44,13 @@ module.exports = {
             severity: "error",
             from: { path: ours, pathNot: ["^cli/", "^scripts/", "^bench/", "^test/"] },
             to: { path: "^cli/" },
+        },
+        {
+            name: "cli-uses-public-entry-points",
+            comment: "The CLI reaches components and the pack through their public entry points, never a file inside them.",
+            severity: "error",
+            from: { path: "^cli/" },
+            to: { path: "^(components|policies)/", pathNot: ["^components/index\\.ts$", "^policies/(analyzer|rules)/index\\.ts$"] },
         },
         {
             name: "verbs-stand-alone",

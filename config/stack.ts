@@ -115,7 +115,12 @@ export function readStackFile(project: Pick<ProjectInfo, "dir" | "name">, stack:
         const hint = known.length > 0 ? ` (stacks here: ${known.join(", ")})` : "";
         throw new UserError(`unknown stack "${stack}": ${display} does not exist in ${project.dir}${hint}`);
     }
-    const text = fs.readFileSync(file, "utf8");
+    return parseStackFile(project, stack, fs.readFileSync(file, "utf8"), file);
+}
+
+/** A stack file's text as readStackFile reads it (from disk, or from a commit): every problem a UserError naming the file. */
+export function parseStackFile(project: Pick<ProjectInfo, "name">, stack: string, text: string, file = stackFileName(stack)): StackFile {
+    const display = stackFileName(stack);
     let content: unknown;
     try {
         content = parse(text) ?? {};
@@ -193,18 +198,26 @@ export function stackEngine(stackConfig: Readonly<Record<string, unknown>>, env:
     return { host: DEFAULT_DOCKER_HOST, from: "default" };
 }
 
+/** What a view needs of its project: where its files are, and the namespace of its config keys. */
+export type StackProject = Pick<ProjectInfo, "dir" | "name">;
+
 /** Which secret keys a view counts as set: "file" asks the file alone; "assume-set" counts a key the file lacks as a secret set elsewhere (an ESC environment). */
 export type SecretKeysFrom = "file" | "assume-set";
 
-/** One stack of a project, read once, as every verb sees it. */
-export class StackView {
+/** One stack of a project, read once, as every verb sees it (a commit's view needs only the project's dir and name). */
+export class StackView<P extends StackProject = ProjectInfo> {
     private resolvedFleet?: ResolvedFleet;
+    private readonly catalog: FleetConfigSource["catalog"];
 
+    /** `catalog`: the catalog to resolve against; default the project's own, read once (a commit's view passes that commit's). */
     constructor(
-        readonly project: ProjectInfo,
+        readonly project: P,
         readonly stack: string,
         readonly file: StackFile,
-    ) {}
+        catalog: FleetConfigSource["catalog"] | null = catalogSource(project.dir),
+    ) {
+        this.catalog = catalog ?? undefined;
+    }
 
     /** The fleet config as the file writes it (`<project>:fleet`). */
     get fleetValue(): unknown {
@@ -224,7 +237,7 @@ export class StackView {
 
     /** The loader's input for a fleet value of this stack (default: the file's own). */
     source(fleet: unknown = this.fleetValue, secretKeyState = this.secretKeyState()): FleetConfigSource {
-        return { stack: this.stack, stackFile: this.file.display, fleet, catalog: catalogSource(this.project.dir), secretKeyState };
+        return { stack: this.stack, stackFile: this.file.display, fleet, catalog: this.catalog, secretKeyState };
     }
 
     /** The fleet with each agent's merged config; FleetConfigError when the file is invalid. Resolved once. */

@@ -11,7 +11,7 @@ import { DeliveryOutcome, deliver } from "../../alerts";
 import { channelsFor } from "../../alerts";
 import { AgentSpec, FleetSpec } from "../../config";
 import { FLEET_ENV } from "../../contract";
-import { DEPLOY_DELIVERY, channelSecretKeys, deployEvent, targetsOf } from "../../components/notifications";
+import { DEPLOY_DELIVERY, channelSecretKeys, deployEvent, targetsOf } from "../../components";
 import { readProject } from "../../config";
 import type { Output } from "../output";
 

@@ -17,7 +17,7 @@ import { EXIT, Output, asCommand, formatTable } from "../output";
 import { dockerFor } from "./docker";
 import { describeLeftovers, findLeftovers } from "./recover";
 import { StackAccessError, explainPulumiFailure, openStack, pulumiEnv, stackEnvFileName } from "./stack-access";
-import type { ProjectInfo, StackFile } from "../../config";
+import type { StackFile, StackProject } from "../../config";
 
 /** The oldest engine the fleet is tested on; and engines before 27.5 fail image builds with the containerd store (as scripts/deploy-dev.sh says). */
 const MIN_DOCKER_VERSION = "20.10.0";
@@ -85,7 +85,7 @@ function checkConfig(view: StackView, findings: DoctorFinding[]): FleetSpec | un
  * side needs a token: GITHUB_TOKEN, or `github:token` set as a secret. The
  * governance config is checked like the fleet's. Offline: GitHub is not asked.
  */
-function checkGithub(project: ProjectInfo, file: StackFile, stack: string, spec: FleetSpec | undefined, env: NodeJS.ProcessEnv, findings: DoctorFinding[]): void {
+function checkGithub(project: StackProject, file: StackFile, stack: string, spec: FleetSpec | undefined, env: NodeJS.ProcessEnv, findings: DoctorFinding[]): void {
     const governance = file.config[`${project.name}:github`];
     const hookRepositories = [...new Set((spec?.agents ?? []).flatMap((a) => a.webhooks.filter((w) => w.source === "github").map((w) => w.repository!)))].sort();
     if (governance === undefined && hookRepositories.length === 0) return;
@@ -196,7 +196,7 @@ function backendName(projectDir: string, env: NodeJS.ProcessEnv): string {
  * secrets; no other operation holds its fleet lock; and nothing an interrupted
  * operation left waits for a person. Needs the Pulumi CLI.
  */
-async function checkBackend(project: ProjectInfo, file: StackFile, stack: string, env: NodeJS.ProcessEnv, findings: DoctorFinding[], forUp: DoctorOptions["forUp"]): Promise<void> {
+async function checkBackend(project: StackProject, file: StackFile, stack: string, env: NodeJS.ProcessEnv, findings: DoctorFinding[], forUp: DoctorOptions["forUp"]): Promise<void> {
     const stackEnv = pulumiEnv(project.dir, stack, env);
     const where = backendName(project.dir, stackEnv);
     const hasPassphrase = Boolean(stackEnv.PULUMI_CONFIG_PASSPHRASE || stackEnv.PULUMI_CONFIG_PASSPHRASE_FILE);

@@ -8,7 +8,7 @@
  */
 import { execa } from "execa";
 import { parse } from "yaml";
-import { AgentSpec, CATALOG_FILE, agentSpecHash, loadFleetConfig, stackFileName } from "../../config";
+import { AgentSpec, CATALOG_FILE, StackView, agentSpecHash, parseStackFile, stackFileName } from "../../config";
 import { UserError } from "../output";
 
 async function git(repoDir: string, args: readonly string[]): Promise<string | undefined> {
@@ -101,16 +101,14 @@ async function yamlAt(repoDir: string, sha: string, file: string): Promise<unkno
 
 /** The agent as one commit's stack file and catalog declared it; undefined when they did not, or did not load. */
 async function agentAt(repoDir: string, projectName: string, stack: string, agent: string, sha: string): Promise<AgentSpec | undefined> {
-    const stackFile = await yamlAt(repoDir, sha, stackFileName(stack)) as { config?: Record<string, unknown> } | undefined;
+    const text = await git(repoDir, ["show", `${sha}:${stackFileName(stack)}`]);
+    if (text === undefined) return undefined;
     const catalog = await yamlAt(repoDir, sha, CATALOG_FILE);
     try {
-        const spec = loadFleetConfig({
-            stack, stackFile: stackFileName(stack), fleet: stackFile?.config?.[`${projectName}:fleet`],
-            ...(catalog === undefined ? {} : { catalog: { file: CATALOG_FILE, value: catalog } }),
-            // The hash is over key names, never values: every key counts as set.
-            secretKeyState: () => "secret",
-        });
-        return spec.agents.find((a) => a.name === agent);
+        const project = { dir: repoDir, name: projectName };
+        const view = new StackView(project, stack, parseStackFile(project, stack, text), catalog === undefined ? null : { file: CATALOG_FILE, value: catalog });
+        // The hash is over key names, never values: every key counts as set.
+        return view.specWithoutSecretKeys().agents.find((a) => a.name === agent);
     } catch {
         return undefined;
     }

@@ -44,3 +44,6 @@ export function fleetPolicies(): FleetPolicy[] {
         uniqueWebhooks(),
     ];
 }
+
+/** The pack's credential scanner, which the PR report reuses to mask what a change put in plain config. */
+export { CREDENTIAL_NAME_RE, findCredentials } from "./credentials";

@@ -9,7 +9,7 @@ import { AgentSpec } from "../../../config";
 import { COMPONENT_TYPES, SECRET_MARKER, ViolationLevel } from "../../../contract";
 
 import { agentsByUrn } from "../agents-by-urn";
-import { CREDENTIAL_NAME_RE } from "../../../policies/rules/credentials";
+import { CREDENTIAL_NAME_RE } from "../../../policies/rules";
 import { FieldChange, agentDeployFields, agentFieldChanges, riskyFlagSteps } from "./spec-changes";
 
 type AgentOperation = "deploy" | "update" | "replace" | "remove";

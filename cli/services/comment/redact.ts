@@ -6,7 +6,7 @@
  * (secretlint) recognises, under whatever name, becomes "[secret]"; it is a
  * separate, async pass because secretlint is.
  */
-import { findCredentials } from "../../../policies/rules/credentials";
+import { findCredentials } from "../../../policies/rules";
 import type { AgentPreview, ProviderChange, StackPreview } from "./preview";
 
 import { SECRET_MARKER } from "../../../contract";
