@@ -44,15 +44,19 @@ export function listStacks(projectRoot: string): string[] {
     return fs.readdirSync(dir).map((f) => STACK_FILE_RE.exec(f)?.[1]).filter((s): s is string => s !== undefined).sort();
 }
 
-/** Parses a YAML file; a parse error is a UserError naming the file, with the parser's first line. */
-function readYaml(file: string, display: string): unknown {
+/** Parses YAML text: the one parser of the project's files; a parse error is a UserError naming the file, with the parser's first line. */
+function parseYaml(text: string, display: string): unknown {
     try {
-        return parse(fs.readFileSync(file, "utf8"));
+        return parse(text);
     } catch (error) {
         // The parser's first line says what and where; the rest is a source excerpt.
         const reason = (error instanceof Error ? error.message.split("\n")[0] : String(error)).replace(/:\s*$/, "");
         throw new UserError(`${display}: expected valid YAML, got a parse error: ${reason}`);
     }
+}
+
+function readYaml(file: string, display: string): unknown {
+    return parseYaml(fs.readFileSync(file, "utf8"), display);
 }
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
@@ -121,13 +125,7 @@ export function readStackFile(project: Pick<ProjectInfo, "dir" | "name">, stack:
 /** A stack file's text as readStackFile reads it (from disk, or from a commit): every problem a UserError naming the file. */
 export function parseStackFile(project: Pick<ProjectInfo, "name">, stack: string, text: string, file = stackFileName(stack)): StackFile {
     const display = stackFileName(stack);
-    let content: unknown;
-    try {
-        content = parse(text) ?? {};
-    } catch (error) {
-        const reason = (error instanceof Error ? error.message.split("\n")[0] : String(error)).replace(/:\s*$/, "");
-        throw new UserError(`${display}: expected valid YAML, got a parse error: ${reason}`);
-    }
+    const content = parseYaml(text, display) ?? {};
     if (!isPlainObject(content)) throw new UserError(`${display}: expected a stack file with a config map, got ${Array.isArray(content) ? "a list" : typeof content}`);
     const config = content.config ?? {};
     if (!isPlainObject(config)) throw new UserError(`${display}: config: expected a map of config keys, got ${Array.isArray(config) ? "a list" : typeof config}`);
@@ -145,6 +143,11 @@ export function parseStackFile(project: Pick<ProjectInfo, "name">, stack: string
 export function catalogSource(projectRoot: string): FleetConfigSource["catalog"] {
     const catalogPath = path.join(projectRoot, CATALOG_FILE);
     return fs.existsSync(catalogPath) ? { file: CATALOG_FILE, value: readYaml(catalogPath, CATALOG_FILE) } : undefined;
+}
+
+/** The catalog from its text (a commit's, say); a parse error is a UserError naming the file. */
+export function parseCatalog(text: string): NonNullable<FleetConfigSource["catalog"]> {
+    return { file: CATALOG_FILE, value: parseYaml(text, CATALOG_FILE) };
 }
 
 /**
@@ -238,6 +241,11 @@ export class StackView<P extends StackProject = ProjectInfo> {
     /** The loader's input for a fleet value of this stack (default: the file's own). */
     source(fleet: unknown = this.fleetValue, secretKeyState = this.secretKeyState()): FleetConfigSource {
         return { stack: this.stack, stackFile: this.file.display, fleet, catalog: this.catalog, secretKeyState };
+    }
+
+    /** A fleet value of this stack (an editor's, as edited so far) resolved as the file's own would be. */
+    resolvedWith(fleet: unknown): ResolvedFleet {
+        return resolveFleet(this.source(fleet));
     }
 
     /** The fleet with each agent's merged config; FleetConfigError when the file is invalid. Resolved once. */

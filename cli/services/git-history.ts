@@ -7,8 +7,7 @@
  * Hand-written over `git`: `git log` and `git show` are all it needs.
  */
 import { execa } from "execa";
-import { parse } from "yaml";
-import { AgentSpec, CATALOG_FILE, StackView, agentSpecHash, parseStackFile, stackFileName } from "../../config";
+import { AgentSpec, CATALOG_FILE, StackView, agentSpecHash, parseCatalog, parseStackFile, stackFileName } from "../../config";
 import { UserError } from "../output";
 
 async function git(repoDir: string, args: readonly string[]): Promise<string | undefined> {
@@ -89,24 +88,14 @@ export class AgentHistory {
     }
 }
 
-async function yamlAt(repoDir: string, sha: string, file: string): Promise<unknown> {
-    const text = await git(repoDir, ["show", `${sha}:${file}`]);
-    if (text === undefined) return undefined;
-    try {
-        return parse(text);
-    } catch {
-        return undefined;
-    }
-}
-
 /** The agent as one commit's stack file and catalog declared it; undefined when they did not, or did not load. */
 async function agentAt(repoDir: string, projectName: string, stack: string, agent: string, sha: string): Promise<AgentSpec | undefined> {
     const text = await git(repoDir, ["show", `${sha}:${stackFileName(stack)}`]);
     if (text === undefined) return undefined;
-    const catalog = await yamlAt(repoDir, sha, CATALOG_FILE);
+    const catalog = await git(repoDir, ["show", `${sha}:${CATALOG_FILE}`]);
     try {
         const project = { dir: repoDir, name: projectName };
-        const view = new StackView(project, stack, parseStackFile(project, stack, text), catalog === undefined ? null : { file: CATALOG_FILE, value: catalog });
+        const view = new StackView(project, stack, parseStackFile(project, stack, text), catalog === undefined ? null : parseCatalog(catalog));
         // The hash is over key names, never values: every key counts as set.
         return view.specWithoutSecretKeys().agents.find((a) => a.name === agent);
     } catch {

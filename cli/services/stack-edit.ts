@@ -10,7 +10,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { Document, isMap, isNode, isScalar, isSeq, parseDocument, visit } from "yaml";
 import {
-    AgentSpec, FeatureFlagSpec, FleetSpec, PartialAgentConfig, ProjectInfo, ResolvedFleet, StackFile, StackView, catalogSource, mergeLayers, openStackView, resolveFleet,
+    AgentSpec, FeatureFlagSpec, FleetSpec, PartialAgentConfig, ProjectInfo, ResolvedFleet, StackFile, StackView, catalogSource, mergeLayers, openStackView,
 } from "../../config";
 import { UserError } from "../../config/errors";
 
@@ -70,7 +70,7 @@ export class StackFileEditor {
 
     /** The same, with each agent's merged config (what a verified record keeps). */
     resolved(): ResolvedFleet {
-        return resolveFleet(this.view.source(this.valueAt(this.fleetPath)));
+        return this.view.resolvedWith(this.valueAt(this.fleetPath));
     }
 
     /** What an agent inherits from below its own entry: the catalog's entry merged with this file's agentDefaults. */
