@@ -40,7 +40,7 @@ function alwaysSucceeds(tests: readonly string[]): string | undefined {
     return PROBES_NOTHING.has(command[0]) ? `\`${command[0]}\` probes nothing` : undefined;
 }
 
-/** every agent container and service has a real healthcheck, checked often enough. */
+/** Every agent container and service has a real healthcheck, checked often enough. */
 export function agentHealthcheck(): FleetPolicy {
     return {
         appliesTo: "all tiers",

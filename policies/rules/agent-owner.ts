@@ -1,6 +1,6 @@
 import { FleetPolicy, agentPolicy, reportAgent } from "./fleet-policy";
 
-/** someone answers the alert. */
+/** Someone answers the alert. */
 export function agentOwner(): FleetPolicy {
     return {
         appliesTo: "all tiers",

@@ -1,6 +1,6 @@
 import { FleetPolicy, workloadPolicy } from "./fleet-policy";
 
-/** a crashed agent comes back on its own. */
+/** A crashed agent comes back on its own. */
 export function agentRestartPolicy(): FleetPolicy {
     return {
         appliesTo: "all tiers",

@@ -172,3 +172,11 @@ export function workloadPolicy(
         }, oncePerAgent, args);
     });
 }
+
+/** Every Fleet component among the stack's resources, with its registered inputs. */
+export function fleetsOf(resources: readonly PolicyResource[]) {
+    return resources.flatMap((r) => {
+        const fleet = fleetInputs(r);
+        return fleet ? [{ resource: r, fleet }] : [];
+    });
+}

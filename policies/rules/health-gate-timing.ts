@@ -2,7 +2,7 @@ import { humanDuration } from "../../contract/duration";
 import { timeToUnhealthyMs } from "../../config/spec";
 import { FleetPolicy, agentPolicy, reportAgent } from "./fleet-policy";
 
-/** the deploy gate and the watch window outlast the time an agent needs to be declared unhealthy. */
+/** The deploy gate and the watch window outlast the time an agent needs to be declared unhealthy. */
 export function healthGateTiming(): FleetPolicy {
     return {
         appliesTo: "all tiers",

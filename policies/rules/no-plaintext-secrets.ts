@@ -16,7 +16,7 @@ function plainTexts(agent: AgentSpec): ScannedText[] {
     ];
 }
 
-/** credentials only ever reach an agent through secret config. */
+/** Credentials only ever reach an agent through secret config. */
 export function noPlaintextSecrets(): FleetPolicy {
     return {
         appliesTo: "all tiers",

@@ -1,6 +1,6 @@
 import { FleetPolicy, workloadPolicy } from "./fleet-policy";
 
-/** one leaking agent cannot starve the host. */
+/** One leaking agent cannot starve the host. */
 export function productionMemoryLimits(): FleetPolicy {
     return {
         appliesTo: "all tiers, production",

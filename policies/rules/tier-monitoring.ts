@@ -2,7 +2,7 @@ import { durationMs, humanDuration } from "../../contract/duration";
 import { TIERS } from "../../config/tiers";
 import { FleetPolicy, agentPolicy, reportAgent } from "./fleet-policy";
 
-/** alerts, a watch window and smoke checks. */
+/** Alerts, a watch window and smoke checks. */
 export function tierMonitoring(): FleetPolicy {
     const monitored = Object.values(TIERS).filter((t) => t.requiresAlertChannel || t.requiresSmokeCheck).map((t) => t.tier);
     return {

@@ -3,7 +3,7 @@ import { stageRank } from "../../config/rollout";
 import { TIERS } from "../../config/tiers";
 import { FleetPolicy, agentPolicy, reportAgent } from "./fleet-policy";
 
-/** tier 3 ships dark behind a flag and rolls out in small, soaked steps. */
+/** Tier 3 ships dark behind a flag and rolls out in small, soaked steps. */
 export function tier3FeatureFlags(): FleetPolicy {
     const tier3 = TIERS[3];
     const maxFirst = tier3.maxFirstRolloutPercent ?? 10;

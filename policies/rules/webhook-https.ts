@@ -1,7 +1,7 @@
 import { isDeployedEnvironment } from "../../contract/environments";
 import { FleetPolicy, fixAt, fleetInputs } from "./fleet-policy";
 
-/** deliveries to staging and production travel encrypted. */
+/** Deliveries to staging and production travel encrypted. */
 export function webhookHttps(): FleetPolicy {
     return {
         appliesTo: "staging and production",

@@ -3,7 +3,7 @@
  * against (the Fleet's and AgentServices' registered inputs).
  */
 import { describe, expect, it } from "vitest";
-import { alertChannelsExist } from "../../policies/rules/stack-policies";
+import { alertChannelsExist } from "../../policies/rules/alert-channels-exist";
 import { fleetSpec } from "../support/specs";
 import { fleetResources, messages, runPolicy, stackArgs } from "./helpers";
 

@@ -4,7 +4,7 @@
  * changes one thing.
  */
 import { describe, expect, it } from "vitest";
-import { fleetNotEmpty } from "../../policies/rules/stack-policies";
+import { fleetNotEmpty } from "../../policies/rules/fleet-not-empty";
 import { fleetSpec } from "../support/specs";
 import { fleetResources, messages, runPolicy, stackArgs } from "./helpers";
 

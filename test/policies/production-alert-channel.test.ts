@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { SEVERITIES, Severity } from "../../config";
-import { PRODUCTION_ALERT_SEVERITY, productionAlertChannel } from "../../policies/rules/stack-policies";
+import { PRODUCTION_ALERT_SEVERITY, productionAlertChannel } from "../../policies/rules/production-alert-channel";
 import { fleetSpec } from "../support/specs";
 import { fleetResources, messages, runPolicy, stackArgs } from "./helpers";
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { rollbackImage } from "../../policies/rules/pinned-images";
+import { rollbackImage } from "../../policies/rules/rollback-image";
 import { agentSpec } from "../support/specs";
 import { agentServiceArgs, containerResourceArgs, messages, runPolicy } from "./helpers";
 

@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { CONTAINER_TYPE, SERVICE_TYPE } from "../../policies/rules";
-import { uniqueHostPorts } from "../../policies/rules/stack-policies";
+import { uniqueHostPorts } from "../../policies/rules/unique-host-ports";
 import { fleetSpec } from "../support/specs";
 import { agentServiceArgs, agentServiceName, fleetResources, messages, runPolicy, stackArgs } from "./helpers";
 
