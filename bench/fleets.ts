@@ -51,6 +51,8 @@ export interface RawAgent {
 /** The raw `fleet` stack config value. */
 export interface RawFleet {
     environment: "production";
+    /** Off here: the sentinel is one watcher per fleet, not a per-agent cost. */
+    sentinel: { enabled: false };
     channels: Record<string, { type: "slack" | "webhook"; urlSecret: string; signingSecret?: string; minSeverity?: string }>;
     agents: Record<string, RawAgent>;
 }
@@ -96,6 +98,8 @@ export function rawFleet(n: number): RawFleet {
     }
     return {
         environment: "production",
+        // The sentinel is one watcher per fleet, not a per-agent cost; the hand-written variant has none to compare with.
+        sentinel: { enabled: false },
         channels: {
             "ops-slack": { type: "slack", urlSecret: "opsSlackWebhookUrl", minSeverity: "warning" },
             pager: { type: "webhook", urlSecret: "pagerWebhookUrl", signingSecret: "pagerSigningSecret", minSeverity: "critical" },
