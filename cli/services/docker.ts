@@ -6,17 +6,24 @@
 import Docker from "dockerode";
 import { DEFAULT_DOCKER_HOST, StackView } from "../../config";
 import { LABELS } from "../../contract";
+import { fetchTransport, type SmokeCheckTransport } from "../../contract";
+import { SshDialAgent, sshSmokeTransport } from "./ssh-dial";
 
-/** A client for the engine a stack deploys to: the stack module's one answer (StackView.engine). */
-export function stackDocker(view: StackView, env: NodeJS.ProcessEnv = process.env): { readonly docker: Docker; readonly host: string } {
+/**
+ * A client for the engine a stack deploys to (the stack module's one answer,
+ * StackView.engine), and how to reach what its containers publish: an
+ * ssh:// host's loopback through that host, a local engine's directly.
+ */
+export function stackDocker(view: StackView, env: NodeJS.ProcessEnv = process.env): { readonly docker: Docker; readonly host: string; readonly checks: SmokeCheckTransport } {
     const { host } = view.engine(env);
-    return { docker: dockerFor(host), host };
+    return { docker: dockerFor(host), host, checks: host.startsWith("ssh://") ? sshSmokeTransport(new URL(host)) : fetchTransport };
 }
 
 export function dockerFor(host: string = DEFAULT_DOCKER_HOST): Docker {
     if (host.startsWith("unix://")) return new Docker({ socketPath: host.slice("unix://".length) });
     const url = new URL(host);
-    if (url.protocol === "ssh:") return new Docker({ protocol: "ssh", host: url.hostname, port: url.port ? Number(url.port) : 22, ...(url.username ? { username: url.username } : {}) });
+    // Over the system ssh, as the provider and the Docker CLI do (see ssh-dial.ts); the host part of the URL is never used.
+    if (url.protocol === "ssh:") return new Docker({ protocol: "http", host: "docker", port: 80, agent: new SshDialAgent(url) } as Docker.DockerOptions);
     return new Docker({ host: url.hostname, port: url.port ? Number(url.port) : 2375, protocol: "http" });
 }
 

@@ -81,7 +81,7 @@ export async function verifyStack(options: VerifyOptions): Promise<VerifyRow[]> 
     const spec = view.spec();
     const deployed = await stackAgents(options, cwd);
     // The engine the stack deploys to, as the program's provider reaches it.
-    const { docker, host } = stackDocker(view);
+    const { docker, host, checks } = stackDocker(view);
     // An engine that does not answer fails every deployed agent with that reason, not as "missing".
     const unreachable = await docker.ping().then(() => undefined, (error: unknown) => `no Docker engine answers at ${host} (${error instanceof Error ? error.message : String(error)})`);
     const rows: VerifyRow[] = [];
@@ -101,7 +101,7 @@ export async function verifyStack(options: VerifyOptions): Promise<VerifyRow[]> 
         await Promise.all(instances.map(async ({ name, health, lastProbe, baseUrl }) => {
             const healthy = health === "healthy";
             // Smoke checks only against a healthy replica: an unhealthy one already fails, and says why.
-            const results = healthy && baseUrl ? await Promise.all(agent.smokeChecks.map((check) => runSmokeCheck(baseUrl, check, options.timeoutMs ?? 5_000))) : [];
+            const results = healthy && baseUrl ? await Promise.all(agent.smokeChecks.map((check) => runSmokeCheck(baseUrl, check, options.timeoutMs ?? 5_000, checks))) : [];
             const failedChecks = results.filter((r) => !r.ok).map((r) => ({ check: r.check, detail: r.detail ?? "failed" }));
             rows.push({
                 agent: agent.name, container: name, ok: healthy && failedChecks.length === 0,
