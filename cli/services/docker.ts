@@ -71,10 +71,13 @@ export function containerHealth(info: Docker.ContainerInspectInfo | undefined): 
     return !info ? "missing" : !info.State.Running ? "not running" : info.State.Health?.Status ?? "no healthcheck";
 }
 
-async function containerInstance(docker: Docker, id: string, name: string, baseUrl: string | undefined): Promise<AgentInstance | undefined> {
+async function containerInstance(docker: Docker, id: string, name: string, baseUrl: string | undefined, containerPort?: number): Promise<AgentInstance | undefined> {
     const info = await docker.getContainer(id).inspect().catch(() => undefined);
     if (!info) return undefined;
-    return { name, health: containerHealth(info), lastProbe: info.State.Health?.Log?.at(-1)?.Output?.trim(), baseUrl };
+    // Where the container publishes its port now: a restart gets a new ephemeral host port, which the stack's outputs do not know.
+    const live = containerPort === undefined ? undefined : info.NetworkSettings?.Ports?.[`${containerPort}/tcp`]?.[0];
+    const url = live ? `http://${live.HostIp && live.HostIp !== "0.0.0.0" ? live.HostIp : "127.0.0.1"}:${live.HostPort}` : baseUrl;
+    return { name, health: containerHealth(info), lastProbe: info.State.Health?.Log?.at(-1)?.Output?.trim(), baseUrl: url };
 }
 
 /**
@@ -83,9 +86,9 @@ async function containerInstance(docker: Docker, id: string, name: string, baseU
  * Swarm service of that name (swarm runtime), once any update Swarm is still
  * watching has ended. An update Swarm rolled back or paused is the answer.
  */
-export async function agentInstances(docker: Docker, name: string, options: { healthUrl?: string; image?: string; settleTimeoutMs?: number } = {}): Promise<AgentInstance[]> {
-    const { healthUrl, image, settleTimeoutMs = 300_000 } = options;
-    const container = await containerInstance(docker, name, name, healthUrl ? new URL(healthUrl).origin : undefined);
+export async function agentInstances(docker: Docker, name: string, options: { healthUrl?: string; image?: string; containerPort?: number; settleTimeoutMs?: number } = {}): Promise<AgentInstance[]> {
+    const { healthUrl, image, containerPort, settleTimeoutMs = 300_000 } = options;
+    const container = await containerInstance(docker, name, name, healthUrl ? new URL(healthUrl).origin : undefined, containerPort);
     if (container) return [container];
     type ServiceInfo = { ID: string; Spec: { Name: string; Labels?: Record<string, string> }; UpdateStatus?: { State?: string; Message?: string } };
     const inspect = () => docker.getService(name).inspect().then((s) => s as ServiceInfo, () => undefined);

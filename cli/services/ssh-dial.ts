@@ -12,19 +12,43 @@
  * request of one command shares one SSH connection per host: ssh's own
  * multiplexing (ControlMaster), each request a channel of it.
  */
-import { spawn } from "node:child_process";
-import { mkdirSync } from "node:fs";
+import { ChildProcessWithoutNullStreams, spawn, spawnSync } from "node:child_process";
+import { mkdirSync, rmSync } from "node:fs";
 import * as http from "node:http";
 import * as os from "node:os";
 import * as path from "node:path";
-import { Duplex } from "node:stream";
+import { Duplex, PassThrough } from "node:stream";
 import type { SmokeCheckTransport } from "../../contract";
 
-/** Where ssh keeps this user's shared connections: one socket per host, named by ssh's hash of it (%C). */
+/**
+ * Where ssh keeps this command's shared connections: one socket per host
+ * (named by ssh's hash of it, %C) in a folder of this process's own. A master
+ * is never reused by a later command, so each command makes its own SSH
+ * connection, and ssh checks the host's key for each; it is closed when the
+ * command exits (and by ssh itself a minute after its last use, should the
+ * command be killed).
+ */
+let controlFolder: string | undefined;
+const mastersOpened = new Map<string, readonly string[]>();
+
 function controlDir(): string {
-    const dir = path.join(os.tmpdir(), `agent-fleet-ssh-${process.getuid?.() ?? "user"}`);
-    mkdirSync(dir, { recursive: true, mode: 0o700 });
-    return dir;
+    if (controlFolder) return controlFolder;
+    controlFolder = path.join(os.tmpdir(), `agent-fleet-ssh-${process.getuid?.() ?? "user"}`, String(process.pid));
+    mkdirSync(controlFolder, { recursive: true, mode: 0o700 });
+    const folder = controlFolder;
+    process.once("exit", () => {
+        for (const [destination, args] of mastersOpened) {
+            spawnSync("ssh", [...args, "-o", `ControlPath=${path.join(folder, "%C")}`, "-O", "exit", destination], { stdio: "ignore", timeout: 5_000 });
+        }
+        rmSync(folder, { recursive: true, force: true });
+    });
+    return controlFolder;
+}
+
+/** The options that make every ssh of this command to one host share one connection. */
+function multiplexed(destination: string, args: readonly string[]): string[] {
+    mastersOpened.set(destination, args);
+    return ["-o", "ControlMaster=auto", "-o", `ControlPath=${path.join(controlDir(), "%C")}`, "-o", "ControlPersist=60s"];
 }
 
 /** `ssh://[user@]host[:port]` as ssh's own arguments: the destination, and the port when one is given. */
@@ -33,10 +57,45 @@ export function sshDestination(url: URL): { readonly destination: string; readon
     return { destination: `${user}${url.hostname}`, args: url.port ? ["-p", url.port] : [] };
 }
 
+/**
+ * A child's stdin and stdout as the socket Node's http client expects. When
+ * ssh fails before the engine says anything (a refused host key, no route, a
+ * refused login), the read side errors with ssh's own last line, so callers
+ * see why rather than "socket hang up".
+ */
+function childSocket(child: ChildProcessWithoutNullStreams, destination: string): Duplex {
+    let stderr = "";
+    let received = false;
+    child.stderr.setEncoding("utf8");
+    child.stderr.on("data", (chunk: string) => void (stderr += chunk));
+    const readable = new PassThrough();
+    child.stdout.on("data", () => void (received = true));
+    child.stdout.pipe(readable, { end: false });
+    child.on("close", (code) => {
+        if (code !== 0 && code !== null && !received) {
+            readable.destroy(new Error(`ssh ${destination}: ${stderr.trim().split("\n").filter(Boolean).at(-1) ?? `ssh exited ${code}`}`));
+        } else {
+            readable.end();
+        }
+    });
+    // Writes go through a pipe of our own: ssh closing its stdin first must not end the socket before its reason is known.
+    const writable = new PassThrough();
+    writable.pipe(child.stdin);
+    child.stdin.on("error", () => undefined);
+    const stream = Duplex.from({ readable, writable }) as Duplex & Record<string, unknown>;
+    child.on("error", (error) => stream.destroy(new Error(`ssh ${destination}: ${error.message}`)));
+    stream.on("close", () => child.kill());
+    // What Node's http client may call on a socket; a pipe has no such settings.
+    stream.setNoDelay = () => stream;
+    stream.setKeepAlive = () => stream;
+    stream.setTimeout = () => stream;
+    stream.ref = () => stream;
+    stream.unref = () => stream;
+    return stream;
+}
+
 /** An http.Agent whose every connection is `ssh <host> docker system dial-stdio`, over one shared SSH connection. */
 export class SshDialAgent extends http.Agent {
-    private readonly control = controlDir();
-
     constructor(private readonly url: URL) {
         // A few requests at once (one per agent's inspect, say), each a channel of the one connection.
         super({ keepAlive: true, maxSockets: 8 });
@@ -51,40 +110,17 @@ export class SshDialAgent extends http.Agent {
         const { destination, args } = sshDestination(this.url);
         const child = spawn("ssh", [
             ...args,
-            "-o", "ControlMaster=auto",
-            "-o", `ControlPath=${path.join(this.control, "%C")}`,
-            "-o", "ControlPersist=15s",
+            ...multiplexed(destination, args),
             // Never ask: a password or a host key prompt would hang a deploy.
             "-o", "BatchMode=yes",
             "-T", "--", destination, "docker", "system", "dial-stdio",
         ], { stdio: ["pipe", "pipe", "pipe"] });
-        let stderr = "";
-        child.stderr.setEncoding("utf8");
-        child.stderr.on("data", (chunk: string) => void (stderr += chunk));
-        const stream = Duplex.from({ readable: child.stdout, writable: child.stdin }) as Duplex & Record<string, unknown>;
-        child.on("error", (error) => stream.destroy(new Error(`ssh ${destination}: ${error.message}`)));
-        child.on("exit", (code) => {
-            if (code !== 0 && code !== null) {
-                // ssh says why in its last line: a refused host key, no route, a refused login.
-                const why = stderr.trim().split("\n").filter(Boolean).at(-1) ?? `ssh exited ${code}`;
-                stream.destroy(new Error(`ssh ${destination}: ${why}`));
-            }
-        });
-        stream.on("close", () => child.kill());
-        // What Node's http client may call on a socket; a pipe has no such settings.
-        stream.setNoDelay = () => stream;
-        stream.setKeepAlive = () => stream;
-        stream.setTimeout = () => stream;
-        stream.ref = () => stream;
-        stream.unref = () => stream;
-        return stream;
+        return childSocket(child, destination);
     }
 }
 
 /** An http.Agent whose connections are `ssh -W 127.0.0.1:<port>`: the host's own loopback port, reached through that host. */
 class SshForwardAgent extends http.Agent {
-    private readonly control = controlDir();
-
     constructor(private readonly url: URL) {
         super({ keepAlive: false });
     }
@@ -93,28 +129,12 @@ class SshForwardAgent extends http.Agent {
         const { destination, args } = sshDestination(this.url);
         const child = spawn("ssh", [
             ...args,
-            "-o", "ControlMaster=auto",
-            "-o", `ControlPath=${path.join(this.control, "%C")}`,
-            "-o", "ControlPersist=15s",
+            ...multiplexed(destination, args),
             "-o", "BatchMode=yes",
             // The agents publish on the host's loopback only: that is where the check must arrive.
             "-W", `127.0.0.1:${options.port}`, "--", destination,
         ], { stdio: ["pipe", "pipe", "pipe"] });
-        let stderr = "";
-        child.stderr.setEncoding("utf8");
-        child.stderr.on("data", (chunk: string) => void (stderr += chunk));
-        const stream = Duplex.from({ readable: child.stdout, writable: child.stdin }) as Duplex & Record<string, unknown>;
-        child.on("error", (error) => stream.destroy(new Error(`ssh ${destination}: ${error.message}`)));
-        child.on("exit", (code) => {
-            if (code !== 0 && code !== null) stream.destroy(new Error(`ssh ${destination}: ${stderr.trim().split("\n").filter(Boolean).at(-1) ?? `ssh exited ${code}`}`));
-        });
-        stream.on("close", () => child.kill());
-        stream.setNoDelay = () => stream;
-        stream.setKeepAlive = () => stream;
-        stream.setTimeout = () => stream;
-        stream.ref = () => stream;
-        stream.unref = () => stream;
-        return stream;
+        return childSocket(child, destination);
     }
 }
 

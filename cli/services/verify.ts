@@ -97,7 +97,7 @@ export async function verifyStack(options: VerifyOptions): Promise<VerifyRow[]> 
             rows.push({ agent: agent.name, container: "-", ok: false, health: unreachable, failedChecks: [], passedChecks: [] });
             return;
         }
-        const instances = (await Promise.all(names.map((name, replica) => agentInstances(docker, name, { healthUrl: out.healthUrls[replica], image: agent.image })))).flat();
+        const instances = (await Promise.all(names.map((name, replica) => agentInstances(docker, name, { healthUrl: out.healthUrls[replica], image: agent.image, containerPort: agent.port })))).flat();
         await Promise.all(instances.map(async ({ name, health, lastProbe, baseUrl }) => {
             const healthy = health === "healthy";
             // Smoke checks only against a healthy replica: an unhealthy one already fails, and says why.

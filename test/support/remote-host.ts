@@ -133,7 +133,7 @@ export class RemoteHost {
     static async start(options: RemoteHostOptions): Promise<RemoteHost> {
         const { name, index, client } = options;
         const dir = await fs.mkdtemp(path.join(os.tmpdir(), `agent-fleet-host-${name}-`));
-        const netns = `afleet-${name}`;
+        const netns = `afleet-${index}-${name}`;
         const veth = `afh${index}`;
         const gateway = `10.231.${index}.1`;
         const address = `10.231.${index}.2`;

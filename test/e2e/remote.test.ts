@@ -1,0 +1,121 @@
+/**
+ * The fleet on a server, on the real engine: a stack whose `docker:host` is
+ * `ssh://app-1`, a host of the test's own (a network namespace with its own
+ * dockerd and sshd, test/support/remote-host.ts). Every verb reaches the
+ * agents where they run, through the same ssh and the same trust as the
+ * deploy, never through this machine's loopback:
+ * 1. `fleet up` deploys and verifies there; nothing of the stack runs here.
+ * 2. A decoy answering 200 on this machine's copy of every port the agents
+ *    got receives nothing, and an agent that really is down fails verify.
+ * 3. A host presenting another key is refused by every verb and by
+ *    `pulumi up`, naming the host.
+ */
+import * as http from "node:http";
+import * as path from "node:path";
+import { execa } from "execa";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { dockerClient, requireDocker, NODE_BASE_IMAGE } from "../support/docker";
+import { RemoteHost, SshClient, remoteHostsUnavailable } from "../support/remote-host";
+import { skipUnlessAvailable } from "../support/requirements";
+import { until } from "../support/sentinel";
+import { Workspace, expectOk, missingForDeployments, provideDefaultNodeImage, pulumiOnPath } from "./workspace";
+
+const STEP_TIMEOUT = 600_000;
+const cli = pulumiOnPath();
+const hostsMissing = remoteHostsUnavailable();
+const skip = skipUnlessAvailable("test/e2e/remote", [...(cli ? missingForDeployments() : ["a `pulumi` CLI on PATH"]), ...(hostsMissing ? [hostsMissing] : [])]);
+
+describe.skipIf(skip).sequential(`the fleet on a server over ssh:// (${cli})`, () => {
+    let client: SshClient;
+    let host: RemoteHost;
+    let ws: Workspace;
+    const env = () => ({ ...ws.env, ...client.env() });
+    const fleet = async (...args: string[]) => {
+        const result = await execa(process.execPath, [path.join(ws.dir, "cli", "fleet.js"), ...args], { cwd: ws.dir, env: env(), reject: false });
+        return { exitCode: result.exitCode ?? -1, stdout: result.stdout, stderr: result.stderr, ms: 0 };
+    };
+    const remoteContainers = async () => (await host.docker.listContainers({ all: true, filters: { label: ["agent-fleet.stack=dev"] } }));
+
+    beforeAll(async () => {
+        await requireDocker();
+        await provideDefaultNodeImage();
+        client = await SshClient.create();
+        host = await RemoteHost.start({ name: "app-1", index: 221, client });
+        // The host builds the agents' image itself (the provider sends the context over ssh), on the base image it has.
+        await host.loadImages(NODE_BASE_IMAGE, "node:20-alpine");
+        ws = await Workspace.create();
+        await ws.editStack("dev", (doc) => {
+            doc.setIn(["config", "docker:host"], host.dockerHost);
+            doc.setIn(["config", "agent-fleet:fleet", "agents"], doc.createNode({ jarvis: {}, pesti: { featureFlags: [{ name: "smart-followups", currentStage: "team" }] } }));
+        });
+    }, STEP_TIMEOUT);
+
+    afterAll(async () => {
+        if (ws) {
+            await execa("pulumi", ["destroy", "--yes", "--skip-preview", "--stack", "dev", "--non-interactive"], { cwd: ws.dir, env: env(), reject: false });
+            await ws.remove();
+        }
+        await host?.stop();
+        await client?.remove();
+    }, STEP_TIMEOUT);
+
+    it("1. `fleet up` deploys and verifies the agents on the host; nothing of the stack runs on this machine", async () => {
+        const up = await fleet("up", "--stack", "dev", "--create-stack");
+        expectOk(up, "fleet up on ssh://app-1");
+        expect(up.stdout).toMatch(/fleet up: stack dev deployed and verified in [\d.]+ s\./);
+        const there = await remoteContainers();
+        expect(there.map((c) => c.Labels["agent-fleet.agent"]).sort()).toEqual(["jarvis", "pesti"]);
+        expect(there.every((c) => c.State === "running")).toBe(true);
+        expect(await dockerClient().listContainers({ all: true, filters: { label: ["agent-fleet.stack=dev"] } })).toEqual([]);
+    }, STEP_TIMEOUT);
+
+    it("2. verify checks the real containers through the host: a decoy on this machine's ports gets nothing, and a stopped agent fails", async () => {
+        let decoyHits = 0;
+        const decoys: http.Server[] = [];
+        try {
+            for (const container of await remoteContainers()) {
+                for (const port of container.Ports.filter((p) => p.PublicPort)) {
+                    const decoy = http.createServer((_, res) => void (decoyHits++, res.end("{\"status\":\"ok\"}")));
+                    await new Promise<void>((resolve) => decoy.listen(port.PublicPort, "127.0.0.1", resolve));
+                    decoys.push(decoy);
+                }
+            }
+            expect(decoys.length).toBe(2);
+            const passing = await fleet("verify", "--stack", "dev", "--json");
+            expect(passing.exitCode, passing.stderr).toBe(0);
+            const jarvis = (await remoteContainers()).find((c) => c.Labels["agent-fleet.agent"] === "jarvis")!;
+            await host.docker.getContainer(jarvis.Id).stop();
+            const failing = await fleet("verify", "--stack", "dev", "--json");
+            expect(failing.exitCode).toBe(1);
+            const rows = (JSON.parse(failing.stdout) as { agents: { agent: string; ok: boolean; health: string }[] }).agents;
+            expect(rows.find((r) => r.agent === "jarvis")).toMatchObject({ ok: false, health: expect.stringMatching(/^not running/) });
+            expect(rows.find((r) => r.agent === "pesti")).toMatchObject({ ok: true });
+            expect(decoyHits).toBe(0);
+            await host.docker.getContainer(jarvis.Id).start();
+            await until("jarvis to be healthy again", async () => ((await host.docker.getContainer(jarvis.Id).inspect()).State.Health?.Status === "healthy" ? true : undefined), 60_000, 500);
+        } finally {
+            for (const decoy of decoys) decoy.close();
+        }
+    }, STEP_TIMEOUT);
+
+    it("3. a host presenting another key is refused by every verb and by `pulumi up`, naming the host", async () => {
+        const stranger = (await execa("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", path.join(client.dir, "stranger"), "-C", "stranger"]), await import("node:fs/promises"))
+            .readFile(path.join(client.dir, "stranger.pub"), "utf8");
+        try {
+            await client.pin(host.address, (await stranger).split(" ").slice(0, 2).join(" "));
+            const verify = await fleet("verify", "--stack", "dev");
+            expect(verify.exitCode).not.toBe(0);
+            expect(verify.stdout + verify.stderr).toMatch(/Host key verification failed|REMOTE HOST IDENTIFICATION HAS CHANGED/);
+            const doctor = await fleet("doctor", "--stack", "dev", "--json");
+            const docker = (JSON.parse(doctor.stdout) as { findings: { check: string; ok: boolean; detail: string }[] }).findings.find((f) => f.check === "docker");
+            expect(docker).toMatchObject({ ok: false, detail: expect.stringContaining("ssh://app-1") });
+            const up = await execa("pulumi", ["up", "--yes", "--skip-preview", "--stack", "dev", "--non-interactive", "--refresh"], { cwd: ws.dir, env: env(), reject: false });
+            expect(up.exitCode).not.toBe(0);
+            expect(up.stdout + up.stderr).toMatch(/Host key verification failed|REMOTE HOST IDENTIFICATION HAS CHANGED/);
+        } finally {
+            await client.pin(host.address, host.hostKey);
+        }
+        const again = await fleet("verify", "--stack", "dev");
+        expect(again.exitCode, again.stdout + again.stderr).toBe(0);
+    }, STEP_TIMEOUT);
+});
