@@ -52,7 +52,7 @@ function multiplexed(destination: string, args: readonly string[]): string[] {
 }
 
 /** `ssh://[user@]host[:port]` as ssh's own arguments: the destination, and the port when one is given. */
-export function sshDestination(url: URL): { readonly destination: string; readonly args: readonly string[] } {
+function sshDestination(url: URL): { readonly destination: string; readonly args: readonly string[] } {
     const user = url.username ? `${decodeURIComponent(url.username)}@` : "";
     return { destination: `${user}${url.hostname}`, args: url.port ? ["-p", url.port] : [] };
 }
