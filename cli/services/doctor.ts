@@ -15,6 +15,7 @@ import { DEFAULT_DOCKER_HOST, FleetConfigError, FleetSpec, StackEngine, StackVie
 import { backendUrl, describeHolder, fileBackendDir, holderAlive, lockFilePath, readLockFile } from "../../contract";
 import { EXIT, Output, asCommand, formatTable } from "../output";
 import { dockerFor } from "./docker";
+import { probeSshHost } from "./ssh-dial";
 import { describeLeftovers, findLeftovers } from "./recover";
 import { StackAccessError, explainPulumiFailure, openStack, pulumiEnv, stackEnvFileName } from "./stack-access";
 import type { StackFile, StackProject } from "../../config";
@@ -22,6 +23,8 @@ import type { StackFile, StackProject } from "../../config";
 /** The oldest engine the fleet is tested on; and engines before 27.5 fail image builds with the containerd store (as scripts/deploy-dev.sh says). */
 const MIN_DOCKER_VERSION = "20.10.0";
 const CONTAINERD_STORE_MIN_VERSION = "27.5.0";
+/** Below this much free disk under a host's data root, a deploy can fail to pull or build: 2 GiB. */
+const MIN_FREE_DISK_BYTES = 2 * 2 ** 30;
 
 export interface DoctorOptions {
     readonly stack: string;
@@ -38,7 +41,7 @@ export interface DoctorOptions {
 }
 
 export interface DoctorFinding {
-    readonly check: "config" | "secrets" | "channels" | "github" | "docker" | "pulumi" | "backend" | "lock";
+    readonly check: "config" | "secrets" | "channels" | "github" | "host" | "docker" | "pulumi" | "backend" | "lock";
     readonly ok: boolean;
     readonly detail: string;
     /** The command (or edit) that fixes it, when it failed. */
@@ -152,6 +155,21 @@ async function checkDocker(file: StackFile, env: NodeJS.ProcessEnv, findings: Do
             findings.push({ check: "docker", ok: false, detail: `the current Docker context points at ${contextHost}, which Pulumi's Docker provider ignores`, fix: `export DOCKER_HOST=${contextHost}` });
             return;
         }
+    }
+    if (host.startsWith("ssh://")) {
+        // A server: reachable, its key the pinned one, and what a deploy needs there; every problem at once.
+        const probe = await probeSshHost(new URL(host));
+        if (!probe.ok) {
+            findings.push({ check: "host", ok: false, detail: probe.problem, fix: probe.fix });
+            return;
+        }
+        const gib = (probe.freeBytes / 2 ** 30).toFixed(1);
+        const lowDisk = probe.freeBytes < MIN_FREE_DISK_BYTES;
+        findings.push({
+            check: "host", ok: !lowDisk,
+            detail: `${host}: ssh ok (host key as pinned), Docker socket group ${probe.socketGroup}, ${gib} GiB free under ${probe.dataRoot}`,
+            ...(lowDisk ? { fix: `free disk on ${host}: images and containers need at least ${MIN_FREE_DISK_BYTES / 2 ** 30} GiB under ${probe.dataRoot}` } : {}),
+        });
     }
     const docker = dockerFor(host);
     try {
@@ -283,7 +301,7 @@ export async function doctor(options: DoctorOptions): Promise<DoctorFinding[]> {
     await Promise.all([checkDocker(file, env, findings, spec), checkPulumi(env, findings)]);
     // The backend is asked through the Pulumi CLI: only when there is one.
     if (!findings.some((f) => f.check === "pulumi" && !f.ok)) await checkBackend(project, file, options.stack, env, findings, options.forUp);
-    const order = ["config", "secrets", "channels", "github", "docker", "pulumi", "backend", "lock"];
+    const order = ["config", "secrets", "channels", "github", "host", "docker", "pulumi", "backend", "lock"];
     return findings.sort((a, b) => order.indexOf(a.check) - order.indexOf(b.check));
 }
 

@@ -155,3 +155,44 @@ export function sshSmokeTransport(url: URL): SmokeCheckTransport {
         request.end(body);
     });
 }
+
+/** What `fleet doctor` learns of an ssh:// host in one round trip, or why it could not. */
+export type SshHostProbe =
+    | { readonly ok: true; readonly socketGroup: number; readonly freeBytes: number; readonly dataRoot: string }
+    | { readonly ok: false; readonly problem: string; readonly fix: string };
+
+/** How ssh's last words read for a person, with the fix. */
+function sshProblem(host: string, stderr: string): { problem: string; fix: string } {
+    const last = stderr.trim().split("\n").filter(Boolean).at(-1) ?? "ssh failed";
+    if (/REMOTE HOST IDENTIFICATION HAS CHANGED|Host key for .* has changed/i.test(stderr)) {
+        return { problem: `${host} presents a host key other than the one known_hosts pins for it`, fix: `check the host's new key out of band (not from the network), then replace its line: ssh-keygen -R <host>, and add the checked key` };
+    }
+    if (/No .*host key is known|Host key verification failed/i.test(stderr)) {
+        return { problem: `${host}'s host key is not in known_hosts (strict checking is on)`, fix: "add the host's key, checked out of band, to ~/.ssh/known_hosts (in CI: the KNOWN_HOSTS secret); never `StrictHostKeyChecking no`" };
+    }
+    if (/Permission denied/i.test(stderr)) return { problem: `${host} refused the login: ${last}`, fix: "install the deploy key in the deploy user's authorized_keys, or point ~/.ssh/config at the right key" };
+    return { problem: `${host} cannot be reached over ssh: ${last}`, fix: "check the host is up and sshd runs, and the name in ~/.ssh/config" };
+}
+
+/** One ssh round trip: the host's Docker socket group and the free space under its engine's data root. */
+export async function probeSshHost(url: URL): Promise<SshHostProbe> {
+    const { destination, args } = sshDestination(url);
+    const script = 'root=$(docker info --format "{{.DockerRootDir}}") && stat -c %g /var/run/docker.sock && echo "$root" && df -Pk "$root" | tail -1';
+    const result = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+        const child = spawn("ssh", [...args, "-o", "BatchMode=yes", "-o", "ConnectTimeout=10", "--", destination, script], { stdio: ["ignore", "pipe", "pipe"] });
+        let stdout = "";
+        let stderr = "";
+        child.stdout.setEncoding("utf8").on("data", (c: string) => void (stdout += c));
+        child.stderr.setEncoding("utf8").on("data", (c: string) => void (stderr += c));
+        child.on("error", (error) => resolve({ code: -1, stdout, stderr: error.message }));
+        child.on("close", (code) => resolve({ code, stdout, stderr }));
+    });
+    if (result.code !== 0) {
+        // 255 is ssh's own failure; anything else is the command on the host.
+        if (result.code === 255 || result.code === -1) return { ok: false, ...sshProblem(destination, result.stderr) };
+        return { ok: false, problem: `${destination}: the Docker CLI there could not read its engine: ${result.stderr.trim().split("\n").at(-1) ?? ""}`, fix: "install Docker on the host and add the deploy user to its docker group" };
+    }
+    const [group, dataRoot, df] = result.stdout.trim().split("\n");
+    const available = Number(df?.trim().split(/\s+/)[3] ?? "0") * 1024;
+    return { ok: true, socketGroup: Number(group), freeBytes: available, dataRoot };
+}

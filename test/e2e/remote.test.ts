@@ -34,6 +34,7 @@ describe.skipIf(skip).sequential(`the fleet on a server over ssh:// (${cli})`, (
         const result = await execa(process.execPath, [path.join(ws.dir, "cli", "fleet.js"), ...args], { cwd: ws.dir, env: env(), reject: false });
         return { exitCode: result.exitCode ?? -1, stdout: result.stdout, stderr: result.stderr, ms: 0 };
     };
+    const findingsOf = (stdout: string) => (JSON.parse(stdout) as { findings: { check: string; ok: boolean; detail: string; fix?: string }[] }).findings;
     const remoteContainers = async () => (await host.docker.listContainers({ all: true, filters: { label: ["agent-fleet.stack=dev"] } }));
 
     beforeAll(async () => {
@@ -107,13 +108,39 @@ describe.skipIf(skip).sequential(`the fleet on a server over ssh:// (${cli})`, (
             expect(verify.exitCode).not.toBe(0);
             expect(verify.stdout + verify.stderr).toMatch(/Host key verification failed|REMOTE HOST IDENTIFICATION HAS CHANGED/);
             const doctor = await fleet("doctor", "--stack", "dev", "--json");
-            const docker = (JSON.parse(doctor.stdout) as { findings: { check: string; ok: boolean; detail: string }[] }).findings.find((f) => f.check === "docker");
-            expect(docker).toMatchObject({ ok: false, detail: expect.stringContaining("ssh://app-1") });
+            expect(findingsOf(doctor.stdout).find((f) => f.check === "host")).toMatchObject({
+                ok: false, detail: "app-1 presents a host key other than the one known_hosts pins for it", fix: expect.stringContaining("out of band"),
+            });
             const up = await execa("pulumi", ["up", "--yes", "--skip-preview", "--stack", "dev", "--non-interactive", "--refresh"], { cwd: ws.dir, env: env(), reject: false });
             expect(up.exitCode).not.toBe(0);
             expect(up.stdout + up.stderr).toMatch(/Host key verification failed|REMOTE HOST IDENTIFICATION HAS CHANGED/);
         } finally {
             await client.pin(host.address, host.hostKey);
+        }
+        const again = await fleet("verify", "--stack", "dev");
+        expect(again.exitCode, again.stdout + again.stderr).toBe(0);
+    }, STEP_TIMEOUT);
+
+    it("4. `fleet doctor` checks the host over ssh: its key, its Docker socket group, its free disk and its engine", async () => {
+        const doctor = await fleet("doctor", "--stack", "dev", "--json");
+        const findings = findingsOf(doctor.stdout);
+        const dataRoot = (await host.docker.info() as { DockerRootDir: string }).DockerRootDir;
+        expect(findings.find((f) => f.check === "host")).toMatchObject({
+            ok: true, detail: expect.stringMatching(new RegExp(`^ssh://app-1: ssh ok \\(host key as pinned\\), Docker socket group \\d+, [\\d.]+ GiB free under ${dataRoot}$`)),
+        });
+        expect(findings.find((f) => f.check === "docker")).toMatchObject({ ok: true, detail: expect.stringMatching(/^engine \S+ \(API \S+\) at ssh:\/\/app-1$/) });
+    }, STEP_TIMEOUT);
+
+    it("5. a host whose sshd is down is named by doctor and verify, and the next verify passes once it is back", async () => {
+        await host.stopSsh();
+        try {
+            const doctor = await fleet("doctor", "--stack", "dev", "--json");
+            expect(findingsOf(doctor.stdout).find((f) => f.check === "host")).toMatchObject({ ok: false, detail: expect.stringMatching(/^app-1 cannot be reached over ssh: .*Connection refused/) });
+            const verify = await fleet("verify", "--stack", "dev");
+            expect(verify.exitCode).toBe(1);
+            expect(verify.stdout).toMatch(/no Docker engine answers at ssh:\/\/app-1 \(ssh app-1: .*Connection refused/);
+        } finally {
+            await host.startSsh(client);
         }
         const again = await fleet("verify", "--stack", "dev");
         expect(again.exitCode, again.stdout + again.stderr).toBe(0);
