@@ -81,6 +81,20 @@ describe("GitHub workflows", () => {
         expect(runs.at(-1)).toBe('npx fleet status --stack staging,production --markdown --issue >> "$GITHUB_STEP_SUMMARY"');
     });
 
+    it("the deploy and the monitor reach the stacks' ssh:// hosts with the key and the pinned host keys from secrets, before any fleet command", async () => {
+        for (const [file, job] of [["pulumi-up.yml", "up"], ["monitor.yml", "status"]] as const) {
+            const steps = (await workflow(file)).jobs[job].steps as { name?: string; run?: string; env?: Record<string, string> }[];
+            const ssh = steps.findIndex((s) => s.run === "bash scripts/ci-ssh.sh");
+            expect(ssh, file).toBeGreaterThan(-1);
+            expect(steps[ssh].env).toEqual({
+                FLEET_SSH_KEY: "${{ secrets.FLEET_SSH_KEY }}", FLEET_KNOWN_HOSTS: "${{ secrets.FLEET_KNOWN_HOSTS }}", FLEET_SSH_CONFIG: "${{ secrets.FLEET_SSH_CONFIG }}",
+            });
+            expect(steps.findIndex((s) => s.run?.includes("npx fleet")), file).toBeGreaterThan(ssh);
+            // Host keys are pinned, never scanned at deploy time.
+            expect(JSON.stringify(steps), file).not.toContain("ssh-keyscan");
+        }
+    });
+
     it("every job checks out the whole history: the program labels each agent with the commit that last changed it", async () => {
         for (const file of ["monitor.yml", "preview.yml", "pulumi-up.yml"]) {
             const jobs = Object.values((await workflow(file)).jobs) as { steps: { uses?: string; with?: Record<string, unknown> }[] }[];
