@@ -145,4 +145,25 @@ describe.skipIf(skip).sequential(`the fleet on a server over ssh:// (${cli})`, (
         const again = await fleet("verify", "--stack", "dev");
         expect(again.exitCode, again.stdout + again.stderr).toBe(0);
     }, STEP_TIMEOUT);
+
+    it("6. thirty containers on one host verify with 0 spurious failures: every request of a command shares one SSH connection", async () => {
+        const workers = Array.from({ length: 28 }, (_, i) => `worker-${String(i + 1).padStart(2, "0")}`);
+        await ws.editStack("dev", (doc) => {
+            for (const name of workers) doc.setIn(["config", "agent-fleet:fleet", "agents", name], doc.createNode({ tier: 1, owner: "@acme/e2e", port: 8080, memory: "64Mi" }));
+        });
+        const up = await fleet("up", "--stack", "dev");
+        expectOk(up, "fleet up of 30 agents on ssh://app-1");
+        expect((await remoteContainers()).length).toBe(30);
+        for (let round = 0; round < 3; round++) {
+            const started = performance.now();
+            const logins = await host.sshLogins();
+            const verify = await fleet("verify", "--stack", "dev", "--json");
+            // 30 inspects and 30 smoke checks (and more), all channels of one login.
+            expect(await host.sshLogins() - logins, `round ${round + 1}: SSH logins`).toBe(1);
+            const rows = (JSON.parse(verify.stdout) as { agents: { agent: string; ok: boolean; health: string }[] }).agents;
+            console.info(`e2e: fleet verify of 30 agents on ssh://app-1 took ${((performance.now() - started) / 1000).toFixed(1)} s`);
+            expect(rows.filter((r) => !r.ok), `round ${round + 1}`).toEqual([]);
+            expect(rows).toHaveLength(30);
+        }
+    }, STEP_TIMEOUT);
 });

@@ -189,6 +189,7 @@ export class RemoteHost {
             "mount -t tmpfs tmpfs /run",
             "mkdir -p /run/sshd",
             `dockerd --data-root ${this.dir}/data --exec-root ${this.dir}/exec --pidfile /run/docker.pid -H unix:///run/docker.sock -H unix://${this.dir}/docker.sock > ${this.dir}/dockerd.log 2>&1 &`,
+            "echo $! > " + path.join(this.dir, "dockerd.pid"),
             `/usr/sbin/sshd -D -e -f ${this.dir}/ssh/sshd_config > ${this.dir}/sshd.log 2>&1 &`,
             "echo $! > " + path.join(this.dir, "sshd.pid"),
             "wait",
@@ -207,11 +208,18 @@ export class RemoteHost {
     /** Starts the host's sshd again, in the host's namespaces. */
     async startSsh(client: SshClient): Promise<void> {
         // Enter the host's mount namespace through its dockerd, so that the sshd sees the private /run.
-        const dockerd = Number((await execa("sh", ["-c", `pgrep -f "dockerd --data-root ${this.dir}/data" | head -1`])).stdout.trim());
-        const sshd = spawn("nsenter", ["-t", String(dockerd), "--net", "--mount", "/usr/sbin/sshd", "-D", "-e", "-f", path.join(this.dir, "ssh", "sshd_config")], { detached: true, stdio: "ignore" });
+        const dockerd = Number((await fs.readFile(path.join(this.dir, "dockerd.pid"), "utf8")).trim());
+        const log = await fs.open(path.join(this.dir, "sshd.log"), "a");
+        const sshd = spawn("nsenter", ["-t", String(dockerd), "--net", "--mount", "/usr/sbin/sshd", "-D", "-e", "-f", path.join(this.dir, "ssh", "sshd_config")], { detached: true, stdio: ["ignore", log.fd, log.fd] });
         sshd.unref();
+        await log.close();
         await fs.writeFile(path.join(this.dir, "sshd.pid"), `${sshd.pid}\n`);
         await until(`${this.name}'s sshd to answer again`, async () => ((await client.run(this.name, "true")).exitCode === 0 ? true : undefined), 30_000, 250);
+    }
+
+    /** How many SSH logins the host's sshd has accepted so far. */
+    async sshLogins(): Promise<number> {
+        return (await fs.readFile(path.join(this.dir, "sshd.log"), "utf8")).split("\n").filter((line) => line.includes("Accepted publickey")).length;
     }
 
     /** Loads local images into this host's engine (there is no registry it could pull them from). */
