@@ -146,7 +146,37 @@ describe.skipIf(skip).sequential(`the fleet on a server over ssh:// (${cli})`, (
         expect(again.exitCode, again.stdout + again.stderr).toBe(0);
     }, STEP_TIMEOUT);
 
-    it("6. thirty containers on one host verify with 0 spurious failures: every request of a command shares one SSH connection", async () => {
+    it("6. releases on the host: a good one through `fleet up --agent`, a broken one rolled back by itself, the other agent untouched", async () => {
+        // Pulled releases as staging and production run them, already on the host (it has no registry here): a good one and a broken one.
+        const built = "agent-fleet/sample-agent:dev";
+        await host.docker.getImage(built).tag({ repo: "agent-fleet/sample-agent", tag: "release-1.1.0" });
+        await execa("docker", ["-H", `unix://${host.dir}/docker.sock`, "build", "-q", "-t", "agent-fleet/sample-agent:release-1.2.0", "-"], { input: "FROM agent-fleet/sample-agent:release-1.1.0\nENV FAIL_HEALTH=1\n" });
+        const idOf = async (agent: string) => (await remoteContainers()).find((c) => c.Labels["agent-fleet.agent"] === agent && c.State === "running")?.Id;
+        const pesti = await idOf("pesti");
+
+        expectOk(await fleet("release", "jarvis", "agent-fleet/sample-agent:release-1.1.0", "--stack", "dev"), "fleet release (good)");
+        const started = performance.now();
+        const good = await fleet("up", "--stack", "dev", "--agent", "jarvis");
+        const goodMs = performance.now() - started;
+        expectOk(good, "fleet up --agent jarvis (good release) on ssh://app-1");
+        expect(good.stdout).toMatch(/^jarvis +replaced +ok +-$/m);
+        const serving = await idOf("jarvis");
+
+        expectOk(await fleet("release", "jarvis", "agent-fleet/sample-agent:release-1.2.0", "--stack", "dev"), "fleet release (broken)");
+        const brokenStarted = performance.now();
+        const broken = await fleet("up", "--stack", "dev", "--agent", "jarvis");
+        const mttrMs = performance.now() - brokenStarted;
+        expect(broken.exitCode, broken.stdout + broken.stderr).toBe(1);
+        expect(broken.stdout).toMatch(/rolled back and verified/);
+        // The container that served the good release still serves; the other agent never moved.
+        expect(await idOf("jarvis")).toBe(serving);
+        expect(await idOf("pesti")).toBe(pesti);
+        const verify = await fleet("verify", "--stack", "dev");
+        expect(verify.exitCode, verify.stdout).toBe(0);
+        console.info(`e2e: on ssh://app-1, fleet up --agent jarvis (good release) took ${(goodMs / 1000).toFixed(1)} s; a broken release failed, rolled back and verified in ${(mttrMs / 1000).toFixed(1)} s`);
+    }, STEP_TIMEOUT);
+
+    it("7. thirty containers on one host verify with 0 spurious failures: every request of a command shares one SSH connection", async () => {
         const workers = Array.from({ length: 28 }, (_, i) => `worker-${String(i + 1).padStart(2, "0")}`);
         await ws.editStack("dev", (doc) => {
             for (const name of workers) doc.setIn(["config", "agent-fleet:fleet", "agents", name], doc.createNode({ tier: 1, owner: "@acme/e2e", port: 8080, memory: "64Mi" }));
