@@ -1,5 +1,5 @@
 /**
- * The fleet on a server, on the real engine: a stack whose `docker:host` is
+ * The fleet on a server, on the real engine: a stack ("remote", dev's file) whose `docker:host` is
  * `ssh://app-1`, a host of the test's own (a network namespace with its own
  * dockerd and sshd, test/support/remote-host.ts). Every verb reaches the
  * agents where they run, through the same ssh and the same trust as the
@@ -10,6 +10,7 @@
  * 3. A host presenting another key is refused by every verb and by
  *    `pulumi up`, naming the host.
  */
+import { promises as fs } from "node:fs";
 import * as http from "node:http";
 import * as path from "node:path";
 import { execa } from "execa";
@@ -21,6 +22,8 @@ import { until } from "../support/sentinel";
 import { Workspace, expectOk, missingForDeployments, provideDefaultNodeImage, pulumiOnPath } from "./workspace";
 
 const STEP_TIMEOUT = 600_000;
+/** A stack of its own (dev's file, copied): the dev suite runs its own dev stack on this machine's engine at the same time. */
+const STACK = "remote";
 const cli = pulumiOnPath();
 const hostsMissing = remoteHostsUnavailable();
 const skip = skipUnlessAvailable("test/e2e/remote", [...(cli ? missingForDeployments() : ["a `pulumi` CLI on PATH"]), ...(hostsMissing ? [hostsMissing] : [])]);
@@ -35,7 +38,7 @@ describe.skipIf(skip).sequential(`the fleet on a server over ssh:// (${cli})`, (
         return { exitCode: result.exitCode ?? -1, stdout: result.stdout, stderr: result.stderr, ms: 0 };
     };
     const findingsOf = (stdout: string) => (JSON.parse(stdout) as { findings: { check: string; ok: boolean; detail: string; fix?: string }[] }).findings;
-    const remoteContainers = async () => (await host.docker.listContainers({ all: true, filters: { label: ["agent-fleet.stack=dev"] } }));
+    const remoteContainers = async () => (await host.docker.listContainers({ all: true, filters: { label: [`agent-fleet.stack=${STACK}`] } }));
 
     beforeAll(async () => {
         await requireDocker();
@@ -45,7 +48,9 @@ describe.skipIf(skip).sequential(`the fleet on a server over ssh:// (${cli})`, (
         // The host builds the agents' image itself (the provider sends the context over ssh), on the base image it has.
         await host.loadImages(NODE_BASE_IMAGE, "node:20-alpine");
         ws = await Workspace.create();
-        await ws.editStack("dev", (doc) => {
+        await fs.copyFile(path.join(ws.dir, "stacks", "Pulumi.dev.yaml"), path.join(ws.dir, "stacks", `Pulumi.${STACK}.yaml`));
+        await fs.copyFile(path.join(ws.dir, "stacks", "policy.dev.json"), path.join(ws.dir, "stacks", `policy.${STACK}.json`));
+        await ws.editStack(STACK, (doc) => {
             doc.setIn(["config", "docker:host"], host.dockerHost);
             doc.setIn(["config", "agent-fleet:fleet", "agents"], doc.createNode({ jarvis: {}, pesti: { featureFlags: [{ name: "smart-followups", currentStage: "team" }] } }));
         });
@@ -53,7 +58,7 @@ describe.skipIf(skip).sequential(`the fleet on a server over ssh:// (${cli})`, (
 
     afterAll(async () => {
         if (ws) {
-            await execa("pulumi", ["destroy", "--yes", "--skip-preview", "--stack", "dev", "--non-interactive"], { cwd: ws.dir, env: env(), reject: false });
+            await execa("pulumi", ["destroy", "--yes", "--skip-preview", "--stack", STACK, "--non-interactive"], { cwd: ws.dir, env: env(), reject: false });
             await ws.remove();
         }
         await host?.stop();
@@ -61,13 +66,13 @@ describe.skipIf(skip).sequential(`the fleet on a server over ssh:// (${cli})`, (
     }, STEP_TIMEOUT);
 
     it("1. `fleet up` deploys and verifies the agents on the host; nothing of the stack runs on this machine", async () => {
-        const up = await fleet("up", "--stack", "dev", "--create-stack");
+        const up = await fleet("up", "--stack", STACK, "--create-stack");
         expectOk(up, "fleet up on ssh://app-1");
-        expect(up.stdout).toMatch(/fleet up: stack dev deployed and verified in [\d.]+ s\./);
+        expect(up.stdout).toMatch(/fleet up: stack remote deployed and verified in [\d.]+ s\./);
         const there = await remoteContainers();
         expect(there.map((c) => c.Labels["agent-fleet.agent"]).sort()).toEqual(["jarvis", "pesti"]);
         expect(there.every((c) => c.State === "running")).toBe(true);
-        expect(await dockerClient().listContainers({ all: true, filters: { label: ["agent-fleet.stack=dev"] } })).toEqual([]);
+        expect(await dockerClient().listContainers({ all: true, filters: { label: [`agent-fleet.stack=${STACK}`] } })).toEqual([]);
     }, STEP_TIMEOUT);
 
     it("2. verify checks the real containers through the host: a decoy on this machine's ports gets nothing, and a stopped agent fails", async () => {
@@ -82,11 +87,11 @@ describe.skipIf(skip).sequential(`the fleet on a server over ssh:// (${cli})`, (
                 }
             }
             expect(decoys.length).toBe(2);
-            const passing = await fleet("verify", "--stack", "dev", "--json");
+            const passing = await fleet("verify", "--stack", STACK, "--json");
             expect(passing.exitCode, passing.stderr).toBe(0);
             const jarvis = (await remoteContainers()).find((c) => c.Labels["agent-fleet.agent"] === "jarvis")!;
             await host.docker.getContainer(jarvis.Id).stop();
-            const failing = await fleet("verify", "--stack", "dev", "--json");
+            const failing = await fleet("verify", "--stack", STACK, "--json");
             expect(failing.exitCode).toBe(1);
             const rows = (JSON.parse(failing.stdout) as { agents: { agent: string; ok: boolean; health: string }[] }).agents;
             expect(rows.find((r) => r.agent === "jarvis")).toMatchObject({ ok: false, health: expect.stringMatching(/^not running/) });
@@ -104,25 +109,25 @@ describe.skipIf(skip).sequential(`the fleet on a server over ssh:// (${cli})`, (
             .readFile(path.join(client.dir, "stranger.pub"), "utf8");
         try {
             await client.pin(host.address, (await stranger).split(" ").slice(0, 2).join(" "));
-            const verify = await fleet("verify", "--stack", "dev");
+            const verify = await fleet("verify", "--stack", STACK);
             expect(verify.exitCode).not.toBe(0);
             expect(verify.stdout + verify.stderr).toMatch(/Host key verification failed|REMOTE HOST IDENTIFICATION HAS CHANGED/);
-            const doctor = await fleet("doctor", "--stack", "dev", "--json");
+            const doctor = await fleet("doctor", "--stack", STACK, "--json");
             expect(findingsOf(doctor.stdout).find((f) => f.check === "host")).toMatchObject({
                 ok: false, detail: "app-1 presents a host key other than the one known_hosts pins for it", fix: expect.stringContaining("out of band"),
             });
-            const up = await execa("pulumi", ["up", "--yes", "--skip-preview", "--stack", "dev", "--non-interactive", "--refresh"], { cwd: ws.dir, env: env(), reject: false });
+            const up = await execa("pulumi", ["up", "--yes", "--skip-preview", "--stack", STACK, "--non-interactive", "--refresh"], { cwd: ws.dir, env: env(), reject: false });
             expect(up.exitCode).not.toBe(0);
             expect(up.stdout + up.stderr).toMatch(/Host key verification failed|REMOTE HOST IDENTIFICATION HAS CHANGED/);
         } finally {
             await client.pin(host.address, host.hostKey);
         }
-        const again = await fleet("verify", "--stack", "dev");
+        const again = await fleet("verify", "--stack", STACK);
         expect(again.exitCode, again.stdout + again.stderr).toBe(0);
     }, STEP_TIMEOUT);
 
     it("4. `fleet doctor` checks the host over ssh: its key, its Docker socket group, its free disk and its engine", async () => {
-        const doctor = await fleet("doctor", "--stack", "dev", "--json");
+        const doctor = await fleet("doctor", "--stack", STACK, "--json");
         const findings = findingsOf(doctor.stdout);
         const dataRoot = (await host.docker.info() as { DockerRootDir: string }).DockerRootDir;
         expect(findings.find((f) => f.check === "host")).toMatchObject({
@@ -134,15 +139,15 @@ describe.skipIf(skip).sequential(`the fleet on a server over ssh:// (${cli})`, (
     it("5. a host whose sshd is down is named by doctor and verify, and the next verify passes once it is back", async () => {
         await host.stopSsh();
         try {
-            const doctor = await fleet("doctor", "--stack", "dev", "--json");
+            const doctor = await fleet("doctor", "--stack", STACK, "--json");
             expect(findingsOf(doctor.stdout).find((f) => f.check === "host")).toMatchObject({ ok: false, detail: expect.stringMatching(/^app-1 cannot be reached over ssh: .*Connection refused/) });
-            const verify = await fleet("verify", "--stack", "dev");
+            const verify = await fleet("verify", "--stack", STACK);
             expect(verify.exitCode).toBe(1);
             expect(verify.stdout).toMatch(/no Docker engine answers at ssh:\/\/app-1 \(ssh app-1: .*Connection refused/);
         } finally {
             await host.startSsh(client);
         }
-        const again = await fleet("verify", "--stack", "dev");
+        const again = await fleet("verify", "--stack", STACK);
         expect(again.exitCode, again.stdout + again.stderr).toBe(0);
     }, STEP_TIMEOUT);
 
@@ -154,40 +159,40 @@ describe.skipIf(skip).sequential(`the fleet on a server over ssh:// (${cli})`, (
         const idOf = async (agent: string) => (await remoteContainers()).find((c) => c.Labels["agent-fleet.agent"] === agent && c.State === "running")?.Id;
         const pesti = await idOf("pesti");
 
-        expectOk(await fleet("release", "jarvis", "agent-fleet/sample-agent:release-1.1.0", "--stack", "dev"), "fleet release (good)");
+        expectOk(await fleet("release", "jarvis", "agent-fleet/sample-agent:release-1.1.0", "--stack", STACK), "fleet release (good)");
         const started = performance.now();
-        const good = await fleet("up", "--stack", "dev", "--agent", "jarvis");
+        const good = await fleet("up", "--stack", STACK, "--agent", "jarvis");
         const goodMs = performance.now() - started;
         expectOk(good, "fleet up --agent jarvis (good release) on ssh://app-1");
         expect(good.stdout).toMatch(/^jarvis +replaced +ok +-$/m);
         const serving = await idOf("jarvis");
 
-        expectOk(await fleet("release", "jarvis", "agent-fleet/sample-agent:release-1.2.0", "--stack", "dev"), "fleet release (broken)");
+        expectOk(await fleet("release", "jarvis", "agent-fleet/sample-agent:release-1.2.0", "--stack", STACK), "fleet release (broken)");
         const brokenStarted = performance.now();
-        const broken = await fleet("up", "--stack", "dev", "--agent", "jarvis");
+        const broken = await fleet("up", "--stack", STACK, "--agent", "jarvis");
         const mttrMs = performance.now() - brokenStarted;
         expect(broken.exitCode, broken.stdout + broken.stderr).toBe(1);
         expect(broken.stdout).toMatch(/rolled back and verified/);
         // The container that served the good release still serves; the other agent never moved.
         expect(await idOf("jarvis")).toBe(serving);
         expect(await idOf("pesti")).toBe(pesti);
-        const verify = await fleet("verify", "--stack", "dev");
+        const verify = await fleet("verify", "--stack", STACK);
         expect(verify.exitCode, verify.stdout).toBe(0);
         console.info(`e2e: on ssh://app-1, fleet up --agent jarvis (good release) took ${(goodMs / 1000).toFixed(1)} s; a broken release failed, rolled back and verified in ${(mttrMs / 1000).toFixed(1)} s`);
     }, STEP_TIMEOUT);
 
     it("7. thirty containers on one host verify with 0 spurious failures: every request of a command shares one SSH connection", async () => {
         const workers = Array.from({ length: 28 }, (_, i) => `worker-${String(i + 1).padStart(2, "0")}`);
-        await ws.editStack("dev", (doc) => {
+        await ws.editStack(STACK, (doc) => {
             for (const name of workers) doc.setIn(["config", "agent-fleet:fleet", "agents", name], doc.createNode({ tier: 1, owner: "@acme/e2e", port: 8080, memory: "64Mi" }));
         });
-        const up = await fleet("up", "--stack", "dev");
+        const up = await fleet("up", "--stack", STACK);
         expectOk(up, "fleet up of 30 agents on ssh://app-1");
         expect((await remoteContainers()).length).toBe(30);
         for (let round = 0; round < 3; round++) {
             const started = performance.now();
             const logins = await host.sshLogins();
-            const verify = await fleet("verify", "--stack", "dev", "--json");
+            const verify = await fleet("verify", "--stack", STACK, "--json");
             // 30 inspects and 30 smoke checks (and more), all channels of one login.
             expect(await host.sshLogins() - logins, `round ${round + 1}: SSH logins`).toBe(1);
             const rows = (JSON.parse(verify.stdout) as { agents: { agent: string; ok: boolean; health: string }[] }).agents;
