@@ -8,7 +8,7 @@
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { dockerClient, requireDocker } from "../support/docker";
-import { RemoteHost, SshClient, remoteHostsUnavailable } from "../support/remote-host";
+import { HOST_PORT_RANGE, RemoteHost, SshClient, remoteHostsUnavailable } from "../support/remote-host";
 import { skipUnlessAvailable } from "../support/requirements";
 
 const why = remoteHostsUnavailable();
@@ -39,6 +39,13 @@ describe.skipIf(skip).sequential("remote hosts for the tests", () => {
             expect(info.stdout).toBe(`${host.dir}/data 0`);
             expect(info.stdout.startsWith(local)).toBe(false);
         }
+    }, 60_000);
+
+    it("publishes container ports from its own range, away from this machine's", async () => {
+        const [host] = hosts;
+        const range = await execa("nsenter", [`--net=/var/run/netns/afleet-201-app-1`, "cat", "/proc/sys/net/ipv4/ip_local_port_range"]);
+        expect(range.stdout.trim().split(/\s+/).map(Number)).toEqual([...HOST_PORT_RANGE]);
+        expect(host.address).toBe("10.231.201.2");
     }, 60_000);
 
     it("refuses a host whose key is not the pinned one, naming the host", async () => {

@@ -16,7 +16,7 @@ import * as path from "node:path";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { dockerClient, requireDocker, NODE_BASE_IMAGE } from "../support/docker";
-import { RemoteHost, SshClient, remoteHostsUnavailable } from "../support/remote-host";
+import { HOST_PORT_RANGE, RemoteHost, SshClient, remoteHostsUnavailable } from "../support/remote-host";
 import { skipUnlessAvailable } from "../support/requirements";
 import { until } from "../support/sentinel";
 import { Workspace, expectOk, missingForDeployments, provideDefaultNodeImage, pulumiOnPath } from "./workspace";
@@ -81,6 +81,8 @@ describe.skipIf(skip).sequential(`the fleet on a server over ssh:// (${cli})`, (
         try {
             for (const container of await remoteContainers()) {
                 for (const port of container.Ports.filter((p) => p.PublicPort)) {
+                    expect(port.PublicPort).toBeGreaterThanOrEqual(HOST_PORT_RANGE[0]);
+                    expect(port.PublicPort).toBeLessThanOrEqual(HOST_PORT_RANGE[1]);
                     const decoy = http.createServer((_, res) => void (decoyHits++, res.end("{\"status\":\"ok\"}")));
                     await new Promise<void>((resolve) => decoy.listen(port.PublicPort, "127.0.0.1", resolve));
                     decoys.push(decoy);

@@ -102,6 +102,9 @@ export interface RemoteHostOptions {
     readonly client: SshClient;
 }
 
+/** Where a test server's engine publishes container ports: below this machine's ephemeral range. */
+export const HOST_PORT_RANGE = [20000, 20999] as const;
+
 /** One server: its namespace, engine and sshd, reachable as `ssh://<name>`. */
 export class RemoteHost {
     private host?: ChildProcess;
@@ -153,6 +156,9 @@ export class RemoteHost {
             await ip("-n", netns, "link", "set", `${veth}n`, "up");
             await ip("-n", netns, "link", "set", "lo", "up");
             await ip("-n", netns, "route", "add", "default", "via", gateway);
+            // The host's engine picks the ports it publishes from this range, away from this machine's (32768 up), so that a
+            // test can listen on this machine's copy of each of them: the decoy a check through the wrong loopback would hit.
+            await execa("nsenter", [`--net=/var/run/netns/${netns}`, "sysctl", "-q", "-w", `net.ipv4.ip_local_port_range=${HOST_PORT_RANGE.join(" ")}`]);
             await fs.writeFile(path.join(dir, "ssh", "sshd_config"), [
                 `ListenAddress ${address}`,
                 `HostKey ${path.join(dir, "ssh", "host_ed25519")}`,
