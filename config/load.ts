@@ -8,7 +8,7 @@
  * replace.
  */
 import { z } from "zod";
-import { ENVIRONMENTS, Environment, parseImageRef } from "../contract";
+import { ENVIRONMENTS, Environment, isPlainObject, parseImageRef } from "../contract";
 import { durationMs } from "../contract/duration";
 import { ConfigProblem, FleetConfigError, renderPath, unknownFieldMessage } from "./errors";
 import {
@@ -67,10 +67,6 @@ export function collect<T>(schema: z.ZodType<T>, value: unknown, file: string, p
         }
     }
     return undefined;
-}
-
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-    return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
 /** Objects merge key by key; anything else in `over` replaces `base`. */

@@ -15,7 +15,7 @@ import * as fs from "fs";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { parse } from "yaml";
-import { STACKS_DIR, stackFileName } from "../contract";
+import { STACKS_DIR, isPlainObject, stackFileName } from "../contract";
 import { FleetConfigError, UserError } from "./errors";
 import { FleetConfigSource, ResolvedFleet, SecretKeyState, loadFleetConfig, resolveFleet } from "./load";
 import type { FleetSpec } from "./spec";
@@ -57,10 +57,6 @@ function parseYaml(text: string, display: string): unknown {
 
 function readYaml(file: string, display: string): unknown {
     return parseYaml(fs.readFileSync(file, "utf8"), display);
-}
-
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-    return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
 export interface ProjectInfo {

@@ -9,3 +9,4 @@ export * from "./environments";
 export * from "./channels";
 export * from "./docker-cpus";
 export * from "./policy-findings";
+export * from "./plain-object";

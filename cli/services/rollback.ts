@@ -22,7 +22,7 @@ import { isDeepStrictEqual } from "util";
 import Docker from "dockerode";
 import type { Stack } from "@pulumi/pulumi/automation";
 import { AgentConfig, AgentSpec, TIERS, agentSpecHash } from "../../config";
-import { DOCKER_TYPES, LABELS, labelsOf } from "../../contract";
+import { DOCKER_TYPES, LABELS, isPlainObject, labelsOf } from "../../contract";
 import { runProgram } from "./program";
 import { announceRollback, rollbackAnnouncedEnv } from "./announce";
 import { EXIT, UserError, Output, asCommand, formatTable } from "../output";
@@ -80,10 +80,6 @@ function show(value: unknown): string {
     if (value === undefined) return "(unset)";
     const text = typeof value === "string" ? value : JSON.stringify(value);
     return text.length > 60 ? `${text.slice(0, 57)}...` : text;
-}
-
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-    return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
 /** Fields a restore compares as a whole; flags are moved instead, so their history keeps every step. */

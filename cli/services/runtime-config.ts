@@ -4,6 +4,7 @@
  * the program with, offline, with placeholders for secrets it cannot decrypt.
  */
 import type { StackFile } from "../../config";
+import { isPlainObject } from "../../contract";
 
 /**
  * What every secret config value is replaced with. `secure:` values cannot be
@@ -11,10 +12,6 @@ import type { StackFile } from "../../config";
  * set, and set as secrets.
  */
 const SECRET_PLACEHOLDER = "fleet-check-secret-placeholder";
-
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-    return typeof value === "object" && value !== null && !Array.isArray(value);
-}
 
 function isSecure(value: unknown): value is { secure: string } {
     return isPlainObject(value) && Object.keys(value).length === 1 && typeof value.secure === "string";
