@@ -22,8 +22,8 @@ describe.skipIf(skip).sequential("remote hosts for the tests", () => {
     beforeAll(async () => {
         await requireDocker();
         client = await SshClient.create();
-        hosts.push(await RemoteHost.start({ name: "app-1", index: 201, client }));
-        hosts.push(await RemoteHost.start({ name: "app-2", index: 202, client }));
+        hosts.push(await RemoteHost.start({ name: "app-1", client }));
+        hosts.push(await RemoteHost.start({ name: "app-2", client }));
     }, 180_000);
 
     afterAll(async () => {
@@ -41,11 +41,20 @@ describe.skipIf(skip).sequential("remote hosts for the tests", () => {
         }
     }, 60_000);
 
+    it("gives each host a slot of its own: its own link, namespace and lock", async () => {
+        const [one, two] = hosts;
+        expect(one.address).not.toBe(two.address);
+        expect(one.netns).not.toBe(two.netns);
+        // The slot's lock is held while the host runs: another claim of it fails at once.
+        const slot = one.address.split(".")[2];
+        const claim = await execa("flock", ["--nonblock", `/run/agent-fleet-test-hosts/${slot}.lock`, "true"], { reject: false });
+        expect(claim.exitCode).not.toBe(0);
+    }, 60_000);
+
     it("publishes container ports from its own range, away from this machine's", async () => {
         const [host] = hosts;
-        const range = await execa("nsenter", [`--net=/var/run/netns/afleet-201-app-1`, "cat", "/proc/sys/net/ipv4/ip_local_port_range"]);
+        const range = await execa("nsenter", [`--net=/var/run/netns/${host.netns}`, "cat", "/proc/sys/net/ipv4/ip_local_port_range"]);
         expect(range.stdout.trim().split(/\s+/).map(Number)).toEqual([...HOST_PORT_RANGE]);
-        expect(host.address).toBe("10.231.201.2");
     }, 60_000);
 
     it("refuses a host whose key is not the pinned one, naming the host", async () => {

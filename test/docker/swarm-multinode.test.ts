@@ -75,7 +75,10 @@ describe.skipIf(skip).sequential("the swarm runtime across two nodes", () => {
         const image = await buildSampleAgentImage();
         await fs.mkdir(dir, { recursive: true });
 
-        // The second host: a network namespace joined to this one by a veth pair.
+        // The second host: a network namespace joined to this one by a veth pair. Holding the swarm lock, the test
+        // owns these names: what is there now a killed run left behind.
+        await execa("ip", ["netns", "del", NETNS], { reject: false });
+        await execa("ip", ["link", "del", VETH_HOST], { reject: false });
         await ip("netns", "add", NETNS);
         undo.push(() => ip("netns", "del", NETNS));
         await ip("link", "add", VETH_HOST, "type", "veth", "peer", "name", VETH_WORKER);

@@ -44,7 +44,7 @@ describe.skipIf(skip).sequential(`the fleet on a server over ssh:// (${cli})`, (
         await requireDocker();
         await provideDefaultNodeImage();
         client = await SshClient.create();
-        host = await RemoteHost.start({ name: "app-1", index: 221, client });
+        host = await RemoteHost.start({ name: "app-1", client });
         // The host builds the agents' image itself (the provider sends the context over ssh), on the base image it has.
         await host.loadImages(NODE_BASE_IMAGE, "node:20-alpine");
         ws = await Workspace.create();

@@ -26,7 +26,7 @@ import { until } from "./sentinel";
 /** Why the remote-host tests cannot run here, or undefined when they can. Synchronous: suites decide at collection. */
 export function remoteHostsUnavailable(): string | undefined {
     if (process.getuid?.() !== 0) return "they need root (network namespaces, a dockerd and an sshd per host)";
-    for (const tool of ["ip", "dockerd", "nsenter", "unshare", "ssh", "ssh-keygen"]) {
+    for (const tool of ["ip", "dockerd", "nsenter", "unshare", "flock", "ssh", "ssh-keygen"]) {
         if (spawnSync("sh", ["-c", `command -v ${tool}`]).status !== 0) return `they need \`${tool}\` on PATH`;
     }
     return existsSync("/usr/sbin/sshd") ? undefined : "they need Debian's openssh-server (/usr/sbin/sshd)";
@@ -97,10 +97,105 @@ export class SshClient {
 export interface RemoteHostOptions {
     /** The SSH alias and the host's name in messages: "app-1". */
     readonly name: string;
-    /** 1..250: picks the host's link, 10.231.<index>.0/24 (this machine .1, the host .2). */
-    readonly index: number;
     readonly client: SshClient;
 }
+
+/**
+ * Where hosts claim their slot (their link 10.231.<slot>.0/24, namespace and
+ * veth). /run is shared by every test run on this machine, including another
+ * clone's CI running at the same time, so a slot is claimed, never assumed.
+ */
+const SLOT_DIR = "/run/agent-fleet-test-hosts";
+const SLOTS = { first: 100, last: 249 } as const;
+
+/** A claimed slot: held by a `flock` child whose lock the kernel drops when this process dies, however it dies. */
+interface Slot {
+    readonly index: number;
+    release(): void;
+}
+
+/**
+ * Claims a free slot. A run killed mid-test leaves its namespace and link
+ * behind but not its lock, so whoever claims that slot next removes them.
+ * flock rather than a pid file: a lock ends with its holder, whatever pid
+ * namespace either run is in.
+ */
+async function claimSlot(): Promise<Slot> {
+    await fs.mkdir(SLOT_DIR, { recursive: true });
+    await sweepLeftovers();
+    const count = SLOTS.last - SLOTS.first + 1;
+    // Start at a point of this process's own, so that runs starting together rarely contend for the same slot.
+    const offset = process.pid % count;
+    for (let i = 0; i < count; i += 1) {
+        const index = SLOTS.first + ((offset + i) % count);
+        const holder = await lockSlot(index);
+        if (!holder) continue;
+        await removeLeftovers(index);
+        return { index, release: () => holder.kill("SIGTERM") };
+    }
+    throw new Error(`no free test-host slot in ${SLOT_DIR} (${count} are held)`);
+}
+
+/** Takes slot `index`'s lock without waiting: its holder process, or undefined when another run holds it. */
+async function lockSlot(index: number): Promise<ChildProcess | undefined> {
+    const holder = spawn("flock", ["--nonblock", path.join(SLOT_DIR, `${index}.lock`), "sh", "-c", "echo claimed; exec cat"], { stdio: ["pipe", "pipe", "ignore"] });
+    const claimed = await new Promise<boolean>((resolve) => {
+        holder.stdout!.once("data", () => resolve(true));
+        holder.once("exit", () => resolve(false));
+        holder.once("error", () => resolve(false));
+    });
+    if (!claimed) return undefined;
+    // The holder lives as long as its stdin is open: until it is released, or until this process exits.
+    holder.unref();
+    for (const stream of [holder.stdin, holder.stdout]) (stream as unknown as { unref?: () => void }).unref?.();
+    return holder;
+}
+
+/**
+ * What a killed run left in slot `index`: the processes in its namespaces
+ * (dockerd, sshd), the namespaces, and its link. Called only by the holder
+ * of the slot's lock, so nothing in it belongs to a live run.
+ */
+async function removeLeftovers(index: number): Promise<void> {
+    for (const netns of await namespacesOf(index)) {
+        const pids = async () => (await execa("ip", ["netns", "pids", netns], { reject: false })).stdout.split("\n").filter(Boolean).map(Number);
+        for (const pid of await pids()) signal(pid, "SIGTERM");
+        await until(`what a killed run left in ${netns} to stop`, async () => ((await pids()).length === 0 ? true : undefined), 15_000, 250)
+            .catch(async () => { for (const pid of await pids()) signal(pid, "SIGKILL"); });
+        await execa("ip", ["netns", "del", netns], { reject: false });
+    }
+    await execa("ip", ["link", "del", vethOf(index)], { reject: false });
+}
+
+async function namespacesOf(index?: number): Promise<string[]> {
+    const names = (await execa("ip", ["netns", "list"], { reject: false })).stdout.split("\n").map((line) => line.split(" ")[0]);
+    return names.filter((n) => (index === undefined ? /^afleet-\d+-/.test(n) : n.startsWith(`afleet-${index}-`)));
+}
+
+let swept = false;
+
+/** Once per process: clears every slot that holds leftovers and whose lock is free (its run is gone). */
+async function sweepLeftovers(): Promise<void> {
+    if (swept) return;
+    swept = true;
+    const slots = new Set((await namespacesOf()).map((n) => Number(n.split("-")[1])));
+    for (const index of slots) {
+        const holder = await lockSlot(index);
+        if (!holder) continue;
+        await removeLeftovers(index);
+        holder.kill("SIGTERM");
+    }
+}
+
+function signal(pid: number, name: NodeJS.Signals): void {
+    try {
+        process.kill(pid, name);
+    } catch {
+        // Already gone.
+    }
+}
+
+const vethOf = (index: number) => `afh${index}`;
 
 /** Where a test server's engine publishes container ports: below this machine's ephemeral range. */
 export const HOST_PORT_RANGE = [20000, 20999] as const;
@@ -114,9 +209,11 @@ export class RemoteHost {
         readonly address: string,
         readonly gateway: string,
         readonly dir: string,
-        private readonly netns: string,
+        /** The namespace's name under /run/netns. */
+        readonly netns: string,
         private readonly veth: string,
         readonly hostKey: string,
+        private readonly slot: Slot,
     ) {}
 
     /** The DOCKER_HOST-style address a stack names: ssh://<alias>. */
@@ -134,18 +231,27 @@ export class RemoteHost {
     }
 
     static async start(options: RemoteHostOptions): Promise<RemoteHost> {
-        const { name, index, client } = options;
+        const { name, client } = options;
+        const slot = await claimSlot();
+        const { index } = slot;
         const dir = await fs.mkdtemp(path.join(os.tmpdir(), `agent-fleet-host-${name}-`));
         const netns = `afleet-${index}-${name}`;
-        const veth = `afh${index}`;
+        const veth = vethOf(index);
         const gateway = `10.231.${index}.1`;
         const address = `10.231.${index}.2`;
         const ip = (...args: string[]) => execa("ip", args);
-        for (const sub of ["data", "exec", "ssh"]) await fs.mkdir(path.join(dir, sub));
-        await execa("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", name, "-f", path.join(dir, "ssh", "host_ed25519")]);
-        const hostKey = (await fs.readFile(path.join(dir, "ssh", "host_ed25519.pub"), "utf8")).split(" ").slice(0, 2).join(" ");
-        await fs.copyFile(client.publicKeyFile, path.join(dir, "ssh", "authorized_keys"));
-        const host = new RemoteHost(name, address, gateway, dir, netns, veth, hostKey);
+        let hostKey: string;
+        try {
+            for (const sub of ["data", "exec", "ssh"]) await fs.mkdir(path.join(dir, sub));
+            await execa("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", name, "-f", path.join(dir, "ssh", "host_ed25519")]);
+            hostKey = (await fs.readFile(path.join(dir, "ssh", "host_ed25519.pub"), "utf8")).split(" ").slice(0, 2).join(" ");
+            await fs.copyFile(client.publicKeyFile, path.join(dir, "ssh", "authorized_keys"));
+        } catch (error) {
+            slot.release();
+            await fs.rm(dir, { recursive: true, force: true });
+            throw error;
+        }
+        const host = new RemoteHost(name, address, gateway, dir, netns, veth, hostKey, slot);
         try {
             await ip("netns", "add", netns);
             await ip("link", "add", veth, "type", "veth", "peer", "name", `${veth}n`);
@@ -256,6 +362,7 @@ export class RemoteHost {
         await execa("ip", ["link", "del", this.veth], { reject: false });
         await execa("ip", ["netns", "del", this.netns], { reject: false });
         await fs.rm(this.dir, { recursive: true, force: true }).catch(() => undefined);
+        this.slot.release();
     }
 }
 
