@@ -53,7 +53,9 @@ export function renderPath(prefix: string, path: readonly PropertyKey[]): string
 
 /** "did you mean" for an unknown field, when a known one is a typo away. */
 export function unknownFieldMessage(field: string, known: readonly string[]): string {
-    const suggestion = known.length > 0 ? closest(field, known as string[]) : undefined;
+    // A field known elsewhere ("port" under a host) is no typo of itself.
+    const others = known.filter((k) => k !== field);
+    const suggestion = others.length > 0 ? closest(field, others) : undefined;
     const hint = suggestion !== undefined && distance(field, suggestion) <= 2 ? ` (did you mean "${suggestion}"?)` : "";
     return `expected a known field${hint}, got unknown field ${JSON.stringify(field)}`;
 }

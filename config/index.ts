@@ -1,4 +1,5 @@
 export * from "./errors";
+export * from "./hosts";
 export * from "./load";
 export * from "./rollout";
 export * from "./schema";

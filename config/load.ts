@@ -11,6 +11,7 @@ import { z } from "zod";
 import { ENVIRONMENTS, Environment, isPlainObject, parseImageRef } from "../contract";
 import { durationMs } from "../contract/duration";
 import { ConfigProblem, FleetConfigError, renderPath, unknownFieldMessage } from "./errors";
+import { DOCKER_ADDRESS_TEXT, HostSpec, RegistrySpec, dockerAddressProblem } from "./hosts";
 import {
     AgentConfig, KNOWN_FIELDS, PartialAgentConfig, RuntimeName, agentSchema, catalogSchema, channelSchema,
     SentinelConfig, describeValue, partialAgentSchema, stackFleetFields, stackFleetShapeSchema,
@@ -34,6 +35,8 @@ export interface FleetConfigSource {
     readonly catalog?: { readonly file: string; readonly value: unknown };
     /** Whether a config key (without project prefix) is set, and set as a secret. */
     readonly secretKeyState: (key: string) => SecretKeyState;
+    /** The stack's `docker:host` config, when it sets one: checked against the same rule as a host's address. */
+    readonly dockerHost?: unknown;
 }
 
 type Problems = ConfigProblem[];
@@ -147,7 +150,7 @@ function defaultRolloutStages(tier: Tier) {
     return TIERS[tier].rolloutStages ?? TIERS[3].rolloutStages ?? [];
 }
 
-function resolveAgent(name: string, environment: Environment, agent: AgentConfig): AgentSpec {
+function resolveAgent(name: string, environment: Environment, agent: AgentConfig, hostNames: readonly string[]): AgentSpec {
     const tier = TIERS[agent.tier];
     const hc = mergeLayers<typeof tier.healthcheck>(tier.healthcheck, agent.healthcheck);
     const healthcheck = {
@@ -202,6 +205,7 @@ function resolveAgent(name: string, environment: Environment, agent: AgentConfig
         user: agent.user ?? "1000:1000",
         readOnlyRootFilesystem: agent.readOnlyRootFilesystem ?? true,
         placementConstraints: agent.placementConstraints ?? [],
+        hosts: agent.hosts ?? hostNames,
         webhooks: (agent.webhooks ?? []).map((w) => ({
             name: w.name, source: w.source, path: w.path, secretKey: w.secret, secretEnv: webhookSecretEnv(w.name),
             ...(w.repository === undefined ? {} : { repository: w.repository }), events: w.events ?? [],
@@ -231,6 +235,79 @@ function checkWebhooks(source: FleetConfigSource, agent: AgentConfig, report: (p
         const env = webhookSecretEnv(webhook.name);
         if (agent.env && env in agent.env) report(["env", env], `expected "${env}" to be left to webhook "${webhook.name}", which carries its secret in it, got it in env too`);
         if (agent.secrets && env in agent.secrets) report(["secrets", env], `expected "${env}" to be left to webhook "${webhook.name}", which carries its secret in it, got it in secrets too`);
+    });
+}
+
+/**
+ * `fleet.hosts`, and `docker:host` beside it: the servers, in name order.
+ * A stack reaches its engines one way: by its hosts, or by `docker:host`,
+ * never both (which one would a verb ask?). Swarm deploys through its
+ * manager: one host.
+ */
+function checkHosts(
+    source: FleetConfigSource, hostMap: Readonly<Record<string, { docker: string }>> | undefined, hostsWritten: boolean, runtime: RuntimeName, problems: Problems,
+): HostSpec[] {
+    const file = source.stackFile;
+    if (source.dockerHost !== undefined) {
+        const problem = typeof source.dockerHost === "string" ? dockerAddressProblem(source.dockerHost) : `expected ${DOCKER_ADDRESS_TEXT}, got ${describeValue(source.dockerHost)}`;
+        if (problem) problems.push({ file, path: "config.docker:host", message: problem });
+        else if (hostsWritten) {
+            const names = hostMap ? ` (${Object.keys(hostMap).join(", ")})` : "";
+            problems.push({ file, path: "config.docker:host", message: `expected no docker:host when fleet.hosts names the servers${names}: move it into fleet.hosts, got ${JSON.stringify(source.dockerHost)}` });
+        }
+    }
+    if (hostMap === undefined) return [];
+    const names = Object.keys(hostMap).sort();
+    if (names.length === 0) problems.push({ file, path: "fleet.hosts", message: "expected at least one host (leave fleet.hosts out to use docker:host or the local engine), got an empty map" });
+    if (runtime === "swarm" && names.length > 1) {
+        problems.push({ file, path: "fleet.hosts", message: `expected one host under runtime swarm, its manager (Swarm places the tasks on its nodes; use placementConstraints), got ${names.length}: ${names.join(", ")}` });
+    }
+    const seen = new Map<string, string>();
+    for (const name of names) {
+        const address = hostMap[name].docker;
+        const other = seen.get(address);
+        if (other !== undefined) problems.push({ file, path: `fleet.hosts.${name}.docker`, message: `expected each host at its own address, got ${JSON.stringify(address)}, which is host ${other}'s too` });
+        seen.set(address, name);
+    }
+    return names.map((name) => ({ name, docker: hostMap[name].docker }));
+}
+
+/**
+ * `fleet.registries`: each password a secret that is set. The logins reach
+ * the daemons through each host's provider, so they need `fleet.hosts`.
+ */
+function checkRegistries(
+    source: FleetConfigSource, registryMap: Readonly<Record<string, { username: string; passwordSecret: string }>> | undefined, hostsWritten: boolean, problems: Problems,
+): RegistrySpec[] {
+    if (registryMap === undefined) return [];
+    const file = source.stackFile;
+    const addresses = Object.keys(registryMap).sort();
+    if (!hostsWritten && addresses.length > 0) {
+        problems.push({ file, path: "fleet.registries", message: `expected fleet.hosts beside fleet.registries (the logins reach each host's Docker provider; a stack on one engine logs in there with \`docker login\`), got registries ${addresses.join(", ")} and no hosts` });
+    }
+    for (const address of addresses) {
+        const problem = secretProblem(source, registryMap[address].passwordSecret);
+        if (problem) problems.push({ file, path: `fleet.registries.${address}.passwordSecret`, message: problem });
+    }
+    return addresses.map((address) => ({ address, username: registryMap[address].username, passwordSecret: registryMap[address].passwordSecret }));
+}
+
+/** An agent's `hosts`: names from fleet.hosts, each once; none under swarm, where Swarm places tasks. */
+function checkPlacement(source: FleetConfigSource, layers: AgentLayers, agent: AgentConfig, runtime: RuntimeName, hosts: readonly HostSpec[], problems: Problems): void {
+    if (agent.hosts === undefined) return;
+    const report = (path: FieldPath, message: string) => problems.push({ ...locate(source, layers, path), message });
+    if (runtime === "swarm") {
+        report(["hosts"], `expected no hosts under runtime swarm (Swarm places the tasks; use placementConstraints), got ${describeValue(agent.hosts)}`);
+        return;
+    }
+    if (hosts.length === 0) {
+        report(["hosts"], `expected no hosts when the stack names none in fleet.hosts, got ${describeValue(agent.hosts)}`);
+        return;
+    }
+    const known = hosts.map((h) => h.name);
+    agent.hosts.forEach((host, i) => {
+        if (!known.includes(host)) report(["hosts", i], `expected a host of fleet.hosts (${known.join(", ")}), got ${JSON.stringify(host)}`);
+        else if (agent.hosts!.indexOf(host) !== i) report(["hosts", i], `expected each host once, got ${JSON.stringify(host)} twice`);
     });
 }
 
@@ -385,6 +462,11 @@ export function resolveFleet(source: FleetConfigSource): ResolvedFleet {
     const allowEmpty = field("allowEmpty", stackFleetFields.allowEmpty);
     const sentinelConfig = field("sentinel", stackFleetFields.sentinel);
     const webhookBaseUrl = field("webhookBaseUrl", stackFleetFields.webhookBaseUrl);
+    const hostMap = field("hosts", stackFleetFields.hosts);
+    // A broken fleet.hosts has its own problems: placement is then not judged against it.
+    const hostsWritten = ownEntry(raw, "hosts") !== undefined;
+    const hosts = checkHosts(source, hostMap, hostsWritten, runtime ?? "container", problems);
+    const registries = checkRegistries(source, field("registries", stackFleetFields.registries), hostsWritten, problems);
     const catalog = source.catalog
         ? collect(catalogSchema, source.catalog.value ?? { agents: {} }, source.catalog.file, "", problems)
         : undefined;
@@ -410,7 +492,8 @@ export function resolveFleet(source: FleetConfigSource): ResolvedFleet {
         const merged = collect(agentSchema, mergeLayers<PartialAgentConfig>(fromCatalog, defaults, fromStack), file, `fleet.agents.${name}`, problems);
         if (!merged) continue;
         checkAgent(source, layers, merged, runtime ?? "container", problems);
-        agents.push(resolveAgent(name, environment, merged));
+        if (!hostsWritten || hostMap !== undefined) checkPlacement(source, layers, merged, runtime ?? "container", hosts, problems);
+        agents.push(resolveAgent(name, environment, merged, runtime === "swarm" ? [] : hosts.map((h) => h.name)));
         agentConfigs[name] = merged;
     }
 
@@ -456,7 +539,7 @@ export function resolveFleet(source: FleetConfigSource): ResolvedFleet {
     const sentinel = resolveSentinel(sentinelConfig, channels);
     const spec: FleetSpec = {
         stack: source.stack, stackFile: source.stackFile, environment, runtime: runtime ?? "container", channels, agents: routed,
-        allowEmpty: allowEmpty ?? false, ...(sentinel ? { sentinel } : {}),
+        allowEmpty: allowEmpty ?? false, ...(sentinel ? { sentinel } : {}), hosts, registries,
         ...(webhookBaseUrl === undefined ? {} : { webhookBaseUrl: webhookBaseUrl.replace(/\/+$/, "") }),
     };
     return { spec, agentConfigs };
@@ -466,6 +549,9 @@ export function resolveFleet(source: FleetConfigSource): ResolvedFleet {
 const DEFAULT_SENTINEL_IMAGE = "agent-fleet/sentinel:local";
 const DEFAULT_SENTINEL_BUILD_CONTEXT = "agents/sentinel";
 const DEFAULT_DOCKER_SOCKET = "/var/run/docker.sock";
+/** The sentinel's docker proxy when the stack file names none: built from the repository's own agents/docker-proxy (Caddy). */
+const DEFAULT_PROXY_IMAGE = "agent-fleet/docker-proxy:local";
+const DEFAULT_PROXY_BUILD_CONTEXT = "agents/docker-proxy";
 
 /** Watching is on whenever someone would hear it: a fleet with a channel gets a sentinel unless it opts out. */
 function resolveSentinel(config: SentinelConfig | undefined, channels: readonly ChannelSpec[]): SentinelSpec | undefined {
@@ -477,5 +563,6 @@ function resolveSentinel(config: SentinelConfig | undefined, channels: readonly 
         reminderAfterMs: durationMs(config?.reminderAfter ?? "30m"),
         dockerSocket: config?.dockerSocket ?? DEFAULT_DOCKER_SOCKET,
         ...(config?.socketGroup === undefined ? {} : { socketGroup: config.socketGroup }),
+        proxy: config?.proxyImage === undefined ? { image: DEFAULT_PROXY_IMAGE, build: { context: DEFAULT_PROXY_BUILD_CONTEXT, args: {} } } : { image: config.proxyImage },
     };
 }

@@ -8,6 +8,7 @@ import { z } from "zod";
 import { CHANNEL_TYPES, ENVIRONMENTS, GITHUB_REPOSITORY_RE, SEVERITIES } from "../contract";
 import { providerCpus, cpusRoundTrip } from "../contract/docker-cpus";
 import { durationMs, isDuration } from "../contract/duration";
+import { DOCKER_ADDRESS_TEXT, HOST_NAME_RE, HOST_NAME_TEXT, REGISTRY_ADDRESS_RE, dockerAddressProblem } from "./hosts";
 import { isRolloutStage } from "./rollout";
 
 
@@ -208,6 +209,9 @@ const agentFields = {
     user: text('a user like "1000:1000"', /^[a-zA-Z0-9_-]+(?::[a-zA-Z0-9_-]+)?$/),
     readOnlyRootFilesystem: z.boolean(expected("true or false")),
     webhooks: z.array(webhookSchema, expected("a list of webhooks")),
+    /** Which of `fleet.hosts` run the agent (its replicas on each); default every host. Runtime container only. */
+    hosts: z.array(text(`${HOST_NAME_TEXT} from fleet.hosts`, HOST_NAME_RE), expected("a list of host names from fleet.hosts"))
+        .min(1, expected("at least one host name (leave hosts out to run on every host)")),
     /** Swarm placement constraints ("node.role==manager", "node.labels.zone==eu"); runtime swarm only. */
     placementConstraints: z.array(
         text('a placement constraint like "node.role==manager" or "node.labels.zone!=edge"', PLACEMENT_CONSTRAINT_RE),
@@ -268,10 +272,31 @@ const sentinelSchema = z.strictObject({
     reminderAfter: durationSchema.optional(),
     /** The Docker socket on the host, mounted read-only; default /var/run/docker.sock. */
     dockerSocket: text('an absolute path like "/var/run/docker.sock"', /^\//).optional(),
-    /** Numeric group id that may read the socket; default: the group of the local socket when there is one. */
+    /** Numeric group id that may read the socket: the docker proxy then runs as nobody in it; default: the proxy runs as root. */
     socketGroup: int("a numeric group id like 999", 0, 2 ** 31 - 1).optional(),
+    /** The docker proxy's image, pulled; default "agent-fleet/docker-proxy:local", built from agents/docker-proxy. */
+    proxyImage: imageRef.optional(),
 }, expected("a sentinel object"));
 export type SentinelConfig = z.infer<typeof sentinelSchema>;
+
+/** A Docker engine address (see dockerAddressProblem); the message says what is wrong with it. */
+const dockerAddress = z.string(expected(DOCKER_ADDRESS_TEXT)).superRefine((address, ctx) => {
+    const problem = dockerAddressProblem(address);
+    if (problem) ctx.addIssue({ code: "custom", message: problem });
+});
+
+/** `fleet.hosts.<name>`: one server the stack deploys to. */
+const hostSchema = z.strictObject({
+    /** How its Docker engine is reached: "ssh://deploy@app-1.example.com". */
+    docker: dockerAddress,
+}, expected('a host object with a docker address like { docker: "ssh://deploy@app-1.example.com" }'));
+
+/** `fleet.registries.<address>`: the login the hosts pull with. */
+const registrySchema = z.strictObject({
+    username: text('a registry user name like "deploy"'),
+    /** The secret stack config key holding the password or token. */
+    passwordSecret: configKey("registryPassword"),
+}, expected('a registry login like { username: "deploy", passwordSecret: "registryPassword" }'));
 
 const AGENT_NAME_TEXT = 'an agent name of lower-case letters, digits and dashes like "email-agent"';
 const agentMap = recordOf(AGENT_NAME_TEXT, AGENT_NAME_RE, z.unknown(), "a map of agent names to agents");
@@ -289,6 +314,10 @@ export const stackFleetFields = {
     /** Says an empty `agents` map is intended: in staging and production, an empty fleet deletes every running agent. */
     allowEmpty: z.boolean(expected("true or false")).optional(),
     sentinel: sentinelSchema.optional(),
+    /** The servers the stack deploys to, by name; default one engine (`docker:host`, else DOCKER_HOST, else the local socket). */
+    hosts: recordOf(HOST_NAME_TEXT, HOST_NAME_RE, hostSchema, "a map of host names to hosts").optional(),
+    /** Registry logins each host's provider pulls with, by registry address as image references name it. */
+    registries: recordOf('a registry address like "registry.example.com" or "10.0.0.5:5000"', REGISTRY_ADDRESS_RE, registrySchema, "a map of registry addresses to logins").optional(),
     /** The public URL the agents' webhook paths are reachable under (behind the user's proxy or tunnel). */
     webhookBaseUrl: text('a URL like "https://hooks.acme.dev"', /^https?:\/\/[^\s/?#]+(\/[^\s?#]*)?$/).optional(),
 };
@@ -313,5 +342,7 @@ export const KNOWN_FIELDS: readonly string[] = [...new Set([
     "stage", "soak",
     ...Object.keys(channelSchema.shape),
     ...Object.keys(sentinelSchema.shape),
+    ...Object.keys(hostSchema.shape),
+    ...Object.keys(registrySchema.shape),
     ...Object.keys(stackFleetSchema.shape),
 ])];

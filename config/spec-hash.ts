@@ -26,6 +26,8 @@ function canonicalJson(value: unknown): string {
  * (its path and secret stay in: the agent routes and verifies with them).
  */
 export function agentSpecHash(agent: AgentSpec): string {
-    const hashed = { ...agent, webhooks: agent.webhooks.map(({ repository: _repository, events: _events, ...onTheAgent }) => onTheAgent) };
+    // Where the agent runs is not what runs: moving it between hosts must not read as a new spec of it.
+    const { hosts: _hosts, ...what } = agent;
+    const hashed = { ...what, webhooks: what.webhooks.map(({ repository: _repository, events: _events, ...onTheAgent }) => onTheAgent) };
     return createHash("sha256").update(canonicalJson(hashed)).digest("hex").slice(0, 16);
 }

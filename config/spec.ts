@@ -4,6 +4,7 @@
  */
 import type { ChannelType, Environment, Severity, SmokeCheck } from "../contract";
 import type { RuntimeName, WebhookSource } from "./schema";
+import type { HostSpec, RegistrySpec } from "./hosts";
 import type { Tier } from "./tiers";
 
 export interface HealthcheckSpec {
@@ -120,6 +121,11 @@ export interface AgentSpec {
     readonly webhooks: readonly WebhookSpec[];
     /** Where Swarm may place the agent's tasks; empty: any node. Runtime swarm only. */
     readonly placementConstraints: readonly string[];
+    /**
+     * The hosts (`fleet.hosts`) that run the agent, `replicas` on each; empty when the stack names no hosts
+     * (its one engine runs it). Where it runs, not what runs: left out of the spec hash.
+     */
+    readonly hosts: readonly string[];
 }
 
 export interface ChannelSpec {
@@ -142,10 +148,12 @@ export interface SentinelSpec {
     /** Built locally when set; pulled otherwise. */
     readonly build?: ImageBuildSpec;
     readonly reminderAfterMs: number;
-    /** Host path of the Docker socket, mounted read-only. */
+    /** Host path of the Docker socket, mounted read-only into the docker proxy (never into the sentinel). */
     readonly dockerSocket: string;
-    /** Group id that may read the socket; undefined: the component looks at the local socket. */
+    /** Group id that may read the socket: the proxy runs as nobody in it; undefined: the proxy runs as root, whatever the host's socket group. */
     readonly socketGroup?: number;
+    /** The filtering proxy between the sentinel and the socket (agents/docker-proxy): only the read endpoints the sentinel uses. */
+    readonly proxy: { readonly image: string; readonly build?: ImageBuildSpec };
 }
 
 export interface FleetSpec {
@@ -169,4 +177,8 @@ export interface FleetSpec {
     readonly sentinel?: SentinelSpec;
     /** Public base URL of the agents' webhook paths (`fleet.webhookBaseUrl`), without a trailing slash. */
     readonly webhookBaseUrl?: string;
+    /** The servers the stack deploys to (`fleet.hosts`), by name; empty: one engine (`docker:host`, DOCKER_HOST or the local socket). */
+    readonly hosts: readonly HostSpec[];
+    /** Registry logins every host's provider pulls with (`fleet.registries`); empty for none. */
+    readonly registries: readonly RegistrySpec[];
 }

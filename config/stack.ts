@@ -177,24 +177,41 @@ export function secretKeyStateInFile(project: string, fileConfig: Readonly<Recor
 /** Where Docker listens when neither the stack nor DOCKER_HOST says otherwise. */
 export const DEFAULT_DOCKER_HOST = "unix:///var/run/docker.sock";
 
-/** The Docker engine a stack deploys to, and what said so. */
+/** A Docker engine a stack deploys to, and what said so. */
 export interface StackEngine {
+    /** The host's name under `fleet.hosts`; undefined for a stack without hosts (its one engine). */
+    readonly name?: string;
     /** A DOCKER_HOST-style address: `unix://…`, `tcp://…` or `ssh://…`. */
     readonly host: string;
-    /** The stack's `docker:host` config, the DOCKER_HOST variable, or neither (the local socket). */
-    readonly from: "docker:host" | "DOCKER_HOST" | "default";
+    /** `fleet.hosts`, the stack's `docker:host` config, the DOCKER_HOST variable, or none of them (the local socket). */
+    readonly from: "fleet.hosts" | "docker:host" | "DOCKER_HOST" | "default";
 }
 
 /**
- * The one answer to "which Docker engine": the one the program's Docker
- * provider reaches, which reads its `docker:host` config, else DOCKER_HOST,
- * else the local socket. Every verb that talks to the engine asks this.
+ * The one answer to "which Docker engine" for a stack without hosts: the one
+ * the program's default Docker provider reaches, which reads its
+ * `docker:host` config, else DOCKER_HOST, else the local socket.
  */
-export function stackEngine(stackConfig: Readonly<Record<string, unknown>>, env: NodeJS.ProcessEnv = process.env): StackEngine {
+function stackEngine(stackConfig: Readonly<Record<string, unknown>>, env: NodeJS.ProcessEnv = process.env): StackEngine {
     const configured = stackConfig["docker:host"];
     if (typeof configured === "string" && configured !== "") return { host: configured, from: "docker:host" };
     if (env.DOCKER_HOST) return { host: env.DOCKER_HOST, from: "DOCKER_HOST" };
     return { host: DEFAULT_DOCKER_HOST, from: "default" };
+}
+
+/**
+ * Every engine a stack deploys to, in name order: each host of `fleet.hosts`
+ * (each through its own provider), else its one engine (stackEngine). Read
+ * from the file as written, so that a verb reaches the hosts even when
+ * another part of the config is invalid; the loader judges the addresses.
+ */
+function stackEngines(stackConfig: Readonly<Record<string, unknown>>, fleet: unknown, env: NodeJS.ProcessEnv = process.env): StackEngine[] {
+    const hosts = isPlainObject(fleet) && isPlainObject(fleet.hosts) ? fleet.hosts : {};
+    const named = Object.keys(hosts).sort().flatMap((name) => {
+        const host = hosts[name];
+        return isPlainObject(host) && typeof host.docker === "string" ? [{ name, host: host.docker, from: "fleet.hosts" as const }] : [];
+    });
+    return named.length > 0 ? named : [stackEngine(stackConfig, env)];
 }
 
 /** What a view needs of its project: where its files are, and the namespace of its config keys. */
@@ -236,7 +253,7 @@ export class StackView<P extends StackProject = ProjectInfo> {
 
     /** The loader's input for a fleet value of this stack (default: the file's own). */
     source(fleet: unknown = this.fleetValue, secretKeyState = this.secretKeyState()): FleetConfigSource {
-        return { stack: this.stack, stackFile: this.file.display, fleet, catalog: this.catalog, secretKeyState };
+        return { stack: this.stack, stackFile: this.file.display, fleet, catalog: this.catalog, secretKeyState, dockerHost: this.file.config["docker:host"] };
     }
 
     /** A fleet value of this stack (an editor's, as edited so far) resolved as the file's own would be. */
@@ -276,9 +293,9 @@ export class StackView<P extends StackProject = ProjectInfo> {
         return loadFleetConfig(this.source(this.fleetValue, () => "secret"));
     }
 
-    /** The Docker engine this stack deploys to (see stackEngine). */
-    engine(env: NodeJS.ProcessEnv = process.env): StackEngine {
-        return stackEngine(this.file.config, env);
+    /** Every Docker engine this stack deploys to: its hosts, or its one engine (see stackEngines). */
+    engines(env: NodeJS.ProcessEnv = process.env): StackEngine[] {
+        return stackEngines(this.file.config, this.fleetValue, env);
     }
 }
 
@@ -321,6 +338,7 @@ export function stackConfigSource(options: StackSourceOptions): FleetConfigSourc
         fleet: new pulumi.Config(project).getObject<unknown>("fleet"),
         catalog: catalogSource(options.projectRoot),
         secretKeyState: stackSecretKeyState(options),
+        dockerHost: new pulumi.Config("docker").get("host"),
     };
 }
 

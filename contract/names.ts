@@ -49,6 +49,16 @@ export function webhookRegistrationName(agentResourceName: string, webhookName: 
     return `${agentResourceName}-webhook-${webhookName}`;
 }
 
+/**
+ * The resource name of what one host of `fleet.hosts` holds of `base` (an
+ * agent's instances, the fleet network, an image, the sentinel). Agent and
+ * host names have no dots, and a replica adds ".<digits>" while a host name
+ * starts with a letter: no two of these names meet.
+ */
+export function onHostResourceName(base: string, host: string | undefined): string {
+    return host === undefined ? base : `${base}.${host}`;
+}
+
 /** Label keys every agent container (and Swarm service) carries (and the fleet network, for environment and stack); tooling selects on them. */
 export const LABELS = {
     agent: "agent-fleet.agent",
@@ -64,6 +74,8 @@ export const LABELS = {
     rollbackImage: "agent-fleet.rollback-image",
     /** What a non-agent container of the fleet is: "sentinel". */
     role: "agent-fleet.role",
+    /** The `fleet.hosts` name of the host a container runs on, when the stack names hosts. */
+    host: "agent-fleet.host",
     /** The watch window after a deploy, as a Go duration ("1h0m0s"); see watch.ts. */
     monitorWindow: "agent-fleet.monitor-window",
     /** The port the agent serves on inside the container. */

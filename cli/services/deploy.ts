@@ -67,6 +67,12 @@ function agentOf(event: { metadata: { type: string; old?: { inputs?: unknown }; 
     return labelsOf(event.metadata.new?.inputs ?? event.metadata.old?.inputs)[LABELS.agent];
 }
 
+/** How progress lines name a step's agent: "jarvis", or "jarvis@app-1" on a stack with hosts. */
+function speakerOf(event: { metadata: { type: string; old?: { inputs?: unknown }; new?: { inputs?: unknown } } }, agent: string): string {
+    const host = labelsOf(event.metadata.new?.inputs ?? event.metadata.old?.inputs)[LABELS.host];
+    return host ? `${agent}@${host}` : agent;
+}
+
 /** What a step in flight is waiting for, in a few words. */
 function waitingFor(type: string, op: string): string {
     if (op.startsWith("delete")) return "the old instance to stop (its grace period)";
@@ -112,9 +118,9 @@ export async function updateStack(options: UpdateOptions, output: Output): Promi
             // Components and the stack only wait for their children: what is waited for is a provider's resource.
             const custom = !pre.metadata.type.startsWith("pulumi:") && !pre.metadata.type.startsWith("agent-fleet:");
             if (custom && op !== "same" && op !== "replace" && op !== "read" && op !== "refresh") {
-                inFlight.set(pre.metadata.urn, { who: agent ?? pre.metadata.urn.split("::").at(-1)!, what: waitingFor(pre.metadata.type, op), since: Date.now() });
+                inFlight.set(pre.metadata.urn, { who: agent ? speakerOf(pre, agent) : pre.metadata.urn.split("::").at(-1)!, what: waitingFor(pre.metadata.type, op), since: Date.now() });
             }
-            if (agent && op !== "same" && op !== "replace") say(agent, `${op}…`);
+            if (agent && op !== "same" && op !== "replace") say(speakerOf(pre, agent), `${op}…`);
         }
         const outputs = event.resOutputsEvent;
         if (outputs) {
@@ -122,8 +128,9 @@ export async function updateStack(options: UpdateOptions, output: Output): Promi
             const agent = agentOf(outputs);
             const op = outputs.metadata.op;
             if (agent && op !== "same" && op !== "replace") {
-                if (!NOT_AN_OUTCOME.has(op) || agents[agent] === undefined) agents[agent] = DONE[op] ?? op;
-                say(agent, DONE[op] ?? op);
+                // An agent on several hosts failed if any of its steps failed: a later success elsewhere does not undo that.
+                if (agents[agent] !== "failed" && (!NOT_AN_OUTCOME.has(op) || agents[agent] === undefined)) agents[agent] = DONE[op] ?? op;
+                say(speakerOf(outputs, agent), DONE[op] ?? op);
             }
         }
         const failed = event.resOpFailedEvent;
@@ -132,7 +139,7 @@ export async function updateStack(options: UpdateOptions, output: Output): Promi
             const agent = agentOf(failed);
             if (agent) {
                 agents[agent] = "failed";
-                say(agent, "FAILED");
+                say(speakerOf(failed, agent), "FAILED");
             }
         }
     };
@@ -163,6 +170,9 @@ export async function updateStack(options: UpdateOptions, output: Output): Promi
         }
         const up = () => options.stack.up({
             ...(options.targets ? { target: [...options.targets] } : {}),
+            // No continueOnError: with it the engine goes on to its deletes after a failed step, and deletes the
+            // previous container of a failed create-first replacement, the one still serving (engine:
+            // deployment_executor.go, performPostSteps). Steps already running finish either way.
             policyPacks: [path.join(options.cwd, "policies")],
             policyPackConfigs: [path.join(options.cwd, policyConfigFileName(options.stack.name))],
             color: "never",

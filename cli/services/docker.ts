@@ -4,19 +4,45 @@
  * `ssh://` hosts. Shared by doctor, verify and status.
  */
 import Docker from "dockerode";
-import { DEFAULT_DOCKER_HOST, StackView } from "../../config";
+import { DEFAULT_DOCKER_HOST, StackEngine, StackView } from "../../config";
 import { LABELS } from "../../contract";
 import { fetchTransport, type SmokeCheckTransport } from "../../contract";
 import { SshDialAgent, sshSmokeTransport } from "./ssh-dial";
 
+/** One engine of a stack, ready to ask: its client, and how to reach what its containers publish. */
+export interface EngineClient extends StackEngine {
+    readonly docker: Docker;
+    /** An ssh:// host's loopback through that host; a local engine's directly. */
+    readonly checks: SmokeCheckTransport;
+    /** How messages name it: "host app-1 (ssh://deploy@app-1)", or the address of a stack's one engine. */
+    readonly label: string;
+}
+
 /**
- * A client for the engine a stack deploys to (the stack module's one answer,
- * StackView.engine), and how to reach what its containers publish: an
- * ssh:// host's loopback through that host, a local engine's directly.
+ * A client for each engine a stack deploys to (the stack module's one
+ * answer, StackView.engines): each host of `fleet.hosts`, or its one engine.
  */
-export function stackDocker(view: StackView, env: NodeJS.ProcessEnv = process.env): { readonly docker: Docker; readonly host: string; readonly checks: SmokeCheckTransport } {
-    const { host } = view.engine(env);
-    return { docker: dockerFor(host), host, checks: host.startsWith("ssh://") ? sshSmokeTransport(new URL(host)) : fetchTransport };
+export function stackEngineClients(view: StackView, env: NodeJS.ProcessEnv = process.env): EngineClient[] {
+    return view.engines(env).map((engine) => ({
+        ...engine,
+        docker: dockerFor(engine.host),
+        checks: engine.host.startsWith("ssh://") ? sshSmokeTransport(new URL(engine.host)) : fetchTransport,
+        label: engine.name === undefined ? engine.host : `host ${engine.name} (${engine.host})`,
+    }));
+}
+
+/** The engine a container of the stack runs on, by its host label (or the `instanceHosts` output); the one engine when the stack has no hosts. */
+export function engineNamed(engines: readonly EngineClient[], host: string | undefined): EngineClient | undefined {
+    return host === undefined ? (engines.length === 1 && engines[0].name === undefined ? engines[0] : undefined) : engines.find((e) => e.name === host);
+}
+
+/** Each engine, and why it does not answer (undefined when it does): asked once per command, at the same time. */
+export async function reachability(engines: readonly EngineClient[]): Promise<Map<EngineClient, string | undefined>> {
+    const answers = await Promise.all(engines.map((engine) => engine.docker.ping().then(
+        () => undefined,
+        (error: unknown) => `no Docker engine answers at ${engine.label} (${error instanceof Error ? error.message : String(error)})`,
+    )));
+    return new Map(engines.map((engine, i) => [engine, answers[i]]));
 }
 
 export function dockerFor(host: string = DEFAULT_DOCKER_HOST): Docker {

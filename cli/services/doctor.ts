@@ -11,7 +11,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { execa } from "execa";
 import * as semver from "semver";
-import { DEFAULT_DOCKER_HOST, FleetConfigError, FleetSpec, StackEngine, StackView, governanceInStackFiles, loadGithubConfig, openStackView, secretKeyStateInFile, stackEngine } from "../../config";
+import { DEFAULT_DOCKER_HOST, FleetConfigError, FleetSpec, StackEngine, StackView, dockerAddressProblem, governanceInStackFiles, loadGithubConfig, openStackView, secretKeyStateInFile } from "../../config";
 import { backendUrl, describeHolder, fileBackendDir, holderAlive, lockFilePath, readLockFile } from "../../contract";
 import { EXIT, Output, asCommand, formatTable } from "../output";
 import { dockerFor } from "./docker";
@@ -46,6 +46,11 @@ export interface DoctorFinding {
     readonly detail: string;
     /** The command (or edit) that fixes it, when it failed. */
     readonly fix?: string;
+    /**
+     * Set on a failed finding when a host of `fleet.hosts` is down (does not answer; never for a refused key or
+     * login): `fleet up` then deploys the other hosts, and that host's agents fail on their own.
+     */
+    readonly hostDown?: string;
 }
 
 /** Engines and CLIs report versions like "20.10.24+dfsg1" or "v3.259.0"; compare their major.minor.patch. */
@@ -138,16 +143,16 @@ function checkSwarm(host: string, info: { Swarm?: { LocalNodeState?: string; Con
 
 /** What to do when the stack's engine does not answer, by what named it. */
 const ENGINE_FIX: Readonly<Record<StackEngine["from"], (stackFile: string) => string>> = {
+    "fleet.hosts": (stackFile) => `start Docker on that host, or correct its docker address under fleet.hosts in ${stackFile}`,
     "docker:host": (stackFile) => `start the engine docker:host names in ${stackFile}, or correct docker:host there`,
     DOCKER_HOST: () => "start the engine DOCKER_HOST names, or unset DOCKER_HOST",
     default: () => "start Docker (or set DOCKER_HOST)",
 };
 
-async function checkDocker(file: StackFile, env: NodeJS.ProcessEnv, findings: DoctorFinding[], spec: FleetSpec | undefined): Promise<void> {
-    // The engine the stack deploys to, as every verb and the provider reach it (config/stack.ts).
-    const engine = stackEngine(file.config, env);
-    const host = engine.host;
-    if (engine.from === "default") {
+async function checkDocker(view: StackView, env: NodeJS.ProcessEnv, findings: DoctorFinding[], spec: FleetSpec | undefined): Promise<void> {
+    // The engines the stack deploys to, as every verb and the providers reach them (config/stack.ts); every host at once.
+    const engines = view.engines(env);
+    if (engines[0].from === "default") {
         // The Docker provider ignores Docker contexts: a non-default context needs DOCKER_HOST.
         const context = await execa("docker", ["context", "inspect", "--format", "{{.Endpoints.docker.Host}}"], { reject: false, env });
         const contextHost = context.exitCode === 0 ? context.stdout.trim() : "";
@@ -156,18 +161,33 @@ async function checkDocker(file: StackFile, env: NodeJS.ProcessEnv, findings: Do
             return;
         }
     }
+    await Promise.all(engines.map((engine) => checkEngine(engine, view.file, findings, spec)));
+}
+
+/** One engine: over ssh, the host itself (reachable, its key the pinned one, socket group, disk); then its Docker engine. */
+async function checkEngine(engine: StackEngine, file: StackFile, findings: DoctorFinding[], spec: FleetSpec | undefined): Promise<void> {
+    const host = engine.host;
+    const named = engine.name === undefined ? host : `host ${engine.name} (${host})`;
+    const problem = dockerAddressProblem(host);
+    if (problem) {
+        findings.push({ check: "docker", ok: false, detail: `${named}: ${problem}`, fix: engine.from === "DOCKER_HOST" ? "set DOCKER_HOST to an ssh:// address, or unset it" : `correct the address in ${file.display}` });
+        return;
+    }
     if (host.startsWith("ssh://")) {
         // A server: reachable, its key the pinned one, and what a deploy needs there; every problem at once.
         const probe = await probeSshHost(new URL(host));
         if (!probe.ok) {
-            findings.push({ check: "host", ok: false, detail: probe.problem, fix: probe.fix });
+            findings.push({
+                check: "host", ok: false, detail: engine.name === undefined ? probe.problem : `${engine.name}: ${probe.problem}`, fix: probe.fix,
+                ...(probe.down && engine.name !== undefined ? { hostDown: engine.name } : {}),
+            });
             return;
         }
         const gib = (probe.freeBytes / 2 ** 30).toFixed(1);
         const lowDisk = probe.freeBytes < MIN_FREE_DISK_BYTES;
         findings.push({
             check: "host", ok: !lowDisk,
-            detail: `${host}: ssh ok (host key as pinned), Docker socket group ${probe.socketGroup}, ${gib} GiB free under ${probe.dataRoot}`,
+            detail: `${named}: ssh ok (host key as pinned), Docker socket group ${probe.socketGroup}, ${gib} GiB free under ${probe.dataRoot}`,
             ...(lowDisk ? { fix: `free disk on ${host}: images and containers need at least ${MIN_FREE_DISK_BYTES / 2 ** 30} GiB under ${probe.dataRoot}` } : {}),
         });
     }
@@ -177,15 +197,19 @@ async function checkDocker(file: StackFile, env: NodeJS.ProcessEnv, findings: Do
         const info = await docker.info() as { DriverStatus?: [string, string][]; Swarm?: { LocalNodeState?: string; ControlAvailable?: boolean } };
         const containerdStore = JSON.stringify(info.DriverStatus ?? []).includes("io.containerd.snapshotter");
         if (!versionAtLeast(version.Version, MIN_DOCKER_VERSION)) {
-            findings.push({ check: "docker", ok: false, detail: `engine ${version.Version} at ${host} is older than ${MIN_DOCKER_VERSION}`, fix: "upgrade Docker" });
+            findings.push({ check: "docker", ok: false, detail: `engine ${version.Version} at ${named} is older than ${MIN_DOCKER_VERSION}`, fix: "upgrade Docker" });
         } else if (containerdStore && !versionAtLeast(version.Version, CONTAINERD_STORE_MIN_VERSION)) {
-            findings.push({ check: "docker", ok: false, detail: `engine ${version.Version} uses the containerd image store, which fails image builds before ${CONTAINERD_STORE_MIN_VERSION}`, fix: "upgrade Docker, or turn the containerd image store off" });
+            findings.push({ check: "docker", ok: false, detail: `engine ${version.Version} at ${named} uses the containerd image store, which fails image builds before ${CONTAINERD_STORE_MIN_VERSION}`, fix: "upgrade Docker, or turn the containerd image store off" });
         } else {
-            findings.push({ check: "docker", ok: true, detail: `engine ${version.Version} (API ${version.ApiVersion}) at ${host}` });
+            const swarm = info.Swarm?.LocalNodeState === "active" ? (info.Swarm.ControlAvailable ? ", swarm manager" : ", swarm worker") : "";
+            findings.push({ check: "docker", ok: true, detail: `engine ${version.Version} (API ${version.ApiVersion}) at ${named}${swarm}` });
         }
-        if (spec?.runtime === "swarm") findings.push(checkSwarm(host, info));
+        if (spec?.runtime === "swarm") findings.push(checkSwarm(named, info));
     } catch (error) {
-        findings.push({ check: "docker", ok: false, detail: `no Docker engine answers at ${host} (${error instanceof Error ? error.message : String(error)})`, fix: ENGINE_FIX[engine.from](file.display) });
+        findings.push({
+            check: "docker", ok: false, detail: `no Docker engine answers at ${named} (${error instanceof Error ? error.message : String(error)})`, fix: ENGINE_FIX[engine.from](file.display),
+            ...(engine.name !== undefined ? { hostDown: engine.name } : {}),
+        });
     }
 }
 
@@ -214,7 +238,9 @@ function backendName(projectDir: string, env: NodeJS.ProcessEnv): string {
  * secrets; no other operation holds its fleet lock; and nothing an interrupted
  * operation left waits for a person. Needs the Pulumi CLI.
  */
-async function checkBackend(project: StackProject, file: StackFile, stack: string, env: NodeJS.ProcessEnv, findings: DoctorFinding[], forUp: DoctorOptions["forUp"]): Promise<void> {
+async function checkBackend(
+    project: StackProject, file: StackFile, stack: string, engines: readonly StackEngine[], env: NodeJS.ProcessEnv, findings: DoctorFinding[], forUp: DoctorOptions["forUp"],
+): Promise<void> {
     const stackEnv = pulumiEnv(project.dir, stack, env);
     const where = backendName(project.dir, stackEnv);
     const hasPassphrase = Boolean(stackEnv.PULUMI_CONFIG_PASSPHRASE || stackEnv.PULUMI_CONFIG_PASSPHRASE_FILE);
@@ -268,8 +294,9 @@ async function checkBackend(project: StackProject, file: StackFile, stack: strin
         }
     }
     try {
-        const docker = dockerFor(stackEngine(file.config, env).host);
-        const leftovers = await findLeftovers(project.dir, project.name, stackHandle, docker, stackEnv);
+        // Engines that do not answer are the docker check's findings; the others are looked at.
+        const clients = engines.map((engine) => ({ docker: dockerFor(engine.host), label: engine.name ?? engine.host }));
+        const leftovers = await findLeftovers(project.dir, project.name, stackHandle, clients, stackEnv);
         for (const stranger of leftovers.strangers) {
             findings.push({
                 check: "lock", ok: true,
@@ -298,9 +325,9 @@ export async function doctor(options: DoctorOptions): Promise<DoctorFinding[]> {
     const spec = checkConfig(view, findings);
     if (spec) checkChannels(spec, findings);
     checkGithub(project, file, options.stack, spec, env, findings);
-    await Promise.all([checkDocker(file, env, findings, spec), checkPulumi(env, findings)]);
+    await Promise.all([checkDocker(view, env, findings, spec), checkPulumi(env, findings)]);
     // The backend is asked through the Pulumi CLI: only when there is one.
-    if (!findings.some((f) => f.check === "pulumi" && !f.ok)) await checkBackend(project, file, options.stack, env, findings, options.forUp);
+    if (!findings.some((f) => f.check === "pulumi" && !f.ok)) await checkBackend(project, file, options.stack, view.engines(env), env, findings, options.forUp);
     const order = ["config", "secrets", "channels", "github", "host", "docker", "pulumi", "backend", "lock"];
     return findings.sort((a, b) => order.indexOf(a.check) - order.indexOf(b.check));
 }

@@ -55,6 +55,8 @@ export interface RegisteredResource {
     readonly customTimeouts: { readonly createSeconds: number; readonly updateSeconds: number; readonly deleteSeconds: number };
     /** Package version the SDK asked for; selects the default provider. */
     readonly version: string;
+    /** The explicit provider's reference ("<urn>::<id>"), or "" for the default provider. */
+    readonly provider: string;
     /** Names of the resource and error hooks bound to it, by lifecycle point (only the points that have any). */
     readonly hooks: Readonly<Record<string, readonly string[]>>;
 }
@@ -203,6 +205,7 @@ export async function startMocks(stack: string, options: MockOptions = {}): Prom
                     aliases: req.getAliasurnsList(),
                     customTimeouts: timeouts(req),
                     version: req.getVersion(),
+                    provider: req.getProvider(),
                     hooks: hookNames(req),
                 };
                 resources.push(resource);

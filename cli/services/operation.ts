@@ -9,7 +9,7 @@
 import type { Stack } from "@pulumi/pulumi/automation";
 import { describeHolder } from "../../contract";
 import type { Output } from "../output";
-import { stackDocker } from "./docker";
+import { stackEngineClients } from "./docker";
 import { FleetLock } from "./lock";
 import { StackRecords, readRecords } from "./records";
 import { recoverLeftovers } from "./recover";
@@ -39,10 +39,10 @@ export class StackOperation {
         const env = pulumiEnv(cwd, stackName);
         const lock = await withStackAccess(stackName, env, () => FleetLock.acquire(cwd, editor.project.name, stack, command, env));
         try {
-            const { docker } = stackDocker(editor.view, env);
+            const engines = stackEngineClients(editor.view, env);
             const recovered = [
                 ...(lock.recoveredFrom ? [`took the fleet lock over: ${describeHolder(lock.recoveredFrom)} did not finish (its process is gone)`] : []),
-                ...await withStackAccess(stackName, env, () => recoverLeftovers(cwd, editor.project.name, stack, docker, env)),
+                ...await withStackAccess(stackName, env, () => recoverLeftovers(cwd, editor.project.name, stack, engines, env)),
             ];
             for (const line of recovered) output.err(`recovering: ${line}`);
             const records = await withStackAccess(stackName, env, () => readRecords(stack));

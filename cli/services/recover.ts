@@ -69,9 +69,20 @@ export interface Leftovers {
     readonly orphans: readonly Orphan[];
     /** Other objects labelled with the stack's name that its state does not hold: reported, never removed. */
     readonly strangers: readonly Orphan[];
+    /** Engines that did not answer, with why: what an interrupted create left there is found on a later run. */
+    readonly unreachable: readonly string[];
+}
+
+/** An engine to look for leftovers on (see docker.ts's EngineClient). */
+interface LeftoverEngine {
+    readonly docker: Docker;
+    /** How messages name it: "host app-1 (ssh://…)". */
+    readonly label: string;
 }
 
 interface Orphan {
+    /** Where it runs. */
+    readonly engine: LeftoverEngine;
     readonly kind: "container" | "service";
     readonly id: string;
     readonly name: string;
@@ -84,29 +95,38 @@ interface Deployment {
 }
 
 /** Everything an interrupted operation may have left, without changing anything. */
-export async function findLeftovers(projectDir: string, project: string, stack: Stack, docker: Docker, env: NodeJS.ProcessEnv = process.env): Promise<Leftovers> {
+export async function findLeftovers(projectDir: string, project: string, stack: Stack, engines: readonly LeftoverEngine[], env: NodeJS.ProcessEnv = process.env): Promise<Leftovers> {
     const locks = pulumiLocks(projectDir, project, stack.name, env) ?? [];
     const deployment = (await stack.exportStack()).deployment as Deployment | undefined;
     const known = new Set((deployment?.resources ?? []).filter((r) => r.id).map((r) => r.id!));
     const pendingOps = deployment?.pending_operations ?? [];
     const pending = pendingOps.map((p) => ({ urn: p.resource.urn, type: p.type }));
     const label = { label: [`${LABELS.stack}=${stack.name}`] };
-    const [containers, services] = await Promise.all([
-        docker.listContainers({ all: true, filters: label }),
-        docker.listServices({ filters: label }).catch(() => [] as Docker.Service[]),
-    ]);
-    const unknown: Orphan[] = [
-        // A Swarm task's container belongs to its service.
-        ...containers.filter((c) => !known.has(c.Id) && !c.Labels[SWARM_SERVICE_ID_LABEL])
-            .map((c) => ({ kind: "container" as const, id: c.Id, name: c.Names[0]?.replace(/^\//, "") ?? c.Id, agent: c.Labels[LABELS.agent] })),
-        ...(services as unknown as { ID: string; Spec?: { Name?: string; Labels?: Record<string, string> } }[]).filter((s) => !known.has(s.ID))
-            .map((s) => ({ kind: "service" as const, id: s.ID, name: s.Spec?.Name ?? s.ID, agent: s.Spec?.Labels?.[LABELS.agent] })),
-    ];
+    const unreachable: string[] = [];
+    // Each engine on its own: a host that is down hides only its own leftovers.
+    const unknown: Orphan[] = (await Promise.all(engines.map(async (engine): Promise<Orphan[]> => {
+        const { docker } = engine;
+        let containers: Docker.ContainerInfo[];
+        try {
+            containers = await docker.listContainers({ all: true, filters: label });
+        } catch (error) {
+            unreachable.push(`${engine.label} did not answer (${error instanceof Error ? error.message : String(error)}): what an interrupted operation left there is looked for next time`);
+            return [];
+        }
+        const services = await docker.listServices({ filters: label }).catch(() => [] as Docker.Service[]);
+        return [
+            // A Swarm task's container belongs to its service.
+            ...containers.filter((c) => !known.has(c.Id) && !c.Labels[SWARM_SERVICE_ID_LABEL])
+                .map((c) => ({ engine, kind: "container" as const, id: c.Id, name: c.Names[0]?.replace(/^\//, "") ?? c.Id, agent: c.Labels[LABELS.agent] })),
+            ...(services as unknown as { ID: string; Spec?: { Name?: string; Labels?: Record<string, string> } }[]).filter((s) => !known.has(s.ID))
+                .map((s) => ({ engine, kind: "service" as const, id: s.ID, name: s.Spec?.Name ?? s.ID, agent: s.Spec?.Labels?.[LABELS.agent] })),
+        ];
+    }))).flat();
     // What interrupted creates named: exactly those objects are this stack's orphans.
     const created = new Set(pendingOps.filter((p) => p.type === "creating").map((p) => p.resource.inputs?.name).filter((n): n is string => typeof n === "string"));
     return {
         deadLocks: locks.filter(processGone), liveLocks: locks.filter((l) => !processGone(l)), pending,
-        orphans: unknown.filter((o) => created.has(o.name)), strangers: unknown.filter((o) => !created.has(o.name)),
+        orphans: unknown.filter((o) => created.has(o.name)), strangers: unknown.filter((o) => !created.has(o.name)), unreachable,
     };
 }
 
@@ -126,19 +146,20 @@ export function describeLeftovers(leftovers: Leftovers): string[] {
  * Returns what it did, one line each. Throws StackAccessError when a live
  * process holds Pulumi's lock: then nothing is touched.
  */
-export async function recoverLeftovers(projectDir: string, project: string, stack: Stack, docker: Docker, env: NodeJS.ProcessEnv = process.env): Promise<string[]> {
-    const leftovers = await findLeftovers(projectDir, project, stack, docker, env);
+export async function recoverLeftovers(projectDir: string, project: string, stack: Stack, engines: readonly LeftoverEngine[], env: NodeJS.ProcessEnv = process.env): Promise<string[]> {
+    const leftovers = await findLeftovers(projectDir, project, stack, engines, env);
     if (leftovers.liveLocks.length > 0) {
         const l = leftovers.liveLocks[0];
         throw new StackAccessError(`stack ${stack.name}: a Pulumi operation (pid ${l.pid} on ${l.hostname}${l.timestamp ? `, since ${l.timestamp}` : ""}) holds the backend's lock. `
             + `Fix: wait for it to finish; if it is gone from another machine, \`npx pulumi cancel --stack ${stack.name}\``);
     }
-    const done: string[] = [];
+    const done: string[] = [...leftovers.unreachable];
     if (leftovers.deadLocks.length > 0) {
         await stack.cancel();
         done.push(`cleared Pulumi's lock left by pid ${leftovers.deadLocks.map((l) => l.pid).join(", ")}, which is gone`);
     }
     for (const orphan of leftovers.orphans) {
+        const { docker } = orphan.engine;
         if (orphan.kind === "container") await docker.getContainer(orphan.id).remove({ force: true }).catch((e: { statusCode?: number }) => { if (e.statusCode !== 404) throw e; });
         else await docker.getService(orphan.id).remove().catch((e: { statusCode?: number }) => { if (e.statusCode !== 404) throw e; });
         done.push(`removed ${orphan.kind} ${orphan.name}${orphan.agent ? ` (agent ${orphan.agent})` : ""}, which an interrupted create left running`);

@@ -27,7 +27,7 @@ import { runProgram } from "./program";
 import { announceRollback, rollbackAnnouncedEnv } from "./announce";
 import { EXIT, UserError, Output, asCommand, formatTable } from "../output";
 import { UpdateResult, updateStack } from "./deploy";
-import { containerHealth, stackDocker } from "./docker";
+import { EngineClient, containerHealth, engineNamed, stackEngineClients } from "./docker";
 import { StackOperation } from "./operation";
 import { StackRecords, clearPending, forgetPrevious, recordPending, recordVerified } from "./records";
 import { requirePassphrase } from "./stack-access";
@@ -217,29 +217,31 @@ interface StateResource {
  * update then finds the old container already matching (no new container,
  * no health wait) and deletes the failed one. Returns the agents kept so.
  */
-async function keepServingInstances(stack: Stack, agents: readonly string[], docker: Docker, output: Output): Promise<string[]> {
+async function keepServingInstances(stack: Stack, agents: readonly string[], engines: readonly EngineClient[], output: Output): Promise<string[]> {
     const exported = await stack.exportStack();
     const resources = (exported.deployment?.resources ?? []) as StateResource[];
     const kept: string[] = [];
-    const stopped: string[] = [];
+    const stopped: { docker: Docker; id: string }[] = [];
     for (const agent of agents) {
         const mine = resources.filter((r) => r.type === DOCKER_TYPES.container && labelsOf(r.inputs)[LABELS.agent] === agent);
         for (const old of mine.filter((r) => r.delete)) {
             const failed = mine.find((r) => r.urn === old.urn && !r.delete);
             if (!failed?.id || !old.id) continue;
-            const oldInfo = await docker.getContainer(old.id).inspect().catch(() => undefined);
-            if (containerHealth(oldInfo) !== "healthy") continue;
+            // Both are on the host the container's label names (the same URN, so the same provider).
+            const docker = engineNamed(engines, labelsOf(old.inputs)[LABELS.host])?.docker;
+            const oldInfo = docker ? await docker.getContainer(old.id).inspect().catch(() => undefined) : undefined;
+            if (!docker || containerHealth(oldInfo) !== "healthy") continue;
             old.delete = undefined;
             delete old.delete;
             failed.delete = true;
-            stopped.push(failed.id);
+            stopped.push({ docker, id: failed.id });
             if (!kept.includes(agent)) kept.push(agent);
         }
     }
     if (kept.length === 0) return [];
     await stack.importStack(exported);
     // The failed container must not answer under the agent's name a moment longer; the update deletes it.
-    await Promise.all(stopped.map((id) => docker.getContainer(id).kill().catch(() => undefined)));
+    await Promise.all(stopped.map(({ docker, id }) => docker.getContainer(id).kill().catch(() => undefined)));
     output.err(`rollback: ${kept.join(", ")} still ${kept.length === 1 ? "has its" : "have their"} previous container running and healthy; kept, and the failed one stopped`);
     return kept;
 }
@@ -264,8 +266,8 @@ export async function applyRollbacks(
 ): Promise<AppliedRollback> {
     const agents = plans.map((p) => p.agent);
     const editor = StackFileEditor.open(op.cwd, op.stack.name);
-    const { docker } = stackDocker(editor.view);
-    const kept = editor.spec().runtime === "container" ? await keepServingInstances(op.stack, agents, docker, output) : [];
+    const engines = stackEngineClients(editor.view);
+    const kept = editor.spec().runtime === "container" ? await keepServingInstances(op.stack, agents, engines, output) : [];
     const targets = await targetsOfAgents(editor, agents);
     const update = await updateStack({
         stack: op.stack, cwd: op.cwd, targets, env: { ...op.updateEnv, ...rollbackAnnouncedEnv(agents) }, refresh: editor.spec().runtime === "swarm",

@@ -159,10 +159,10 @@ export function sshSmokeTransport(url: URL): SmokeCheckTransport {
 /** What `fleet doctor` learns of an ssh:// host in one round trip, or why it could not. */
 export type SshHostProbe =
     | { readonly ok: true; readonly socketGroup: number; readonly freeBytes: number; readonly dataRoot: string }
-    | { readonly ok: false; readonly problem: string; readonly fix: string };
+    | { readonly ok: false; readonly problem: string; readonly fix: string; /** ssh never reached the host (down, or no route): not a refusal. */ readonly down?: boolean };
 
 /** How ssh's last words read for a person, with the fix. */
-function sshProblem(host: string, stderr: string): { problem: string; fix: string } {
+function sshProblem(host: string, stderr: string): { problem: string; fix: string; down?: boolean } {
     const last = stderr.trim().split("\n").filter(Boolean).at(-1) ?? "ssh failed";
     if (/REMOTE HOST IDENTIFICATION HAS CHANGED|Host key for .* has changed/i.test(stderr)) {
         return { problem: `${host} presents a host key other than the one known_hosts pins for it`, fix: `check the host's new key out of band (not from the network), then replace its line: ssh-keygen -R <host>, and add the checked key` };
@@ -171,7 +171,7 @@ function sshProblem(host: string, stderr: string): { problem: string; fix: strin
         return { problem: `${host}'s host key is not in known_hosts (strict checking is on)`, fix: "add the host's key, checked out of band, to ~/.ssh/known_hosts (in CI: the KNOWN_HOSTS secret); never `StrictHostKeyChecking no`" };
     }
     if (/Permission denied/i.test(stderr)) return { problem: `${host} refused the login: ${last}`, fix: "install the deploy key in the deploy user's authorized_keys, or point ~/.ssh/config at the right key" };
-    return { problem: `${host} cannot be reached over ssh: ${last}`, fix: "check the host is up and sshd runs, and the name in ~/.ssh/config" };
+    return { problem: `${host} cannot be reached over ssh: ${last}`, fix: "check the host is up and sshd runs, and the name in ~/.ssh/config", down: true };
 }
 
 /** One ssh round trip: the host's Docker socket group and the free space under its engine's data root. */

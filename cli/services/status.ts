@@ -13,7 +13,7 @@ import { execa } from "execa";
 import { AgentSpec, FleetSpec, agentSpecHash, listStacks, openStackView } from "../../config";
 import { LABELS, sameImage, durationMs, humanDuration, isDuration } from "../../contract";
 import { EXIT, UserError, Output, asCommand, formatTable } from "../output";
-import { SWARM_SERVICE_ID_LABEL, containerHealth, instanceLabels, stackDocker } from "./docker";
+import { SWARM_SERVICE_ID_LABEL, containerHealth, instanceLabels, reachability, stackEngineClients } from "./docker";
 import { AgentHistory, CommitRef, hasGitHistory, requireFullHistory } from "./git-history";
 import { issueClientFromEnv, reconcileDeploymentIssue } from "./deployment-issue";
 import type { StatusJson, StatusRow, SyncRow } from "./status-report";
@@ -77,6 +77,18 @@ interface AgentGit {
 }
 
 function agentRow(
+    spec: FleetSpec, agent: AgentSpec, replicas: Replica[] | undefined, history: AgentGit,
+    now: number, maxLagMs: number, unreachable?: string, builtVersion?: string,
+): StatusRow {
+    const row = agentRowOnEveryHost(spec, agent, replicas, history, now, maxLagMs, unreachable, builtVersion);
+    if (row.problem || row.state === "pending" || spec.hosts.length === 0) return row;
+    // Running somewhere is not running where the file says: each of the agent's hosts runs it, or that is the gap.
+    const without = agent.hosts.filter((host) => !(replicas ?? []).some((r) => r.labels[LABELS.host] === host && r.health !== "not running" && r.health !== "missing"));
+    if (without.length === 0) return row;
+    return { ...row, state: "not deployed", problem: `${agent.name} (${spec.stack}): declared on host${without.length === 1 ? "" : "s"} ${without.join(", ")} but not running there` };
+}
+
+function agentRowOnEveryHost(
     spec: FleetSpec, agent: AgentSpec, replicas: Replica[] | undefined, history: AgentGit,
     now: number, maxLagMs: number, unreachable?: string, builtVersion?: string,
 ): StatusRow {
@@ -154,18 +166,28 @@ async function fleetStatus(options: StatusOptions): Promise<StatusJson> {
     const specs = views.map((v) => v.spec());
     const rows: StatusRow[] = [];
     for (const [i, spec] of specs.entries()) {
-        const { docker, host } = stackDocker(views[i], env);
-        let replicas: Map<string, Replica[]> | undefined;
-        let unreachable: string | undefined;
-        try {
-            replicas = await replicasByAgent(docker, spec.stack);
-        } catch (error) {
-            unreachable = `no Docker engine answers at ${host} (${error instanceof Error ? error.message : String(error)})`;
-        }
+        // Every engine of the stack: one that does not answer leaves only its own agents unknown.
+        const engines = stackEngineClients(views[i], env);
+        const reach = await reachability(engines);
+        const replicas = new Map<string, Replica[]>();
+        const down = new Map<string | undefined, string>();
+        await Promise.all(engines.map(async (engine) => {
+            const why = reach.get(engine);
+            if (why) {
+                down.set(engine.name, why);
+                return;
+            }
+            try {
+                for (const [agent, list] of await replicasByAgent(engine.docker, spec.stack)) replicas.set(agent, [...(replicas.get(agent) ?? []), ...list]);
+            } catch (error) {
+                down.set(engine.name, `no Docker engine answers at ${engine.label} (${error instanceof Error ? error.message : String(error)})`);
+            }
+        }));
+        const unreachableFor = (agent: AgentSpec) => (spec.hosts.length === 0 ? down.get(undefined) : agent.hosts.map((h) => down.get(h)).filter(Boolean).join("; ") || undefined);
         const built = builtVersions(cwd, spec);
         for (const agent of spec.agents) {
-            const history = inGit ? await agentGit(cwd, views[i].project.name, spec.stack, agent, replicas?.get(agent.name)?.[0]?.labels[LABELS.specHash]) : {};
-            rows.push(agentRow(spec, agent, replicas?.get(agent.name), history, now, lagMs, unreachable, built[agent.name]));
+            const history = inGit ? await agentGit(cwd, views[i].project.name, spec.stack, agent, replicas.get(agent.name)?.[0]?.labels[LABELS.specHash]) : {};
+            rows.push(agentRow(spec, agent, replicas.get(agent.name), history, now, lagMs, unreachableFor(agent), built[agent.name]));
         }
     }
     const sync = await syncRows(rows, specs, cwd, views[0]?.project.name ?? "", now, lagMs, inGit);

@@ -26,7 +26,7 @@ import { CheckResult, checkStack } from "./offline-check";
 import { ProgramError } from "./program";
 import { EXIT, UserError, Output, asCommand, formatTable } from "../output";
 import { UpdateResult, updateStack } from "./deploy";
-import { stackDocker } from "./docker";
+import { stackEngineClients } from "./docker";
 import { DoctorFinding, doctor } from "./doctor";
 import { StackOperation } from "./operation";
 import { recordVerified } from "./records";
@@ -96,7 +96,11 @@ function withoutAgents(result: UpdateResult): Omit<UpdateResult, "agents"> {
 async function preflight(cwd: string, stack: string, createStack: boolean, progress: (text: string) => void): Promise<{ problems: string[]; resources: CheckResult["resources"] }> {
     progress("preflight: fleet doctor…");
     const findings: DoctorFinding[] = await doctor({ stack, cwd, forUp: { createStack } });
-    const problems = findings.filter((f) => !f.ok).map((f) => `${f.check}: ${f.detail}${f.fix ? ` (fix: ${f.fix})` : ""}`);
+    // A host that is down fails only its own agents: the others deploy, unless no host answers at all.
+    const down = findings.filter((f) => !f.ok && f.hostDown !== undefined);
+    const hostsAnswering = findings.some((f) => f.ok && (f.check === "docker" || f.check === "host"));
+    for (const f of hostsAnswering ? down : []) progress(`preflight: host ${f.hostDown} is down, so its agents fail this run and the other hosts deploy: ${f.detail}`);
+    const problems = findings.filter((f) => !f.ok && !(hostsAnswering && f.hostDown !== undefined)).map((f) => `${f.check}: ${f.detail}${f.fix ? ` (fix: ${f.fix})` : ""}`);
     if (problems.length > 0) return { problems, resources: [] };
     progress("preflight: fleet check (the policy pack, offline)…");
     try {
@@ -113,11 +117,12 @@ async function preflight(cwd: string, stack: string, createStack: boolean, progr
  * The last output of the healthcheck of the agent's newest container: what a
  * failed health gate saw ("GET /health: 503 {…}"). Undefined when Docker kept none.
  */
-async function lastProbeOf(docker: Docker, stack: string, agent: string): Promise<string | undefined> {
-    const listed = await docker.listContainers({ all: true, filters: { label: [`${LABELS.stack}=${stack}`, `${LABELS.agent}=${agent}`] } }).catch(() => []);
-    const newest = listed.sort((a, b) => b.Created - a.Created)[0];
+async function lastProbeOf(engines: readonly Docker[], stack: string, agent: string): Promise<string | undefined> {
+    const listed = (await Promise.all(engines.map(async (docker) => (await docker.listContainers({ all: true, filters: { label: [`${LABELS.stack}=${stack}`, `${LABELS.agent}=${agent}`] } }).catch(() => []))
+        .map((container) => ({ docker, container }))))).flat();
+    const newest = listed.sort((a, b) => b.container.Created - a.container.Created)[0];
     if (!newest) return undefined;
-    const info = await docker.getContainer(newest.Id).inspect().catch(() => undefined);
+    const info = await newest.docker.getContainer(newest.container.Id).inspect().catch(() => undefined);
     return info?.State.Health?.Log?.at(-1)?.Output?.trim().split("\n")[0].slice(0, 200) || undefined;
 }
 
@@ -156,7 +161,7 @@ export function runUp(options: UpOptions, output: Output): Promise<number> {
         const op = await StackOperation.begin(cwd, options.stack, command, { out: progress, err: progress }, { create: options.createStack });
         try {
             const spec = op.editor.spec();
-            const { docker } = stackDocker(op.editor.view);
+            const engines = stackEngineClients(op.editor.view);
             const targets = options.agent ? targetUrnsOf(pre.resources, [options.agent]) : undefined;
             progress(`up: stack ${options.stack}${options.agent ? `, ${options.agent} only (${targets?.length ?? 0} resources)` : ""}, with the policy pack…`);
             const update = await updateStack({ stack: op.stack, cwd, targets, env: op.updateEnv, refresh: spec.runtime === "swarm" }, progressOutput);
@@ -164,7 +169,7 @@ export function runUp(options: UpOptions, output: Output): Promise<number> {
             const probes = new Map<string, string>();
             for (const [agent, what] of Object.entries(update.agents)) {
                 if (what !== "failed") continue;
-                const probe = await lastProbeOf(docker, options.stack, agent);
+                const probe = await lastProbeOf(engines.map((e) => e.docker), options.stack, agent);
                 if (probe) {
                     probes.set(agent, probe);
                     progress(`up: ${agent} failed its health gate; its healthcheck said: ${probe}`);
@@ -189,11 +194,20 @@ export function runUp(options: UpOptions, output: Output): Promise<number> {
                 await recordVerified(op.stack, agent, { hash, at: isoSeconds(new Date()), by: command, config: resolved.agentConfigs[agent] }, progressOutput, op.records.verified.get(agent));
             }
 
-            // Roll back what this update changed and broke.
+            // An agent whose only failures are on hosts that did not answer is not what broke: a rollback could
+            // not reach those hosts either. It is reported, and the next `fleet up` once they are back converges.
             const outcomes = new Map<string, RollbackOutcome>();
+            const downHostsOf = (agent: string) => [...new Set(rows.filter((r) => r.agent === agent && r.hostDown).map((r) => r.host!))];
+            const onlyDown = failed.filter((a) => downHostsOf(a).length > 0 && !rows.some((r) => r.agent === a && !r.ok && !r.hostDown));
+            for (const agent of onlyDown) {
+                const hosts = downHostsOf(agent);
+                outcomes.set(agent, { outcome: "not rolled back", why: `host${hosts.length === 1 ? "" : "s"} ${hosts.join(", ")} did not answer, so what it runs there is unknown; \`fleet up\` again once ${hosts.length === 1 ? "it is" : "they are"} back` });
+            }
+
+            // Roll back what this update changed and broke.
             const editor = StackFileEditor.open(cwd, options.stack);
             const plans: RollbackPlan[] = [];
-            for (const agent of failed.filter(changed)) {
+            for (const agent of failed.filter((a) => changed(a) && !onlyDown.includes(a))) {
                 try {
                     const plan = writeRollback(editor, agent, op.records, options.now ?? new Date());
                     if (plan.kind === "pending") {
@@ -206,7 +220,7 @@ export function runUp(options: UpOptions, output: Output): Promise<number> {
                     outcomes.set(agent, { outcome: "not rolled back", why: error.message });
                 }
             }
-            for (const agent of failed.filter((a) => !changed(a))) {
+            for (const agent of failed.filter((a) => !changed(a) && !onlyDown.includes(a))) {
                 outcomes.set(agent, { outcome: "not rolled back", why: "this update did not change it: what fails is what ran before" });
             }
             let rollback: AppliedRollback | undefined;

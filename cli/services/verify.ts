@@ -10,7 +10,7 @@ import { promises as fs } from "fs";
 import type { Stack } from "@pulumi/pulumi/automation";
 import { runSmokeCheck } from "../../contract";
 import { EXIT, UserError, Output, asCommand, formatTable } from "../output";
-import { agentInstances, stackDocker } from "./docker";
+import { agentInstances, engineNamed, reachability, stackEngineClients } from "./docker";
 import { openStack, requirePassphrase, withStackAccess } from "./stack-access";
 import { openStackView } from "../../config";
 
@@ -33,6 +33,8 @@ interface AgentOutput {
     readonly instances?: string[];
     /** The name `instances` had before; a stack last deployed then still exports it until its next update. */
     readonly containerNames?: string[];
+    /** The host of each instance, when the stack names hosts (`fleet.hosts`). */
+    readonly instanceHosts?: string[];
     readonly healthUrls: string[];
 }
 
@@ -40,6 +42,10 @@ export interface VerifyRow {
     readonly agent: string;
     /** A container name, or "-" when the agent has none. */
     readonly container: string;
+    /** The host (`fleet.hosts`) the container runs on; absent when the stack names no hosts. */
+    readonly host?: string;
+    /** Set when that host did not answer: the row says nothing of the agent itself. */
+    readonly hostDown?: boolean;
     readonly ok: boolean;
     /** Docker's health status ("healthy", "unhealthy", "starting"), "not running", "missing" or "not deployed". */
     readonly health: string;
@@ -80,10 +86,9 @@ export async function verifyStack(options: VerifyOptions): Promise<VerifyRow[]> 
     const view = openStackView(cwd, options.stack);
     const spec = view.spec();
     const deployed = await stackAgents(options, cwd);
-    // The engine the stack deploys to, as the program's provider reaches it.
-    const { docker, host, checks } = stackDocker(view);
-    // An engine that does not answer fails every deployed agent with that reason, not as "missing".
-    const unreachable = await docker.ping().then(() => undefined, (error: unknown) => `no Docker engine answers at ${host} (${error instanceof Error ? error.message : String(error)})`);
+    // The engines the stack deploys to, as the program's providers reach them; each is asked once whether it answers.
+    const engines = stackEngineClients(view);
+    const reach = await reachability(engines);
     const rows: VerifyRow[] = [];
     const agents = spec.agents.filter((a) => !options.agents || options.agents.includes(a.name));
     await Promise.all(agents.map(async (agent) => {
@@ -93,24 +98,35 @@ export async function verifyStack(options: VerifyOptions): Promise<VerifyRow[]> 
             rows.push({ agent: agent.name, container: "-", ok: false, health: "not deployed", failedChecks: [], passedChecks: [] });
             return;
         }
-        if (unreachable) {
-            rows.push({ agent: agent.name, container: "-", ok: false, health: unreachable, failedChecks: [], passedChecks: [] });
-            return;
-        }
-        const instances = (await Promise.all(names.map((name, replica) => agentInstances(docker, name, { healthUrl: out.healthUrls[replica], image: agent.image, containerPort: agent.port })))).flat();
-        await Promise.all(instances.map(async ({ name, health, lastProbe, baseUrl }) => {
-            const healthy = health === "healthy";
-            // Smoke checks only against a healthy replica: an unhealthy one already fails, and says why.
-            const results = healthy && baseUrl ? await Promise.all(agent.smokeChecks.map((check) => runSmokeCheck(baseUrl, check, options.timeoutMs ?? 5_000, checks))) : [];
-            const failedChecks = results.filter((r) => !r.ok).map((r) => ({ check: r.check, detail: r.detail ?? "failed" }));
-            rows.push({
-                agent: agent.name, container: name, ok: healthy && failedChecks.length === 0,
-                health: healthy || !lastProbe ? health : `${health}: ${lastProbe.split("\n")[0].slice(0, 120)}`,
-                failedChecks, passedChecks: results.filter((r) => r.ok).map((r) => r.check),
-            });
+        await Promise.all(names.map(async (name, replica) => {
+            const hostName = out.instanceHosts?.[replica];
+            const at = hostName === undefined ? {} : { host: hostName };
+            const engine = engineNamed(engines, hostName);
+            if (!engine) {
+                rows.push({ agent: agent.name, container: name, ...at, ok: false, health: `on host ${hostName ?? "(none)"}, which ${view.file.display} does not name in fleet.hosts`, failedChecks: [], passedChecks: [] });
+                return;
+            }
+            // An engine that does not answer fails its own agents with that reason, not as "missing"; the other hosts' agents are verified.
+            const unreachable = reach.get(engine);
+            if (unreachable) {
+                rows.push({ agent: agent.name, container: name, ...at, ...(hostName === undefined ? {} : { hostDown: true }), ok: false, health: unreachable, failedChecks: [], passedChecks: [] });
+                return;
+            }
+            const instances = await agentInstances(engine.docker, name, { healthUrl: out.healthUrls[replica], image: agent.image, containerPort: agent.port });
+            await Promise.all(instances.map(async ({ name: instance, health, lastProbe, baseUrl }) => {
+                const healthy = health === "healthy";
+                // Smoke checks only against a healthy replica: an unhealthy one already fails, and says why.
+                const results = healthy && baseUrl ? await Promise.all(agent.smokeChecks.map((check) => runSmokeCheck(baseUrl, check, options.timeoutMs ?? 5_000, engine.checks))) : [];
+                const failedChecks = results.filter((r) => !r.ok).map((r) => ({ check: r.check, detail: r.detail ?? "failed" }));
+                rows.push({
+                    agent: agent.name, container: instance, ...at, ok: healthy && failedChecks.length === 0,
+                    health: healthy || !lastProbe ? health : `${health}: ${lastProbe.split("\n")[0].slice(0, 120)}`,
+                    failedChecks, passedChecks: results.filter((r) => r.ok).map((r) => r.check),
+                });
+            }));
         }));
     }));
-    return rows.sort((a, b) => a.agent.localeCompare(b.agent) || a.container.localeCompare(b.container));
+    return rows.sort((a, b) => a.agent.localeCompare(b.agent) || (a.host ?? "").localeCompare(b.host ?? "") || a.container.localeCompare(b.container));
 }
 
 /** Why an agent's verify rows failed, in a few words; "ok" when none did. */
@@ -127,8 +143,9 @@ export function runVerify(options: VerifyOptions, output: Output): Promise<numbe
         if (options.json) {
             output.out(JSON.stringify({ stack: options.stack, ok: failed.length === 0, agents: rows }, null, 2));
         } else {
-            output.out(formatTable(["agent", "container", "status", "health", "smoke checks"], rows.map((r) => [
-                r.agent, r.container, r.ok ? "ok" : "FAIL", r.health,
+            const hosts = rows.some((r) => r.host !== undefined);
+            output.out(formatTable(["agent", ...(hosts ? ["host"] : []), "container", "status", "health", "smoke checks"], rows.map((r) => [
+                r.agent, ...(hosts ? [r.host ?? "-"] : []), r.container, r.ok ? "ok" : "FAIL", r.health,
                 r.failedChecks.length > 0 ? r.failedChecks.map((c) => `✗ ${c.check}: ${c.detail}`).join("; ") : r.passedChecks.length > 0 ? `${r.passedChecks.length} passed` : "-",
             ])));
             output.out(failed.length === 0 ? `\n${options.stack}: every agent is healthy and passes its smoke checks.` : `\n${options.stack}: ${[...new Set(failed.map((r) => r.agent))].join(", ")} failed verification.`);

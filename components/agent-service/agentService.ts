@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { AgentServiceInputs, AgentSpec, Tier, agentSpecHash, stackFileName } from "../../config";
-import { COMPONENT_TYPES, LABELS, goDuration } from "../../contract";
+import { COMPONENT_TYPES, LABELS, goDuration, onHostResourceName } from "../../contract";
 import { AgentRuntime, RuntimeTransforms, containerRuntime } from "../runtimes";
 import { AgentImageTransforms, declareAgentImage } from "./image";
 import { AgentWebhookTransforms, GithubProviderFor, declareGithubWebhooks } from "./webhooks";
@@ -15,6 +15,19 @@ export { LABELS };
  */
 
 export interface AgentServiceTransforms extends RuntimeTransforms, AgentImageTransforms, AgentWebhookTransforms {}
+
+/** One host of `fleet.hosts` the agent runs on, with what the Fleet declared there. */
+export interface AgentPlacement {
+    /** The host's name in `fleet.hosts`: "app-1". */
+    readonly host: string;
+    /** That host's Docker provider. */
+    readonly provider: pulumi.ProviderResource;
+    /** The fleet network on that host. */
+    readonly networkName: pulumi.Input<string>;
+    readonly networkId?: pulumi.Input<string>;
+    /** The agent's image on that host, in the runtime's `imageReference` form. */
+    readonly imageRef: pulumi.Input<string>;
+}
 
 export interface AgentServiceArgs {
     /** The agent, fully resolved from the fleet config (see `loadFleetConfig`). */
@@ -44,6 +57,11 @@ export interface AgentServiceArgs {
     readonly stackFile?: string;
     /** Hooks to adjust child resources. */
     readonly transform?: AgentServiceTransforms;
+    /**
+     * The hosts the agent runs on (`fleet.hosts`), `spec.replicas` instances on each, through each host's provider.
+     * Default: one engine, the default provider, with `networkName`, `networkId` and `imageRef`.
+     */
+    readonly placements?: readonly AgentPlacement[];
     /** Lifecycle hooks for the agent's instances, e.g. deploy notifications (see DeployNotifier); default none. */
     readonly hooks?: pulumi.ResourceHookBinding;
     /** Public base URL of the agent's webhook paths (`fleet.webhookBaseUrl`); needed when it has github webhooks. */
@@ -120,6 +138,8 @@ export class AgentService extends pulumi.ComponentResource {
     public readonly imageRef: pulumi.Output<string>;
     /** Health URL of each replica, as reachable from the Docker host. */
     public readonly healthUrls: pulumi.Output<string[]>;
+    /** The host (`fleet.hosts`) of each entry of `instances`; undefined when the stack names no hosts. */
+    public readonly instanceHosts?: pulumi.Output<string[]>;
     public readonly tier: pulumi.Output<Tier>;
     public readonly version: pulumi.Output<string>;
 
@@ -133,22 +153,37 @@ export class AgentService extends pulumi.ComponentResource {
         const version = args.builtVersion ?? spec.version;
 
         const runtime = args.runtime ?? containerRuntime;
-        this.imageRef = args.imageRef !== undefined
-            ? pulumi.output(args.imageRef)
-            : declareAgentImage(`${name}-image`, spec, this, args.transform, runtime.imageReference);
-        const deployment = runtime.deploy({
+        const labels = agentLabels(spec, stack, version);
+        const deploy = (placement?: AgentPlacement) => runtime.deploy({
             parent: this,
-            name,
+            name: onHostResourceName(name, placement?.host),
             spec,
-            image: this.imageRef,
+            image: placement ? placement.imageRef : this.imageRef,
             env: { ...platformEnv(spec, version), ...spec.env },
             secretValues: args.secretValues ?? {},
-            labels: agentLabels(spec, stack, version),
-            networkName: args.networkName,
-            networkId: args.networkId,
+            labels: placement ? { ...labels, [LABELS.host]: placement.host } : labels,
+            networkName: placement ? placement.networkName : args.networkName,
+            networkId: placement ? placement.networkId : args.networkId,
             transform: args.transform,
             hooks: args.hooks,
+            provider: placement?.provider,
         });
+        let deployment: { instanceNames: pulumi.Output<string[]>; healthUrls: pulumi.Output<string[]> };
+        if (args.placements) {
+            // The image of the first host stands for all: every host runs the same reference, resolved on each.
+            this.imageRef = pulumi.output(args.placements[0]?.imageRef ?? "");
+            const deployments = args.placements.map((placement) => ({ placement, deployment: deploy(placement) }));
+            deployment = {
+                instanceNames: pulumi.all(deployments.map((d) => d.deployment.instanceNames)).apply((lists) => lists.flat()),
+                healthUrls: pulumi.all(deployments.map((d) => d.deployment.healthUrls)).apply((lists) => lists.flat()),
+            };
+            this.instanceHosts = pulumi.all(deployments.map((d) => d.deployment.instanceNames.apply((names) => names.map(() => d.placement.host)))).apply((lists) => lists.flat());
+        } else {
+            this.imageRef = args.imageRef !== undefined
+                ? pulumi.output(args.imageRef)
+                : declareAgentImage(`${name}-image`, spec, this, args.transform, runtime.imageReference);
+            deployment = deploy();
+        }
 
         // After the instances: GitHub may deliver as soon as a webhook is registered.
         declareGithubWebhooks(name, spec, args.webhookBaseUrl, args.secretValues ?? {}, this, args.githubProvider, args.transform);
@@ -163,6 +198,7 @@ export class AgentService extends pulumi.ComponentResource {
             instances: this.instances,
             imageRef: this.imageRef,
             healthUrls: this.healthUrls,
+            ...(this.instanceHosts ? { instanceHosts: this.instanceHosts } : {}),
             tier: this.tier,
             version: this.version,
         });

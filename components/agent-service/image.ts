@@ -42,7 +42,10 @@ export function declareAgentImage(
     parent: pulumi.Resource,
     transform?: AgentImageTransforms,
     reference: AgentRuntime["imageReference"] = "local-id",
+    /** The Docker provider of the host the image goes to; default the stack's default provider. */
+    provider?: pulumi.ProviderResource,
 ): pulumi.Output<string> {
+    const on = provider ? { provider } : {};
     if (spec.build) {
         const [args, opts] = applyTransform<docker.ImageArgs>(transform?.image, resourceName, {
             imageName: spec.image,
@@ -53,14 +56,14 @@ export function declareAgentImage(
                 args: { ...spec.build.args },
             },
             skipPush: reference === "local-id",
-        }, { parent });
+        }, { parent, ...on });
         // Pushed, repoDigest is the registry digest; never pushed, it holds the local image id.
         return new docker.Image(resourceName, args, opts).repoDigest;
     }
     const [args, opts] = applyTransform<docker.RemoteImageArgs>(transform?.remoteImage, resourceName, {
         name: spec.image,
         keepLocally: true,
-    }, { parent });
+    }, { parent, ...on });
     const image = new docker.RemoteImage(resourceName, args, opts);
     if (reference === "local-id") return image.imageId;
     // repoDigest is whichever repository's digest the local image lists first: another

@@ -1,9 +1,9 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as docker from "@pulumi/docker";
 import * as github from "@pulumi/github";
-import { type AgentSpec, type FleetSpec, fleetInputsOf } from "../../config";
-import { COMPONENT_TYPES, LABELS } from "../../contract";
-import { AgentService, AgentServiceTransforms, declareAgentImage, sharedImageResourceName } from "../agent-service";
+import { type AgentSpec, type FleetSpec, type HostSpec, fleetInputsOf } from "../../config";
+import { COMPONENT_TYPES, LABELS, onHostResourceName } from "../../contract";
+import { AgentPlacement, AgentService, AgentServiceTransforms, declareAgentImage, sharedImageResourceName } from "../agent-service";
 import { githubProviderFor } from "../github-provider";
 import { DeployNotificationsArgs, DeployNotifier } from "../notifications";
 import { AgentRuntime, RUNTIMES_BY_NAME } from "../runtimes";
@@ -11,7 +11,9 @@ import { Sentinel, SentinelTransforms } from "../sentinel";
 import { Transform, applyTransform } from "../transform";
 
 interface FleetTransforms {
-    /** Adjusts the environment's `docker.Network`. */
+    /** Adjusts each host's `docker.Provider` (`fleet.hosts`), e.g. its `sshOpts`. */
+    readonly provider?: Transform<docker.ProviderArgs>;
+    /** Adjusts the environment's `docker.Network` (one per host). */
     readonly network?: Transform<docker.NetworkArgs>;
     /** Adjusts every agent's child resources. */
     readonly agent?: AgentServiceTransforms;
@@ -44,16 +46,30 @@ export function agentServiceResourceName(fleetName: string, agent: string): stri
 /** What the stack exports for each agent. */
 export interface AgentOutputs {
     instances: pulumi.Output<string[]>;
+    /** The host (`fleet.hosts`) of each instance; only when the stack names hosts. */
+    instanceHosts?: pulumi.Output<string[]>;
     imageRef: pulumi.Output<string>;
     healthUrls: pulumi.Output<string[]>;
     tier: pulumi.Output<number>;
     version: pulumi.Output<string>;
 }
 
+/** One engine the fleet deploys to: a host of `fleet.hosts` with its provider, or the stack's one engine (no host, the default provider). */
+interface FleetEngine {
+    readonly host?: string;
+    readonly provider?: docker.Provider;
+    readonly network: docker.Network;
+    /** Each image reference's resolved form on this engine. */
+    readonly images: Map<string, pulumi.Output<string>>;
+}
+
 /**
- * One environment's fleet: a network and one independent AgentService per
- * agent. Agents never depend on each other, so one agent's failed create or
- * replace leaves the others' resources declared and untouched.
+ * One environment's fleet: per engine (each host of `fleet.hosts`, or the
+ * stack's one engine) a network, the images and the sentinel; and one
+ * independent AgentService per agent, with instances on each of its hosts.
+ * Agents never depend on each other, so one agent's failed create or
+ * replace leaves the others' resources declared and untouched; a host's
+ * resources depend only on that host's provider.
  */
 export class Fleet extends pulumi.ComponentResource {
     public readonly networkName: pulumi.Output<string>;
@@ -66,30 +82,20 @@ export class Fleet extends pulumi.ComponentResource {
         const inputs = fleetInputsOf(spec);
         super(COMPONENT_TYPES.fleet, name, inputs, opts);
 
-        const networkResourceName = `${name}-${spec.environment}-network`;
         const runtime = RUNTIMES_BY_NAME[spec.runtime];
-        const [networkArgs, networkOpts] = applyTransform<docker.NetworkArgs>(args.transform?.network, networkResourceName, {
-            // Swarm services span nodes: an overlay network, attachable so the sentinel's plain container can join it.
-            ...(spec.runtime === "swarm" ? { driver: "overlay", attachable: true } : { driver: "bridge" }),
-            labels: [
-                { label: LABELS.environment, value: spec.environment },
-                { label: LABELS.stack, value: spec.stack },
-            ],
-        }, { parent: this });
-        const network = new docker.Network(networkResourceName, networkArgs, networkOpts);
-        this.networkName = network.name;
+        const engines = (spec.hosts.length > 0 ? spec.hosts : [undefined]).map((host) => this.declareEngine(name, args, runtime, host));
+        this.networkName = engines[0].network.name;
 
         const hooks = spec.channels.length > 0 && args.deployNotifications !== false
             ? new DeployNotifier({ ...(typeof args.deployNotifications === "object" ? args.deployNotifications : {}), spec, secretConfig: args.secretConfig }).hooks(name)
             : undefined;
-        const images = this.declareImages(name, spec.agents, runtime, args.transform?.agent);
         this.agents = {};
         for (const agent of spec.agents) {
-            const imageRef = images.get(agent.image);
+            const on = engines.filter((engine) => engine.host === undefined || agent.hosts.includes(engine.host));
             // An image that could not be declared was logged with its agents, which fails the update.
-            if (imageRef === undefined) continue;
+            if (on.some((engine) => !engine.images.has(agent.image))) continue;
             try {
-                this.agents[agent.name] = this.declareAgent(name, agent, args, network, runtime, imageRef, hooks);
+                this.agents[agent.name] = this.declareAgent(name, agent, args, runtime, on, hooks);
             } catch (error) {
                 // Logged errors fail the update, but the other agents are still declared, so
                 // Pulumi neither deletes nor blocks them for one agent's mistake.
@@ -97,13 +103,45 @@ export class Fleet extends pulumi.ComponentResource {
             }
         }
         if (spec.sentinel) {
-            // Watches the agents by their labels, so it depends on none of them: it deploys (or fails) on its own too.
-            this.sentinelContainerName = new Sentinel(`${name}-sentinel`, {
-                spec, networkName: network.name, secretConfig: args.secretConfig, transform: args.transform?.sentinel,
-            }, { parent: this }).containerName;
+            // Watches the agents of its engine by their labels, so it depends on none of them: it deploys (or fails) on its own too.
+            const sentinels = engines.map((engine) => new Sentinel(onHostResourceName(`${name}-sentinel`, engine.host), {
+                spec, networkName: engine.network.name, secretConfig: args.secretConfig, transform: args.transform?.sentinel,
+            }, { parent: this, ...(engine.provider ? { providers: [engine.provider] } : {}) }).containerName);
+            this.sentinelContainerName = sentinels[0];
         }
         // Stack policies see a component's outputs, not its inputs: keep the fleet config in both.
         this.registerOutputs({ ...inputs, networkName: this.networkName, agents: this.agents, sentinelContainerName: this.sentinelContainerName });
+    }
+
+    /** One engine's provider (for a host of `fleet.hosts`), network and images. */
+    private declareEngine(name: string, args: FleetArgs, runtime: AgentRuntime, host: HostSpec | undefined): FleetEngine {
+        const { spec, transform } = args;
+        let provider: docker.Provider | undefined;
+        if (host) {
+            // The provider reaches the host as the user's own `ssh` does (~/.ssh/config, keys, agent, known_hosts),
+            // and pulls with the stack's registry logins: their passwords are secret outputs, kept encrypted in state.
+            const providerName = `${name}-host-${host.name}`;
+            const registryAuth = spec.registries.map((r) => ({ address: r.address, username: r.username, password: args.secretConfig(r.passwordSecret) }));
+            const [providerArgs, providerOpts] = applyTransform<docker.ProviderArgs>(transform?.provider, providerName, {
+                host: host.docker,
+                ...(registryAuth.length > 0 ? { registryAuth } : {}),
+            }, { parent: this });
+            provider = new docker.Provider(providerName, providerArgs, providerOpts);
+        }
+        const on = provider ? { provider } : {};
+        const networkResourceName = onHostResourceName(`${name}-${spec.environment}-network`, host?.name);
+        const [networkArgs, networkOpts] = applyTransform<docker.NetworkArgs>(transform?.network, networkResourceName, {
+            // Swarm services span nodes: an overlay network, attachable so the sentinel's plain container can join it.
+            ...(spec.runtime === "swarm" ? { driver: "overlay", attachable: true } : { driver: "bridge" }),
+            labels: [
+                { label: LABELS.environment, value: spec.environment },
+                { label: LABELS.stack, value: spec.stack },
+            ],
+        }, { parent: this, ...on });
+        const network = new docker.Network(networkResourceName, networkArgs, networkOpts);
+        const agents = host ? spec.agents.filter((a) => a.hosts.includes(host.name)) : spec.agents;
+        const images = this.declareImages(name, agents, runtime, transform?.agent, host?.name, provider);
+        return { host: host?.name, provider, network, images };
     }
 
     /**
@@ -113,12 +151,14 @@ export class Fleet extends pulumi.ComponentResource {
      * agent ends up pinned to would be a race. (The loader refuses two
      * different builds under one tag.)
      */
-    private declareImages(name: string, agents: readonly AgentSpec[], runtime: AgentRuntime, transform?: AgentServiceTransforms): Map<string, pulumi.Output<string>> {
+    private declareImages(
+        name: string, agents: readonly AgentSpec[], runtime: AgentRuntime, transform: AgentServiceTransforms | undefined, host: string | undefined, provider: docker.Provider | undefined,
+    ): Map<string, pulumi.Output<string>> {
         const images = new Map<string, pulumi.Output<string>>();
         for (const agent of agents) {
             if (images.has(agent.image)) continue;
             try {
-                images.set(agent.image, declareAgentImage(sharedImageResourceName(name, agent.image), agent, this, transform, runtime.imageReference));
+                images.set(agent.image, declareAgentImage(onHostResourceName(sharedImageResourceName(name, agent.image), host), agent, this, transform, runtime.imageReference, provider));
             } catch (error) {
                 // Like a failing agent: logged (the update fails), and the agents on other images are still declared.
                 const users = agents.filter((a) => a.image === agent.image).map((a) => a.name).join(", ");
@@ -144,19 +184,23 @@ export class Fleet extends pulumi.ComponentResource {
         name: string,
         agent: AgentSpec,
         args: FleetArgs,
-        network: docker.Network,
         runtime: AgentRuntime,
-        imageRef: pulumi.Output<string>,
+        engines: readonly FleetEngine[],
         hooks: pulumi.ResourceHookBinding | undefined,
     ): AgentOutputs {
         const secretValues = Object.fromEntries(
             Object.entries(agent.secrets).map(([envName, key]) => [envName, args.secretConfig(key)]),
         );
+        const [single] = engines;
+        const placements: AgentPlacement[] | undefined = single.host === undefined ? undefined : engines.map((engine) => ({
+            host: engine.host!, provider: engine.provider!, networkName: engine.network.name, networkId: engine.network.id, imageRef: engine.images.get(agent.image)!,
+        }));
         const service = new AgentService(agentServiceResourceName(name, agent.name), {
             spec: agent,
-            networkName: network.name,
-            networkId: network.id,
-            imageRef,
+            networkName: single.network.name,
+            networkId: single.network.id,
+            imageRef: single.images.get(agent.image)!,
+            placements,
             secretValues,
             runtime,
             builtVersion: args.spec.builtVersions?.[agent.name],
@@ -169,6 +213,7 @@ export class Fleet extends pulumi.ComponentResource {
         }, { parent: this });
         return {
             instances: service.instances,
+            ...(service.instanceHosts ? { instanceHosts: service.instanceHosts } : {}),
             imageRef: service.imageRef,
             healthUrls: service.healthUrls,
             tier: service.tier,

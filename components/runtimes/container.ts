@@ -103,6 +103,7 @@ export const containerRuntime: AgentRuntime = {
         for (let replica = 0; replica < spec.replicas; replica++) {
             const [args, opts] = applyTransform(context.transform?.container, replicaResourceName(context.name, replica), containerArgs(context), {
                 parent: context.parent,
+                ...(context.provider ? { provider: context.provider } : {}),
                 deleteBeforeReplace: !canCreateBeforeDelete(spec),
                 replaceOnChanges: [...CONTAINER_REPLACE_ON_CHANGES],
                 ...(context.hooks ? { hooks: context.hooks } : {}),

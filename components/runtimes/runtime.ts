@@ -42,6 +42,8 @@ export interface RuntimeDeployContext extends RuntimeDeployData {
     readonly transform?: RuntimeTransforms;
     /** Lifecycle hooks for each instance (deploy notifications); default none. */
     readonly hooks?: pulumi.ResourceHookBinding;
+    /** The Docker provider of the host these instances run on (`fleet.hosts`); default the stack's default provider. */
+    readonly provider?: pulumi.ProviderResource;
 }
 
 /** What a runtime reports back for the agent's outputs. */

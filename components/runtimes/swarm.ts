@@ -179,6 +179,7 @@ export const swarmRuntime: AgentRuntime = {
                 labels: Object.entries({ ...taskContainerLabels(context.labels), "agent-fleet.secret-env": envName }).map(([label, value]) => ({ label, value })),
             }, {
                 parent: context.parent,
+                ...(context.provider ? { provider: context.provider } : {}),
                 // No fixed name: a new value gets a new auto-named secret, created before the old
                 // one is removed, so rotating a secret rolls the service like any other update.
                 deleteBeforeReplace: false,
@@ -189,6 +190,7 @@ export const swarmRuntime: AgentRuntime = {
         });
         const [args, opts] = applyTransform(context.transform?.service, context.name, serviceArgs({ ...context, secretMounts }), {
             parent: context.parent,
+                ...(context.provider ? { provider: context.provider } : {}),
             // A fixed service name must be freed before a replacement can take it.
             deleteBeforeReplace: spec.containerName !== undefined,
             ...(context.hooks ? { hooks: context.hooks } : {}),

@@ -1,21 +1,23 @@
 /**
  * The sentinel as a stack component: agents/sentinel in its own container
- * next to the agents, on the fleet network, with the Docker socket mounted
- * read-only and its pending alerts spooled on a volume. Channel URLs and
- * signing secrets reach it as one secret environment variable.
+ * next to the agents, on the fleet network, reading Docker through a
+ * filtering proxy (agents/docker-proxy) that alone holds the socket, with
+ * its pending alerts spooled on a volume. Channel URLs and signing secrets
+ * reach it as one secret environment variable.
  */
-import { statSync } from "fs";
 import * as pulumi from "@pulumi/pulumi";
 import * as docker from "@pulumi/docker";
-import type { FleetSpec, HealthcheckSpec, SentinelSpec } from "../../config";
+import type { FleetSpec, HealthcheckSpec } from "../../config";
 import { COMPONENT_TYPES, LABELS } from "../../contract";
 import { AgentImageTransforms, declareAgentImage } from "../agent-service";
 import { deliveryTargets } from "../notifications";
 import { dockerHealthcheck } from "../runtimes";
 import { Transform, applyTransform } from "../transform";
 
-/** Inside the container: where the socket is mounted, where the spool lives, and the port of /health. */
+/** Inside the proxy: where the socket is mounted. The sentinel reaches the proxy by its alias on a network of their own. */
 const CONTAINER_SOCKET = "/var/run/docker.sock";
+const PROXY_ALIAS = "docker-api";
+const PROXY_PORT = 2375;
 const SPOOL_DIR = "/var/spool/sentinel";
 const PORT = 8080;
 const SENTINEL_HEALTHCHECK: HealthcheckSpec = { path: "/health", intervalMs: 10_000, timeoutMs: 3_000, retries: 3, startPeriodMs: 5_000 };
@@ -23,6 +25,8 @@ const SENTINEL_HEALTHCHECK: HealthcheckSpec = { path: "/health", intervalMs: 10_
 export interface SentinelTransforms extends AgentImageTransforms {
     /** Adjusts the sentinel's `docker.Container`. */
     readonly container?: Transform<docker.ContainerArgs>;
+    /** Adjusts the docker proxy's `docker.Container`. */
+    readonly proxy?: Transform<docker.ContainerArgs>;
     /** Adjusts the spool's `docker.Volume`. */
     readonly volume?: Transform<docker.VolumeArgs>;
 }
@@ -36,24 +40,6 @@ export interface SentinelArgs {
     readonly secretConfig: (key: string) => pulumi.Output<string>;
     /** Hooks to adjust child resources. */
     readonly transform?: SentinelTransforms;
-}
-
-/**
- * The group that may read the Docker socket, given to the sentinel's user
- * (1000) so that it reads the socket without running as root. Configured
- * (`fleet.sentinel.socketGroup`), or the local socket's group when the
- * program deploys to the local engine; otherwise none (the sentinel then
- * logs that it cannot reach Docker, and its /health says so).
- */
-function socketGroupOf(sentinel: SentinelSpec, env: NodeJS.ProcessEnv = process.env): number | undefined {
-    if (sentinel.socketGroup !== undefined) return sentinel.socketGroup;
-    const host = env.DOCKER_HOST;
-    if (host && host !== `unix://${sentinel.dockerSocket}`) return undefined;
-    try {
-        return statSync(sentinel.dockerSocket).gid;
-    } catch {
-        return undefined;
-    }
 }
 
 /** The sentinel's non-secret configuration (agents/sentinel/src/config.ts reads it as SentinelEnvConfig). */
@@ -86,24 +72,43 @@ export class Sentinel extends pulumi.ComponentResource {
         const [volumeArgs, volumeOpts] = applyTransform<docker.VolumeArgs>(args.transform?.volume, `${name}-spool`, { labels }, { parent: this });
         const spool = new docker.Volume(`${name}-spool`, volumeArgs, volumeOpts);
 
+        // The sentinel never holds the socket: a read-only mount restricts nothing (any create or exec still
+        // works, which is root on the host). A proxy of its own, on a network only the two share, passes the
+        // read endpoints the sentinel uses and refuses the rest (agents/docker-proxy/Caddyfile).
+        const api = new docker.Network(`${name}-docker-api`, { driver: "bridge", internal: true, labels }, { parent: this });
+        const proxyImage = declareAgentImage(`${name}-docker-proxy-image`, sentinel.proxy, this, args.transform);
+        const [proxyArgs, proxyOpts] = applyTransform<docker.ContainerArgs>(args.transform?.proxy, `${name}-docker-proxy`, {
+            image: proxyImage,
+            labels: labels.map((l) => (l.label === LABELS.role ? { ...l, value: "sentinel-docker-proxy" } : l)),
+            volumes: [{ hostPath: sentinel.dockerSocket, containerPath: CONTAINER_SOCKET, readOnly: true }],
+            // Root reads the socket whatever its group on this host; with a socketGroup, nobody in that group does.
+            user: sentinel.socketGroup === undefined ? "0:0" : "65534:65534",
+            groupAdds: sentinel.socketGroup === undefined ? undefined : [String(sentinel.socketGroup)],
+            networksAdvanced: [{ name: api.name, aliases: [PROXY_ALIAS] }],
+            restart: "unless-stopped",
+            readOnly: true,
+            tmpfs: { "/tmp": "rw,noexec,nosuid,size=16m" },
+            memory: 64,
+            memorySwap: 64,
+            destroyGraceSeconds: 5,
+            stopTimeout: 5,
+            stopSignal: "SIGTERM",
+            logDriver: "local",
+        }, { parent: this });
+        const proxy = new docker.Container(`${name}-docker-proxy`, proxyArgs, proxyOpts);
+
         const config = pulumi.output(args.networkName).apply((network) => JSON.stringify(sentinelConfig(args.spec, network)));
         const channels = deliveryTargets(args.spec.channels, args.secretConfig).apply((targets) => JSON.stringify(targets));
         // One secret list: SENTINEL_CHANNELS holds the channel URLs and signing secrets.
         const envs = pulumi.secret(pulumi.all([config, channels]).apply(([c, t]) => [
-            `SENTINEL_CONFIG=${c}`, `SENTINEL_CHANNELS=${t}`, `PORT=${PORT}`, `SPOOL_DIR=${SPOOL_DIR}`, `DOCKER_SOCKET=${CONTAINER_SOCKET}`,
+            `SENTINEL_CONFIG=${c}`, `SENTINEL_CHANNELS=${t}`, `PORT=${PORT}`, `SPOOL_DIR=${SPOOL_DIR}`, `DOCKER_HOST=tcp://${PROXY_ALIAS}:${PROXY_PORT}`,
         ]));
-        const group = socketGroupOf(sentinel);
         const [containerArgs, containerOpts] = applyTransform<docker.ContainerArgs>(args.transform?.container, name, {
             image: imageRef,
             envs,
             labels,
-            volumes: [
-                // Read-only does not restrict the API; the sentinel calls only read endpoints (events, list, inspect).
-                { hostPath: sentinel.dockerSocket, containerPath: CONTAINER_SOCKET, readOnly: true },
-                { volumeName: spool.name, containerPath: SPOOL_DIR },
-            ],
-            groupAdds: group === undefined ? undefined : [String(group)],
-            networksAdvanced: [{ name: args.networkName, aliases: ["sentinel"] }],
+            volumes: [{ volumeName: spool.name, containerPath: SPOOL_DIR }],
+            networksAdvanced: [{ name: args.networkName, aliases: ["sentinel"] }, { name: api.name }],
             // The agents' own node probe of /health, with the timings of the sentinel image's HEALTHCHECK.
             healthcheck: dockerHealthcheck(PORT, SENTINEL_HEALTHCHECK),
             wait: true,
@@ -117,7 +122,7 @@ export class Sentinel extends pulumi.ComponentResource {
             stopSignal: "SIGTERM",
             // As for the agents: "local" with no logOpts never diffs against the daemon's defaults.
             logDriver: "local",
-        }, { parent: this });
+        }, { parent: this, dependsOn: [proxy] });
         const container = new docker.Container(name, containerArgs, containerOpts);
 
         this.containerName = container.name;

@@ -48,8 +48,14 @@ export const FLEET_KEYS: Readonly<Record<string, KeyDoc>> = {
     "sentinel.build.dockerfile": { description: "Dockerfile path, relative to the context." },
     "sentinel.build.args": { description: "Build args (name → string value)." },
     "sentinel.reminderAfter": { description: "A problem still present this long gets a reminder.", default: "`30m`" },
-    "sentinel.dockerSocket": { description: "The host's Docker socket, mounted read-only.", default: "`/var/run/docker.sock`" },
-    "sentinel.socketGroup": { description: "The numeric group id that may read the socket (the sentinel runs as uid 1000).", default: "the local socket's group, when there is one" },
+    "sentinel.dockerSocket": { description: "The host's Docker socket, mounted read-only into the sentinel's docker proxy, never into the sentinel itself.", default: "`/var/run/docker.sock`" },
+    "sentinel.socketGroup": { description: "The numeric group id that may read the socket: the docker proxy then runs as `nobody` in that group.", default: "the proxy runs as root, so it reads the socket whatever its group on each host" },
+    "sentinel.proxyImage": { description: "The image of the sentinel's docker proxy (Caddy with `agents/docker-proxy/Caddyfile`), pulled. The proxy passes only the read endpoints the sentinel uses (ping, version, events, container list, inspect) and refuses everything else with 403. Pin it by digest.", default: "`agent-fleet/docker-proxy:local`, built from `agents/docker-proxy` on each host" },
+    "hosts": { description: "The servers the stack deploys to, by name (lower-case letters, digits and dashes; it becomes part of resource and container names). Each gets its own Docker provider, network, images and sentinel; every verb reaches each one over its own address. Under `runtime: swarm`, one host: the manager. Without it the stack has one engine: `docker:host`, else `DOCKER_HOST`, else the local socket; with it, `docker:host` is refused. See [Servers](../guides/servers.md).", type: "map: host name → { docker }", default: "one engine" },
+    "hosts.<name>.docker": { description: "How the host's engine is reached: `ssh://user@host[:port]` (the system `ssh`, with `~/.ssh/config`, keys, agent, `ProxyJump` and strict `known_hosts`), `unix:///path`, or `tcp://` on loopback only (plain tcp gives the Docker API, root on the server, to the network). No password in the address." },
+    "registries": { description: "Registry logins every host's provider pulls with, by the registry address image references start with (`registry.acme.dev`, `10.0.0.5:5000`). The password reaches the daemon through the provider and is stored only encrypted in state. Needs `fleet.hosts`. See [Servers](../guides/servers.md).", type: "map: registry address → { username, passwordSecret }" },
+    "registries.<name>.username": { description: "The user the hosts log in as." },
+    "registries.<name>.passwordSecret": { description: "The secret stack config key holding the password or token (`pulumi config set --secret <key> …`)." },
     "webhookBaseUrl": { description: "The public URL the agents' webhook paths are reachable under, behind your proxy or tunnel. Needed when an agent registers GitHub webhooks; https in staging and production (policy `webhook-https`). See [Webhooks](../guides/webhooks.md)." },
 };
 
@@ -106,6 +112,7 @@ export const AGENT_KEYS: Readonly<Record<string, KeyDoc>> = {
     "webhooks[].secret": { description: "The secret stack config key holding the shared signing secret." },
     "webhooks[].repository": { description: "`github` only: the repository, `owner/name`." },
     "webhooks[].events": { description: "`github` only: the events GitHub sends (`push`, `pull_request`, `*`)." },
+    "hosts": { description: "Which hosts of `fleet.hosts` run the agent, `replicas` on each. Refused without `fleet.hosts` and under `runtime: swarm` (Swarm places tasks: use `placementConstraints`). Moving an agent between hosts does not change its spec hash.", default: "every host of `fleet.hosts`" },
     "placementConstraints": { description: "Where Swarm may place the agent's tasks (`node.role==worker`, `node.labels.zone==eu`). `runtime: swarm` only; refused under `container`." },
 };
 

@@ -237,8 +237,8 @@ describe("--json", () => {
         expect(json.stack).toBe("production");
         expect(json.agents).toEqual(["email-agent", "research-agent"]);
         // A Fleet, a network, per agent an AgentService, an image and one container, and (the fleet has a channel)
-        // a sentinel: its component, image, spool volume and container.
-        expect(json.resourceCount).toBe(2 + 2 * 3 + 4);
+        // a sentinel: its component, image, spool volume and container, and its docker proxy's network, image and container.
+        expect(json.resourceCount).toBe(2 + 2 * 3 + 4 + 3);
         expect(json.violations.length).toBeGreaterThan(0);
         for (const v of json.violations) {
             expect(Object.keys(v)).toEqual(["policy", "level", "agent", "urn", "message"]);

@@ -431,6 +431,7 @@ describe("fleet.sentinel", () => {
         expect(load(withSentinel(undefined)).sentinel).toEqual({
             image: "agent-fleet/sentinel:local", build: { context: "agents/sentinel", args: {} },
             reminderAfterMs: 30 * 60_000, dockerSocket: "/var/run/docker.sock",
+            proxy: { image: "agent-fleet/docker-proxy:local", build: { context: "agents/docker-proxy", args: {} } },
         });
     });
 
@@ -442,9 +443,11 @@ describe("fleet.sentinel", () => {
         expect(load(withSentinel({ enabled: false })).sentinel).toBeUndefined();
     });
 
-    it("pulls a named image without a build, and takes the reminder, socket and its group", () => {
-        expect(load(withSentinel({ image: "ghcr.io/acme/agent-fleet-sentinel:0.1.0", reminderAfter: "2h", dockerSocket: "/run/user/1000/docker.sock", socketGroup: 998 })).sentinel).toEqual({
+    it("pulls a named image without a build, and takes the reminder, socket and its group, and the proxy's image", () => {
+        const proxyImage = "ghcr.io/acme/docker-proxy:2.8.4";
+        expect(load(withSentinel({ image: "ghcr.io/acme/agent-fleet-sentinel:0.1.0", reminderAfter: "2h", dockerSocket: "/run/user/1000/docker.sock", socketGroup: 998, proxyImage })).sentinel).toEqual({
             image: "ghcr.io/acme/agent-fleet-sentinel:0.1.0", reminderAfterMs: 2 * 3_600_000, dockerSocket: "/run/user/1000/docker.sock", socketGroup: 998,
+            proxy: { image: proxyImage },
         });
     });
 

@@ -15,7 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { TIERS } from "../../config";
 import { LABELS, durationMs } from "../../contract";
 import { verifySignature } from "../../alerts";
-import { requireDocker } from "../support/docker";
+import { provideDefaultCaddyImage, requireDocker } from "../support/docker";
 import { skipUnlessAvailable } from "../support/requirements";
 import { Receiver } from "../support/receiver";
 import { until } from "../support/sentinel";
@@ -75,6 +75,7 @@ describe.skipIf(skip).sequential(`the dev fleet on the real engine (${cli})`, ()
     beforeAll(async () => {
         await requireDocker();
         await provideDefaultNodeImage();
+        await provideDefaultCaddyImage();
         ws = await Workspace.create();
     }, STEP_TIMEOUT);
 
@@ -281,10 +282,14 @@ describe.skipIf(skip).sequential(`the dev fleet on the real engine (${cli})`, ()
             expect(deployed.every((n) => n.verified)).toBe(true);
             expect(deployed.find((n) => n.agent === PROBE)).toMatchObject({ environment: "dev", tier: 1, stack: "dev", severity: "info" });
 
-            // With a channel, the stack deployed the sentinel: healthy, the socket read-only, watching the fleet.
+            // With a channel, the stack deployed the sentinel: healthy, watching the fleet through its docker proxy,
+            // which alone holds the socket (read-only, and filtered: the sentinel can only read).
             const sentinel = await sentinelContainer();
             expect(sentinel.State.Health?.Status).toBe("healthy");
-            expect(sentinel.Mounts.find((m) => m.Destination === "/var/run/docker.sock")).toMatchObject({ RW: false });
+            expect(sentinel.Mounts.find((m) => m.Destination === "/var/run/docker.sock")).toBeUndefined();
+            const proxy = await sentinelContainer("sentinel-docker-proxy");
+            expect(proxy.State.Running).toBe(true);
+            expect(proxy.Mounts.find((m) => m.Destination === "/var/run/docker.sock")).toMatchObject({ RW: false });
             // It reports a health flip of the running agent, and its recovery; the deploy hooks stay quiet.
             receiver.received.length = 0;
             const subjectBase = new URL((await ws.agentsOutput())[SUBJECT].healthUrls[0]).origin;
@@ -467,11 +472,11 @@ async function fleetGateway(): Promise<string> {
     return gateway;
 }
 
-/** The dev stack's sentinel container, inspected; fails when there is none or more than one. */
-async function sentinelContainer() {
+/** The dev stack's sentinel container (or its docker proxy), inspected; fails when there is none or more than one. */
+async function sentinelContainer(role: "sentinel" | "sentinel-docker-proxy" = "sentinel") {
     const docker = await requireDocker();
-    const list = await docker.listContainers({ filters: { label: [`${LABELS.stack}=${STACK}`, `${LABELS.role}=sentinel`] } });
-    expect(list, "one sentinel container").toHaveLength(1);
+    const list = await docker.listContainers({ filters: { label: [`${LABELS.stack}=${STACK}`, `${LABELS.role}=${role}`] } });
+    expect(list, `one ${role} container`).toHaveLength(1);
     return docker.getContainer(list[0].Id).inspect();
 }
 

@@ -71,7 +71,7 @@ export function fleetResources(spec: FleetSpec, options: DeclareOptions = {}): P
 
 /** A fleet of one agent, deployed in `stack` (default: the agent's environment). */
 function fleetOf(agent: AgentSpec, stack: string = agent.environment, runtime: RuntimeName = "container"): FleetSpec {
-    return { stack, stackFile: stackFileName(stack), environment: agent.environment, runtime, channels: [], agents: [agent], allowEmpty: false };
+    return { stack, stackFile: stackFileName(stack), environment: agent.environment, runtime, channels: [], agents: [agent], allowEmpty: false, hosts: [], registries: [] };
 }
 
 function pick(resources: readonly EngineResource[], type: string, name: string): EngineResource {

@@ -70,7 +70,8 @@ describe.each(["dev", "staging", "production"])("stack %s", (stack) => {
         const { run, agents, specs } = await runStack(stack);
         expect(Object.keys(agents).sort()).toEqual(FLEET_AGENTS);
         expect(run.byType("agent-fleet:index:Fleet")).toHaveLength(1);
-        expect(run.byType("docker:index/network:Network")).toHaveLength(1);
+        // The fleet's network; with a sentinel, its private docker-api network too.
+        expect(run.byType("docker:index/network:Network").map((n) => n.name).sort()).toEqual(stack === "dev" ? [`fleet-${stack}-network`] : ["fleet-sentinel-docker-api", `fleet-${stack}-network`].sort());
         const services = run.byType("agent-fleet:index:AgentService");
         expect(services.map((s) => s.name).sort()).toEqual(FLEET_AGENTS.map((a) => `fleet-${a}`));
         const containers = run.byType(CONTAINER).filter((c) => labelsOf(c)[LABELS.agent]);
@@ -136,24 +137,26 @@ describe("stack differences", () => {
         expect(Object.keys(secrets)).toContain("openaiApiKey");
         const { run, specs } = await runStack(stack, secrets);
         const pulled = run.byType("docker:index/remoteImage:RemoteImage").map((r) => r.inputs.name).sort();
-        expect(pulled).toEqual([...new Set([...specs.map((s) => s.image), "ghcr.io/acme/agent-fleet-sentinel:0.1.0"])].sort());
+        expect(pulled).toEqual([...new Set([...specs.map((s) => s.image), "ghcr.io/acme/agent-fleet-sentinel:0.1.0", "ghcr.io/acme/agent-fleet-docker-proxy:0.1.0"])].sort());
         const pesti = run.byType(CONTAINER).find((c) => labelsOf(c)[LABELS.agent] === "pesti")!;
         expect(isWireSecret(pesti.wireInputs.envs)).toBe(true);
         expect(pesti.inputs.envs).toContain(`OPENAI_API_KEY=${SEEDED_PREFIX}openaiApiKey`);
     });
 
-    it.each(["staging", "production"])("%s deploys the sentinel: socket read-only, spool on a volume, on the fleet network, channel secrets only inside a secret env", async (stack) => {
+    it.each(["staging", "production"])("%s deploys the sentinel: the socket only in its proxy, read-only; spool on a volume; on the fleet network; channel secrets only inside a secret env", async (stack) => {
         const secrets = seededSecrets(stack);
         const { run, exports } = await runStack(stack, secrets);
         const [sentinel] = run.byType("agent-fleet:index:Sentinel");
-        const [container] = run.byType(CONTAINER).filter((c) => c.parent === sentinel.urn);
+        const children = run.byType(CONTAINER).filter((c) => c.parent === sentinel.urn);
+        const container = children.find((c) => labelsOf(c)[LABELS.role] === "sentinel")!;
+        const proxy = children.find((c) => labelsOf(c)[LABELS.role] === "sentinel-docker-proxy")!;
         const [volume] = run.byType("docker:index/volume:Volume");
+        const api = run.byType("docker:index/network:Network").find((n) => n.name === "fleet-sentinel-docker-api")!;
         expect(labelsOf(container)).toEqual({ [LABELS.role]: "sentinel", [LABELS.environment]: stack, [LABELS.stack]: stack });
-        expect(container.inputs.volumes).toEqual([
-            { hostPath: "/var/run/docker.sock", containerPath: "/var/run/docker.sock", readOnly: true },
-            { volumeName: volume.wireOutputs.name, containerPath: "/var/spool/sentinel" },
-        ]);
-        expect(container.inputs.networksAdvanced).toEqual([{ name: await outputOf(exports.networkName), aliases: ["sentinel"] }]);
+        expect(container.inputs.volumes).toEqual([{ volumeName: volume.wireOutputs.name, containerPath: "/var/spool/sentinel" }]);
+        expect(proxy.inputs.volumes).toEqual([{ hostPath: "/var/run/docker.sock", containerPath: "/var/run/docker.sock", readOnly: true }]);
+        expect(proxy.inputs.networksAdvanced).toEqual([{ name: api.wireOutputs.name, aliases: ["docker-api"] }]);
+        expect(container.inputs.networksAdvanced).toEqual([{ name: await outputOf(exports.networkName), aliases: ["sentinel"] }, { name: api.wireOutputs.name }]);
         expect(container.inputs).toMatchObject({ wait: true, readOnly: true, restart: "unless-stopped" });
         expect(await outputOf(exports.sentinel)).toBe(container.wireOutputs.name);
         // Every channel URL and signing secret is in SENTINEL_CHANNELS, and the env list is a secret.
@@ -175,7 +178,7 @@ describe("stack differences", () => {
 
     it("keeps secrets secret in a preview too", async () => {
         const { run } = await runStack("production", seededSecrets("production"), true);
-        const withSecrets = run.byType(CONTAINER).filter((c) => JSON.stringify(c.inputs.envs).includes(SEEDED_PREFIX));
+        const withSecrets = run.byType(CONTAINER).filter((c) => JSON.stringify(c.inputs.envs ?? []).includes(SEEDED_PREFIX));
         expect(withSecrets.length).toBeGreaterThan(0);
         for (const container of withSecrets) expect(isWireSecret(container.wireInputs.envs)).toBe(true);
     });

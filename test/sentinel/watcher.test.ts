@@ -91,7 +91,7 @@ describe("the sentinel's Docker watcher", () => {
         daemon.next = [[event("health_status: healthy", "jarvis"), event("health_status: unhealthy", "jarvis")], [event("die", "jarvis", "dev", { exitCode: "137" }), event("start", "jarvis")]];
         const seen: ContainerEvent[] = [];
         const logs: string[] = [];
-        watcher = new DockerWatcher({ socketPath: daemon.socket, stack: "dev", onEvent: (e) => seen.push(e), log: (m) => logs.push(m), minBackoffMs: 100, maxBackoffMs: 400 });
+        watcher = new DockerWatcher({ dockerHost: `unix://${daemon.socket}`, stack: "dev", onEvent: (e) => seen.push(e), log: (m) => logs.push(m), minBackoffMs: 100, maxBackoffMs: 400 });
         void watcher.start();
         await until("four observations over two connections", () => (seen.length >= 4 ? true : undefined), 5_000);
 
@@ -120,7 +120,7 @@ describe("the sentinel's Docker watcher", () => {
         const running: WatchedContainer[] = [];
         const stopped: string[] = [];
         watcher = new DockerWatcher({
-            socketPath: daemon.socket, stack: "dev", network: "fleet-dev", onEvent: () => undefined,
+            dockerHost: `unix://${daemon.socket}`, stack: "dev", network: "fleet-dev", onEvent: () => undefined,
             onRunning: (c) => running.push(c), onStopped: (id) => stopped.push(id), log: () => undefined, minBackoffMs: 5_000,
         });
         void watcher.start();
@@ -150,7 +150,7 @@ describe("the sentinel's Docker watcher", () => {
         ]];
         const seen: ContainerEvent[] = [];
         const logs: string[] = [];
-        watcher = new DockerWatcher({ socketPath: daemon.socket, stack: "dev", onEvent: (e) => seen.push(e), log: (m) => logs.push(m), minBackoffMs: 5_000 });
+        watcher = new DockerWatcher({ dockerHost: `unix://${daemon.socket}`, stack: "dev", onEvent: (e) => seen.push(e), log: (m) => logs.push(m), minBackoffMs: 5_000 });
         void watcher.start();
         await until("the death of jarvis", () => (seen.length >= 1 ? true : undefined), 5_000);
         await new Promise((r) => setTimeout(r, 200));
@@ -164,7 +164,7 @@ describe("the sentinel's Docker watcher", () => {
         const logs: string[] = [];
         const seen: ContainerEvent[] = [];
         const socket = path.join(dir, "docker.sock");
-        watcher = new DockerWatcher({ socketPath: socket, stack: "dev", onEvent: (e) => seen.push(e), log: (m) => logs.push(m), minBackoffMs: 50, maxBackoffMs: 200 });
+        watcher = new DockerWatcher({ dockerHost: `unix://${socket}`, stack: "dev", onEvent: (e) => seen.push(e), log: (m) => logs.push(m), minBackoffMs: 50, maxBackoffMs: 200 });
         void watcher.start();
         await new Promise((r) => setTimeout(r, 400));
         expect(logs.some((l) => /docker event stream lost .*; reconnecting in \d+ ms/.test(l))).toBe(true);

@@ -165,6 +165,43 @@ export async function ensureLocalNodeBaseImage(tag = NODE_BASE_IMAGE): Promise<s
     }
 }
 
+/** The base the docker proxy's Dockerfile names by default (agents/docker-proxy, ARG CADDY_IMAGE). */
+export const DEFAULT_CADDY_IMAGE = "caddy:2-alpine";
+const CADDY_BINARY_LABEL = "agent-fleet.caddy-binary";
+
+/**
+ * `FROM caddy:2-alpine` cannot be pulled here either: this packs Debian's
+ * `caddy` and exactly the libraries it links against into a FROM scratch
+ * image tagged as that base, with caddy at /usr/bin/caddy as in the official
+ * image. Rebuilt only when absent or built from another binary.
+ */
+export async function provideDefaultCaddyImage(tag = DEFAULT_CADDY_IMAGE): Promise<string> {
+    const binary = await fs.realpath("/usr/bin/caddy").catch(() => {
+        throw new Error("the docker proxy's tests need Debian's caddy (apt-get install caddy)");
+    });
+    const stamp = `${binary}:${(await fs.stat(binary)).mtimeMs}`;
+    const labels = await imageLabels(tag);
+    if (labels && labels[CADDY_BINARY_LABEL] === stamp) return (await dockerClient().getImage(tag).inspect()).Id;
+    const context = await fs.mkdtemp(path.join(os.tmpdir(), "agent-fleet-caddy-base-"));
+    try {
+        const rootfs = path.join(context, "rootfs");
+        const place = async (source: string, target: string) => {
+            const dest = path.join(rootfs, target);
+            await fs.mkdir(path.dirname(dest), { recursive: true });
+            await fs.copyFile(source, dest);
+            await fs.chmod(dest, 0o755);
+        };
+        await place(binary, "usr/bin/caddy");
+        for (const lib of await sharedLibraries(binary)) await place(await fs.realpath(lib), lib);
+        await fs.mkdir(path.join(rootfs, "tmp"));
+        await fs.chmod(path.join(rootfs, "tmp"), 0o1777);
+        await fs.writeFile(path.join(context, "Dockerfile"), ["FROM scratch", "COPY rootfs/ /", "ENV PATH=/usr/bin", `LABEL ${CADDY_BINARY_LABEL}="${stamp}"`, 'CMD ["caddy", "version"]', ""].join("\n"));
+        return await buildAndWait({ context, src: ["Dockerfile", "rootfs"] }, { t: tag });
+    } finally {
+        await fs.rm(context, { recursive: true, force: true });
+    }
+}
+
 /**
  * Builds the real agents/sample-agent/Dockerfile (so tests cover it, not a
  * test-only copy) on top of the offline base image.
@@ -187,6 +224,14 @@ export async function buildSentinelImage(tag = SENTINEL_TEST_IMAGE): Promise<str
     await ensureLocalNodeBaseImage(NODE_BASE_IMAGE);
     await bundle(SENTINEL);
     return buildAndWait({ context: SENTINEL.context, src: ["Dockerfile", "dist", "spool"] }, { t: tag, buildargs: { NODE_IMAGE: NODE_BASE_IMAGE } });
+}
+
+export const DOCKER_PROXY_TEST_IMAGE = "agent-fleet/docker-proxy:test";
+
+/** Builds the sentinel's docker proxy from its real Dockerfile and Caddyfile, on the offline Caddy base. */
+export async function buildDockerProxyImage(tag = DOCKER_PROXY_TEST_IMAGE): Promise<string> {
+    await provideDefaultCaddyImage();
+    return buildAndWait({ context: path.join(REPO_ROOT, "agents", "docker-proxy"), src: ["Dockerfile", "Caddyfile"] }, { t: tag });
 }
 
 export interface RunOptions {

@@ -91,11 +91,17 @@ export interface RegistryOptions {
      * `stop`): what any address but loopback needs. Default false.
      */
     readonly tls?: boolean;
+    /** Require this login (htpasswd, bcrypt through apache2-utils' `htpasswd`); `push` logs in with it. Default: no auth. */
+    readonly login?: { readonly username: string; readonly password: string };
 }
 
 /** A registry (Debian's docker-registry), storing under a temporary directory, stopped and removed by `stop`. */
 export class LocalRegistry {
-    private constructor(readonly address: string, private readonly process: ChildProcess, private readonly dir: string, private readonly trustDir?: string) {}
+    private constructor(
+        readonly address: string, private readonly process: ChildProcess, private readonly dir: string, private readonly trustDir?: string,
+        /** A Docker CLI config of the test's own, logged in to this registry (never the user's ~/.docker). */
+        private readonly dockerConfig?: string,
+    ) {}
 
     static async start(options: RegistryOptions = {}): Promise<LocalRegistry> {
         const host = options.host ?? "127.0.0.1";
@@ -113,19 +119,30 @@ export class LocalRegistry {
             await fs.copyFile(cert, path.join(trustDir, "ca.crt"));
             tls = `, tls: { certificate: ${cert}, key: ${key} }`;
         }
+        let auth: string[] = [];
+        if (options.login) {
+            const htpasswd = await execa("htpasswd", ["-Bbn", options.login.username, options.login.password]);
+            await fs.writeFile(path.join(dir, "htpasswd"), `${htpasswd.stdout.trim()}\n`);
+            auth = [`auth: { htpasswd: { realm: agent-fleet-test, path: ${path.join(dir, "htpasswd")} } }`];
+        }
         const config = path.join(dir, "config.yml");
         await fs.writeFile(config, [
             "version: 0.1",
             "log: { level: error }",
             `storage: { filesystem: { rootdirectory: ${path.join(dir, "data")} }, delete: { enabled: true } }`,
             `http: { addr: "${address}"${tls} }`,
+            ...auth,
         ].join("\n"));
         const child = spawn("docker-registry", ["serve", config], { stdio: "ignore" });
-        const registry = new LocalRegistry(address, child, dir, trustDir);
+        const dockerConfig = options.login ? path.join(dir, "docker-config") : undefined;
+        const registry = new LocalRegistry(address, child, dir, trustDir, dockerConfig);
         await until(`the registry at ${address} to accept connections`, () => new Promise<true | undefined>((resolve) => {
             const socket = net.connect(port, host, () => { socket.end(); resolve(true); });
             socket.on("error", () => resolve(undefined));
         }), 15_000, 250);
+        if (options.login && dockerConfig) {
+            await execa("docker", ["--config", dockerConfig, "login", "--username", options.login.username, "--password-stdin", address], { input: options.login.password });
+        }
         return registry;
     }
 
@@ -133,7 +150,7 @@ export class LocalRegistry {
     async push(localImage: string, repoTag: string): Promise<string> {
         const target = `${this.address}/${repoTag}`;
         await execa("docker", ["tag", localImage, target]);
-        const pushed = await execa("docker", ["push", target]);
+        const pushed = await execa("docker", [...(this.dockerConfig ? ["--config", this.dockerConfig] : []), "push", target]);
         const digest = /digest: (sha256:[0-9a-f]{64})/.exec(pushed.stdout)?.[1];
         if (!digest) throw new Error(`docker push ${target} printed no digest:\n${pushed.stdout}`);
         return `${target.replace(/:[^:/]+$/, "")}@${digest}`;

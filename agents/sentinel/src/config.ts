@@ -46,7 +46,8 @@ export interface SentinelSettings {
     readonly targets: ReadonlyMap<string, DeliveryTarget>;
     readonly port: number;
     readonly spoolDir: string;
-    readonly dockerSocket: string;
+    /** Where the Docker API is: `unix:///var/run/docker.sock`, or the fleet's docker proxy (`tcp://docker-api:2375`). */
+    readonly dockerHost: string;
 }
 
 /** Bad configuration: the message names the variable and what was expected, never a value. */
@@ -83,6 +84,7 @@ export function settingsFromEnv(env: NodeJS.ProcessEnv): SentinelSettings {
         targets,
         port: Number(env.PORT ?? 8080),
         spoolDir: env.SPOOL_DIR ?? "/var/spool/sentinel",
-        dockerSocket: env.DOCKER_SOCKET ?? "/var/run/docker.sock",
+        // DOCKER_HOST (the component's docker proxy) wins; DOCKER_SOCKET is a socket mounted straight in.
+        dockerHost: env.DOCKER_HOST ?? `unix://${env.DOCKER_SOCKET ?? "/var/run/docker.sock"}`,
     };
 }

@@ -61,7 +61,7 @@ export async function runSentinel(settings: SentinelSettings): Promise<() => Pro
     };
 
     const watcher = new DockerWatcher({
-        socketPath: settings.dockerSocket,
+        dockerHost: settings.dockerHost,
         stack: config.stack,
         ...(config.network ? { network: config.network } : {}),
         onEvent: (e) => observe(e, e.observation, Date.now()),

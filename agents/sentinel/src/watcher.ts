@@ -39,7 +39,8 @@ interface DockerEvent {
 }
 
 export interface WatcherOptions {
-    readonly socketPath: string;
+    /** `unix:///path/to/docker.sock`, or `tcp://host:port` (the fleet's docker proxy, plain HTTP on a network of its own). */
+    readonly dockerHost: string;
     /** Only this stack's containers (its stack label): two stacks may share an engine. */
     readonly stack: string;
     /** The network the sentinel shares with the agents, whose address it probes; default: each container's first. */
@@ -53,6 +54,12 @@ export interface WatcherOptions {
     /** Reconnect backoff bounds. Defaults 500 ms and 30 s. */
     readonly minBackoffMs?: number;
     readonly maxBackoffMs?: number;
+}
+
+function dockerAt(address: string): Docker {
+    if (address.startsWith("unix://")) return new Docker({ socketPath: address.slice("unix://".length) });
+    const url = new URL(address);
+    return new Docker({ protocol: "http", host: url.hostname, port: Number(url.port || 2375) });
 }
 
 export class DockerWatcher {
@@ -79,7 +86,7 @@ export class DockerWatcher {
     private readonly reported = new Set<string>();
 
     constructor(private readonly options: WatcherOptions) {
-        this.docker = new Docker({ socketPath: options.socketPath });
+        this.docker = dockerAt(options.dockerHost);
     }
 
     private get labelFilter(): string[] {

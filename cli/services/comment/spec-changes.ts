@@ -79,6 +79,8 @@ const AGENT_FIELD_WORDING: { readonly [K in keyof AgentSpec]-?: FieldWording | "
         ["healthcheck.startPeriod", (a) => duration(a.healthcheck.startPeriodMs)],
     ],
     alertChannels: [["alertChannels", (a) => (a.alertChannels.length > 0 ? a.alertChannels.join(", ") : undefined)]],
+    // Specs recorded before hosts existed lack it.
+    hosts: [["hosts", (a) => (a.hosts?.length ? a.hosts.join(", ") : undefined)]],
     placementConstraints: [["placementConstraints", (a) => (a.placementConstraints?.length ? a.placementConstraints.join(", ") : undefined)]],
     env: "item by item",
     secrets: "item by item",
