@@ -6,7 +6,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
-import { ACTIONS_NAME_RE, GITHUB_REPOSITORY_RE, stackFileName } from "../contract";
+import { ACTIONS_NAME_RE, GITHUB_REPOSITORY_RE, githubRepositoryKey, stackFileName } from "../contract";
 import { ConfigProblem, FleetConfigError } from "./errors";
 import { SecretKeyState, collect, secretKeyProblem } from "./load";
 import { expected } from "./schema";
@@ -80,7 +80,7 @@ export function loadGithubConfig(
     }
     const reviewers = config && productionReviewersProblem(config.productionReviewers);
     if (reviewers) problems.push({ file, path: "github.productionReviewers", message: reviewers });
-    const rivals = others.filter((o) => config && o.file !== file && o.repository.toLowerCase() === config.repository.toLowerCase()).map((o) => o.file);
+    const rivals = others.filter((o) => config && o.file !== file && githubRepositoryKey(o.repository) === githubRepositoryKey(config.repository)).map((o) => o.file);
     if (rivals.length > 0) {
         problems.push({ file, path: "github.repository", message: `expected one stack to manage ${config!.repository}'s GitHub side, but ${rivals.join(" and ")} ${rivals.length > 1 ? "do" : "does"} too; keep the \`github\` config in one stack file` });
     }

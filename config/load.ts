@@ -8,7 +8,7 @@
  * replace.
  */
 import { z } from "zod";
-import { ENVIRONMENTS, Environment, isPlainObject, parseImageRef } from "../contract";
+import { ENVIRONMENTS, Environment, fleetOwnedEnv, isPlainObject, parseImageRef, webhookSecretEnv } from "../contract";
 import { durationMs } from "../contract/duration";
 import { ConfigProblem, FleetConfigError, renderPath, unknownFieldMessage } from "./errors";
 import { DOCKER_ADDRESS_TEXT, HostSpec, RegistrySpec, dockerAddressProblem } from "./hosts";
@@ -134,10 +134,6 @@ export function secretKeyProblem(stack: string, key: string, state: SecretKeySta
     return undefined;
 }
 
-/** The env var a webhook's secret reaches the agent in: "github-push" → WEBHOOK_GITHUB_PUSH_SECRET. */
-function webhookSecretEnv(name: string): string {
-    return `WEBHOOK_${name.toUpperCase().replace(/-/g, "_")}_SECRET`;
-}
 
 /** Version label: explicit, else the image tag, else a short digest. */
 function imageVersion(image: string): string {
@@ -233,7 +229,6 @@ function checkWebhooks(source: FleetConfigSource, agent: AgentConfig, report: (p
             if (webhook.events !== undefined) report(at("events"), `expected no events for a ${webhook.source} webhook, got ${describeValue(webhook.events)}`);
         }
         const env = webhookSecretEnv(webhook.name);
-        if (agent.env && env in agent.env) report(["env", env], `expected "${env}" to be left to webhook "${webhook.name}", which carries its secret in it, got it in env too`);
         if (agent.secrets && env in agent.secrets) report(["secrets", env], `expected "${env}" to be left to webhook "${webhook.name}", which carries its secret in it, got it in secrets too`);
     });
 }
@@ -316,6 +311,12 @@ function checkAgent(source: FleetConfigSource, layers: AgentLayers, agent: Agent
     const report = (path: FieldPath, message: string) => problems.push({ ...locate(source, layers, path), message });
 
     checkWebhooks(source, agent, report);
+    // The names the fleet sets itself are its own: set by hand too, one of the two would silently win.
+    const owned = fleetOwnedEnv({ webhooks: (agent.webhooks ?? []).map((w) => w.name), secrets: Object.keys(agent.secrets ?? {}), runtime });
+    for (const name of Object.keys(agent.env ?? {})) {
+        const owner = owned.get(name);
+        if (owner) report(["env", name], `expected "${name}" to be left to ${owner}, got it in env too`);
+    }
     if (runtime !== "swarm" && agent.placementConstraints !== undefined) {
         report(["placementConstraints"], `expected no placementConstraints under runtime ${runtime} (they place Swarm tasks; set fleet.runtime: swarm), got ${describeValue(agent.placementConstraints)}`);
     }
@@ -493,6 +494,12 @@ export function resolveFleet(source: FleetConfigSource): ResolvedFleet {
         if (!merged) continue;
         checkAgent(source, layers, merged, runtime ?? "container", problems);
         if (!hostsWritten || hostMap !== undefined) checkPlacement(source, layers, merged, runtime ?? "container", hosts, problems);
+        if (merged.build && environment !== "dev") {
+            problems.push({
+                ...locate(source, layers, ["build"]),
+                message: `expected no build in ${environment} (it runs the image a release pipeline built and pushed, never bits built on the deploying machine): set image to that tag or digest, and build: false, got a build of ${describeValue(merged.build.context)}`,
+            });
+        }
         agents.push(resolveAgent(name, environment, merged, runtime === "swarm" ? [] : hosts.map((h) => h.name)));
         agentConfigs[name] = merged;
     }
@@ -522,6 +529,17 @@ export function resolveFleet(source: FleetConfigSource): ResolvedFleet {
             name, type: channel.type, urlSecret: channel.urlSecret, minSeverity: channel.minSeverity ?? "warning",
             ...(channel.signingSecret !== undefined ? { signingSecret: channel.signingSecret } : {}),
             tiers: channel.tiers ?? [], agents: channel.agents ?? [],
+        });
+    }
+
+    // A signature proves the sender holds the signing secret: one that is also a channel's URL proves only that it holds the URL.
+    for (const channel of channels) {
+        const owner = channel.signingSecret === undefined ? undefined : channels.find((c) => c.urlSecret === channel.signingSecret);
+        if (!owner) continue;
+        const whose = owner.name === channel.name ? "its own URL" : `channel ${owner.name}'s URL`;
+        problems.push({
+            file, path: `fleet.channels.${channel.name}.signingSecret`,
+            message: `expected a signing secret of its own, got "${channel.signingSecret}", the key that holds ${whose}: anyone holding that URL could forge this channel's signatures (pulumi config set --secret <a new key> <a random value>)`,
         });
     }
 

@@ -10,3 +10,4 @@ export * from "./channels";
 export * from "./docker-cpus";
 export * from "./policy-findings";
 export * from "./plain-object";
+export * from "./agent-env";

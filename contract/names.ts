@@ -36,6 +36,14 @@ export const GITHUB_LABELS = {
 /** "owner/name", as GitHub names a repository. */
 export const GITHUB_REPOSITORY_RE = /^[A-Za-z0-9][A-Za-z0-9-]*\/[A-Za-z0-9._-]+$/;
 
+/**
+ * What GitHub tells repositories (and owners) apart by: "acme/CRM" and
+ * "acme/crm" are one repository, so every match of one compares this.
+ */
+export function githubRepositoryKey(repository: string): string {
+    return repository.toLowerCase();
+}
+
 /** What GitHub accepts as an Actions secret or variable name: upper case, digits and _, not starting GITHUB_. */
 export const ACTIONS_NAME_RE = /^(?!GITHUB_)[A-Z_][A-Z0-9_]*$/;
 

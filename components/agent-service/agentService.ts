@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { AgentServiceInputs, AgentSpec, Tier, agentSpecHash, stackFileName } from "../../config";
-import { COMPONENT_TYPES, LABELS, goDuration, onHostResourceName } from "../../contract";
+import { COMPONENT_TYPES, LABELS, PLATFORM_ENV, WEBHOOKS_ENV, goDuration, onHostResourceName } from "../../contract";
 import { AgentRuntime, RuntimeTransforms, containerRuntime } from "../runtimes";
 import { AgentImageTransforms, declareAgentImage } from "./image";
 import { AgentWebhookTransforms, GithubProviderFor, declareGithubWebhooks } from "./webhooks";
@@ -112,17 +112,17 @@ export function agentLabels(spec: AgentSpec, stack: string, version: string = sp
     };
 }
 
-/** Env vars the platform sets for every agent; the agent's own `env` may override them. */
+/** Env vars the platform sets for every agent (contract/agent-env.ts lists them; the loader keeps them out of `env`). */
 function platformEnv(spec: AgentSpec, version: string = spec.version): Record<string, string> {
     return {
-        AGENT_NAME: spec.name,
-        AGENT_VERSION: version,
-        FLEET_ENVIRONMENT: spec.environment,
-        PORT: String(spec.port),
-        FEATURE_FLAGS: JSON.stringify(Object.fromEntries(spec.featureFlags.map((flag) => [flag.name, flag.currentStage]))),
+        [PLATFORM_ENV.AGENT_NAME]: spec.name,
+        [PLATFORM_ENV.AGENT_VERSION]: version,
+        [PLATFORM_ENV.FLEET_ENVIRONMENT]: spec.environment,
+        [PLATFORM_ENV.PORT]: String(spec.port),
+        [PLATFORM_ENV.FEATURE_FLAGS]: JSON.stringify(Object.fromEntries(spec.featureFlags.map((flag) => [flag.name, flag.currentStage]))),
         // Only agents with webhooks get it, so adding the feature replaced no running agent.
         ...(spec.webhooks.length === 0 ? {} : {
-            WEBHOOKS: JSON.stringify(spec.webhooks.map((w) => ({ name: w.name, source: w.source, path: w.path, secretEnv: w.secretEnv }))),
+            [WEBHOOKS_ENV]: JSON.stringify(spec.webhooks.map((w) => ({ name: w.name, source: w.source, path: w.path, secretEnv: w.secretEnv }))),
         }),
     };
 }

@@ -2,7 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as docker from "@pulumi/docker";
 import * as github from "@pulumi/github";
 import { type AgentSpec, type FleetSpec, type HostSpec, fleetInputsOf } from "../../config";
-import { COMPONENT_TYPES, LABELS, onHostResourceName } from "../../contract";
+import { COMPONENT_TYPES, LABELS, githubRepositoryKey, onHostResourceName } from "../../contract";
 import { AgentPlacement, AgentService, AgentServiceTransforms, declareAgentImage, sharedImageResourceName } from "../agent-service";
 import { githubProviderFor } from "../github-provider";
 import { DeployNotificationsArgs, DeployNotifier } from "../notifications";
@@ -172,10 +172,12 @@ export class Fleet extends pulumi.ComponentResource {
 
     /** One GitHub provider per repository owner the agents' webhooks name. */
     private githubProvider(fleetName: string, owner: string): github.Provider {
-        let provider = this.githubProviders.get(owner);
+        // One provider per owner as GitHub counts owners ("Acme" is "acme"), named after the first spelling seen.
+        const key = githubRepositoryKey(owner);
+        let provider = this.githubProviders.get(key);
         if (!provider) {
             provider = githubProviderFor(fleetName, owner, { parent: this });
-            this.githubProviders.set(owner, provider);
+            this.githubProviders.set(key, provider);
         }
         return provider;
     }

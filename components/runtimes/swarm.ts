@@ -2,7 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as docker from "@pulumi/docker";
 import type { AgentSpec } from "../../config";
 import { timeToUnhealthyMs } from "../../config";
-import { LABELS, nanoCpus, swarmDuration } from "../../contract";
+import { LABELS, nanoCpus, secretFileEnv, swarmDuration } from "../../contract";
 import { applyTransform } from "../transform";
 import { dockerHealthcheck } from "./healthcheck";
 import type { AgentRuntime, RuntimeDeployContext, RuntimeDeployData, RuntimeDeployment } from "./runtime";
@@ -40,10 +40,6 @@ function swarmUpdateOrder(spec: Pick<AgentSpec, "hostPort">): "start-first" | "s
     return spec.hostPort === undefined ? "start-first" : "stop-first";
 }
 
-/** Env var that tells an agent where Swarm mounted a secret: `<NAME>_FILE=/run/secrets/<NAME>` (the Docker images' convention). */
-function secretFileEnv(envName: string): string {
-    return `${envName}_FILE`;
-}
 
 /** A Swarm secret's mount: the file carries the env var's name, readable by the agent's user only. */
 function secretMount(spec: Pick<AgentSpec, "user">, envName: string, secret: { id: pulumi.Input<string>; name: pulumi.Input<string> }): docker.types.input.ServiceTaskSpecContainerSpecSecret {

@@ -12,12 +12,24 @@ import { creator as recommendedRules } from "@secretlint/secretlint-rule-preset-
 import type { SecretLintCoreConfig } from "@secretlint/types";
 
 /**
- * Env var names that hold credentials by convention. Whole words end a name
- * part (GITHUB_TOKEN, DB_PASSWORD_FILE); abbreviations must be a name part of
+ * What may follow a credential word and still name the credential: how it is
+ * stored (DB_PASSWORD_FILE, SSH_KEY_B64, SECRET_KEY_BASE, AWS_ACCESS_KEY_ID).
+ * Any other continuation makes the word a feature prefix (WEBHOOK_TIMEOUT_MS,
+ * TOKEN_LIMIT, PASSWORD_MIN_LENGTH): a setting about it, not the credential.
+ */
+const STORED_AS = "(?:_(?:FILE|B64|BASE64|BASE|HEX|VALUE|ID))?$";
+
+/**
+ * Env var names that hold credentials by convention: a credential word at the
+ * end of the name (or before how it is stored). Whole words end a name part
+ * (GITHUB_TOKEN, OPENAIKEY_APIKEY); abbreviations must be a name part of
  * their own (STRIPE_SK, GH_PAT, SENTRY_DSN), so TASK_QUEUE or PATH never match.
  */
-export const CREDENTIAL_NAME_RE =
-    /(?:PASSWORD|PASSWD|SECRET|TOKEN|CREDENTIALS?|APIKEY|PRIVATE_?KEY)(?:$|_)|(?:^|_)(?:KEYS?|PASS|PWD|DSN|CREDS|AUTH|SK|PAT|JWT|BEARER|COOKIE|CERT|WEBHOOK(?:_URL)?|CONN(?:ECTION)?_STR(?:ING)?)(?:$|_)/i;
+export const CREDENTIAL_NAME_RE = new RegExp(
+    `(?:PASSWORD|PASSWD|SECRET|TOKEN|CREDENTIALS?|APIKEY|PRIVATE_?KEY)${STORED_AS}`
+    + `|(?:^|_)(?:KEYS?|PASS|PWD|DSN|CREDS|AUTH|SK|PAT|JWT|BEARER|COOKIE|CERT|WEBHOOK(?:_URL)?|CONN(?:ECTION)?_STR(?:ING)?)${STORED_AS}`,
+    "i",
+);
 
 /** Formats the recommended preset does not catch, handed to secretlint's pattern rule. */
 const EXTRA_PATTERNS: readonly { readonly name: string; readonly re: RegExp }[] = [

@@ -1,4 +1,5 @@
 import type { AgentServiceInputs } from "../../config/component-inputs";
+import { githubRepositoryKey } from "../../contract";
 import { FleetPolicy, agentField, agentInputs, fixAt } from "./fleet-policy";
 
 /**
@@ -28,8 +29,10 @@ export function uniqueWebhooks(): FleetPolicy {
                         if (pathOwner !== undefined && pathOwner !== me) reportAt(i, "path", `the path ${webhook.path} already belongs to agent "${pathOwner}"`);
                         else pathOwners.set(webhook.path, me);
                         if (!webhook.repository) return;
-                        const owners = eventOwners.get(webhook.repository) ?? new Map<string, string>();
-                        eventOwners.set(webhook.repository, owners);
+                        // GitHub's own comparison: "acme/CRM" and "acme/crm" are one repository.
+                        const key = githubRepositoryKey(webhook.repository);
+                        const owners = eventOwners.get(key) ?? new Map<string, string>();
+                        eventOwners.set(key, owners);
                         for (const event of webhook.events) {
                             const overlapping = event === "*" ? [...owners.entries()] : [[event, owners.get(event)], ["*", owners.get("*")]] as const;
                             const clash = overlapping.find(([, owner]) => owner !== undefined && owner !== me);

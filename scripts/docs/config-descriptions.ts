@@ -26,7 +26,7 @@ function tierDefault(pick: (tier: TierPolicy) => string | number | undefined): s
 }
 
 const BUILD: Record<string, KeyDoc> = {
-    "build": { description: "Build the image locally from a context instead of pulling it (dev). `false` pulls `image` even when `agentDefaults` builds, so one agent can run a released image beside agents that build." },
+    "build": { description: "Build the image locally from a context instead of pulling it: dev only, refused in staging and production, which run the images a release pipeline built and pushed. `false` pulls `image` even when `agentDefaults` builds, so one agent can run a released image beside agents that build." },
     "build.context": { description: "Build context directory, relative to the project root." },
     "build.dockerfile": { description: "Dockerfile path, relative to the context." },
     "build.args": { description: "Build args (name → string value). The policy pack refuses credentials here." },
@@ -77,7 +77,7 @@ export const AGENT_KEYS: Readonly<Record<string, KeyDoc>> = {
     "healthcheck.retries": { description: "Consecutive failures before the agent counts as unhealthy; at least the tier's minimum (policy `agent-healthcheck`).", default: tierDefault((t) => t.healthcheck.retries) },
     "healthcheck.startPeriod": { description: "Grace period after start before failures count: a duration above zero.", default: tierDefault((t) => t.healthcheck.startPeriod) },
     "healthcheck.command": { description: "An exec-form test command (`[\"CMD\", \"curl\", \"-f\", …]`) that replaces the default node probe, for images without node." },
-    "env": { description: "Plain environment variables (quote numbers and booleans). The policy pack refuses credentials here: they belong in `secrets`." },
+    "env": { description: "Plain environment variables (quote numbers and booleans). The policy pack refuses credentials here: they belong in `secrets`. The names the fleet sets itself are refused: `AGENT_NAME`, `AGENT_VERSION`, `FLEET_ENVIRONMENT`, `PORT`, `FEATURE_FLAGS`, `WEBHOOKS`, each webhook's `WEBHOOK_<NAME>_SECRET`, and under Swarm `<SECRET>_FILE` for each of `secrets` (one list: `contract/agent-env.ts`)." },
     "secrets": { description: "Env var → the secret stack config key holding its value (`pulumi config set --secret <key> <value>`). Under `runtime: swarm` the agent gets a file instead: `<ENV_NAME>_FILE`." },
     "memory": { description: "Memory limit, in `Mi` or `Gi`; swap is set equal to it. Production needs one (policy `production-memory-limits`)." },
     "cpus": { description: "CPU limit: a count the provider reads back unchanged (`0.05` reads back as `0.1`, so it is refused)." },
@@ -120,7 +120,7 @@ export const AGENT_KEYS: Readonly<Record<string, KeyDoc>> = {
 export const CHANNEL_KEYS: Readonly<Record<string, KeyDoc>> = {
     "type": { description: "The message format: Slack incoming-webhook JSON, a Discord webhook message, or plain signed JSON." },
     "urlSecret": { description: "The secret stack config key holding the channel's URL." },
-    "signingSecret": { description: "The secret stack config key holding the HMAC signing secret; a `webhook` channel must name one." },
+    "signingSecret": { description: "The secret stack config key holding the HMAC signing secret; a `webhook` channel must name one, of its own: never a key that holds a channel's URL (its own or another's), which would let anyone holding that URL sign." },
     "minSeverity": { description: "The lowest severity the channel hears (info < warning < error < critical).", default: "`warning`" },
     "tiers": { description: "Tiers whose every agent the channel hears, besides the agents that list it in `alertChannels`." },
     "agents": { description: "Agents the channel hears by name, besides the agents that list it in `alertChannels`." },

@@ -149,6 +149,21 @@ describe("a stack that cannot be checked", () => {
         expect(run.stderr).not.toMatch(/\n\s+at /);
     });
 
+    it.concurrent("a local build in production, and a channel signed with a URL's key, exit 2 naming each field; their twins pass", async () => {
+        const channels = { ...CHANNELS, pager: { ...CHANNELS.pager, signingSecret: "opsSlackWebhookUrl" } };
+        const unsafe = fleetOf("production", { "research-agent": { image: "ghcr.io/acme/research-agent:0.3.7", build: { context: "agents/sample-agent" } } }, channels);
+        const run = await fleet(["check", "--stack", "production", "--cwd", writeProject({ stacks: { production: fleetConfig(unsafe) } })]);
+        expect(run.exitCode).toBe(2);
+        expect(run.stderr).toBe([
+            'Invalid fleet config for stack "production" (2 problems):',
+            'stacks/Pulumi.production.yaml: fleet.agents.research-agent.build: expected no build in production (it runs the image a release pipeline built and pushed, never bits built on the deploying machine): set image to that tag or digest, and build: false, got a build of "agents/sample-agent"',
+            'stacks/Pulumi.production.yaml: fleet.channels.pager.signingSecret: expected a signing secret of its own, got "opsSlackWebhookUrl", the key that holds channel ops-slack\'s URL: anyone holding that URL could forge this channel\'s signatures (pulumi config set --secret <a new key> <a random value>)',
+        ].join("\n"));
+        const safe = await checkJson(writeProject({ stacks: { production: fleetConfig(fleetOf("production", { "research-agent": { env: { WEBHOOK_TIMEOUT_MS: "5000" } } })) } }), "production");
+        expect(safe.stderr).toBe("");
+        expect(safe.json!.violations).toEqual([]);
+    });
+
     it.concurrent("an unknown stack exits 2 with one line naming the missing file", async () => {
         const run = await fleet(["check", "--stack", "qa"]);
         expect(run.exitCode).toBe(2);

@@ -62,9 +62,14 @@ export function fleetOf(
     return {
         environment,
         channels,
+        // Outside dev the sentinel and its proxy run released images, as the agents do.
+        ...(environment === "dev" ? {} : { sentinel: PULLED_SENTINEL }),
         agents: Object.fromEntries(Object.entries(agents).map(([name, override]) => [name, { ...SAFE_AGENTS[name], ...override }])),
     };
 }
+
+/** The sentinel as staging and production run it: both images released and pulled. */
+const PULLED_SENTINEL = { image: "ghcr.io/acme/agent-fleet-sentinel:0.1.0", proxyImage: "ghcr.io/acme/agent-fleet-docker-proxy:0.1.0" };
 
 /** A program of its own: the real index.ts, plus a container transform that turns crash recovery off. */
 const RESTART_OFF_PROGRAM = `import * as pulumi from "@pulumi/pulumi";

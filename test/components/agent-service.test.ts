@@ -16,8 +16,8 @@ beforeEach(async () => {
     run = await startMocks("production");
 });
 
-async function deploy(fields: Record<string, unknown> = {}, extra: Partial<ConstructorParameters<typeof AgentService>[1]> = {}) {
-    const spec = agentSpec(fields);
+async function deploy(fields: Record<string, unknown> = {}, extra: Partial<ConstructorParameters<typeof AgentService>[1]> = {}, stack = "production") {
+    const spec = agentSpec(fields, stack);
     const service = new AgentService("pesti", { spec, networkName: "fleet-net", ...extra });
     const outputs = {
         instances: await outputOf(service.instances),
@@ -45,7 +45,7 @@ describe("AgentService image", () => {
         const { container, outputs } = await deploy({
             image: "agent-fleet/sample-agent:dev",
             build: { context: "agents/sample-agent", dockerfile: "Dockerfile", args: { NODE_IMAGE: "node:20-alpine" } },
-        });
+        }, {}, "dev");
         const [image] = run.byType(BUILT_IMAGE);
         expect(image.inputs).toMatchObject({
             imageName: "agent-fleet/sample-agent:dev",

@@ -22,14 +22,14 @@ beforeEach(async () => {
 });
 afterEach(settle);
 
-function swarmFleet(agents: Record<string, unknown>, secretKeys: string[] = []) {
-    return fleetSpec({ runtime: "swarm", agents }, "production", secretKeys);
+function swarmFleet(agents: Record<string, unknown>, secretKeys: string[] = [], stack = "production") {
+    return fleetSpec({ runtime: "swarm", agents }, stack, secretKeys);
 }
 
 const PESTI = { tier: 2, port: 8080, image: "registry.acme.dev/pesti:1.4.2", memory: "256Mi", cpus: 0.5, replicas: 2, owner: "@acme/sales" };
 
-async function declare(agents: Record<string, unknown>, secretKeys: string[] = []) {
-    const fleet = new Fleet("fleet", { spec: swarmFleet(agents, secretKeys), secretConfig: (key) => pulumi.secret(`${SEEDED}-${key}`), deployNotifications: false });
+async function declare(agents: Record<string, unknown>, secretKeys: string[] = [], stack = "production") {
+    const fleet = new Fleet("fleet", { spec: swarmFleet(agents, secretKeys, stack), secretConfig: (key) => pulumi.secret(`${SEEDED}-${key}`), deployNotifications: false });
     const outputs = Object.fromEntries(await Promise.all(Object.entries(fleet.agents).map(async ([name, a]) => [name, {
         instances: await outputOf(a.instances), imageRef: await outputOf(a.imageRef), healthUrls: await outputOf(a.healthUrls),
     }] as const)));
@@ -144,7 +144,8 @@ describe("swarm runtime: images", () => {
     });
 
     it("pushes a built image to its registry instead of keeping it on one host", async () => {
-        await declare({ pesti: { ...PESTI, image: "registry.acme.dev/pesti:dev", build: { context: "agents/sample-agent" } } });
+        // A dev swarm: builds are dev's alone (the loader refuses one in staging and production).
+        await declare({ pesti: { ...PESTI, image: "registry.acme.dev/pesti:dev", build: { context: "agents/sample-agent" } } }, [], "dev");
         const [image] = run.byType("docker:index/image:Image");
         expect(image.inputs.skipPush).toBe(false);
     });

@@ -47,6 +47,9 @@ const rows: readonly Row[] = [
     {
         name: "two agents build the same tag differently",
         mutate: (s) => {
+            // Builds are dev's alone: a stack named dev.
+            s.stack = "dev";
+            s.fleet.environment = "dev";
             s.fleet.agents.pesti.image = "agent-fleet/sample-agent:dev";
             s.fleet.agents.pesti.build = { context: "agents/sample-agent" };
             s.fleet.agents.jarvis.image = "agent-fleet/sample-agent:dev";
@@ -57,6 +60,8 @@ const rows: readonly Row[] = [
     {
         name: "one agent builds a tag another agent pulls",
         mutate: (s) => {
+            s.stack = "dev";
+            s.fleet.environment = "dev";
             s.fleet.agents.jarvis.image = "ghcr.io/acme/shared:1.0.0";
             s.fleet.agents.pesti.image = "ghcr.io/acme/shared:1.0.0";
             s.fleet.agents.pesti.build = { context: "agents/sample-agent" };

@@ -17,6 +17,7 @@ export const SECRET_VALUES: Readonly<Record<string, string>> = {
     openaiApiKey: "sk-test/Zm9vYmFy+c2VlZA==",
     calendarToken: "cal:7d21b4e0c9a1/seed",
     opsSlackWebhookUrl: "https://hooks.slack.com/services/T000SEED/B000SEED/seedSlackToken123",
+    pagerSigningSecret: "sig:4f9c2e7a1b/seed=",
 };
 
 /** A FleetConfigSource whose parts tests may change freely (the real one is readonly). */

@@ -20,7 +20,7 @@ function probeSource(layers: { catalog?: any; defaults?: any; stack?: any; stack
         environment: layers.environment === null ? undefined : (layers.environment ?? "production"),
         channels: {
             "ops-slack": { type: "slack", urlSecret: "opsSlackWebhookUrl" },
-            pager: { type: "webhook", urlSecret: "opsSlackWebhookUrl", signingSecret: "opsSlackWebhookUrl" },
+            pager: { type: "webhook", urlSecret: "opsSlackWebhookUrl", signingSecret: "pagerSigningSecret" },
         },
         agents: { probe: layers.stack ?? { image: IMAGE } },
     };
@@ -92,6 +92,7 @@ describe("precedence: tier defaults < catalog < agentDefaults < stack agent", ()
         const agent = probe({
             catalog: { tier: 1, port: 8080, build: { context: "agents/probe", args: { A: "1", B: "1" } } },
             stack: { image: IMAGE, build: { args: { B: "2" } } },
+            stackName: "dev", environment: "dev",
         });
         expect(agent.build).toEqual({ context: "agents/probe", dockerfile: undefined, args: { A: "1", B: "2" } });
     });
@@ -226,12 +227,12 @@ describe("version", () => {
     });
 
     it('is "dev" for a locally built image, whatever its tag', () => {
-        expect(probe({ stack: { image: "agent-fleet/probe:1.0.0", build: { context: "agents/sample-agent" } } }).version).toBe("dev");
+        expect(probe({ stack: { image: "agent-fleet/probe:1.0.0", build: { context: "agents/sample-agent" } }, stackName: "dev", environment: "dev" }).version).toBe("dev");
     });
 
     it("is the explicit version when one is set, over tag, digest and build", () => {
         expect(probe({ stack: { image: `ghcr.io/acme/probe:1.4.2@sha256:${DIGEST}`, version: "1.4.2+hotfix" } }).version).toBe("1.4.2+hotfix");
-        expect(probe({ stack: { image: "agent-fleet/probe:dev", build: { context: "agents/sample-agent" }, version: "0.0.1" } }).version).toBe("0.0.1");
+        expect(probe({ stack: { image: "agent-fleet/probe:dev", build: { context: "agents/sample-agent" }, version: "0.0.1" }, stackName: "dev", environment: "dev" }).version).toBe("0.0.1");
     });
 });
 
@@ -276,19 +277,19 @@ describe("fleet-level resolution", () => {
     it("resolves channels with a default minSeverity, sorted by name", () => {
         const source = sourceWith((s) => {
             s.fleet.channels = {
-                pager: { type: "webhook", urlSecret: "opsSlackWebhookUrl", signingSecret: "opsSlackWebhookUrl", minSeverity: "critical", tiers: [3] },
+                pager: { type: "webhook", urlSecret: "opsSlackWebhookUrl", signingSecret: "pagerSigningSecret", minSeverity: "critical", tiers: [3] },
                 "ops-slack": { type: "slack", urlSecret: "opsSlackWebhookUrl" },
             };
         });
         expect(load(source).channels).toEqual([
             { name: "ops-slack", type: "slack", urlSecret: "opsSlackWebhookUrl", minSeverity: "warning", tiers: [], agents: [] },
-            { name: "pager", type: "webhook", urlSecret: "opsSlackWebhookUrl", signingSecret: "opsSlackWebhookUrl", minSeverity: "critical", tiers: [3], agents: [] },
+            { name: "pager", type: "webhook", urlSecret: "opsSlackWebhookUrl", signingSecret: "pagerSigningSecret", minSeverity: "critical", tiers: [3], agents: [] },
         ]);
     });
 
     it("routes a channel to the agents of the tiers it hears and the agents it names, as if they listed it", () => {
         const source = sourceWith((s) => {
-            s.fleet.channels.pager = { type: "webhook", urlSecret: "opsSlackWebhookUrl", signingSecret: "opsSlackWebhookUrl", agents: ["jarvis"] };
+            s.fleet.channels.pager = { type: "webhook", urlSecret: "opsSlackWebhookUrl", signingSecret: "pagerSigningSecret", agents: ["jarvis"] };
             s.fleet.channels.sales = { type: "discord", urlSecret: "opsSlackWebhookUrl", tiers: [3] };
         });
         const byName = Object.fromEntries(load(source).agents.map((a) => [a.name, a.alertChannels]));

@@ -43,4 +43,25 @@ describe("flag-rollout-history", () => {
     it("does not report a step recorded as forced", async () => {
         expect(await check([HAPPY[0], HAPPY[1], { stage: "100%", since: "2026-11-02T10:00:00Z", forced: true }])).toEqual([]);
     });
+
+    it("reports a record dated later than the check's clock, which would let a move skip its soak", async () => {
+        const inTwoHours = new Date(Date.now() + 2 * 3_600_000).toISOString().replace(/\.\d{3}Z$/, "Z");
+        const inADay = new Date(Date.now() + 26 * 3_600_000).toISOString().replace(/\.\d{3}Z$/, "Z");
+        // 10% "since" tomorrow minus a day: its 24h soak looks served when 100% arrives in two hours.
+        const found = await check([...HAPPY.slice(0, 2), { stage: "10%", since: inTwoHours }, { stage: "100%", since: inADay }]);
+        expect(found).toEqual([
+            expect.stringMatching(new RegExp(`^${AT.replace(/[[\]]/g, "\\$&")}\\.history\\[2\\]\\.since: flag "smart-replies" records 10% since ${inTwoHours}, which is later than the check's clock \\(`)),
+            expect.stringMatching(new RegExp(`^${AT.replace(/[[\]]/g, "\\$&")}\\.history\\[3\\]\\.since: flag "smart-replies" records 100% since ${inADay}`)),
+        ]);
+    });
+
+    it("reports a history that starts after the first stage, unless that start is recorded as forced", async () => {
+        expect(await check([{ stage: "100%", since: "2026-11-03T13:00:00Z" }])).toEqual([
+            `${AT}.history[0]: flag "smart-replies"'s history starts at 100%, not at its first stage off: nothing records when the stages before it began, so their soaks cannot be checked; record the skip with \`fleet flag --force\`, or start the history at off`,
+        ]);
+        expect(await check([{ stage: "10%", since: "2026-11-02T13:00:00Z", forced: true }, HAPPY[3]])).toEqual([]);
+        // `fleet flag`'s first move of a flag at off: off has no soak to prove.
+        expect(await check(HAPPY.slice(1))).toEqual([]);
+    });
 });
+

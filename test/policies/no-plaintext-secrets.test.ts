@@ -65,12 +65,13 @@ describe("no-plaintext-secrets", () => {
         ["a smoke-check path", { smokeChecks: [{ path: `/v1/reply?token=${STRIPE}` }] }, "smokeChecks[0].path"],
         ["a build arg", { image: "agent-fleet/sample-agent:dev", build: { context: "agents/sample-agent", args: { NPM_AUTH: STRIPE } } }, "build.args.NPM_AUTH"],
     ] as const)("reports a credential in %s, without echoing it", async (_where, fields, field) => {
-        const found = await check({ ...happy, ...fields });
-        expect(found).toEqual([`${AT}.${field}: take the credential out and pass it as a secret env var; its value looks like a Stripe-style API key`]);
+        // Dev: only dev builds (the loader refuses a build elsewhere), and a build arg is where dev leaks a credential.
+        const found = await check({ ...happy, ...fields }, "dev");
+        expect(found).toEqual([`${AT.replace("production", "dev")}.${field}: take the credential out and pass it as a secret env var; its value looks like a Stripe-style API key`]);
         expect(found.join("\n")).not.toContain(STRIPE);
     });
 
-    it.each(["OPENAI_API_KEY", "GITHUB_TOKEN", "DB_PASSWORD", "SENTRY_DSN", "SLACK_WEBHOOK_URL", "GCP_CREDENTIALS", "openai_api_key", "STRIPE_SK", "GH_PAT", "DATABASE_DSN", "SMTP_PASS", "SESSION_COOKIE", "API_JWT", "DB_PASSWORD_FILE", "OPENAIKEY_APIKEY"])(
+    it.each(["OPENAI_API_KEY", "GITHUB_TOKEN", "DB_PASSWORD", "SENTRY_DSN", "SLACK_WEBHOOK_URL", "GCP_CREDENTIALS", "openai_api_key", "STRIPE_SK", "GH_PAT", "DATABASE_DSN", "SMTP_PASS", "SESSION_COOKIE", "API_JWT", "DB_PASSWORD_FILE", "OPENAIKEY_APIKEY", "SECRET_KEY_BASE", "AWS_ACCESS_KEY_ID", "SSH_KEY_B64"])(
         "reports an env var named like a credential (%s)",
         async (name) => {
             expect(await check({ env: { ...happy.env, [name]: "anything" } })).toEqual([
@@ -88,6 +89,8 @@ describe("no-plaintext-secrets", () => {
 
     it("passes look-alikes that hold no credential", async () => {
         expect(await check({ env: { HOMEPAGE: "https://someone@acme.example/", MODE: "sk-short", NOTE: "see discord.com for help", TASK_QUEUE: "jobs", CACHE_PREFIX: "agent", PATH_PREFIX: "/v1", TOKENIZER_MODEL: "cl100k", SESSION_TIMEOUT: "30m" } })).toEqual([]);
+        // A credential word that starts a setting's name is a feature prefix: a setting about it, not the credential.
+        expect(await check({ env: { WEBHOOK_TIMEOUT_MS: "5000", AUTH_MODE: "oauth", TOKEN_LIMIT: "4096", PASSWORD_MIN_LENGTH: "12", SECRET_ROTATION_DAYS: "30", KEY_PREFIX: "fleet" } })).toEqual([]);
     });
 
     it("applies in dev too: a plaintext credential leaks from any environment", async () => {

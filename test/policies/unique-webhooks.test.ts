@@ -5,7 +5,7 @@ import { fleetResources, messages, stackArgs } from "./helpers";
 
 const policy = uniqueWebhooks();
 const KEYS = ["pestiHook", "jarvisHook"];
-const push = (path: string, secret: string, events = ["push"]) => ({ name: "github-push", source: "github", path, secret, repository: "acme/crm", events });
+const push = (path: string, secret: string, events = ["push"], repository = "acme/crm") => ({ name: "github-push", source: "github", path, secret, repository, events });
 
 async function check(pesti: unknown[], jarvis: unknown[]): Promise<string[]> {
     const agent = (webhooks: unknown[]) => ({ tier: 2, port: 8080, image: "ghcr.io/acme/pesti:1.4.2", webhooks });
@@ -35,5 +35,13 @@ describe("unique-webhooks", () => {
         [["issues"], ["*"], 'stacks/Pulumi.production.yaml: fleet.agents.pesti.webhooks[0].events: acme/crm\'s events all go to agent "jarvis" ("*"), "issues" included'],
     ])("treats \"*\" (every event) as overlapping each event of the repository (pesti %j, jarvis %j)", async (pestiEvents, jarvisEvents, message) => {
         expect(await check([push("/hooks/pesti", "pestiHook", pestiEvents)], [push("/hooks/jarvis", "jarvisHook", jarvisEvents)])).toEqual([message]);
+    });
+
+    it("compares repositories as GitHub does: acme/CRM is acme/crm, and Acme/crm too", async () => {
+        expect(await check([push("/hooks/pesti", "pestiHook", ["push"], "acme/CRM")], [push("/hooks/jarvis", "jarvisHook", ["push"], "Acme/crm")])).toEqual([
+            'stacks/Pulumi.production.yaml: fleet.agents.pesti.webhooks[0].events: acme/CRM\'s "push" events already go to agent "jarvis"',
+        ]);
+        // Another repository of the same owner is another repository.
+        expect(await check([push("/hooks/pesti", "pestiHook", ["push"], "acme/CRM")], [push("/hooks/jarvis", "jarvisHook", ["push"], "acme/crm-v2")])).toEqual([]);
     });
 });
