@@ -152,6 +152,15 @@ const ENGINE_FIX: Readonly<Record<StackEngine["from"], (stackFile: string) => st
 async function checkDocker(view: StackView, env: NodeJS.ProcessEnv, findings: DoctorFinding[], spec: FleetSpec | undefined): Promise<void> {
     // The engines the stack deploys to, as every verb and the providers reach them (config/stack.ts); every host at once.
     const engines = view.engines(env);
+    if (spec && spec.environment !== "dev" && engines[0].from === "default" && env.RUNNER_ENVIRONMENT === "github-hosted") {
+        // A GitHub-hosted runner's engine is thrown away with the runner: a "successful" deploy there reaches no one.
+        findings.push({
+            check: "docker", ok: false,
+            detail: `stack ${view.stack} (${spec.environment}) names no server, so it would deploy to this GitHub-hosted runner's own Docker engine, which is thrown away with the runner`,
+            fix: `name its servers under fleet.hosts (or docker:host) in ${view.file.display}; see docs/guides/servers.md`,
+        });
+        return;
+    }
     if (engines[0].from === "default") {
         // The Docker provider ignores Docker contexts: a non-default context needs DOCKER_HOST.
         const context = await execa("docker", ["context", "inspect", "--format", "{{.Endpoints.docker.Host}}"], { reject: false, env });

@@ -355,14 +355,20 @@ describe.skipIf(skip).sequential(`the fleet on two servers over ssh:// (${cli})`
                     out[n] = r.status; if (n === "events") r.body.cancel(); else await r.text(); } console.log(JSON.stringify(out)); })();`)) as Record<string, number>;
             expect(statuses).toEqual({ events: 200, inspect: 200, list: 200, create: 403, exec: 403 });
             expect((await host.docker.listContainers({ all: true })).length).toBe(before);
-            // A health flip of scout on app-1: its host's sentinel reports it, signed, and then its recovery.
+            // A health flip of scout on app-1: its host's sentinel reports it, signed, and then its recovery. Asked on the host,
+            // at the port scout publishes on its loopback (a second node inside the agent's container could meet its memory limit).
+            const port = scout.Ports.find((p) => p.PrivatePort === 8080 && p.PublicPort)!.PublicPort;
+            const onHost = async (what: "fail" | "recover") => {
+                const run = await client.run(host.name, `${process.execPath} -e "fetch('http://127.0.0.1:${port}/admin/health/${what}', { method: 'POST' }).then((r) => console.log(r.status))"`);
+                expect(run.stdout.trim(), run.stderr).toBe("200");
+            };
             receiver.received.length = 0;
-            await inside(scout.Id, "fetch('http://127.0.0.1:8080/admin/health/fail', { method: 'POST' }).then((r) => console.log(r.status))");
+            await onHost("fail");
             const fromSentinel = () => receiver.received.map((r) => ({ ...(JSON.parse(r.body) as { source: string; event: string; agent: string }), ok: verifySignature(signing, r.body, { signature: String(r.headers["x-agent-fleet-signature"]), timestamp: String(r.headers["x-agent-fleet-timestamp"]) }).ok }))
                 .filter((n) => n.source === "sentinel");
             const failed = await until("app-1's sentinel to report scout's health.failed", () => fromSentinel().find((n) => n.event === "health.failed" && n.agent === "scout"), 60_000, 500);
             expect(failed.ok).toBe(true);
-            await inside(scout.Id, "fetch('http://127.0.0.1:8080/admin/health/recover', { method: 'POST' }).then((r) => console.log(r.status))");
+            await onHost("recover");
             await until("scout's health.recovered", () => fromSentinel().find((n) => n.event === "health.recovered" && n.agent === "scout"), 60_000, 500);
             expect(JSON.stringify(receiver.received)).not.toContain(signing);
         } finally {

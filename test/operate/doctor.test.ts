@@ -50,6 +50,25 @@ describe("fleet doctor", () => {
         expect(findings.find((f) => f.check === "docker")).toMatchObject({ ok: true, detail: expect.stringMatching(/^engine \d+\.\d+/) });
     });
 
+    it.concurrent("on a GitHub-hosted runner, refuses a staging stack that names no server: it would deploy to the runner's throwaway engine", async () => {
+        const dir = copyProject();
+        const staging = await fleet(["doctor", "--stack", "staging", "--cwd", dir, "--json"], { env: { RUNNER_ENVIRONMENT: "github-hosted", DOCKER_HOST: "" } });
+        expect((JSON.parse(staging.stdout) as { findings: Finding[] }).findings.filter((f) => f.check === "docker")).toEqual([{
+            check: "docker", ok: false,
+            detail: "stack staging (staging) names no server, so it would deploy to this GitHub-hosted runner's own Docker engine, which is thrown away with the runner",
+            fix: "name its servers under fleet.hosts (or docker:host) in stacks/Pulumi.staging.yaml; see docs/guides/servers.md",
+        }]);
+        // Dev on the runner's engine is what CI's own tests do; a stack that names its server is checked there.
+        const dev = await fleet(["doctor", "--stack", "dev", "--cwd", dir, "--json"], { env: { RUNNER_ENVIRONMENT: "github-hosted", DOCKER_HOST: "" } });
+        expect((JSON.parse(dev.stdout) as { findings: Finding[] }).findings.find((f) => f.check === "docker")).toMatchObject({ ok: true });
+        setConfig(dir, "staging", {});
+        const doc = parseDocument(fs.readFileSync(stackFile(dir, "staging"), "utf8"));
+        doc.setIn(["config", "docker:host"], "unix:///nonexistent/staging-server.sock");
+        fs.writeFileSync(stackFile(dir, "staging"), doc.toString());
+        const named = await fleet(["doctor", "--stack", "staging", "--cwd", dir, "--json"], { env: { RUNNER_ENVIRONMENT: "github-hosted" } });
+        expect((JSON.parse(named.stdout) as { findings: Finding[] }).findings.find((f) => f.check === "docker")?.detail).toMatch(/^no Docker engine answers at unix:\/\/\/nonexistent\/staging-server\.sock/);
+    });
+
     it.concurrent("checks the engine the stack's docker:host names, before DOCKER_HOST, as verify and the provider do", async () => {
         const dir = copyProject();
         const doc = parseDocument(fs.readFileSync(stackFile(dir, "dev"), "utf8"));
