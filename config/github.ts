@@ -64,6 +64,18 @@ export interface OtherGovernance {
  * refuses a repository that another stack file (`others`) also manages: two
  * stacks would overwrite each other's environments, secrets and labels.
  */
+/**
+ * The secret config keys a stack file's GitHub side names (its Actions secrets), read from the file as
+ * written: what `fleet check` gives placeholders, as it does the fleet's own secret keys, so that a check
+ * needs no secret at all.
+ */
+export function governanceSecretKeys(stackConfig: Readonly<Record<string, unknown>>, project: string): string[] {
+    const github = stackConfig[`${project}:github`];
+    const secrets = github !== null && typeof github === "object" ? (github as { actionsSecrets?: unknown }).actionsSecrets : undefined;
+    if (secrets === null || typeof secrets !== "object") return [];
+    return Object.values(secrets as Record<string, unknown>).filter((key): key is string => typeof key === "string");
+}
+
 export function loadGithubConfig(
     stack: string,
     value: unknown,

@@ -544,6 +544,10 @@ export function resolveFleet(source: FleetConfigSource): ResolvedFleet {
     }
 
     const registered = agents.filter((a) => a.webhooks.some((w) => w.source === "github")).map((a) => a.name);
+    // A user or password in the URL would be registered with GitHub and stored in the stack file: refused, never echoed.
+    if (webhookBaseUrl !== undefined && /^[a-z]+:\/\/[^/?#]*@/i.test(webhookBaseUrl)) {
+        problems.push({ file, path: "fleet.webhookBaseUrl", message: "expected a public URL without credentials, like \"https://hooks.acme.dev\" (agents verify each delivery's signature; a user or password here would be sent to GitHub and kept in the stack file), got one with credentials (not shown)" });
+    }
     if (registered.length > 0 && webhookBaseUrl === undefined) {
         problems.push({ file, path: "fleet.webhookBaseUrl", message: `expected the public URL the agents' webhook paths are reachable under, like "https://hooks.acme.dev" (agents ${registered.join(", ")} register GitHub webhooks), got nothing` });
     }

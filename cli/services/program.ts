@@ -6,7 +6,7 @@
  */
 import { createRequire } from "module";
 import * as pulumi from "@pulumi/pulumi";
-import { FleetConfigError, ProjectInfo, StackFile, StackView, UserError } from "../../config";
+import { FleetConfigError, ProjectInfo, StackFile, StackView, UserError, governanceSecretKeys } from "../../config";
 import { RegisteredResource, startMocks } from "./mocks";
 import { runtimeConfigFrom, withSecretPlaceholders } from "./runtime-config";
 
@@ -62,7 +62,8 @@ export interface ProgramRun {
 
 /** Sets the stack's config, then runs the program under mocks; throws ProgramError when it fails or logs an error. */
 export async function runProgram(project: ProjectInfo, stackFile: StackFile, stack: string, load: (program: string) => unknown = requireProgram): Promise<ProgramRun> {
-    const config = withSecretPlaceholders(runtimeConfigFrom(stackFile), project.name, new StackView(project, stack, stackFile).secretKeysNamed().keys());
+    const needed = [...new StackView(project, stack, stackFile).secretKeysNamed().keys(), ...governanceSecretKeys(stackFile.config, project.name)];
+    const config = withSecretPlaceholders(runtimeConfigFrom(stackFile), project.name, needed);
     pulumi.runtime.setAllConfig(config.values, config.secretKeys);
 
     const mocks = await startMocks(stack, { project: project.name });

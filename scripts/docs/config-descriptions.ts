@@ -56,7 +56,7 @@ export const FLEET_KEYS: Readonly<Record<string, KeyDoc>> = {
     "registries": { description: "Registry logins every host's provider pulls with, by the registry address image references start with (`registry.acme.dev`, `10.0.0.5:5000`). The password reaches the daemon through the provider and is stored only encrypted in state. Needs `fleet.hosts`. See [Servers](../guides/servers.md).", type: "map: registry address → { username, passwordSecret }" },
     "registries.<name>.username": { description: "The user the hosts log in as." },
     "registries.<name>.passwordSecret": { description: "The secret stack config key holding the password or token (`pulumi config set --secret <key> …`)." },
-    "webhookBaseUrl": { description: "The public URL the agents' webhook paths are reachable under, behind your proxy or tunnel. Needed when an agent registers GitHub webhooks; https in staging and production (policy `webhook-https`). See [Webhooks](../guides/webhooks.md)." },
+    "webhookBaseUrl": { description: "The public URL the agents' webhook paths are reachable under, behind your proxy or tunnel; no user or password in it (refused, never echoed). Needed when an agent registers GitHub webhooks; https in staging and production (policy `webhook-https`). See [Webhooks](../guides/webhooks.md)." },
 };
 
 /** An agent: `fleet.agents.<name>`, `fleet.agentDefaults`, and `agents.<name>` in stacks/catalog.yaml. */

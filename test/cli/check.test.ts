@@ -164,6 +164,24 @@ describe("a stack that cannot be checked", () => {
         expect(safe.json!.violations).toEqual([]);
     });
 
+    it.concurrent("needs no secret for the GitHub side either: the docs' governance example, its Actions secret keys unset, checks clean", async () => {
+        const github = {
+            repository: "acme/agent-fleet", productionReviewers: { teams: [4567890] }, productionWaitMinutes: 10,
+            actionsSecrets: { PULUMI_BACKEND_URL: "ciBackendUrl", PULUMI_CONFIG_PASSPHRASE: "ciConfigPassphrase", FLEET_DOCKER_HOST: "ciDockerHost" },
+        };
+        const dir = writeProject({ stacks: { production: fleetConfig(fleetOf("production", { "research-agent": {} }), { [`${PROJECT}:github`]: github }) } });
+        const run = await checkJson(dir, "production");
+        expect(run.stderr).toBe("");
+        expect(run.json!.violations).toEqual([]);
+        expect(run.exitCode).toBe(0);
+        expect(run.json!.violations).toEqual([]);
+        // A key set in plain text is still refused, as for the fleet's own secret keys.
+        const plain = writeProject({ stacks: { production: fleetConfig(fleetOf("production", { "research-agent": {} }), { [`${PROJECT}:github`]: github, [`${PROJECT}:ciBackendUrl`]: "s3://bucket" }) } });
+        const refused = await fleet(["check", "--stack", "production", "--cwd", plain]);
+        expect(refused.exitCode).toBe(2);
+        expect(refused.stderr).toContain('stacks/Pulumi.production.yaml: github.actionsSecrets.PULUMI_BACKEND_URL: expected config key "ciBackendUrl" to be a secret');
+    });
+
     it.concurrent("an unknown stack exits 2 with one line naming the missing file", async () => {
         const run = await fleet(["check", "--stack", "qa"]);
         expect(run.exitCode).toBe(2);
