@@ -9,7 +9,7 @@ import { z } from "zod";
 import { ACTIONS_NAME_RE, GITHUB_REPOSITORY_RE, githubRepositoryKey, stackFileName } from "../contract";
 import { ConfigProblem, FleetConfigError } from "./errors";
 import { SecretKeyState, collect, secretKeyProblem } from "./load";
-import { expected } from "./schema";
+import { configKey, expected } from "./schema";
 import { listStacks, readStackFile } from "./stack";
 
 const ids = (what: string) => z.array(z.number(expected(what)).int(expected(what)).positive(expected(what)), expected(`a list of ${what}s`));
@@ -24,7 +24,7 @@ export const githubConfigSchema = z.strictObject({
     /** Actions secret name → secret stack config key. */
     actionsSecrets: z.record(
         z.string().regex(ACTIONS_NAME_RE, expected("an Actions secret name like PULUMI_CONFIG_PASSPHRASE")),
-        z.string(expected('the name of a secret stack config key like "configPassphrase"')).regex(/^[A-Za-z][A-Za-z0-9_-]*$/, expected('the name of a secret stack config key like "configPassphrase"')),
+        configKey("configPassphrase"),
         expected("a map of Actions secret names to secret config keys"),
     ).optional(),
     /** Actions variable name → value. */

@@ -5,7 +5,7 @@
  * field path, what the field wants and what they wrote, in one line.
  */
 import { z } from "zod";
-import { CHANNEL_TYPES, ENVIRONMENTS, GITHUB_REPOSITORY_RE, SEVERITIES } from "../contract";
+import { CHANNEL_TYPES, ENVIRONMENTS, GITHUB_REPOSITORY_RE, SEVERITIES, credentialFormatOf } from "../contract";
 import { providerCpus, cpusRoundTrip } from "../contract/docker-cpus";
 import { durationMs, isDuration } from "../contract/duration";
 import { DOCKER_ADDRESS_TEXT, HOST_NAME_RE, HOST_NAME_TEXT, REGISTRY_ADDRESS_RE, dockerAddressProblem } from "./hosts";
@@ -44,13 +44,41 @@ function recordOf<V extends z.ZodType>(keyWhat: string, keyPattern: RegExp, valu
 }
 
 /**
+ * Whether a config-key field holds a name a person wrote, rather than a pasted
+ * secret. A key name is words ("openaiApiKey", "github-webhook-secret",
+ * "pagerSigningSecret2", "e2eToken"): split at separators and case changes,
+ * each word is letters with any digits at its end, or at most four characters,
+ * the words are not mostly one or two characters long, digits come in at most
+ * two groups, no six consonants run together, and a camelCase part has no
+ * capital run longer than an acronym.
+ * Random tokens (hex, base64, vendor keys) have digits inside long words, and
+ * the credential formats the pack scans for are refused by their look.
+ * Hand-written: no library judges whether text reads as a name.
+ */
+function isPlausibleKeyName(value: string): boolean {
+    if (!CONFIG_KEY_RE.test(value) || value.length > 80 || credentialFormatOf(value) !== undefined) return false;
+    const words = value.split(/[-_.]+/).flatMap((part) => part.split(/(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])/));
+    if (!words.every((word) => word.length <= 4 || /^[A-Za-z]{1,24}\d{0,4}$/.test(word))) return false;
+    // Mixed-case tokens split into many one- and two-letter words ("bQ", "x", "Tz"); names into a few longer ones.
+    const letters = words.join("").length;
+    if ((value.match(/\d+/g) ?? []).length >= 3 || /[b-df-hj-np-tv-xz]{6}/i.test(value)) return false;
+    // Acronyms inside a camelCase name are short (API, URL, AWS); a long capital run there is noise.
+    if (value.split(/[-_.]+/).some((part) => /[a-z]/.test(part) && /[A-Z]{6}/.test(part))) return false;
+    if (letters >= 12 && letters / words.length < 3.5) return false;
+    return !words.some((_, i) => i >= 2 && words.slice(i - 2, i + 1).every((word) => word.length <= 2));
+}
+
+/**
  * The name of a secret config key. A value that is not a key name is most
  * likely the secret itself pasted in, so the message never repeats it.
  */
-function configKey(example: string) {
+export function configKey(example: string) {
     const what = `the name of a secret stack config key like "${example}"`;
-    const hidden = { error: () => `expected ${what}, got a value that is not a key name (not shown in case it is the secret itself)` };
-    return z.string(hidden).regex(CONFIG_KEY_RE, hidden);
+    const hidden = {
+        error: () => `expected ${what}, got a value that is not a key name and may be the secret itself (not shown): `
+            + "store the value with `pulumi config set --secret <key> <value>` and name that key here",
+    };
+    return z.string(hidden).refine(isPlausibleKeyName, hidden);
 }
 
 function text(what: string, pattern?: RegExp) {

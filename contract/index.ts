@@ -11,3 +11,4 @@ export * from "./docker-cpus";
 export * from "./policy-findings";
 export * from "./plain-object";
 export * from "./agent-env";
+export * from "./credential-formats";

@@ -50,6 +50,7 @@ export const ACTIONS_NAME_RE = /^(?!GITHUB_)[A-Z_][A-Z0-9_]*$/;
 /** GitHub provider type tokens the policies read. */
 export const GITHUB_TYPES = {
     repositoryWebhook: "github:index/repositoryWebhook:RepositoryWebhook",
+    actionsVariable: "github:index/actionsVariable:ActionsVariable",
 } as const;
 
 /** The resource name of an agent's GitHub webhook registration, under its AgentService (whose name the policies read from the parent). */

@@ -13,7 +13,7 @@ import { execa } from "execa";
 import { AlertEvent, AlertEventName, DeliveryOutcome, DeliveryPolicy, alertId, deliver, oneLine } from "../../alerts";
 import { channelsFor } from "../../alerts";
 import { AgentSpec, FleetSpec, Severity } from "../../config";
-import { FLEET_ENV, LABELS, labelsOf, sameImage } from "../../contract";
+import { FLEET_ENV, LABELS, LEAST_WATCH_SEVERITY, labelsOf, sameImage } from "../../contract";
 import { deliveryTargets } from "./targets";
 
 /** Hook names, as the engine records them: derived from the Fleet's name, so two fleets in one program never clash. */
@@ -86,7 +86,7 @@ const SEVERITY: Readonly<Record<string, Severity>> = {
     "deploy.failed": "error",
     "health.failed": "error",
     // Service is restored, but someone should look at why the release went back.
-    rolled_back: "warning",
+    rolled_back: LEAST_WATCH_SEVERITY,
 };
 
 /** One agent's replacement within this update, as its hooks report it. */

@@ -1,8 +1,8 @@
 /**
  * Finds credentials in the plain-text parts of an agent's config with
  * secretlint, a maintained secret scanner: its recommended preset, plus its
- * pattern rule for the formats the preset does not cover. Our own list is
- * only those extra patterns; the detection engine is secretlint's.
+ * pattern rule for the formats the preset does not cover (contract/credential-formats).
+ * Our own list is only those extra formats; the detection engine is secretlint's.
  *
  * Results name the kind of credential, never the value.
  */
@@ -10,6 +10,7 @@ import { lintSource } from "@secretlint/core";
 import { creator as patternRule } from "@secretlint/secretlint-rule-pattern";
 import { creator as recommendedRules } from "@secretlint/secretlint-rule-preset-recommend";
 import type { SecretLintCoreConfig } from "@secretlint/types";
+import { CREDENTIAL_FORMATS } from "../../contract/credential-formats";
 
 /**
  * What may follow a credential word and still name the credential: how it is
@@ -31,23 +32,10 @@ export const CREDENTIAL_NAME_RE = new RegExp(
     "i",
 );
 
-/** Formats the recommended preset does not catch, handed to secretlint's pattern rule. */
-const EXTRA_PATTERNS: readonly { readonly name: string; readonly re: RegExp }[] = [
-    { name: "a Stripe-style API key", re: /\b[rsp]k_(?:live|test)_[A-Za-z0-9]{16,}/ },
-    { name: "an OpenAI-style API key", re: /\bsk-[A-Za-z0-9_-]{16,}/ },
-    { name: "a GitHub token", re: /\b(?:gh[pousr]_[A-Za-z0-9]{20,}|github_pat_[A-Za-z0-9_]{22,})/ },
-    { name: "an AWS access key id", re: /\b(?:AKIA|ASIA)[0-9A-Z]{16}\b/ },
-    { name: "a JSON web token", re: /\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}/ },
-    // The user may be empty: "redis://:password@host" is the usual Redis form.
-    { name: "a URL with a password", re: /[a-z][a-z0-9+.-]*:\/\/[^/\s:@]*:[^/\s@]+@/i },
-    { name: "a Slack webhook URL", re: /hooks\.slack\.com\/services\//i },
-    { name: "a Discord webhook URL", re: /discord(?:app)?\.com\/api\/webhooks\//i },
-];
-
 const CONFIG: SecretLintCoreConfig = {
     rules: [
         { id: "@secretlint/secretlint-rule-preset-recommend", rule: recommendedRules },
-        { id: "@secretlint/secretlint-rule-pattern", rule: patternRule, options: { patterns: EXTRA_PATTERNS.map((p) => ({ name: p.name, pattern: String(p.re) })) } },
+        { id: "@secretlint/secretlint-rule-pattern", rule: patternRule, options: { patterns: CREDENTIAL_FORMATS.map((p) => ({ name: p.name, pattern: String(p.re) })) } },
     ],
 };
 
@@ -97,7 +85,7 @@ export async function findCredentials(texts: readonly ScannedText[]): Promise<Fo
         if (found.has(index)) continue;
         // secretlint masks the pattern's name along with the secret: find it by testing the line again.
         const patternName = message.ruleId === "@secretlint/secretlint-rule-pattern"
-            ? EXTRA_PATTERNS.find((p) => p.re.test(lines[index]))?.name
+            ? CREDENTIAL_FORMATS.find((p) => p.re.test(lines[index]))?.name
             : undefined;
         found.set(index, kindOf(message.ruleId, patternName));
     }

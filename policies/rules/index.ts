@@ -21,6 +21,8 @@ import { tierMonitoring } from "./tier-monitoring";
 import { uniqueWebhooks } from "./unique-webhooks";
 import { webhookHttps } from "./webhook-https";
 import { webhookSigning } from "./webhook-signing";
+import { alertRouteSeverity } from "./alert-route-severity";
+import { sentinelWatch } from "./sentinel-watch";
 
 export * from "./fleet-policy";
 
@@ -43,6 +45,8 @@ export function fleetPolicies(): FleetPolicy[] {
         agentOwner(),
         uniqueHostPorts(),
         alertChannelsExist(),
+        alertRouteSeverity(),
+        sentinelWatch(),
         webhookSigning(),
         webhookHttps(),
         uniqueWebhooks(),

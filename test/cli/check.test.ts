@@ -68,7 +68,7 @@ describe("unsafe fleet configs", () => {
 
     it.concurrent.each(SCENARIOS.map((s) => [s.name, s] as const))("%s", async (_name, scenario) => {
         const dir = writeProject({
-            stacks: { [scenario.stack]: fleetConfig(scenario.fleet) },
+            stacks: { [scenario.stack]: fleetConfig(scenario.fleet, scenario.config) },
             program: scenario.program,
             policyConfig: scenario.repoPolicyConfig
                 ? { [scenario.stack]: JSON.parse(fs.readFileSync(path.join(REPO, "stacks", `policy.${scenario.stack}.json`), "utf8")) }
@@ -162,6 +162,30 @@ describe("a stack that cannot be checked", () => {
         const safe = await checkJson(writeProject({ stacks: { production: fleetConfig(fleetOf("production", { "research-agent": { env: { WEBHOOK_TIMEOUT_MS: "5000" } } })) } }), "production");
         expect(safe.stderr).toBe("");
         expect(safe.json!.violations).toEqual([]);
+    });
+
+    it.concurrent("an env name the fleet sets (WEBHOOKS), and a 64-hex value pasted as a webhook's secret key, exit 2 naming each field, the value never shown; their twins pass", async () => {
+        const pasted = `a${"3f9c".repeat(15)}e2b`;
+        const hook = (secret: string) => ({ name: "crm-updates", source: "generic", path: "/webhooks/crm", secret });
+        const unsafe = {
+            ...fleetOf("production", {
+                "outreach-agent": { env: { WEBHOOKS: "[]" }, webhooks: [{ ...hook("outreachHookSecret"), path: "/webhooks/outreach" }] },
+                "research-agent": { webhooks: [hook(pasted)] },
+            }),
+            webhookBaseUrl: "https://hooks.acme.dev",
+        };
+        const run = await fleet(["check", "--stack", "production", "--cwd", writeProject({ stacks: { production: fleetConfig(unsafe) } })]);
+        expect(run.exitCode).toBe(2);
+        expect(run.stderr).toBe([
+            'Invalid fleet config for stack "production" (2 problems):',
+            'stacks/Pulumi.production.yaml: fleet.agents.outreach-agent.env.WEBHOOKS: expected "WEBHOOKS" to be left to the fleet\'s webhooks (their list, in every agent that takes webhooks), got it in env too',
+            'stacks/Pulumi.production.yaml: fleet.agents.research-agent.webhooks[0].secret: expected the name of a secret stack config key like "githubWebhookSecret", got a value that is not a key name and may be the secret itself (not shown): store the value with `pulumi config set --secret <key> <value>` and name that key here',
+        ].join("\n"));
+        expect(run.stdout + run.stderr).not.toContain(pasted);
+        const safe = { ...fleetOf("production", { "research-agent": { env: { WEBHOOK_RETRIES: "3" }, webhooks: [hook("crmHookSecret")] } }), webhookBaseUrl: "https://hooks.acme.dev" };
+        const passed = await checkJson(writeProject({ stacks: { production: fleetConfig(safe) } }), "production");
+        expect(passed.stderr).toBe("");
+        expect(passed.json!.violations).toEqual([]);
     });
 
     it.concurrent("needs no secret for the GitHub side either: the docs' governance example, its Actions secret keys unset, checks clean", async () => {

@@ -118,9 +118,21 @@ export interface Scenario {
     readonly program?: string;
     /** Use the repo's stacks/policy.<stack>.json. */
     readonly repoPolicyConfig?: boolean;
+    /** More stack config beside the fleet, by full key (the GitHub side). */
+    readonly config?: Record<string, unknown>;
 }
 
 const flag = (stages: unknown[]) => [{ name: "smart-followups", stages }];
+
+/** A year after any clock this suite runs under: a record dated then has not happened yet. */
+const FUTURE = "2099-01-01T00:00:00Z";
+
+/** The governance example of the README, with one Actions variable. */
+const governanceWithVariable = (value: string) => ({
+    "agent-fleet:github": { repository: "acme/agent-fleet", productionReviewers: { teams: [4567890] }, actionsVariables: { FLEET_NOTES: value } },
+});
+// Prefixes are split so that secret scanners never mistake this file for a leak.
+const FAKE_OPENAI_KEY = "sk" + "-" + "Seed0Seed1Seed2Seed3Seed4Seed5";
 
 export const SCENARIOS: readonly Scenario[] = [
     {
@@ -268,7 +280,7 @@ export const SCENARIOS: readonly Scenario[] = [
     {
         name: "a production agent without a memory limit",
         policy: "production-memory-limits", agent: "lead-scorer", field: "fleet.agents.lead-scorer.memory",
-        stack: "production", fleet: { environment: "production", channels: CHANNELS, agents: { "lead-scorer": { ...LEAD_SCORER, memory: undefined } } },
+        stack: "production", fleet: { environment: "production", channels: CHANNELS, sentinel: PULLED_SENTINEL, agents: { "lead-scorer": { ...LEAD_SCORER, memory: undefined } } },
     },
     {
         name: "a waitTimeout shorter than the health gate",
@@ -283,12 +295,12 @@ export const SCENARIOS: readonly Scenario[] = [
     {
         name: "a production stack file that lists no agents",
         policy: "fleet-not-empty", agent: null, field: "fleet.agents",
-        stack: "production", fleet: { environment: "production", channels: CHANNELS, agents: {} },
+        stack: "production", fleet: { environment: "production", channels: CHANNELS, sentinel: PULLED_SENTINEL, agents: {} },
     },
     {
         name: "an agent without an owner",
         policy: "agent-owner", agent: "lead-scorer", field: "fleet.agents.lead-scorer.owner",
-        stack: "staging", fleet: { environment: "staging", channels: CHANNELS, agents: { "lead-scorer": { ...LEAD_SCORER, owner: undefined } } },
+        stack: "staging", fleet: { environment: "staging", channels: CHANNELS, sentinel: PULLED_SENTINEL, agents: { "lead-scorer": { ...LEAD_SCORER, owner: undefined } } },
     },
     {
         name: "two agents on one host port",
@@ -333,5 +345,49 @@ export const SCENARIOS: readonly Scenario[] = [
         name: "a program transform that lets GitHub skip TLS verification",
         policy: "webhook-signing", agent: "research-agent", field: "fleet.agents.research-agent.webhooks[0]",
         stack: "production", fleet: { ...fleetOf("production", { "research-agent": { webhooks: [GITHUB_HOOK] } }), webhookBaseUrl: "https://hooks.acme.dev" }, program: WEBHOOK_TLS_OFF_PROGRAM,
+    },
+    {
+        name: "a flag history whose 10% → 100% step is dated in the future, so its soak looks served",
+        policy: "flag-rollout-history", agent: "pesti", field: "fleet.agents.pesti.featureFlags[0].history[3].since",
+        stack: "production", fleet: fleetOf("production", { pesti: { featureFlags: [{ name: "smart-followups", currentStage: "100%", history: [
+            { stage: "off", since: "2026-11-01T09:00:00Z" }, { stage: "team", since: "2026-11-02T09:00:00Z" },
+            { stage: "10%", since: "2026-11-03T09:00:00Z" }, { stage: "100%", since: FUTURE },
+        ] }] } }),
+    },
+    {
+        name: "a flag history that begins at 100%, with no record of 10% or its soak",
+        policy: "flag-rollout-history", agent: "pesti", field: "fleet.agents.pesti.featureFlags[0].history[0]",
+        stack: "production", fleet: fleetOf("production", { pesti: { featureFlags: [{ name: "smart-followups", currentStage: "100%", history: [{ stage: "100%", since: "2026-11-01T09:00:00Z" }] }] } }),
+    },
+    {
+        name: "one GitHub repository written two ways (acme/CRM, acme/crm) on one webhook path",
+        policy: "unique-webhooks", agent: "research-agent", field: "fleet.agents.research-agent.webhooks[0].events",
+        stack: "production", fleet: {
+            ...fleetOf("production", {
+                "outreach-agent": { webhooks: [{ ...GITHUB_HOOK, path: "/webhooks/outreach", secret: "outreachHookSecret", repository: "acme/CRM" }] },
+                "research-agent": { webhooks: [{ ...GITHUB_HOOK, repository: "acme/crm" }] },
+            }),
+            webhookBaseUrl: "https://hooks.acme.dev",
+        },
+    },
+    {
+        name: "a tier 2 agent routed only to a pager that hears critical, deaf to its own rolled_back warning",
+        policy: "alert-route-severity", agent: "jarvis", field: "fleet.agents.jarvis.alertChannels",
+        stack: "production", fleet: fleetOf("production", { jarvis: { alertChannels: ["pager"] } }),
+    },
+    {
+        name: "a production sentinel turned off while tier 2 agents need watching",
+        policy: "sentinel-watch", agent: null, field: "fleet.sentinel.enabled",
+        stack: "production", fleet: { ...fleetOf("production", { jarvis: {} }), sentinel: { enabled: false } },
+    },
+    {
+        name: "a generic webhook in staging with no base URL to deliver to over https",
+        policy: "webhook-https", agent: null, field: "fleet.webhookBaseUrl",
+        stack: "staging", fleet: fleetOf("staging", { "research-agent": { webhooks: [HOOK("/webhooks/crm", "crmHookSecret")] } }),
+    },
+    {
+        name: "an API key as an Actions variable",
+        policy: "no-plaintext-secrets", agent: null, field: "github.actionsVariables.FLEET_NOTES",
+        stack: "production", fleet: fleetOf("production", { "research-agent": {} }), config: governanceWithVariable(FAKE_OPENAI_KEY),
     },
 ];

@@ -211,13 +211,13 @@ const rows: readonly Row[] = [
         name: "channel urlSecret holding the webhook URL itself",
         mutate: (s) => { s.fleet.channels["ops-slack"].urlSecret = SECRET_VALUES.opsSlackWebhookUrl; },
         expected: [stackProblem("fleet.channels.ops-slack.urlSecret",
-            'expected the name of a secret stack config key like "opsSlackWebhookUrl", got a value that is not a key name (not shown in case it is the secret itself)')],
+            'expected the name of a secret stack config key like "opsSlackWebhookUrl", got a value that is not a key name and may be the secret itself (not shown): store the value with `pulumi config set --secret <key> <value>` and name that key here')],
     },
     {
         name: "agent secret holding the secret value instead of a key name",
         mutate: (s) => { s.fleet.agents.pesti.secrets = { OPENAI_API_KEY: SECRET_VALUES.openaiApiKey }; },
         expected: [stackProblem("fleet.agents.pesti.secrets.OPENAI_API_KEY",
-            'expected the name of a secret stack config key like "openaiApiKey", got a value that is not a key name (not shown in case it is the secret itself)')],
+            'expected the name of a secret stack config key like "openaiApiKey", got a value that is not a key name and may be the secret itself (not shown): store the value with `pulumi config set --secret <key> <value>` and name that key here')],
     },
     // --- rollout and feature flags
     {

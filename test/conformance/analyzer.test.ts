@@ -355,7 +355,7 @@ describe("AnalyzeStack", () => {
         expect(await stackOverGrpc(asFinal(production))).toEqual([]);
     });
 
-    it("given the registered inputs, reports the shared host port, the undeclared channel and the missing error channel, as in-process", async () => {
+    it("given the registered inputs, reports the shared host port, the undeclared channel, the missing error channel and the deaf routes, as in-process", async () => {
         const resources = asAnalyzed(broken);
         const remote = await stackOverGrpc(resources);
         expect(remote).toEqual(await stackInProcess(resources));
@@ -363,8 +363,10 @@ describe("AnalyzeStack", () => {
             { policyName: "production-alert-channel", urn: find(broken, FLEET).urn },
             { policyName: "unique-host-ports", urn: container(broken, "jarvis").urn },
             { policyName: "alert-channels-exist", urn: service(broken, "research-agent").urn },
+            // With every channel at critical, no watched agent hears its own warnings either.
+            ...["email-agent", "jarvis", "pesti"].map((agent) => ({ policyName: "alert-route-severity", urn: service(broken, agent).urn })),
         ]);
-        expect(remote.map((v) => v.message.split("\n")[1])).toEqual([
+        expect(remote.slice(0, 3).map((v) => v.message.split("\n")[1])).toEqual([
             "stacks/Pulumi.production.yaml: fleet.channels: declare an alert channel with minSeverity info, warning, error; production has none that hears errors",
             'stacks/Pulumi.production.yaml: fleet.agents.jarvis.hostPort: pick another host port; 9400 is already published by agent "email-agent"',
             'stacks/Pulumi.production.yaml: fleet.agents.research-agent.alertChannels[1]: declare channel "war-room" under fleet.channels or route to one that exists (ops-slack, pager, sales-discord)',
@@ -384,7 +386,7 @@ describe("AnalyzeStack", () => {
         expect(Object.keys(resources.find((r) => r.type === FLEET)!.props).sort()).toEqual(["agents", "fleet", "networkName", "sentinelContainerName"]);
         const remote = await stackOverGrpc(resources);
         expect(remote).toEqual(await stackInProcess(resources));
-        expect(remote.map((v) => v.policyName)).toEqual(["production-alert-channel", "unique-host-ports", "alert-channels-exist"]);
+        expect(remote.map((v) => v.policyName)).toEqual(["production-alert-channel", "unique-host-ports", "alert-channels-exist", "alert-route-severity", "alert-route-severity", "alert-route-severity"]);
     });
 });
 

@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { noPlaintextSecrets } from "../../policies/rules/no-plaintext-secrets";
-import { agentSpec } from "../support/specs";
-import { agentServiceArgs, containerResourceArgs, messages, runPolicy } from "./helpers";
+import { COMPONENT_TYPES } from "../../contract";
+import { agentSpec, fleetSpec } from "../support/specs";
+import { FLEET_NAME, agentServiceArgs, containerResourceArgs, messages, resourceArgsOf, runPolicy } from "./helpers";
 
 const policy = noPlaintextSecrets();
 const AT = "stacks/Pulumi.production.yaml: fleet.agents.pesti";
@@ -103,5 +104,57 @@ describe("no-plaintext-secrets", () => {
         const container = await containerResourceArgs(agentSpec({ ...happy, env: { DB_PASSWORD: "x" } }));
         expect(container.props.envs).toContain("OPENAI_API_KEY=seeded-openaiApiKey");
         expect(await runPolicy(policy, container)).toEqual([]);
+    });
+
+    describe("fields that name a secret key (a program can build specs the loader never read)", () => {
+        const [, openAiKey] = FAKE_CREDENTIALS[0];
+        const KEY_FIX = "store the value with `pulumi config set --secret <key> <value>` and name that key here";
+
+        it("passes key names", async () => {
+            const agent = agentSpec({ secrets: { OPENAI_API_KEY: "openaiApiKey" } });
+            expect(await messages(policy, await agentServiceArgs(agent))).toEqual([]);
+        });
+
+        it("reports a credential under secrets and as a webhook's secret key, at each field, without echoing it", async () => {
+            const base = agentSpec({ secrets: { OPENAI_API_KEY: "openaiApiKey" } });
+            const agent = {
+                ...base, secrets: { OPENAI_API_KEY: openAiKey },
+                webhooks: [{ name: "crm", source: "generic" as const, path: "/webhooks/crm", secretKey: openAiKey, secretEnv: "WEBHOOK_CRM_SECRET", events: [] }],
+            };
+            const found = await messages(policy, await agentServiceArgs(agent));
+            expect(found).toEqual([
+                `${AT}.secrets.OPENAI_API_KEY: expected the name of a secret config key, got a value that looks like an OpenAI-style API key (not shown): ${KEY_FIX}`,
+                `${AT}.webhooks[0].secret: expected the name of a secret config key, got a value that looks like an OpenAI-style API key (not shown): ${KEY_FIX}`,
+            ]);
+            expect(found.join("\n")).not.toContain(openAiKey);
+        });
+
+        async function fleetArgs(change: (spec: ReturnType<typeof fleetSpec>) => ReturnType<typeof fleetSpec>) {
+            const spec = fleetSpec({
+                channels: { pager: { type: "webhook", urlSecret: "pagerWebhookUrl", signingSecret: "pagerSigningSecret" } },
+                agents: { pesti: { tier: 1, port: 8080, image: "ghcr.io/acme/pesti:1.4.2" } },
+            }, "production", ["pagerWebhookUrl", "pagerSigningSecret"]);
+            return resourceArgsOf(change(spec), COMPONENT_TYPES.fleet, FLEET_NAME);
+        }
+
+        it("passes a fleet whose channels name keys", async () => {
+            expect(await messages(policy, await fleetArgs((spec) => spec))).toEqual([]);
+        });
+
+        it("reports a channel's signing key that is a credential, at the channel's field, without echoing it", async () => {
+            const found = await messages(policy, await fleetArgs((spec) => ({ ...spec, channels: [{ ...spec.channels[0], signingSecret: openAiKey }] })));
+            expect(found).toEqual([
+                `stacks/Pulumi.production.yaml: fleet.channels.pager.signingSecret: expected the name of a secret config key, got a value that looks like an OpenAI-style API key (not shown): ${KEY_FIX}`,
+            ]);
+        });
+
+        it("reports a credential in fleet.webhookBaseUrl, scanned as env values are", async () => {
+            const [, slackHook] = FAKE_CREDENTIALS.find(([name]) => name === "Slack webhook")!;
+            const found = await messages(policy, await fleetArgs((spec) => ({ ...spec, webhookBaseUrl: slackHook })));
+            expect(found).toEqual([
+                "stacks/Pulumi.production.yaml: fleet.webhookBaseUrl: its value looks like a slack credential: set it to the public URL alone; agents verify each delivery's signature, so the URL carries no credential",
+            ]);
+            expect(found.join("\n")).not.toContain(slackHook);
+        });
     });
 });

@@ -6,7 +6,7 @@
  * in, alert decisions out; the Docker watcher and the outbox do the I/O.
  */
 import type { AlertEventName } from "../../../alerts";
-import { SEVERITIES, Severity } from "../../../contract";
+import { LEAST_WATCH_SEVERITY, SEVERITIES, Severity } from "../../../contract";
 
 /** What the watcher saw, for one agent's container. */
 export type Observation =
@@ -100,7 +100,7 @@ export class AlertRules {
             const minutes = Math.round((now - problem.since) / 60_000);
             due.push({
                 event: problem.key === "health" ? "health.failed" : problem.key === "error_rate" ? "error_rate.exceeded" : "smoke.failed",
-                severity: raise("warning", context.inWindow),
+                severity: raise(LEAST_WATCH_SEVERITY, context.inWindow),
                 reason: `still failing after ${minutes} min (reminder): ${problem.key}`,
                 occurrence: `${problem.key}:${problem.since}:reminder:${now}`,
             });
@@ -145,7 +145,7 @@ export class AlertRules {
                 // After a restart within the window, a death is the same trouble again: the first death alerted, and
                 // a loop gets its own single alert. So a crash loop sends two alerts, however many restarts it has.
                 if (s.restarts.some((t) => now - t < this.settings.restartWindowMs)) return [];
-                return [{ event: "container.died", severity: raise(o.exitCode === 0 ? "warning" : "error", w), reason: `exited with code ${o.exitCode}`, occurrence: `die:${now}` }];
+                return [{ event: "container.died", severity: raise(o.exitCode === 0 ? LEAST_WATCH_SEVERITY : "error", w), reason: `exited with code ${o.exitCode}`, occurrence: `die:${now}` }];
             case "oom":
                 return [{ event: "container.oom", severity: raise("error", w), reason: "killed: out of memory", occurrence: `oom:${now}` }];
             case "error_rate": {
