@@ -5,7 +5,7 @@
  * field path, what the field wants and what they wrote, in one line.
  */
 import { z } from "zod";
-import { CHANNEL_TYPES, ENVIRONMENTS, GITHUB_REPOSITORY_RE, SEVERITIES, credentialFormatOf } from "../contract";
+import { CHANNEL_TYPES, ENVIRONMENTS, GITHUB_REPOSITORY_RE, SECRET_KEY_NAME_FIX, SEVERITIES, credentialFormatOf } from "../contract";
 import { providerCpus, cpusRoundTrip } from "../contract/docker-cpus";
 import { durationMs, isDuration } from "../contract/duration";
 import { DOCKER_ADDRESS_TEXT, HOST_NAME_RE, HOST_NAME_TEXT, REGISTRY_ADDRESS_RE, dockerAddressProblem } from "./hosts";
@@ -60,10 +60,10 @@ function isPlausibleKeyName(value: string): boolean {
     const words = value.split(/[-_.]+/).flatMap((part) => part.split(/(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])/));
     if (!words.every((word) => word.length <= 4 || /^[A-Za-z]{1,24}\d{0,4}$/.test(word))) return false;
     // Mixed-case tokens split into many one- and two-letter words ("bQ", "x", "Tz"); names into a few longer ones.
-    const letters = words.join("").length;
     if ((value.match(/\d+/g) ?? []).length >= 3 || /[b-df-hj-np-tv-xz]{6}/i.test(value)) return false;
     // Acronyms inside a camelCase name are short (API, URL, AWS); a long capital run there is noise.
     if (value.split(/[-_.]+/).some((part) => /[a-z]/.test(part) && /[A-Z]{6}/.test(part))) return false;
+    const letters = words.join("").length;
     if (letters >= 12 && letters / words.length < 3.5) return false;
     return !words.some((_, i) => i >= 2 && words.slice(i - 2, i + 1).every((word) => word.length <= 2));
 }
@@ -75,8 +75,7 @@ function isPlausibleKeyName(value: string): boolean {
 export function configKey(example: string) {
     const what = `the name of a secret stack config key like "${example}"`;
     const hidden = {
-        error: () => `expected ${what}, got a value that is not a key name and may be the secret itself (not shown): `
-            + "store the value with `pulumi config set --secret <key> <value>` and name that key here",
+        error: () => `expected ${what}, got a value that is not a key name and may be the secret itself (not shown): ${SECRET_KEY_NAME_FIX}`,
     };
     return z.string(hidden).refine(isPlausibleKeyName, hidden);
 }

@@ -16,6 +16,9 @@ export const CREDENTIAL_FORMATS: readonly { readonly name: string; readonly re: 
     { name: "a Discord webhook URL", re: /discord(?:app)?\.com\/api\/webhooks\//i },
 ];
 
+/** How to fix a secret pasted where a config key's name belongs: the loader and the policy pack say it alike. */
+export const SECRET_KEY_NAME_FIX = "store the value with `pulumi config set --secret <key> <value>` and name that key here";
+
 /** The first credential format `text` has, if any: its name, never the match. */
 export function credentialFormatOf(text: string): string | undefined {
     return CREDENTIAL_FORMATS.find((format) => format.re.test(text))?.name;

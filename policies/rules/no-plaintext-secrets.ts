@@ -1,7 +1,7 @@
 import type { ReportViolation } from "@pulumi/policy";
 import type { AgentServiceInputs, FleetInputs } from "../../config/component-inputs";
 import type { AgentSpec } from "../../config/spec";
-import { GITHUB_TYPES, stackFileName } from "../../contract";
+import { GITHUB_TYPES, SECRET_KEY_NAME_FIX, stackFileName } from "../../contract";
 import { CREDENTIAL_NAME_RE, ScannedText, findCredentials } from "./credentials";
 import { FleetPolicy, agentInputs, fixAt, fleetInputs, reportAgent } from "./fleet-policy";
 
@@ -21,13 +21,13 @@ function plainTexts(agent: AgentSpec): ScannedText[] {
 
 /** The agent's fields that name a secret config key: a credential pasted there is stored in the stack file in plain text. */
 function keyNameTexts(agent: AgentSpec): ScannedText[] {
+    // A webhook's key is in `secrets` too (as WEBHOOK_<NAME>_SECRET): it is reported once, at the webhook field the user wrote.
+    const webhookEnvs = new Set(agent.webhooks.map((hook) => hook.secretEnv));
     return [
-        ...Object.entries(agent.secrets).map(([name, key]) => ({ field: `secrets.${name}`, text: key })),
+        ...Object.entries(agent.secrets).filter(([name]) => !webhookEnvs.has(name)).map(([name, key]) => ({ field: `secrets.${name}`, text: key })),
         ...agent.webhooks.map((hook, i) => ({ field: `webhooks[${i}].secret`, text: hook.secretKey })),
     ];
 }
-
-const KEY_FIX = "store the value with `pulumi config set --secret <key> <value>` and name that key here";
 
 async function checkAgent(inputs: AgentServiceInputs, report: ReportViolation): Promise<void> {
     const agent = inputs.agent;
@@ -43,7 +43,7 @@ async function checkAgent(inputs: AgentServiceInputs, report: ReportViolation): 
         reportAgent(report, inputs, field, `${where}; its value looks like ${kind}`);
     }
     for (const { field, kind } of await findCredentials(keyNameTexts(agent))) {
-        reportAgent(report, inputs, field, `expected the name of a secret config key, got a value that looks like ${kind} (not shown): ${KEY_FIX}`);
+        reportAgent(report, inputs, field, `expected the name of a secret config key, got a value that looks like ${kind} (not shown): ${SECRET_KEY_NAME_FIX}`);
     }
 }
 
@@ -58,7 +58,7 @@ async function checkFleet(fleet: FleetInputs["fleet"], report: ReportViolation):
     for (const { field, kind } of await findCredentials(texts)) {
         const fix = field === "fleet.webhookBaseUrl"
             ? "set it to the public URL alone; agents verify each delivery's signature, so the URL carries no credential"
-            : `expected the name of a secret config key, got a value that looks like ${kind} (not shown): ${KEY_FIX}`;
+            : `expected the name of a secret config key, got a value that looks like ${kind} (not shown): ${SECRET_KEY_NAME_FIX}`;
         report(fixAt(fleet.stackFile, field, field === "fleet.webhookBaseUrl" ? `its value looks like ${kind}: ${fix}` : fix));
     }
 }

@@ -118,7 +118,8 @@ describe("no-plaintext-secrets", () => {
         it("reports a credential under secrets and as a webhook's secret key, at each field, without echoing it", async () => {
             const base = agentSpec({ secrets: { OPENAI_API_KEY: "openaiApiKey" } });
             const agent = {
-                ...base, secrets: { OPENAI_API_KEY: openAiKey },
+                // As the loader resolves a webhook: its key is in `secrets` too, under WEBHOOK_CRM_SECRET; reported once, at the webhook.
+                ...base, secrets: { OPENAI_API_KEY: openAiKey, WEBHOOK_CRM_SECRET: openAiKey },
                 webhooks: [{ name: "crm", source: "generic" as const, path: "/webhooks/crm", secretKey: openAiKey, secretEnv: "WEBHOOK_CRM_SECRET", events: [] }],
             };
             const found = await messages(policy, await agentServiceArgs(agent));
