@@ -48,10 +48,11 @@ function stackFile(): string {
         "        context: agents/sample-agent",
         // Block style: Pulumi rewrites a flow mapping's spacing when it adds the salt.
         "      healthcheck:",
-        '        interval: "1s"',
         // A probe is a node process: on two busy cores (CI runs the real-engine suites side by side) starting one
-        // has taken more than a second, and three slow probes in a row failed a healthy agent's gate.
-        '        timeout: "5s"',
+        // has taken more than a second, and three slow probes in a row failed a healthy agent's gate. Two seconds,
+        // as the dev, swarm and GitHub suites give theirs (the loader wants an interval no shorter than the timeout).
+        '        interval: "2s"',
+        '        timeout: "2s"',
         "        retries: 3",
         '        startPeriod: "1s"',
         "      waitTimeout: 20s",
@@ -275,7 +276,7 @@ describe.skipIf(skip).sequential(`the failure paths on the real engine (${cli})`
         await setEnv(SUBJECT, "REVISION", "4");
         // A health gate of some seconds, so that the deploy is still under way when the others arrive.
         await ws.editStack(STACK, (doc) => {
-            doc.setIn(["config", "agent-fleet:fleet", "agents", SUBJECT, "healthcheck"], doc.createNode({ interval: "8s", timeout: "5s", retries: 3, startPeriod: "1s" }));
+            doc.setIn(["config", "agent-fleet:fleet", "agents", SUBJECT, "healthcheck"], doc.createNode({ interval: "8s", timeout: "2s", retries: 3, startPeriod: "1s" }));
             doc.setIn(["config", "agent-fleet:fleet", "agents", SUBJECT, "waitTimeout"], "60s");
         });
         const spawnUp = () => {
