@@ -14,9 +14,9 @@ import { ConfigProblem, FleetConfigError, renderPath, unknownFieldMessage } from
 import { DOCKER_ADDRESS_TEXT, HostSpec, RegistrySpec, dockerAddressProblem } from "./hosts";
 import {
     AgentConfig, KNOWN_FIELDS, PartialAgentConfig, RuntimeName, agentSchema, catalogSchema, channelSchema,
-    SentinelConfig, describeValue, partialAgentSchema, stackFleetFields, stackFleetShapeSchema,
+    EdgeConfig, SentinelConfig, describeValue, partialAgentSchema, stackFleetFields, stackFleetShapeSchema,
 } from "./schema";
-import { AgentSpec, ChannelSpec, FleetSpec, SentinelSpec, timeToUnhealthyMs } from "./spec";
+import { AgentSpec, ChannelSpec, EdgeSpec, FleetSpec, SentinelSpec, timeToUnhealthyMs } from "./spec";
 import { TIERS, Tier } from "./tiers";
 
 /** The version the loader gives an agent that builds and names none (components/build-version.ts labels the build). */
@@ -172,6 +172,7 @@ function resolveAgent(name: string, environment: Environment, agent: AgentConfig
         version: agent.version ?? (agent.build ? DEFAULT_BUILD_VERSION : imageVersion(agent.image)),
         port: agent.port,
         hostPort: agent.hostPort,
+        ...(agent.expose ? { expose: agent.expose.startsWith("/") ? { pathPrefix: agent.expose } : { hostname: agent.expose } } : {}),
         containerName: agent.containerName,
         healthcheck,
         env: agent.env ?? {},
@@ -463,6 +464,7 @@ export function resolveFleet(source: FleetConfigSource): ResolvedFleet {
     const allowEmpty = field("allowEmpty", stackFleetFields.allowEmpty);
     const sentinelConfig = field("sentinel", stackFleetFields.sentinel);
     const webhookBaseUrl = field("webhookBaseUrl", stackFleetFields.webhookBaseUrl);
+    const edgeConfig = field("edge", stackFleetFields.edge);
     const hostMap = field("hosts", stackFleetFields.hosts);
     // A broken fleet.hosts has its own problems: placement is then not judged against it.
     const hostsWritten = ownEntry(raw, "hosts") !== undefined;
@@ -552,6 +554,9 @@ export function resolveFleet(source: FleetConfigSource): ResolvedFleet {
         problems.push({ file, path: "fleet.webhookBaseUrl", message: `expected the public URL the agents' webhook paths are reachable under, like "https://hooks.acme.dev" (agents ${registered.join(", ")} register GitHub webhooks), got nothing` });
     }
 
+    const edge = edgeConfig === undefined ? undefined : resolveEdge(edgeConfig, environment);
+    checkExposures(file, agents, edgeConfig, runtime ?? "container", problems);
+
     if (problems.length > 0) throw fail();
     // A channel that hears a tier or names an agent routes to it as if the agent listed it: one list per agent, used everywhere.
     const routed = agents.map((agent) => {
@@ -561,10 +566,55 @@ export function resolveFleet(source: FleetConfigSource): ResolvedFleet {
     const sentinel = resolveSentinel(sentinelConfig, channels);
     const spec: FleetSpec = {
         stack: source.stack, stackFile: source.stackFile, environment, runtime: runtime ?? "container", channels, agents: routed,
-        allowEmpty: allowEmpty ?? false, ...(sentinel ? { sentinel } : {}), hosts, registries,
+        allowEmpty: allowEmpty ?? false, ...(sentinel ? { sentinel } : {}), ...(edge ? { edge } : {}), hosts, registries,
         ...(webhookBaseUrl === undefined ? {} : { webhookBaseUrl: webhookBaseUrl.replace(/\/+$/, "") }),
     };
     return { spec, agentConfigs };
+}
+
+/** The edge's image when the stack file names none: Caddy's official image (pin it by digest outside dev). */
+const DEFAULT_EDGE_IMAGE = "caddy:2-alpine";
+/** The agents' own limit on a webhook body (agents/sample-agent): the edge refuses nothing an agent would take. */
+const DEFAULT_EDGE_MAX_BODY = "1MiB";
+
+function resolveEdge(config: EdgeConfig, environment: Environment): EdgeSpec {
+    const [, amount, unit] = /^(\d+)(KiB|MiB)$/.exec(config.maxBodySize ?? DEFAULT_EDGE_MAX_BODY)!;
+    return {
+        hostname: config.hostname,
+        // A dev machine has no public name to prove to an ACME CA: its edge signs its own certificates.
+        tls: config.tls ?? (environment === "dev" ? "internal" : "acme"),
+        ...(config.acmeEmail ? { acmeEmail: config.acmeEmail } : {}),
+        ...(config.acmeCa ? { acmeCa: config.acmeCa } : {}),
+        image: config.image ?? DEFAULT_EDGE_IMAGE,
+        httpPort: config.httpPort ?? 80,
+        httpsPort: config.httpsPort ?? 443,
+        listenAddress: config.listenAddress ?? "0.0.0.0",
+        maxBodyBytes: Number(amount) * (unit === "MiB" ? 1024 * 1024 : 1024),
+    };
+}
+
+/** Each exposure needs an edge to reach it through, and its own address there. */
+function checkExposures(file: string, agents: readonly AgentSpec[], edge: EdgeConfig | undefined, runtime: RuntimeName, problems: Problems): void {
+    const exposed = agents.filter((a) => a.expose !== undefined);
+    if (edge !== undefined && runtime === "swarm") {
+        problems.push({ file, path: "fleet.edge", message: "expected runtime container: the edge routes to agents' containers, and on the swarm runtime it is not built yet, got runtime swarm" });
+    }
+    const seen = new Map<string, string>();
+    for (const agent of exposed) {
+        const at = `fleet.agents.${agent.name}.expose`;
+        const address = "hostname" in agent.expose! ? agent.expose.hostname : agent.expose!.pathPrefix;
+        if (edge === undefined) {
+            problems.push({ file, path: at, message: `expected fleet.edge to be declared (the HTTPS proxy exposed agents are reached through), got an exposure of ${JSON.stringify(address)} and no edge` });
+            continue;
+        }
+        if (address === edge.hostname) {
+            problems.push({ file, path: at, message: `expected a hostname of the agent's own or a path prefix, got the edge's own hostname ${JSON.stringify(address)} (its paths belong to the agents exposed by path)` });
+            continue;
+        }
+        const other = seen.get(address);
+        if (other) problems.push({ file, path: at, message: `expected an address no other agent is exposed at, got ${JSON.stringify(address)}, agent ${other}'s` });
+        else seen.set(address, agent.name);
+    }
 }
 
 /** The sentinel's image when the stack file names none: built from the repository's own agents/sentinel. */

@@ -121,6 +121,9 @@ const MEMORY_RE = /^[1-9]\d*(Mi|Gi)$/;
 
 const imageRef = text(IMAGE_TEXT, IMAGE_REF_RE);
 const ENV_NAME_TEXT = 'an environment variable name like "OPENAI_API_KEY"';
+const EXPOSE_TEXT = 'a hostname like "pesti.acme.dev", a path prefix like "/api/agents/pesti", or false';
+// A DNS name (see DNS_NAME_RE), or a path prefix of one or more segments without a trailing slash.
+const EXPOSE_RE = /^(?:(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9-]{0,61}[a-z0-9]|(?:\/[A-Za-z0-9._~-]+)+)$/;
 
 const buildContext = text("a build context directory like \"agents/sample-agent\"");
 
@@ -239,6 +242,8 @@ const agentFields = {
     /** Which of `fleet.hosts` run the agent (its replicas on each); default every host. Runtime container only. */
     hosts: z.array(text(`${HOST_NAME_TEXT} from fleet.hosts`, HOST_NAME_RE), expected("a list of host names from fleet.hosts"))
         .min(1, expected("at least one host name (leave hosts out to run on every host)")),
+    /** How the agent is reached from outside through `fleet.edge`: a hostname of its own, a path prefix under the edge's hostname, or false (default: not exposed). */
+    expose: z.union([z.literal(false), text(EXPOSE_TEXT, EXPOSE_RE)], expected(EXPOSE_TEXT)),
     /** Swarm placement constraints ("node.role==manager", "node.labels.zone==eu"); runtime swarm only. */
     placementConstraints: z.array(
         text('a placement constraint like "node.role==manager" or "node.labels.zone!=edge"', PLACEMENT_CONSTRAINT_RE),
@@ -325,6 +330,35 @@ const registrySchema = z.strictObject({
     passwordSecret: configKey("registryPassword"),
 }, expected('a registry login like { username: "deploy", passwordSecret: "registryPassword" }'));
 
+/** A DNS name of at least two labels, lower case: what a certificate is issued for. */
+const DNS_NAME_RE = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9-]{0,61}[a-z0-9]$/;
+const DNS_NAME_TEXT = 'a DNS name like "agents.acme.dev"';
+const EDGE_TLS_MODES = ["acme", "internal"] as const;
+export type EdgeTlsMode = (typeof EDGE_TLS_MODES)[number];
+
+/** `fleet.edge`: the HTTPS proxy (Caddy) on each host that exposed agents are reached through. */
+const edgeSchema = z.strictObject({
+    /** The public name the edge answers to; agents exposed by a path prefix live under it. */
+    hostname: text(DNS_NAME_TEXT, DNS_NAME_RE),
+    /** Where certificates come from: "acme" (Let's Encrypt, or `acmeCa`) or "internal" (the edge's own CA); default internal in dev, acme elsewhere. */
+    tls: z.enum(EDGE_TLS_MODES, expected(`a TLS mode (${EDGE_TLS_MODES.join(", ")})`)).optional(),
+    /** The ACME account's contact. */
+    acmeEmail: text('an email address like "ops@acme.dev"', /^[^\s@]+@[^\s@]+\.[^\s@]+$/).optional(),
+    /** The ACME directory; default Let's Encrypt's. */
+    acmeCa: text('an https ACME directory URL like "https://acme-staging-v02.api.letsencrypt.org/directory"', /^https:\/\/[^\s/@?#]+(\/[^\s?#]*)?$/).optional(),
+    /** The edge's image (Caddy); default "caddy:2-alpine". Pin it by digest outside dev. */
+    image: imageRef.optional(),
+    /** The host port that answers HTTP (it redirects to HTTPS); default 80. */
+    httpPort: int("a port number from 1 to 65535", 1, 65535).optional(),
+    /** The host port that answers HTTPS; default 443. */
+    httpsPort: int("a port number from 1 to 65535", 1, 65535).optional(),
+    /** The host address the ports listen on; default every address ("0.0.0.0"). */
+    listenAddress: text('an IPv4 address like "0.0.0.0" or "127.0.0.1"', /^\d{1,3}(\.\d{1,3}){3}$/).optional(),
+    /** The largest request body the edge passes to an agent, in KiB or MiB; default "1MiB", the agents' own webhook limit. */
+    maxBodySize: text('a size like "1MiB" or "512KiB"', /^[1-9]\d{0,5}(KiB|MiB)$/).optional(),
+}, expected('an edge object with a hostname, like { hostname: "agents.acme.dev" }'));
+export type EdgeConfig = z.infer<typeof edgeSchema>;
+
 const AGENT_NAME_TEXT = 'an agent name of lower-case letters, digits and dashes like "email-agent"';
 const agentMap = recordOf(AGENT_NAME_TEXT, AGENT_NAME_RE, z.unknown(), "a map of agent names to agents");
 
@@ -345,6 +379,8 @@ export const stackFleetFields = {
     hosts: recordOf(HOST_NAME_TEXT, HOST_NAME_RE, hostSchema, "a map of host names to hosts").optional(),
     /** Registry logins each host's provider pulls with, by registry address as image references name it. */
     registries: recordOf('a registry address like "registry.example.com" or "10.0.0.5:5000"', REGISTRY_ADDRESS_RE, registrySchema, "a map of registry addresses to logins").optional(),
+    /** The HTTPS edge on each host that exposed agents are reached through. */
+    edge: edgeSchema.optional(),
     /** The public URL the agents' webhook paths are reachable under (behind the user's proxy or tunnel). */
     webhookBaseUrl: text('a URL like "https://hooks.acme.dev"', /^https?:\/\/[^\s/?#]+(\/[^\s?#]*)?$/).optional(),
 };
@@ -371,5 +407,6 @@ export const KNOWN_FIELDS: readonly string[] = [...new Set([
     ...Object.keys(sentinelSchema.shape),
     ...Object.keys(hostSchema.shape),
     ...Object.keys(registrySchema.shape),
+    ...Object.keys(edgeSchema.shape),
     ...Object.keys(stackFleetSchema.shape),
 ])];

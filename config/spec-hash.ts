@@ -26,8 +26,9 @@ function canonicalJson(value: unknown): string {
  * (its path and secret stay in: the agent routes and verifies with them).
  */
 export function agentSpecHash(agent: AgentSpec): string {
-    // Where the agent runs is not what runs: moving it between hosts must not read as a new spec of it.
-    const { hosts: _hosts, ...what } = agent;
+    // Where the agent runs, and how the edge reaches it, are not what runs: moving it between hosts, or
+    // exposing it, must not read as a new spec of it (the edge's routes change, the container does not).
+    const { hosts: _hosts, expose: _expose, ...what } = agent;
     const hashed = { ...what, webhooks: what.webhooks.map(({ repository: _repository, events: _events, ...onTheAgent }) => onTheAgent) };
     return createHash("sha256").update(canonicalJson(hashed)).digest("hex").slice(0, 16);
 }

@@ -126,6 +126,24 @@ export interface AgentSpec {
      * (its one engine runs it). Where it runs, not what runs: left out of the spec hash.
      */
     readonly hosts: readonly string[];
+    /** How the edge reaches it from outside (`expose`); undefined: not exposed. */
+    readonly expose?: AgentExposure;
+}
+
+/** An exposed agent's public address: a hostname of its own, or a path prefix under the edge's hostname. */
+export type AgentExposure = { readonly hostname: string } | { readonly pathPrefix: string };
+
+/** `fleet.edge`, resolved: the HTTPS proxy on each host. */
+export interface EdgeSpec {
+    readonly hostname: string;
+    readonly tls: "acme" | "internal";
+    readonly acmeEmail?: string;
+    readonly acmeCa?: string;
+    readonly image: string;
+    readonly httpPort: number;
+    readonly httpsPort: number;
+    readonly listenAddress: string;
+    readonly maxBodyBytes: number;
 }
 
 export interface ChannelSpec {
@@ -179,6 +197,8 @@ export interface FleetSpec {
     readonly webhookBaseUrl?: string;
     /** The servers the stack deploys to (`fleet.hosts`), by name; empty: one engine (`docker:host`, DOCKER_HOST or the local socket). */
     readonly hosts: readonly HostSpec[];
+    /** The HTTPS edge (`fleet.edge`); undefined when the stack declares none. */
+    readonly edge?: EdgeSpec;
     /** Registry logins every host's provider pulls with (`fleet.registries`); empty for none. */
     readonly registries: readonly RegistrySpec[];
 }

@@ -10,7 +10,11 @@ export const COMPONENT_TYPES = {
     agentService: "agent-fleet:index:AgentService",
     sentinel: "agent-fleet:index:Sentinel",
     githubGovernance: "agent-fleet:index:GithubGovernance",
+    edge: "agent-fleet:index:Edge",
 } as const;
+
+/** The type token of a Pulumi dynamic resource: the edge's routes (components/edge/routes.ts) are the fleet's only one. */
+export const EDGE_ROUTES_TYPE = "pulumi-nodejs:dynamic:Resource";
 
 /** Docker provider type tokens the policies and the CLI read. */
 export const DOCKER_TYPES = {

@@ -128,6 +128,11 @@ build_provider github github.com/pulumi/pulumi-github/provider/v6 "${ENGINE_GITH
 for binary in pulumi pulumi-language-nodejs; do
     [ -x "$BIN/$binary" ] && ln -sf "$BIN/$binary" "$VERSION_BIN/$binary"
 done
+# The dynamic-provider plugin the Pulumi CLI ships beside the language host: a two-line launcher of
+# the SDK's own dynamic provider (the edge's routes are a dynamic resource). Written here because
+# the CLI's release tarball, not its Go modules, carries it.
+printf '#!/bin/sh\nexec node ./node_modules/@pulumi/pulumi/cmd/dynamic-provider "$@"\n' >"$VERSION_BIN/pulumi-resource-pulumi-nodejs"
+chmod +x "$VERSION_BIN/pulumi-resource-pulumi-nodejs"
 install_plugin() {
     local name="$1" version="$2"
     if [ -x "$BIN/pulumi" ] && [ -x "$BIN/pulumi-resource-$name" ]; then

@@ -5,7 +5,7 @@
  * with the stack file as it is, so the URNs are the engine's own, never a
  * glob that could also match "pesti-2" for "pesti".
  */
-import { DOCKER_TYPES } from "../../contract";
+import { DOCKER_TYPES, EDGE_ROUTES_TYPE } from "../../contract";
 import { agentsByUrn } from "./agents-by-urn";
 import type { RegisteredResource } from "./mocks";
 
@@ -16,7 +16,10 @@ export function targetUrnsOf(resources: readonly RegisteredResource[], agents: r
     const owners = agentsByUrn(resources);
     const own = resources.filter((r) => agents.includes(owners.get(r.urn) ?? ""));
     const images = new Set(own.flatMap((r) => r.dependencies).filter((urn) => IMAGE_TYPES.includes(resources.find((r) => r.urn === urn)?.type ?? "")));
-    return [...new Set([...own.map((r) => r.urn), ...images])];
+    // The edge's routes name the agent's containers: an agent's deploy is routed to only when they move with it.
+    const ownUrns = new Set(own.map((r) => r.urn));
+    const routes = resources.filter((r) => r.type === EDGE_ROUTES_TYPE && r.dependencies.some((urn) => ownUrns.has(urn))).map((r) => r.urn);
+    return [...new Set([...own.map((r) => r.urn), ...images, ...routes])];
 }
 
 /**

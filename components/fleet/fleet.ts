@@ -1,9 +1,10 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as docker from "@pulumi/docker";
 import * as github from "@pulumi/github";
-import { type AgentSpec, type FleetSpec, type HostSpec, fleetInputsOf } from "../../config";
+import { type AgentSpec, type EdgeSpec, type FleetSpec, type HostSpec, fleetInputsOf } from "../../config";
 import { COMPONENT_TYPES, LABELS, githubRepositoryKey, onHostResourceName } from "../../contract";
 import { AgentPlacement, AgentService, AgentServiceTransforms, declareAgentImage, sharedImageResourceName } from "../agent-service";
+import { Edge, EdgeRoute } from "../edge";
 import { githubProviderFor } from "../github-provider";
 import { DeployNotificationsArgs, DeployNotifier } from "../notifications";
 import { AgentRuntime, RUNTIMES_BY_NAME } from "../runtimes";
@@ -109,6 +110,7 @@ export class Fleet extends pulumi.ComponentResource {
             }, { parent: this, ...(engine.provider ? { providers: [engine.provider] } : {}) }).containerName);
             this.sentinelContainerName = sentinels[0];
         }
+        if (spec.edge) this.declareEdges(name, spec, spec.edge, engines);
         // Stack policies see a component's outputs, not its inputs: keep the fleet config in both.
         this.registerOutputs({ ...inputs, networkName: this.networkName, agents: this.agents, sentinelContainerName: this.sentinelContainerName });
     }
@@ -166,6 +168,31 @@ export class Fleet extends pulumi.ComponentResource {
             }
         }
         return images;
+    }
+
+    /**
+     * One edge per engine, routing to the exposed agents' containers there. Its routes take the
+     * containers' names as they come out of their creates, that is after the health gate: a new
+     * container is routed to only once healthy, and before the container it replaces is deleted.
+     */
+    private declareEdges(name: string, spec: FleetSpec, edge: EdgeSpec, engines: readonly FleetEngine[]): void {
+        for (const engine of engines) {
+            const routes = spec.agents.flatMap((agent) => {
+                const outputs = this.agents[agent.name];
+                if (!agent.expose || !outputs || (engine.host !== undefined && !agent.hosts.includes(engine.host))) return [];
+                const upstreams = pulumi.all([outputs.instances, outputs.instanceHosts ?? pulumi.output(undefined)]).apply(([names, hosts]) =>
+                    names.filter((_, i) => hosts === undefined || hosts[i] === engine.host));
+                return [upstreams.apply((list): EdgeRoute => ({
+                    agent: agent.name, expose: agent.expose!, upstreams: list, port: agent.port,
+                    ...(agent.healthcheck.command ? {} : { healthPath: agent.healthcheck.path }),
+                }))];
+            });
+            const host = spec.hosts.find((h) => h.name === engine.host);
+            new Edge(onHostResourceName(`${name}-edge`, engine.host), {
+                spec: edge, environment: spec.environment, stack: spec.stack, networkName: engine.network.name,
+                routes: pulumi.all(routes), dockerHost: host?.docker ?? new pulumi.Config("docker").get("host") ?? "",
+            }, { parent: this, ...(engine.provider ? { providers: [engine.provider] } : {}) });
+        }
     }
 
     private readonly githubProviders = new Map<string, github.Provider>();

@@ -81,6 +81,8 @@ const AGENT_FIELD_WORDING: { readonly [K in keyof AgentSpec]-?: FieldWording | "
     alertChannels: [["alertChannels", (a) => (a.alertChannels.length > 0 ? a.alertChannels.join(", ") : undefined)]],
     // Specs recorded before hosts existed lack it.
     hosts: [["hosts", (a) => (a.hosts?.length ? a.hosts.join(", ") : undefined)]],
+    // Where the public reaches it: a hostname, or a path prefix under the edge's.
+    expose: [["expose", (a) => (a.expose === undefined ? undefined : "hostname" in a.expose ? a.expose.hostname : a.expose.pathPrefix)]],
     placementConstraints: [["placementConstraints", (a) => (a.placementConstraints?.length ? a.placementConstraints.join(", ") : undefined)]],
     env: "item by item",
     secrets: "item by item",

@@ -1,0 +1,107 @@
+/**
+ * The edge's whole Caddy configuration (Caddy's native JSON), from the fleet's
+ * specs: one route per exposed agent to its containers by name, a 404 for
+ * everything else, certificates from ACME or the edge's own CA, and access
+ * logs as JSON lines that name the agent.
+ *
+ * Why routes name each container rather than the agent's network alias:
+ * Caddy checks the health of configured upstreams only (its dynamic upstreams
+ * get no active checks), and Docker's DNS answers for a container that has
+ * not passed its healthcheck. Routes are loaded after the new containers
+ * passed the health gate, so the edge never sends a request to one that did
+ * not, and a graceful reload hands over without dropping a request.
+ */
+import type { AgentExposure, EdgeSpec } from "../../config";
+import type { Environment } from "../../contract";
+
+/** One exposed agent on one host: where the public reaches it, and its containers there. */
+export interface EdgeRoute {
+    readonly agent: string;
+    readonly expose: AgentExposure;
+    /** The agent's containers on this host, by name (Docker's DNS on the fleet network resolves them). */
+    readonly upstreams: readonly string[];
+    readonly port: number;
+    /** The path the edge probes; undefined for agents checked by a command. */
+    readonly healthPath?: string;
+}
+
+/** The response header that names the agent behind a response; the access log records it. */
+export const EDGE_AGENT_HEADER = "X-Agent-Fleet-Agent";
+
+/** A year, as browsers expect HSTS to last once a site is HTTPS for good. */
+const HSTS = "max-age=31536000";
+
+function proxyTo(route: EdgeRoute): Record<string, unknown> {
+    return {
+        handler: "reverse_proxy",
+        upstreams: route.upstreams.map((name) => ({ dial: `${name}:${route.port}` })),
+        health_checks: {
+            ...(route.healthPath ? { active: { uri: route.healthPath, interval: "2s", timeout: "2s" } } : {}),
+            // A container that stopped answering is skipped for a while, so retries go elsewhere at once.
+            passive: { fail_duration: "10s", max_fails: 1 },
+        },
+        // A request whose upstream cannot be dialled (a container stopping) is retried on another for up to 5 s.
+        load_balancing: { selection_policy: { policy: "round_robin" }, try_duration: "5s", try_interval: "100ms" },
+    };
+}
+
+function routeFor(edge: EdgeSpec, environment: Environment, route: EdgeRoute): Record<string, unknown> {
+    const byHost = "hostname" in route.expose;
+    const match = byHost
+        ? [{ host: [(route.expose as { hostname: string }).hostname] }]
+        : [{ host: [edge.hostname], path: [(route.expose as { pathPrefix: string }).pathPrefix, `${(route.expose as { pathPrefix: string }).pathPrefix}/*`] }];
+    const headers = { [EDGE_AGENT_HEADER]: [route.agent], ...(environment === "production" ? { "Strict-Transport-Security": [HSTS] } : {}) };
+    return {
+        match,
+        handle: [{
+            handler: "subroute",
+            routes: [{
+                handle: [
+                    { handler: "headers", response: { set: headers } },
+                    { handler: "request_body", max_size: edge.maxBodyBytes },
+                    // The agent serves its own paths: the prefix it is exposed under is the edge's business.
+                    ...(byHost ? [] : [{ handler: "rewrite", strip_path_prefix: (route.expose as { pathPrefix: string }).pathPrefix }]),
+                    proxyTo(route),
+                ],
+            }],
+        }],
+        terminal: true,
+    };
+}
+
+/** The edge's Caddy JSON config for these routes. */
+export function edgeCaddyConfig(edge: EdgeSpec, environment: Environment, routes: readonly EdgeRoute[]): Record<string, unknown> {
+    const sorted = [...routes].sort((a, b) => a.agent.localeCompare(b.agent));
+    const subjects = [...new Set([edge.hostname, ...sorted.flatMap((r) => ("hostname" in r.expose ? [r.expose.hostname] : []))])].sort();
+    const issuer = edge.tls === "internal"
+        ? { module: "internal" }
+        : { module: "acme", ...(edge.acmeEmail ? { email: edge.acmeEmail } : {}), ...(edge.acmeCa ? { ca: edge.acmeCa } : {}) };
+    return {
+        // The admin API answers inside the edge's container only: routes are loaded through `docker exec`.
+        admin: { listen: "localhost:2019" },
+        logging: {
+            logs: {
+                default: { level: "WARN", exclude: ["http.log.access"] },
+                access: { writer: { output: "stdout" }, encoder: { format: "json" }, include: ["http.log.access"] },
+            },
+        },
+        apps: {
+            http: {
+                http_port: edge.httpPort,
+                https_port: edge.httpsPort,
+                servers: {
+                    edge: {
+                        listen: [`:${edge.httpsPort}`],
+                        routes: [
+                            ...sorted.map((route) => routeFor(edge, environment, route)),
+                            { handle: [{ handler: "static_response", status_code: 404, body: "no agent is exposed here\n" }] },
+                        ],
+                        logs: {},
+                    },
+                },
+            },
+            // `automate`: the edge's own name has no host matcher (its 404 catches every host), so Caddy would not manage it by itself.
+            tls: { certificates: { automate: subjects }, automation: { policies: [{ subjects, issuers: [issuer] }] } },
+        },
+    };
+}

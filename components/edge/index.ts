@@ -1,0 +1,2 @@
+export { Edge, EdgeArgs } from "./edge";
+export { EDGE_AGENT_HEADER, EdgeRoute, edgeCaddyConfig } from "./caddy-config";

@@ -1,0 +1,36 @@
+// fleet.edge and each agent's `expose`: how the loader reads them, and what it refuses.
+import { describe, expect, it } from "vitest";
+import { load, problemsOf, sourceWith, stackProblem } from "./fixtures";
+
+const withEdge = (edge: unknown, expose: Record<string, unknown> = {}) => sourceWith((s) => {
+    if (edge !== undefined) s.fleet.edge = edge;
+    for (const [agent, value] of Object.entries(expose)) s.fleet.agents[agent].expose = value;
+});
+
+describe("fleet.edge", () => {
+    it("resolves its defaults: acme outside dev, ports 80 and 443 on every address, the agents' 1 MiB body limit", () => {
+        const spec = load(withEdge({ hostname: "agents.acme.dev" }, { pesti: "pesti.acme.dev", jarvis: "/api/agents/jarvis" }));
+        expect(spec.edge).toEqual({ hostname: "agents.acme.dev", tls: "acme", image: "caddy:2-alpine", httpPort: 80, httpsPort: 443, listenAddress: "0.0.0.0", maxBodyBytes: 1024 * 1024 });
+        expect(spec.agents.find((a) => a.name === "pesti")?.expose).toEqual({ hostname: "pesti.acme.dev" });
+        expect(spec.agents.find((a) => a.name === "jarvis")?.expose).toEqual({ pathPrefix: "/api/agents/jarvis" });
+    });
+
+    it("leaves an agent unexposed by default, and with expose: false", () => {
+        const spec = load(withEdge({ hostname: "agents.acme.dev" }, { jarvis: false }));
+        expect(spec.agents.map((a) => a.expose)).toEqual([undefined, undefined]);
+    });
+
+    it("refuses an exposure without an edge, one address twice, and the edge's own hostname", () => {
+        expect(problemsOf(withEdge(undefined, { pesti: "pesti.acme.dev" }))).toEqual([stackProblem("fleet.agents.pesti.expose",
+            'expected fleet.edge to be declared (the HTTPS proxy exposed agents are reached through), got an exposure of "pesti.acme.dev" and no edge')]);
+        expect(problemsOf(withEdge({ hostname: "agents.acme.dev" }, { jarvis: "/api/x", pesti: "/api/x" }))).toEqual([stackProblem("fleet.agents.pesti.expose",
+            'expected an address no other agent is exposed at, got "/api/x", agent jarvis\'s')]);
+        expect(problemsOf(withEdge({ hostname: "agents.acme.dev" }, { pesti: "agents.acme.dev" }))).toEqual([stackProblem("fleet.agents.pesti.expose",
+            'expected a hostname of the agent\'s own or a path prefix, got the edge\'s own hostname "agents.acme.dev" (its paths belong to the agents exposed by path)')]);
+    });
+
+    it("refuses an exposure that is neither a hostname nor a path prefix, naming both forms", () => {
+        expect(problemsOf(withEdge({ hostname: "agents.acme.dev" }, { pesti: "https://pesti.acme.dev/" }))).toEqual([stackProblem("fleet.agents.pesti.expose",
+            'expected a hostname like "pesti.acme.dev", a path prefix like "/api/agents/pesti", or false, got "https://pesti.acme.dev/"')]);
+    });
+});
