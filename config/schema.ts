@@ -334,7 +334,6 @@ const registrySchema = z.strictObject({
 const DNS_NAME_RE = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9-]{0,61}[a-z0-9]$/;
 const DNS_NAME_TEXT = 'a DNS name like "agents.acme.dev"';
 const EDGE_TLS_MODES = ["acme", "internal"] as const;
-export type EdgeTlsMode = (typeof EDGE_TLS_MODES)[number];
 
 /** `fleet.edge`: the HTTPS proxy (Caddy) on each host that exposed agents are reached through. */
 const edgeSchema = z.strictObject({

@@ -13,8 +13,8 @@ export const COMPONENT_TYPES = {
     edge: "agent-fleet:index:Edge",
 } as const;
 
-/** The type token of a Pulumi dynamic resource: the edge's routes (components/edge/routes.ts) are the fleet's only one. */
-export const EDGE_ROUTES_TYPE = "pulumi-nodejs:dynamic:Resource";
+/** The type token of the edge's routes: a dynamic resource (components/edge/routes.ts) of module agent-fleet, type EdgeRoutes. */
+export const EDGE_ROUTES_TYPE = "pulumi-nodejs:dynamic/agent-fleet:EdgeRoutes";
 
 /** Docker provider type tokens the policies and the CLI read. */
 export const DOCKER_TYPES = {

@@ -181,7 +181,10 @@ export function runUp(options: UpOptions, output: Output): Promise<number> {
             const rows = await verifyStack({ stack: options.stack, cwd, agents: scope, stackHandle: op.stack });
             const verifyOf = (agent: string) => verifyProblem(rows.filter((r) => r.agent === agent));
             const names = [...new Set([...rows.map((r) => r.agent), ...Object.keys(update.agents)])].sort();
-            const failed = names.filter((a) => update.agents[a] === "failed" || verifyOf(a) !== "ok");
+            // An agent taken out of the stack file and deleted by this update has nothing left to verify: done, not failed.
+            const specNames = new Set(op.editor.resolved().spec.agents.map((a) => a.name));
+            const removed = (a: string) => update.agents[a] === "deleted" && !specNames.has(a);
+            const failed = names.filter((a) => !removed(a) && (update.agents[a] === "failed" || verifyOf(a) !== "ok"));
             const changed = (a: string) => update.agents[a] !== undefined && update.agents[a] !== "unchanged";
 
             // Each agent that passes is now its last verified spec.
@@ -246,7 +249,7 @@ export function runUp(options: UpOptions, output: Output): Promise<number> {
             const agentRows: UpAgentRow[] = names.map((agent) => ({
                 agent,
                 update: update.agents[agent] ?? "unchanged",
-                verify: update.agents[agent] === "failed" ? (probes.has(agent) ? `unhealthy: ${probes.get(agent)}` : "-") : verifyOf(agent),
+                verify: update.agents[agent] === "failed" ? (probes.has(agent) ? `unhealthy: ${probes.get(agent)}` : "-") : removed(agent) ? "-" : verifyOf(agent),
                 ...(outcomes.has(agent) ? { rollback: outcomes.get(agent) } : {}),
                 ok: !failed.includes(agent),
             }));

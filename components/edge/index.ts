@@ -1,2 +1,2 @@
-export { Edge, EdgeArgs } from "./edge";
+export { Edge } from "./edge";
 export { EDGE_AGENT_HEADER, EdgeRoute, edgeCaddyConfig } from "./caddy-config";

@@ -78,6 +78,7 @@ export interface EdgeRoutesArgs {
 /** The routes loaded into one edge. */
 export class EdgeRoutes extends pulumi.dynamic.Resource {
     constructor(name: string, args: EdgeRoutesArgs, opts?: pulumi.CustomResourceOptions) {
+        // Its type token is EDGE_ROUTES_TYPE: the CLI targets it with the agents whose containers it names.
         super(provider, name, args, opts, "agent-fleet", "EdgeRoutes");
     }
 }

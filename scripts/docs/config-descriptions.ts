@@ -56,6 +56,16 @@ export const FLEET_KEYS: Readonly<Record<string, KeyDoc>> = {
     "registries": { description: "Registry logins every host's provider pulls with, by the registry address image references start with (`registry.acme.dev`, `10.0.0.5:5000`). The password reaches the daemon through the provider and is stored only encrypted in state. Needs `fleet.hosts`. See [Servers](../guides/servers.md).", type: "map: registry address → { username, passwordSecret }" },
     "registries.<name>.username": { description: "The user the hosts log in as." },
     "registries.<name>.passwordSecret": { description: "The secret stack config key holding the password or token (`pulumi config set --secret <key> …`)." },
+    "edge": { description: "The HTTPS edge (Caddy) on each host that exposed agents are reached through; container runtime only, for now. See [The edge](../guides/edge.md)." },
+    "edge.hostname": { description: "The edge's own public name: agents exposed by a path prefix live under it, and anything not exposed gets its 404." },
+    "edge.tls": { description: "Where certificates come from: `acme` (Let's Encrypt, or `acmeCa`) or `internal` (the edge's own CA, which clients must be told to trust).", default: "`internal` in dev, `acme` elsewhere" },
+    "edge.acmeEmail": { description: "The ACME account's contact address." },
+    "edge.acmeCa": { description: "The ACME directory URL.", default: "Let's Encrypt's" },
+    "edge.image": { description: "The edge's image; pin it by digest outside dev.", default: "`caddy:2-alpine`" },
+    "edge.httpPort": { description: "The host port that answers HTTP (redirects to HTTPS).", default: "`80`" },
+    "edge.httpsPort": { description: "The host port that answers HTTPS.", default: "`443`" },
+    "edge.listenAddress": { description: "The host address the edge's ports listen on.", default: "`0.0.0.0`" },
+    "edge.maxBodySize": { description: "The largest request body the edge passes to an agent, in `KiB` or `MiB` (Caddy's `request_body` limit: reading past it fails at the edge). An end-to-end 413 test is still to come.", default: "`1MiB`, the agents' own webhook limit" },
     "webhookBaseUrl": { description: "The public URL the agents' webhook paths are reachable under, behind your proxy or tunnel; no user or password in it (refused, never echoed). Needed when an agent registers GitHub webhooks; https in staging and production (policy `webhook-https`). See [Webhooks](../guides/webhooks.md)." },
 };
 
@@ -113,6 +123,7 @@ export const AGENT_KEYS: Readonly<Record<string, KeyDoc>> = {
     "webhooks[].repository": { description: "`github` only: the repository, `owner/name`." },
     "webhooks[].events": { description: "`github` only: the events GitHub sends (`push`, `pull_request`, `*`)." },
     "hosts": { description: "Which hosts of `fleet.hosts` run the agent, `replicas` on each. Refused without `fleet.hosts` and under `runtime: swarm` (Swarm places tasks: use `placementConstraints`). Moving an agent between hosts does not change its spec hash.", default: "every host of `fleet.hosts`" },
+    "expose": { description: "How the agent is reached from outside through `fleet.edge`: a hostname of its own (`pesti.acme.dev`), a path prefix under the edge's hostname (`/api/agents/pesti`, stripped before the agent sees it), or `false`. Not part of the spec hash: exposing an agent changes the edge's routes, never its container.", default: "`false`" },
     "placementConstraints": { description: "Where Swarm may place the agent's tasks (`node.role==worker`, `node.labels.zone==eu`). `runtime: swarm` only; refused under `container`." },
 };
 
