@@ -182,10 +182,7 @@ export class Fleet extends pulumi.ComponentResource {
                 if (!agent.expose || !outputs || (engine.host !== undefined && !agent.hosts.includes(engine.host))) return [];
                 const upstreams = pulumi.all([outputs.instances, outputs.instanceHosts ?? pulumi.output(undefined)]).apply(([names, hosts]) =>
                     names.filter((_, i) => hosts === undefined || hosts[i] === engine.host));
-                return [upstreams.apply((list): EdgeRoute => ({
-                    agent: agent.name, expose: agent.expose!, upstreams: list, port: agent.port,
-                    ...(agent.healthcheck.command ? {} : { healthPath: agent.healthcheck.path }),
-                }))];
+                return [upstreams.apply((list): EdgeRoute => ({ agent: agent.name, expose: agent.expose!, upstreams: list, port: agent.port }))];
             });
             const host = spec.hosts.find((h) => h.name === engine.host);
             new Edge(onHostResourceName(`${name}-edge`, engine.host), {

@@ -19,15 +19,15 @@ const SPEC = fleetSpec({
     },
 });
 const ROUTES: EdgeRoute[] = [
-    { agent: "pesti", expose: { hostname: "pesti.acme.dev" }, upstreams: ["fleet-pesti-1a2b3c4"], port: 8080, healthPath: "/health" },
-    { agent: "jarvis", expose: { pathPrefix: "/api/agents/jarvis" }, upstreams: ["fleet-jarvis-5d6e7f8", "fleet-jarvis-1-9a8b7c6"], port: 9090, healthPath: "/health" },
+    { agent: "pesti", expose: { hostname: "pesti.acme.dev" }, upstreams: ["fleet-pesti-1a2b3c4"], port: 8080 },
+    { agent: "jarvis", expose: { pathPrefix: "/api/agents/jarvis" }, upstreams: ["fleet-jarvis-5d6e7f8", "fleet-jarvis-1-9a8b7c6"], port: 9090 },
 ];
 
 type Json = Record<string, any>;
 const serverOf = (config: Json) => config.apps.http.servers.edge;
 
 describe("the edge's Caddy config", () => {
-    it("routes each exposed agent to its containers by name, with health checks and retries, and answers 404 for anything else, last", () => {
+    it("routes each exposed agent to its containers by name, with passive health checks and retries, and answers 404 for anything else, last", () => {
         const routes = serverOf(edgeCaddyConfig(SPEC.edge!, "production", ROUTES)).routes as Json[];
         expect(routes.map((r) => r.match ?? "everything else")).toEqual([
             [{ host: ["agents.acme.dev"], path: ["/api/agents/jarvis", "/api/agents/jarvis/*"] }],
@@ -39,7 +39,8 @@ describe("the edge's Caddy config", () => {
         expect(jarvis[1].max_size).toBe(512 * 1024);
         expect(jarvis[2].strip_path_prefix).toBe("/api/agents/jarvis");
         expect(jarvis[3].upstreams).toEqual([{ dial: "fleet-jarvis-5d6e7f8:9090" }, { dial: "fleet-jarvis-1-9a8b7c6:9090" }]);
-        expect(jarvis[3].health_checks.active.uri).toBe("/health");
+        // No active checks: the health gate admits a container, and a slow probe under load must not turn it away.
+        expect(jarvis[3].health_checks).toEqual({ passive: { fail_duration: "10s", max_fails: 3 } });
         expect(routes[2].handle).toEqual([{ handler: "static_response", status_code: 404, body: "no agent is exposed here\n" }]);
     });
 
