@@ -16,7 +16,7 @@ export interface AgentServiceInputs {
 
 /** The Fleet's registered inputs. */
 export interface FleetInputs {
-    readonly fleet: Pick<FleetSpec, "stack" | "stackFile" | "environment" | "channels" | "allowEmpty" | "webhookBaseUrl" | "sentinel">;
+    readonly fleet: Pick<FleetSpec, "stack" | "stackFile" | "environment" | "channels" | "allowEmpty" | "webhookBaseUrl" | "sentinel" | "edge">;
 }
 
 /** The Fleet's registered inputs for a fleet spec; policy tests build theirs with this too. */
@@ -26,6 +26,7 @@ export function fleetInputsOf(spec: FleetSpec): FleetInputs {
             stack: spec.stack, stackFile: spec.stackFile, environment: spec.environment, channels: spec.channels, allowEmpty: spec.allowEmpty,
             ...(spec.webhookBaseUrl === undefined ? {} : { webhookBaseUrl: spec.webhookBaseUrl }),
             ...(spec.sentinel === undefined ? {} : { sentinel: spec.sentinel }),
+            ...(spec.edge === undefined ? {} : { edge: spec.edge }),
         },
     };
 }

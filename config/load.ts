@@ -16,7 +16,7 @@ import {
     AgentConfig, KNOWN_FIELDS, PartialAgentConfig, RuntimeName, agentSchema, catalogSchema, channelSchema,
     EdgeConfig, SentinelConfig, describeValue, partialAgentSchema, stackFleetFields, stackFleetShapeSchema,
 } from "./schema";
-import { AgentSpec, ChannelSpec, EdgeSpec, FleetSpec, SentinelSpec, timeToUnhealthyMs } from "./spec";
+import { AgentExposure, AgentSpec, ChannelSpec, EdgeSpec, FleetSpec, SentinelSpec, edgeOrigin, timeToUnhealthyMs } from "./spec";
 import { TIERS, Tier } from "./tiers";
 
 /** The version the loader gives an agent that builds and names none (components/build-version.ts labels the build). */
@@ -146,7 +146,7 @@ function defaultRolloutStages(tier: Tier) {
     return TIERS[tier].rolloutStages ?? TIERS[3].rolloutStages ?? [];
 }
 
-function resolveAgent(name: string, environment: Environment, agent: AgentConfig, hostNames: readonly string[]): AgentSpec {
+function resolveAgent(name: string, environment: Environment, agent: AgentConfig, hostNames: readonly string[], edge: EdgeSpec | undefined): AgentSpec {
     const tier = TIERS[agent.tier];
     const hc = mergeLayers<typeof tier.healthcheck>(tier.healthcheck, agent.healthcheck);
     const healthcheck = {
@@ -172,7 +172,7 @@ function resolveAgent(name: string, environment: Environment, agent: AgentConfig
         version: agent.version ?? (agent.build ? DEFAULT_BUILD_VERSION : imageVersion(agent.image)),
         port: agent.port,
         hostPort: agent.hostPort,
-        ...(agent.expose ? { expose: agent.expose.startsWith("/") ? { pathPrefix: agent.expose } : { hostname: agent.expose } } : {}),
+        ...(agent.expose && edge ? { expose: exposureOf(agent.expose, edge) } : {}),
         containerName: agent.containerName,
         healthcheck,
         env: agent.env ?? {},
@@ -477,6 +477,7 @@ export function resolveFleet(source: FleetConfigSource): ResolvedFleet {
     const catalogBroken = source.catalog !== undefined && catalog === undefined;
 
     const environment = environmentOf(source, environmentField, problems);
+    const edge = edgeConfig === undefined ? undefined : resolveEdge(edgeConfig, environment);
     const rawDefaults = ownEntry(raw, "agentDefaults");
     const defaults = rawDefaults === undefined ? undefined : collect(partialAgentSchema, rawDefaults, file, "fleet.agentDefaults", problems);
     const defaultsBroken = rawDefaults !== undefined && defaults === undefined;
@@ -502,7 +503,7 @@ export function resolveFleet(source: FleetConfigSource): ResolvedFleet {
                 message: `expected no build in ${environment} (it runs the image a release pipeline built and pushed, never bits built on the deploying machine): set image to that tag or digest, and build: false, got a build of ${describeValue(merged.build.context)}`,
             });
         }
-        agents.push(resolveAgent(name, environment, merged, runtime === "swarm" ? [] : hosts.map((h) => h.name)));
+        agents.push(resolveAgent(name, environment, merged, runtime === "swarm" ? [] : hosts.map((h) => h.name), edge));
         agentConfigs[name] = merged;
     }
 
@@ -545,17 +546,17 @@ export function resolveFleet(source: FleetConfigSource): ResolvedFleet {
         });
     }
 
-    const registered = agents.filter((a) => a.webhooks.some((w) => w.source === "github")).map((a) => a.name);
+    // An exposed agent's deliveries go to its public URL through the edge; the others' to fleet.webhookBaseUrl.
+    const registered = agents.filter((a) => a.webhooks.some((w) => w.source === "github") && a.expose === undefined).map((a) => a.name);
     // A user or password in the URL would be registered with GitHub and stored in the stack file: refused, never echoed.
     if (webhookBaseUrl !== undefined && /^[a-z]+:\/\/[^/?#]*@/i.test(webhookBaseUrl)) {
         problems.push({ file, path: "fleet.webhookBaseUrl", message: "expected a public URL without credentials, like \"https://hooks.acme.dev\" (agents verify each delivery's signature; a user or password here would be sent to GitHub and kept in the stack file), got one with credentials (not shown)" });
     }
     if (registered.length > 0 && webhookBaseUrl === undefined) {
-        problems.push({ file, path: "fleet.webhookBaseUrl", message: `expected the public URL the agents' webhook paths are reachable under, like "https://hooks.acme.dev" (agents ${registered.join(", ")} register GitHub webhooks), got nothing` });
+        problems.push({ file, path: "fleet.webhookBaseUrl", message: `expected the public URL the agents' webhook paths are reachable under, like "https://hooks.acme.dev" (agents ${registered.join(", ")} register GitHub webhooks and are not exposed through fleet.edge, which would give them their own), got nothing` });
     }
 
-    const edge = edgeConfig === undefined ? undefined : resolveEdge(edgeConfig, environment);
-    checkExposures(file, agents, edgeConfig, runtime ?? "container", problems);
+    checkExposures(file, agentConfigs, edgeConfig, runtime ?? "container", problems);
 
     if (problems.length > 0) throw fail();
     // A channel that hears a tier or names an agent routes to it as if the agent listed it: one list per agent, used everywhere.
@@ -574,7 +575,10 @@ export function resolveFleet(source: FleetConfigSource): ResolvedFleet {
 
 /** The edge's image when the stack file names none: Caddy's official image (pin it by digest outside dev). */
 const DEFAULT_EDGE_IMAGE = "caddy:2-alpine";
-/** The agents' own limit on a webhook body (agents/sample-agent): the edge refuses nothing an agent would take. */
+/**
+ * The edge's body limit when the stack file sets none: a bound on what reaches any agent, far above a
+ * webhook's usual size (agents keep limits of their own: the sample agent takes 64 KiB).
+ */
 const DEFAULT_EDGE_MAX_BODY = "1MiB";
 
 function resolveEdge(config: EdgeConfig, environment: Environment): EdgeSpec {
@@ -585,6 +589,7 @@ function resolveEdge(config: EdgeConfig, environment: Environment): EdgeSpec {
         tls: config.tls ?? (environment === "dev" ? "internal" : "acme"),
         ...(config.acmeEmail ? { acmeEmail: config.acmeEmail } : {}),
         ...(config.acmeCa ? { acmeCa: config.acmeCa } : {}),
+        ...(config.acmeCaRoot ? { acmeCaRoot: `${config.acmeCaRoot.trim()}\n` } : {}),
         image: config.image ?? DEFAULT_EDGE_IMAGE,
         httpPort: config.httpPort ?? 80,
         httpsPort: config.httpsPort ?? 443,
@@ -593,16 +598,23 @@ function resolveEdge(config: EdgeConfig, environment: Environment): EdgeSpec {
     };
 }
 
+/** An agent's `expose`, resolved against the edge: its address there, and the public URL that makes. */
+function exposureOf(expose: string, edge: EdgeSpec): AgentExposure {
+    return expose.startsWith("/")
+        ? { pathPrefix: expose, url: `${edgeOrigin(edge, edge.hostname)}${expose}` }
+        : { hostname: expose, url: edgeOrigin(edge, expose) };
+}
+
 /** Each exposure needs an edge to reach it through, and its own address there. */
-function checkExposures(file: string, agents: readonly AgentSpec[], edge: EdgeConfig | undefined, runtime: RuntimeName, problems: Problems): void {
-    const exposed = agents.filter((a) => a.expose !== undefined);
+function checkExposures(file: string, agents: Readonly<Record<string, AgentConfig>>, edge: EdgeConfig | undefined, runtime: RuntimeName, problems: Problems): void {
     if (edge !== undefined && runtime === "swarm") {
         problems.push({ file, path: "fleet.edge", message: "expected runtime container: the edge routes to agents' containers, and on the swarm runtime it is not built yet, got runtime swarm" });
     }
     const seen = new Map<string, string>();
-    for (const agent of exposed) {
-        const at = `fleet.agents.${agent.name}.expose`;
-        const address = "hostname" in agent.expose! ? agent.expose.hostname : agent.expose!.pathPrefix;
+    for (const [name, agent] of Object.entries(agents)) {
+        const address = agent.expose;
+        if (!address) continue;
+        const at = `fleet.agents.${name}.expose`;
         if (edge === undefined) {
             problems.push({ file, path: at, message: `expected fleet.edge to be declared (the HTTPS proxy exposed agents are reached through), got an exposure of ${JSON.stringify(address)} and no edge` });
             continue;
@@ -613,7 +625,7 @@ function checkExposures(file: string, agents: readonly AgentSpec[], edge: EdgeCo
         }
         const other = seen.get(address);
         if (other) problems.push({ file, path: at, message: `expected an address no other agent is exposed at, got ${JSON.stringify(address)}, agent ${other}'s` });
-        else seen.set(address, agent.name);
+        else seen.set(address, name);
     }
 }
 

@@ -201,7 +201,7 @@ export type WebhookSource = (typeof WEBHOOK_SOURCES)[number];
 const webhookSchema = z.strictObject({
     name: text('a webhook name of lower-case letters, digits and dashes like "github-push"', /^[a-z][a-z0-9-]*$/),
     source: z.enum(WEBHOOK_SOURCES, expected(`a webhook source (${WEBHOOK_SOURCES.join(", ")})`)),
-    /** Where the agent serves it, under the stack's webhookBaseUrl. */
+    /** Where the agent serves it: under its public URL at the edge when exposed, else under the stack's webhookBaseUrl. */
     path: text('a path like "/webhooks/github"', /^\/[A-Za-z0-9._~/-]*$/),
     /** Secret stack config key holding the shared signing secret. */
     secret: configKey("githubWebhookSecret"),
@@ -345,6 +345,8 @@ const edgeSchema = z.strictObject({
     acmeEmail: text('an email address like "ops@acme.dev"', /^[^\s@]+@[^\s@]+\.[^\s@]+$/).optional(),
     /** The ACME directory; default Let's Encrypt's. */
     acmeCa: text('an https ACME directory URL like "https://acme-staging-v02.api.letsencrypt.org/directory"', /^https:\/\/[^\s/@?#]+(\/[^\s?#]*)?$/).optional(),
+    /** The root certificate (PEM text) the ACME directory's own TLS chains to, for a private ACME CA (step-ca, Pebble); default the system's roots. */
+    acmeCaRoot: text("the PEM text of a root certificate (-----BEGIN CERTIFICATE----- …)", /^\s*-----BEGIN CERTIFICATE-----\s[A-Za-z0-9+/=\s]+-----END CERTIFICATE-----\s*$/).optional(),
     /** The edge's image (Caddy); default "caddy:2-alpine". Pin it by digest outside dev. */
     image: imageRef.optional(),
     /** The host port that answers HTTP (it redirects to HTTPS); default 80. */
@@ -353,7 +355,7 @@ const edgeSchema = z.strictObject({
     httpsPort: int("a port number from 1 to 65535", 1, 65535).optional(),
     /** The host address the ports listen on; default every address ("0.0.0.0"). */
     listenAddress: text('an IPv4 address like "0.0.0.0" or "127.0.0.1"', /^\d{1,3}(\.\d{1,3}){3}$/).optional(),
-    /** The largest request body the edge passes to an agent, in KiB or MiB; default "1MiB", the agents' own webhook limit. */
+    /** The largest request body the edge passes to an agent, in KiB or MiB; default "1MiB". Larger ones get the edge's own 413. */
     maxBodySize: text('a size like "1MiB" or "512KiB"', /^[1-9]\d{0,5}(KiB|MiB)$/).optional(),
 }, expected('an edge object with a hostname, like { hostname: "agents.acme.dev" }'));
 export type EdgeConfig = z.infer<typeof edgeSchema>;

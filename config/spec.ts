@@ -130,8 +130,28 @@ export interface AgentSpec {
     readonly expose?: AgentExposure;
 }
 
-/** An exposed agent's public address: a hostname of its own, or a path prefix under the edge's hostname. */
-export type AgentExposure = { readonly hostname: string } | { readonly pathPrefix: string };
+/**
+ * An exposed agent's public address: a hostname of its own, or a path prefix
+ * under the edge's hostname, and the https URL that makes of it.
+ */
+export type AgentExposure = ({ readonly hostname: string } | { readonly pathPrefix: string }) & {
+    /** The agent's public base URL through the edge, without a trailing slash: "https://pesti.acme.dev", "https://agents.acme.dev/api/agents/jarvis". */
+    readonly url: string;
+};
+
+/** The https origin the edge answers for `hostname` on: the port shows only when it is not 443. */
+export function edgeOrigin(edge: Pick<EdgeSpec, "httpsPort">, hostname: string): string {
+    return `https://${hostname}${edge.httpsPort === 443 ? "" : `:${edge.httpsPort}`}`;
+}
+
+/**
+ * Where senders deliver the agent's webhooks: its public URL when the edge
+ * exposes it, else the stack's `fleet.webhookBaseUrl` (the user's own proxy
+ * or tunnel); undefined when it has neither.
+ */
+export function webhookBaseUrlOf(agent: Pick<AgentSpec, "expose">, fleet: Pick<FleetSpec, "webhookBaseUrl">): string | undefined {
+    return agent.expose?.url ?? fleet.webhookBaseUrl;
+}
 
 /** `fleet.edge`, resolved: the HTTPS proxy on each host. */
 export interface EdgeSpec {
@@ -139,6 +159,8 @@ export interface EdgeSpec {
     readonly tls: "acme" | "internal";
     readonly acmeEmail?: string;
     readonly acmeCa?: string;
+    /** PEM of the root the ACME directory's TLS chains to (a private ACME CA). */
+    readonly acmeCaRoot?: string;
     readonly image: string;
     readonly httpPort: number;
     readonly httpsPort: number;

@@ -16,6 +16,15 @@ export const COMPONENT_TYPES = {
 /** The type token of the edge's routes: a dynamic resource (components/edge/routes.ts) of module agent-fleet, type EdgeRoutes. */
 export const EDGE_ROUTES_TYPE = "pulumi-nodejs:dynamic/agent-fleet:EdgeRoutes";
 
+/** The edge container's role label (LABELS.role), by which `fleet verify` finds it on a host. */
+export const EDGE_ROLE = "edge";
+/** Where the edge keeps its data (certificates, its CA, the last routes): a volume, mounted here as Caddy's XDG_DATA_HOME. */
+export const EDGE_DATA_DIR = "/data";
+/** The response header in which the edge names the agent behind an answer; its access log records it, `fleet verify` reads it. */
+export const EDGE_AGENT_HEADER = "X-Agent-Fleet-Agent";
+/** The root certificate of the edge's own CA (tls: internal), inside its container: what a client of the edge trusts. */
+export const EDGE_INTERNAL_ROOT_CERT = `${EDGE_DATA_DIR}/caddy/pki/authorities/local/root.crt`;
+
 /** Docker provider type tokens the policies and the CLI read. */
 export const DOCKER_TYPES = {
     container: "docker:index/container:Container",
@@ -85,7 +94,7 @@ export const LABELS = {
     image: "agent-fleet.image",
     /** Its rollback plan: the image a rollback returns to. A container that starts on its predecessor's rollback image is a rollback. */
     rollbackImage: "agent-fleet.rollback-image",
-    /** What a non-agent container of the fleet is: "sentinel". */
+    /** What a non-agent container of the fleet is: "sentinel", "edge". */
     role: "agent-fleet.role",
     /** The `fleet.hosts` name of the host a container runs on, when the stack names hosts. */
     host: "agent-fleet.host",

@@ -9,6 +9,8 @@ export interface StatusRow {
     readonly tier: number;
     /** What main declares. */
     readonly image: string;
+    /** Where main exposes the agent through the edge (`expose`): its public https URL; absent when not exposed. */
+    readonly url?: string;
     /** What runs (its agent-fleet.image label); absent when nothing runs. */
     readonly runningImage?: string;
     readonly version?: string;

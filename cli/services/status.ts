@@ -96,6 +96,7 @@ function agentRowOnEveryHost(
     const mainSpec = agentSpecHash(agent);
     const base = {
         stack: spec.stack, agent: agent.name, tier: agent.tier, image: agent.image, mainSpec,
+        ...(agent.expose ? { url: agent.expose.url } : {}),
         ...(main ? { mainCommit: main.sha, changedAt: new Date(main.at).toISOString() } : {}),
     };
     const where = `${agent.name} (${spec.stack})`;
@@ -215,12 +216,22 @@ function rowCells(r: StatusRow, now: number): string[] {
     ];
 }
 
+/** One stack's table: a url column when the stack exposes any agent through the edge. */
+function stackTable(rows: readonly StatusRow[], now: number): { header: string[]; cells: string[][] } {
+    const urls = rows.some((r) => r.url !== undefined);
+    return {
+        header: urls ? [...ROW_HEADER, "url"] : ROW_HEADER,
+        cells: rows.map((r) => (urls ? [...rowCells(r, now), r.url ?? "-"] : rowCells(r, now))),
+    };
+}
+
 /** The human report: a table per stack, staging against production, and the problems. */
 function formatStatus(status: StatusJson): string {
     const now = Date.parse(status.checkedAt);
     const lines: string[] = [`main at ${short(status.head ?? undefined)}; a change is stale after ${status.maxLag} undeployed`];
     for (const stack of [...new Set(status.agents.map((r) => r.stack))]) {
-        lines.push("", `${stack}:`, formatTable(ROW_HEADER, status.agents.filter((r) => r.stack === stack).map((r) => rowCells(r, now))));
+        const { header, cells } = stackTable(status.agents.filter((r) => r.stack === stack), now);
+        lines.push("", `${stack}:`, formatTable(header, cells));
     }
     if (status.sync.length > 0) {
         lines.push("", "staging ↔ production:", formatTable(["agent", "staging", "production", "state"], status.sync.map((s) => [s.agent, s.staging, s.production, s.state === "out of sync" ? "OUT OF SYNC" : s.state])));
@@ -240,7 +251,8 @@ function statusMarkdown(status: StatusJson): string {
     ];
     if (!status.ok) lines.push("", ...status.problems.map((p) => `- ${p}`));
     for (const stack of [...new Set(status.agents.map((r) => r.stack))]) {
-        lines.push("", `### ${stack}`, "", ...table(ROW_HEADER, status.agents.filter((r) => r.stack === stack).map((r) => rowCells(r, now))));
+        const { header, cells } = stackTable(status.agents.filter((r) => r.stack === stack), now);
+        lines.push("", `### ${stack}`, "", ...table(header, cells));
     }
     if (status.sync.length > 0) lines.push("", "### staging ↔ production", "", ...table(["agent", "staging", "production", "state"], status.sync.map((s) => [s.agent, s.staging, s.production, s.state])));
     return lines.join("\n");

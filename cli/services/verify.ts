@@ -10,9 +10,10 @@ import { promises as fs } from "fs";
 import type { Stack } from "@pulumi/pulumi/automation";
 import { runSmokeCheck } from "../../contract";
 import { EXIT, UserError, Output, asCommand, formatTable } from "../output";
-import { agentInstances, engineNamed, reachability, stackEngineClients } from "./docker";
+import { EngineClient, agentInstances, engineNamed, reachability, stackEngineClients } from "./docker";
+import { edgeAddress, edgeRequest, edgeSmokeTransport, edgeTrust } from "./edge-check";
 import { openStack, requirePassphrase, withStackAccess } from "./stack-access";
-import { openStackView } from "../../config";
+import { type AgentSpec, type FleetSpec, openStackView } from "../../config";
 
 export interface VerifyOptions {
     readonly stack: string;
@@ -40,7 +41,7 @@ interface AgentOutput {
 
 export interface VerifyRow {
     readonly agent: string;
-    /** A container name, or "-" when the agent has none. */
+    /** A container name, "-" when the agent has none, or "edge <its public URL>" for the check through the edge. */
     readonly container: string;
     /** The host (`fleet.hosts`) the container runs on; absent when the stack names no hosts. */
     readonly host?: string;
@@ -126,7 +127,63 @@ export async function verifyStack(options: VerifyOptions): Promise<VerifyRow[]> 
             }));
         }));
     }));
+    if (spec.edge) rows.push(...await publicRows(spec, agents.filter((a) => a.expose !== undefined), engines, reach, options.timeoutMs ?? 5_000));
     return rows.sort((a, b) => a.agent.localeCompare(b.agent) || (a.host ?? "").localeCompare(b.host ?? "") || a.container.localeCompare(b.container));
+}
+
+/** How long the public side may take to answer at all: an edge obtaining a new hostname's certificate from ACME, or just restarted. */
+const EDGE_SETTLE_MS = 60_000;
+
+/**
+ * Asks until the edge answers, for up to EDGE_SETTLE_MS: a handshake without
+ * a certificate yet, or a refused connection, is retried. An answer, or a
+ * certificate that does not check out, is final.
+ */
+async function askThroughEdge<T>(ask: () => Promise<T>): Promise<T | NodeJS.ErrnoException> {
+    const deadline = Date.now() + EDGE_SETTLE_MS;
+    for (;;) {
+        const result = await ask().catch((error: NodeJS.ErrnoException) => error);
+        const untrusted = result instanceof Error && /^(UNABLE_TO_|CERT_|SELF_SIGNED_|DEPTH_ZERO_|ERR_TLS_CERT_ALTNAME)/.test(result.code ?? "");
+        if (!(result instanceof Error) || untrusted || Date.now() > deadline) return result;
+        await new Promise((resolve) => setTimeout(resolve, 1_000));
+    }
+}
+
+/**
+ * Each exposed agent through each of its hosts' edges, as the public asks for
+ * it (edge-check.ts): its health path answers 200 from the agent itself (the
+ * edge names it), and then its smoke checks pass there too.
+ */
+async function publicRows(
+    spec: FleetSpec, exposed: readonly AgentSpec[], engines: readonly EngineClient[], reach: Map<EngineClient, string | undefined>, timeoutMs: number,
+): Promise<VerifyRow[]> {
+    const edge = spec.edge!;
+    const perEngine = await Promise.all(engines.map(async (engine) => {
+        const on = exposed.filter((a) => engine.name === undefined || a.hosts.includes(engine.name));
+        if (on.length === 0) return [];
+        const at = engine.name === undefined ? {} : { host: engine.name };
+        const row = (agent: AgentSpec, fields: Pick<VerifyRow, "ok" | "health"> & Partial<VerifyRow>): VerifyRow => ({
+            agent: agent.name, container: `edge ${agent.expose!.url}`, ...at, failedChecks: [], passedChecks: [], ...fields,
+        });
+        const unreachable = reach.get(engine);
+        if (unreachable) return on.map((agent) => row(agent, { ok: false, health: unreachable, ...(engine.name === undefined ? {} : { hostDown: true }) }));
+        const trust = await edgeTrust(engine.docker, spec.stack, edge);
+        if ("problem" in trust) return on.map((agent) => row(agent, { ok: false, health: `through the edge: ${trust.problem}` }));
+        const target = { address: edgeAddress(engine, edge), port: edge.httpsPort, ...trust };
+        return Promise.all(on.map(async (agent) => {
+            const url = `${agent.expose!.url}${agent.healthcheck.path}`;
+            const answer = await askThroughEdge(() => edgeRequest(target, { method: "GET", url, timeoutMs }));
+            if (answer instanceof Error) return row(agent, { ok: false, health: `through the edge: GET ${url}: ${answer.code ?? answer.message}` });
+            if (answer.status !== 200 || answer.agent !== agent.name) {
+                const from = answer.agent === undefined ? "the edge itself" : answer.agent === agent.name ? "the agent" : `agent ${answer.agent}`;
+                return row(agent, { ok: false, health: `through the edge: GET ${url} answered ${answer.status} from ${from}, expected 200 from ${agent.name}` });
+            }
+            const results = await Promise.all(agent.smokeChecks.map((check) => runSmokeCheck(agent.expose!.url, check, timeoutMs, edgeSmokeTransport(target))));
+            const failedChecks = results.filter((r) => !r.ok).map((r) => ({ check: r.check, detail: r.detail ?? "failed" }));
+            return row(agent, { ok: failedChecks.length === 0, health: "public URL ok", failedChecks, passedChecks: results.filter((r) => r.ok).map((r) => r.check) });
+        }));
+    }));
+    return perEngine.flat();
 }
 
 /** Why an agent's verify rows failed, in a few words; "ok" when none did. */

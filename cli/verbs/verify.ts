@@ -6,7 +6,7 @@ import { CWD_OPTION } from "./options";
 
 export function defineVerify(fleet: Command, { output, onExit }: VerbContext): void {
     fleet.command("verify")
-        .description("Check a deployed stack: every agent the stack file declares is deployed, running and healthy by Docker's own healthcheck, and passes its smoke checks on each replica.")
+        .description("Check a deployed stack: every agent the stack file declares is deployed, running and healthy by Docker's own healthcheck, and passes its smoke checks on each replica; an agent exposed through the edge is also asked for at its public URL, through each host's edge over HTTPS, with its health path and smoke checks.")
         .requiredOption("-s, --stack <name>", "the stack to verify")
         .option("--outputs <file>", "read the stack's outputs from this file (`pulumi stack output --json --show-secrets`) instead of from the stack")
         .option("--json", "print { stack, ok, agents: [{ agent, container, ok, health, failedChecks, passedChecks }] } as JSON")

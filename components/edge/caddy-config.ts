@@ -12,7 +12,7 @@
  * not, and a graceful reload hands over without dropping a request.
  */
 import type { AgentExposure, EdgeSpec } from "../../config";
-import type { Environment } from "../../contract";
+import { EDGE_AGENT_HEADER, type Environment } from "../../contract";
 
 /** One exposed agent on one host: where the public reaches it, and its containers there. */
 export interface EdgeRoute {
@@ -23,8 +23,11 @@ export interface EdgeRoute {
     readonly port: number;
 }
 
-/** The response header that names the agent behind a response; the access log records it. */
-export const EDGE_AGENT_HEADER = "X-Agent-Fleet-Agent";
+/** Where the edge's container holds `acmeCaRoot`, the root a private ACME directory's TLS chains to. */
+export const ACME_CA_ROOT_FILE = "/etc/caddy/acme-ca-root.pem";
+
+/** The edge's own answer to a body over `maxBodySize`, before the limit in bytes. */
+export const EDGE_BODY_TOO_LARGE = "request body larger than the edge takes";
 
 /** A year, as browsers expect HSTS to last once a site is HTTPS for good. */
 const HSTS = "max-age=31536000";
@@ -53,15 +56,24 @@ function routeFor(edge: EdgeSpec, environment: Environment, route: EdgeRoute): R
         match,
         handle: [{
             handler: "subroute",
-            routes: [{
-                handle: [
-                    { handler: "headers", response: { set: headers } },
-                    { handler: "request_body", max_size: edge.maxBodyBytes },
-                    // The agent serves its own paths: the prefix it is exposed under is the edge's business.
-                    ...(byHost ? [] : [{ handler: "rewrite", strip_path_prefix: (route.expose as { pathPrefix: string }).pathPrefix }]),
-                    proxyTo(route),
-                ],
-            }],
+            routes: [
+                // A declared length over the limit is refused before the agent sees a byte: Caddy 2.6's proxy answers 502,
+                // not 413, when the body it streams upstream hits `request_body`'s limit (a chunked body gets its 413 there).
+                {
+                    match: [{ expression: `{http.request.header.Content-Length} != '' && int({http.request.header.Content-Length}) > ${edge.maxBodyBytes}` }],
+                    handle: [{ handler: "static_response", status_code: 413, body: `${EDGE_BODY_TOO_LARGE} (${edge.maxBodyBytes} bytes)\n`, close: true }],
+                    terminal: true,
+                },
+                {
+                    handle: [
+                        { handler: "headers", response: { set: headers } },
+                        { handler: "request_body", max_size: edge.maxBodyBytes },
+                        // The agent serves its own paths: the prefix it is exposed under is the edge's business.
+                        ...(byHost ? [] : [{ handler: "rewrite", strip_path_prefix: (route.expose as { pathPrefix: string }).pathPrefix }]),
+                        proxyTo(route),
+                    ],
+                },
+            ],
         }],
         terminal: true,
     };
@@ -73,7 +85,10 @@ export function edgeCaddyConfig(edge: EdgeSpec, environment: Environment, routes
     const subjects = [...new Set([edge.hostname, ...sorted.flatMap((r) => ("hostname" in r.expose ? [r.expose.hostname] : []))])].sort();
     const issuer = edge.tls === "internal"
         ? { module: "internal" }
-        : { module: "acme", ...(edge.acmeEmail ? { email: edge.acmeEmail } : {}), ...(edge.acmeCa ? { ca: edge.acmeCa } : {}) };
+        : {
+            module: "acme", ...(edge.acmeEmail ? { email: edge.acmeEmail } : {}), ...(edge.acmeCa ? { ca: edge.acmeCa } : {}),
+            ...(edge.acmeCaRoot ? { trusted_roots_pem_files: [ACME_CA_ROOT_FILE] } : {}),
+        };
     return {
         // The admin API answers inside the edge's container only: routes are loaded through `docker exec`.
         admin: { listen: "localhost:2019" },

@@ -2,8 +2,8 @@ import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import type { EdgeSpec } from "../../config";
 import type { Environment } from "../../contract";
-import { COMPONENT_TYPES, LABELS } from "../../contract";
-import { EdgeRoute, edgeCaddyConfig } from "./caddy-config";
+import { COMPONENT_TYPES, EDGE_DATA_DIR, EDGE_ROLE, LABELS } from "../../contract";
+import { ACME_CA_ROOT_FILE, EdgeRoute, edgeCaddyConfig } from "./caddy-config";
 import { EdgeRoutes } from "./routes";
 
 export interface EdgeArgs {
@@ -17,6 +17,8 @@ export interface EdgeArgs {
     readonly routes: pulumi.Input<readonly EdgeRoute[]>;
     /** How the program reaches the host's engine for loading routes: "ssh://…", or "" for the stack's one engine. */
     readonly dockerHost: string;
+    /** The `fleet.hosts` name of its host; absent when the stack names none. */
+    readonly host?: string;
 }
 
 /**
@@ -43,15 +45,16 @@ export class Edge extends pulumi.ComponentResource {
             image: spec.image,
             // --resume: a restarted edge serves the routes it last took, before the next deploy loads them again.
             command: ["caddy", "run", "--resume"],
-            envs: ["XDG_DATA_HOME=/data", "XDG_CONFIG_HOME=/data/config"],
-            volumes: [{ volumeName: data.name, containerPath: "/data" }],
+            envs: [`XDG_DATA_HOME=${EDGE_DATA_DIR}`, `XDG_CONFIG_HOME=${EDGE_DATA_DIR}/config`],
+            volumes: [{ volumeName: data.name, containerPath: EDGE_DATA_DIR }],
+            ...(spec.acmeCaRoot ? { uploads: [{ file: ACME_CA_ROOT_FILE, content: spec.acmeCaRoot }] } : {}),
             networksAdvanced: [{ name: args.networkName }],
             ports: [
                 { internal: spec.httpPort, external: spec.httpPort, ip: spec.listenAddress },
                 { internal: spec.httpsPort, external: spec.httpsPort, ip: spec.listenAddress },
             ],
             restart: "unless-stopped",
-            labels: [...labels, { label: "agent-fleet.edge", value: "true" }],
+            labels: [...labels, { label: LABELS.role, value: EDGE_ROLE }, ...(args.host ? [{ label: LABELS.host, value: args.host }] : [])],
             // Fixed host ports: the old edge must free them before a new one can start.
         }, { parent: this, deleteBeforeReplace: true });
         const config = pulumi.output(args.routes).apply((routes) => JSON.stringify(edgeCaddyConfig(spec, args.environment, routes)));

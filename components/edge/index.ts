@@ -1,2 +1,2 @@
 export { Edge } from "./edge";
-export { EDGE_AGENT_HEADER, EdgeRoute, edgeCaddyConfig } from "./caddy-config";
+export { EDGE_BODY_TOO_LARGE, EdgeRoute, edgeCaddyConfig } from "./caddy-config";

@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as docker from "@pulumi/docker";
 import * as github from "@pulumi/github";
-import { type AgentSpec, type EdgeSpec, type FleetSpec, type HostSpec, fleetInputsOf } from "../../config";
+import { type AgentSpec, type EdgeSpec, type FleetSpec, type HostSpec, fleetInputsOf, webhookBaseUrlOf } from "../../config";
 import { COMPONENT_TYPES, LABELS, githubRepositoryKey, onHostResourceName } from "../../contract";
 import { AgentPlacement, AgentService, AgentServiceTransforms, declareAgentImage, sharedImageResourceName } from "../agent-service";
 import { Edge, EdgeRoute } from "../edge";
@@ -187,7 +187,7 @@ export class Fleet extends pulumi.ComponentResource {
             const host = spec.hosts.find((h) => h.name === engine.host);
             new Edge(onHostResourceName(`${name}-edge`, engine.host), {
                 spec: edge, environment: spec.environment, stack: spec.stack, networkName: engine.network.name,
-                routes: pulumi.all(routes), dockerHost: host?.docker ?? new pulumi.Config("docker").get("host") ?? "",
+                routes: pulumi.all(routes), dockerHost: host?.docker ?? new pulumi.Config("docker").get("host") ?? "", ...(host ? { host: host.name } : {}),
             }, { parent: this, ...(engine.provider ? { providers: [engine.provider] } : {}) });
         }
     }
@@ -234,7 +234,7 @@ export class Fleet extends pulumi.ComponentResource {
             stackFile: args.spec.stackFile,
             transform: args.transform?.agent,
             hooks,
-            webhookBaseUrl: args.spec.webhookBaseUrl,
+            webhookBaseUrl: webhookBaseUrlOf(agent, args.spec),
             githubProvider: (owner) => this.githubProvider(name, owner),
         }, { parent: this });
         return {

@@ -19,6 +19,7 @@ import { uniqueHostPorts } from "./unique-host-ports";
 import { tier3FeatureFlags } from "./tier3-feature-flags";
 import { tierMonitoring } from "./tier-monitoring";
 import { uniqueWebhooks } from "./unique-webhooks";
+import { webhookEdge } from "./webhook-edge";
 import { webhookHttps } from "./webhook-https";
 import { webhookSigning } from "./webhook-signing";
 import { alertRouteSeverity } from "./alert-route-severity";
@@ -49,6 +50,7 @@ export function fleetPolicies(): FleetPolicy[] {
         sentinelWatch(),
         webhookSigning(),
         webhookHttps(),
+        webhookEdge(),
         uniqueWebhooks(),
     ];
 }

@@ -13,7 +13,8 @@ export function webhookHttps(): FleetPolicy {
             validateStack: (args, report) => {
                 const receivers = args.resources.flatMap((r) => {
                     const inputs = agentInputs(r);
-                    return inputs && inputs.agent.webhooks.length > 0 ? [inputs.agent.name] : [];
+                    // An agent exposed through the edge takes its deliveries at its own https URL there (webhook-edge).
+                    return inputs && inputs.agent.webhooks.length > 0 && inputs.agent.expose === undefined ? [inputs.agent.name] : [];
                 });
                 for (const { resource, fleet } of fleetsOf(args.resources)) {
                     if (!isDeployedEnvironment(fleet.environment)) continue;

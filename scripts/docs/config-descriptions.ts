@@ -65,8 +65,9 @@ export const FLEET_KEYS: Readonly<Record<string, KeyDoc>> = {
     "edge.httpPort": { description: "The host port that answers HTTP (redirects to HTTPS).", default: "`80`" },
     "edge.httpsPort": { description: "The host port that answers HTTPS.", default: "`443`" },
     "edge.listenAddress": { description: "The host address the edge's ports listen on.", default: "`0.0.0.0`" },
-    "edge.maxBodySize": { description: "The largest request body the edge passes to an agent, in `KiB` or `MiB` (Caddy's `request_body` limit: reading past it fails at the edge). An end-to-end 413 test is still to come.", default: "`1MiB`, the agents' own webhook limit" },
-    "webhookBaseUrl": { description: "The public URL the agents' webhook paths are reachable under, behind your proxy or tunnel; no user or password in it (refused, never echoed). Needed when an agent registers GitHub webhooks; https in staging and production (policy `webhook-https`). See [Webhooks](../guides/webhooks.md)." },
+    "edge.acmeCaRoot": { description: "For a private ACME CA (step-ca, Pebble): the PEM text of the root its directory's own TLS chains to, in a block scalar (`acmeCaRoot: |`). The edge trusts it for talking to `acmeCa`; the certificates it obtains chain to whatever that CA issues under.", default: "the system's roots" },
+    "edge.maxBodySize": { description: "The largest request body the edge passes to an agent, in `KiB` or `MiB`. A larger one gets the edge's own 413 (`request body larger than the edge takes`), without the agent's name: a declared length before a byte reaches the agent, a chunked body once it passes the limit. Agents keep limits of their own (the sample agent takes 64 KiB).", default: "`1MiB`" },
+    "webhookBaseUrl": { description: "The public URL the webhook paths of agents not exposed through `fleet.edge` are reachable under, behind your own proxy or tunnel; no user or password in it (refused, never echoed). An exposed agent's webhooks are registered under its public URL at the edge instead. Needed when an unexposed agent registers GitHub webhooks; https in staging and production (policy `webhook-https`). See [Webhooks](../guides/webhooks.md)." },
 };
 
 /** An agent: `fleet.agents.<name>`, `fleet.agentDefaults`, and `agents.<name>` in stacks/catalog.yaml. */
@@ -118,12 +119,12 @@ export const AGENT_KEYS: Readonly<Record<string, KeyDoc>> = {
     "webhooks": { description: "Inbound webhooks the agent takes. See [Webhooks](../guides/webhooks.md)." },
     "webhooks[].name": { description: "Lower-case letters, digits and dashes, unique per agent. The agent gets its secret as `WEBHOOK_<NAME>_SECRET`." },
     "webhooks[].source": { description: "Who sends it: `github` (registered on the repository by the program) or `generic` (any other sender that signs its calls)." },
-    "webhooks[].path": { description: "Where the agent serves it, under `fleet.webhookBaseUrl`." },
+    "webhooks[].path": { description: "Where the agent serves it: under its public URL when the edge exposes it, else under `fleet.webhookBaseUrl`." },
     "webhooks[].secret": { description: "The secret stack config key holding the shared signing secret." },
     "webhooks[].repository": { description: "`github` only: the repository, `owner/name`." },
     "webhooks[].events": { description: "`github` only: the events GitHub sends (`push`, `pull_request`, `*`)." },
     "hosts": { description: "Which hosts of `fleet.hosts` run the agent, `replicas` on each. Refused without `fleet.hosts` and under `runtime: swarm` (Swarm places tasks: use `placementConstraints`). Moving an agent between hosts does not change its spec hash.", default: "every host of `fleet.hosts`" },
-    "expose": { description: "How the agent is reached from outside through `fleet.edge`: a hostname of its own (`pesti.acme.dev`), a path prefix under the edge's hostname (`/api/agents/pesti`, stripped before the agent sees it), or `false`. Not part of the spec hash: exposing an agent changes the edge's routes, never its container.", default: "`false`" },
+    "expose": { description: "How the agent is reached from outside through `fleet.edge`: a hostname of its own (`pesti.acme.dev`), a path prefix under the edge's hostname (`/api/agents/pesti`, stripped before the agent sees it), or `false`. Its public URL is `https://` that address (with the edge's `httpsPort` when not 443); its webhooks are registered there, `fleet verify` asks for it there, `fleet status` shows it. Not part of the spec hash: exposing an agent changes the edge's routes, never its container.", default: "`false`" },
     "placementConstraints": { description: "Where Swarm may place the agent's tasks (`node.role==worker`, `node.labels.zone==eu`). `runtime: swarm` only; refused under `container`." },
 };
 

@@ -8,7 +8,8 @@ import os from "node:os";
 import path from "node:path";
 import { execa } from "execa";
 import { describe, expect, it } from "vitest";
-import { EDGE_AGENT_HEADER, EdgeRoute, edgeCaddyConfig } from "../../components/edge";
+import { EDGE_BODY_TOO_LARGE, EdgeRoute, edgeCaddyConfig } from "../../components/edge";
+import { EDGE_AGENT_HEADER } from "../../contract";
 import { fleetSpec } from "../support/specs";
 
 const SPEC = fleetSpec({
@@ -19,8 +20,8 @@ const SPEC = fleetSpec({
     },
 });
 const ROUTES: EdgeRoute[] = [
-    { agent: "pesti", expose: { hostname: "pesti.acme.dev" }, upstreams: ["fleet-pesti-1a2b3c4"], port: 8080 },
-    { agent: "jarvis", expose: { pathPrefix: "/api/agents/jarvis" }, upstreams: ["fleet-jarvis-5d6e7f8", "fleet-jarvis-1-9a8b7c6"], port: 9090 },
+    { agent: "pesti", expose: { hostname: "pesti.acme.dev", url: "https://pesti.acme.dev" }, upstreams: ["fleet-pesti-1a2b3c4"], port: 8080 },
+    { agent: "jarvis", expose: { pathPrefix: "/api/agents/jarvis", url: "https://agents.acme.dev/api/agents/jarvis" }, upstreams: ["fleet-jarvis-5d6e7f8", "fleet-jarvis-1-9a8b7c6"], port: 9090 },
 ];
 
 type Json = Record<string, any>;
@@ -34,7 +35,11 @@ describe("the edge's Caddy config", () => {
             [{ host: ["pesti.acme.dev"] }],
             "everything else",
         ]);
-        const jarvis = routes[0].handle[0].routes[0].handle as Json[];
+        const [tooLarge, proxied] = routes[0].handle[0].routes as Json[];
+        // First the edge's own 413 for a declared length over the limit (its answer carries no agent's name).
+        expect(tooLarge.match).toEqual([{ expression: "{http.request.header.Content-Length} != '' && int({http.request.header.Content-Length}) > 524288" }]);
+        expect(tooLarge.handle).toEqual([{ handler: "static_response", status_code: 413, body: `${EDGE_BODY_TOO_LARGE} (524288 bytes)\n`, close: true }]);
+        const jarvis = proxied.handle as Json[];
         expect(jarvis.map((h) => h.handler)).toEqual(["headers", "request_body", "rewrite", "reverse_proxy"]);
         expect(jarvis[1].max_size).toBe(512 * 1024);
         expect(jarvis[2].strip_path_prefix).toBe("/api/agents/jarvis");
@@ -46,7 +51,7 @@ describe("the edge's Caddy config", () => {
 
     it("names the agent in a response header the access log records, and sends HSTS in production only", () => {
         const headersIn = (environment: "dev" | "production") =>
-            (serverOf(edgeCaddyConfig(SPEC.edge!, environment, ROUTES)).routes[1].handle[0].routes[0].handle[0].response.set);
+            (serverOf(edgeCaddyConfig(SPEC.edge!, environment, ROUTES)).routes[1].handle[0].routes[1].handle[0].response.set);
         expect(headersIn("production")).toEqual({ [EDGE_AGENT_HEADER]: ["pesti"], "Strict-Transport-Security": ["max-age=31536000"] });
         expect(headersIn("dev")).toEqual({ [EDGE_AGENT_HEADER]: ["pesti"] });
     });

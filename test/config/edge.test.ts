@@ -1,6 +1,7 @@
 // fleet.edge and each agent's `expose`: how the loader reads them, and what it refuses.
 import { describe, expect, it } from "vitest";
-import { load, problemsOf, sourceWith, stackProblem } from "./fixtures";
+import { webhookBaseUrlOf } from "../../config";
+import { load, problemsOf, secretStore, sourceWith, stackProblem } from "./fixtures";
 
 const withEdge = (edge: unknown, expose: Record<string, unknown> = {}) => sourceWith((s) => {
     if (edge !== undefined) s.fleet.edge = edge;
@@ -11,8 +12,13 @@ describe("fleet.edge", () => {
     it("resolves its defaults: acme outside dev, ports 80 and 443 on every address, the agents' 1 MiB body limit", () => {
         const spec = load(withEdge({ hostname: "agents.acme.dev" }, { pesti: "pesti.acme.dev", jarvis: "/api/agents/jarvis" }));
         expect(spec.edge).toEqual({ hostname: "agents.acme.dev", tls: "acme", image: "caddy:2-alpine", httpPort: 80, httpsPort: 443, listenAddress: "0.0.0.0", maxBodyBytes: 1024 * 1024 });
-        expect(spec.agents.find((a) => a.name === "pesti")?.expose).toEqual({ hostname: "pesti.acme.dev" });
-        expect(spec.agents.find((a) => a.name === "jarvis")?.expose).toEqual({ pathPrefix: "/api/agents/jarvis" });
+        expect(spec.agents.find((a) => a.name === "pesti")?.expose).toEqual({ hostname: "pesti.acme.dev", url: "https://pesti.acme.dev" });
+        expect(spec.agents.find((a) => a.name === "jarvis")?.expose).toEqual({ pathPrefix: "/api/agents/jarvis", url: "https://agents.acme.dev/api/agents/jarvis" });
+    });
+
+    it("gives an exposed agent its public URL, with the HTTPS port when it is not 443", () => {
+        const spec = load(withEdge({ hostname: "agents.acme.dev", httpsPort: 8443 }, { pesti: "pesti.acme.dev", jarvis: "/api/agents/jarvis" }));
+        expect(spec.agents.map((a) => a.expose?.url)).toEqual(["https://agents.acme.dev:8443/api/agents/jarvis", "https://pesti.acme.dev:8443"]);
     });
 
     it("leaves an agent unexposed by default, and with expose: false", () => {
@@ -32,5 +38,34 @@ describe("fleet.edge", () => {
     it("refuses an exposure that is neither a hostname nor a path prefix, naming both forms", () => {
         expect(problemsOf(withEdge({ hostname: "agents.acme.dev" }, { pesti: "https://pesti.acme.dev/" }))).toEqual([stackProblem("fleet.agents.pesti.expose",
             'expected a hostname like "pesti.acme.dev", a path prefix like "/api/agents/pesti", or false, got "https://pesti.acme.dev/"')]);
+    });
+});
+
+describe("webhooks through the edge", () => {
+    const hook = { name: "github-push", source: "github", path: "/webhooks/github", secret: "pestiHookSecret", repository: "acme/crm", events: ["push"] };
+    const withHook = (edge: unknown, expose: Record<string, unknown>, baseUrl?: string) => sourceWith((s) => {
+        if (edge !== undefined) s.fleet.edge = edge;
+        if (baseUrl !== undefined) s.fleet.webhookBaseUrl = baseUrl;
+        for (const [agent, value] of Object.entries(expose)) s.fleet.agents[agent].expose = value;
+        s.fleet.agents.pesti.webhooks = [hook];
+        s.secretKeyState = secretStore({ pestiHookSecret: "secret" });
+    });
+
+    it("registers an exposed agent's GitHub webhooks under its public URL: no fleet.webhookBaseUrl needed", () => {
+        const spec = load(withHook({ hostname: "agents.acme.dev" }, { pesti: "/api/agents/pesti" }));
+        expect(spec.webhookBaseUrl).toBeUndefined();
+        expect(webhookBaseUrlOf(spec.agents.find((a) => a.name === "pesti")!, spec)).toBe("https://agents.acme.dev/api/agents/pesti");
+    });
+
+    it("takes the edge's URL over fleet.webhookBaseUrl for an exposed agent, and the base URL for the others", () => {
+        const spec = load(withHook({ hostname: "agents.acme.dev" }, { pesti: "pesti.acme.dev" }, "https://hooks.acme.dev"));
+        const [jarvis, pesti] = spec.agents;
+        expect(webhookBaseUrlOf(pesti, spec)).toBe("https://pesti.acme.dev");
+        expect(webhookBaseUrlOf(jarvis, spec)).toBe("https://hooks.acme.dev");
+    });
+
+    it("still asks an unexposed agent's GitHub webhooks for fleet.webhookBaseUrl, saying the edge would do", () => {
+        expect(problemsOf(withHook({ hostname: "agents.acme.dev" }, {}))).toEqual([stackProblem("fleet.webhookBaseUrl",
+            'expected the public URL the agents\' webhook paths are reachable under, like "https://hooks.acme.dev" (agents pesti register GitHub webhooks and are not exposed through fleet.edge, which would give them their own), got nothing')]);
     });
 });

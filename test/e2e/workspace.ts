@@ -172,7 +172,12 @@ export class Workspace {
 
     /** Runs the copy's `fleet` command, as `npx fleet` does. */
     fleet(...args: string[]): Promise<CommandResult> {
-        return this.run(process.execPath, [path.join(this.dir, "cli", "fleet.js"), ...args]);
+        return this.fleetWith({}, ...args);
+    }
+
+    /** Runs the copy's `fleet` command with extra environment variables (a provider's token, say). */
+    fleetWith(env: Record<string, string>, ...args: string[]): Promise<CommandResult> {
+        return this.run(process.execPath, [path.join(this.dir, "cli", "fleet.js"), ...args], env);
     }
 
     /** Runs one of the project's npm scripts, exactly as the README tells users to. */

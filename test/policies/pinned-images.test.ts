@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { pinnedImages } from "../../policies/rules/pinned-images";
-import { agentSpec } from "../support/specs";
-import { agentServiceArgs, containerResourceArgs, messages, runPolicy } from "./helpers";
+import { COMPONENT_TYPES } from "../../contract";
+import { agentSpec, fleetSpec } from "../support/specs";
+import { agentServiceArgs, containerResourceArgs, messages, resourceArgsOf, runPolicy } from "./helpers";
 
 const policy = pinnedImages();
 const DIGEST = `sha256:${"0123456789abcdef".repeat(4)}`;
@@ -55,5 +56,29 @@ describe("pinned-images", () => {
 
     it("ignores the containers, which run the pinned image id", async () => {
         expect(await runPolicy(policy, await containerResourceArgs(agentSpec({ image: "ghcr.io/acme/pesti:latest" })))).toEqual([]);
+    });
+
+    describe("the edge's image", () => {
+        const edgeArgs = (stack: string, image?: string) => resourceArgsOf(fleetSpec({
+            edge: { hostname: "agents.acme.dev", ...(image ? { image } : {}) },
+            agents: { pesti: { tier: 1, port: 8080, image: "ghcr.io/acme/pesti:1.4.2", expose: "pesti.acme.dev" } },
+        }, stack), COMPONENT_TYPES.fleet, "fleet");
+
+        it("reports the default caddy:2-alpine in production, at fleet.edge.image, on the Fleet", async () => {
+            const args = await edgeArgs("production");
+            expect(await runPolicy(policy, args)).toEqual([{
+                message: 'stacks/Pulumi.production.yaml: fleet.edge.image: pin the edge\'s image to a digest like "caddy@sha256:…" or a version tag like "2.8.4", got "caddy:2-alpine"',
+                urn: args.urn,
+            }]);
+        });
+
+        it.each(["staging", "production"])("passes a digest or a version tag in %s", async (stack) => {
+            expect(await messages(policy, await edgeArgs(stack, `caddy@${DIGEST}`))).toEqual([]);
+            expect(await messages(policy, await edgeArgs(stack, "caddy:2.8.4"))).toEqual([]);
+        });
+
+        it("exempts dev", async () => {
+            expect(await messages(policy, await edgeArgs("dev"))).toEqual([]);
+        });
     });
 });

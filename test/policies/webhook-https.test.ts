@@ -10,10 +10,11 @@ import { fleetResources, messages, runPolicy, stackArgs } from "./helpers";
 const policy = webhookHttps();
 const CRM = { name: "crm-updates", source: "generic", path: "/webhooks/crm", secret: "crmWebhookSecret" };
 
-async function check(stack: string, webhookBaseUrl: string | undefined, webhooks: unknown[] = [CRM]) {
+async function check(stack: string, webhookBaseUrl: string | undefined, webhooks: unknown[] = [CRM], expose?: string) {
     const spec = fleetSpec({
         ...(webhookBaseUrl === undefined ? {} : { webhookBaseUrl }),
-        agents: { pesti: { tier: 2, port: 8080, image: "ghcr.io/acme/pesti:1.4.2", webhooks } },
+        ...(expose === undefined ? {} : { edge: { hostname: "agents.acme.dev" } }),
+        agents: { pesti: { tier: 2, port: 8080, image: "ghcr.io/acme/pesti:1.4.2", webhooks, ...(expose === undefined ? {} : { expose }) } },
     }, stack, ["crmWebhookSecret"]);
     return stackArgs(await fleetResources(spec));
 }
@@ -29,6 +30,10 @@ describe("webhook-https", () => {
 
     it("passes a generic webhook with no base URL in dev", async () => {
         expect(await messages(policy, await check("dev", undefined))).toEqual([]);
+    });
+
+    it("passes an agent exposed through the edge with no base URL: its deliveries go to its own https URL there", async () => {
+        expect(await messages(policy, await check("production", undefined, [CRM], "pesti.acme.dev"))).toEqual([]);
     });
 
     it("passes a production stack with no webhooks and no base URL", async () => {

@@ -17,9 +17,15 @@ export function fleetSpec(fleet: unknown, stack = "production", secretKeys: read
     return loadFleetConfig(fleetSource(fleet, stack, secretKeys));
 }
 
-/** One agent resolved from the given fields (tier 1, port 8080 and a pinned image unless overridden). */
-export function agentSpec(fields: Record<string, unknown> = {}, stack = "production"): AgentSpec {
-    const secrets = Object.values((fields.secrets as Record<string, string> | undefined) ?? {});
-    const spec = fleetSpec({ agents: { pesti: { tier: 1, port: 8080, image: "ghcr.io/acme/pesti:1.4.2", ...fields } } }, stack, secrets);
+/**
+ * One agent resolved from the given fields (tier 1, port 8080 and a pinned image unless overridden), in a
+ * fleet with `fleetFields` (an edge, say); the keys its secrets and webhooks name are set.
+ */
+export function agentSpec(fields: Record<string, unknown> = {}, stack = "production", fleetFields: Record<string, unknown> = {}): AgentSpec {
+    const secrets = [
+        ...Object.values((fields.secrets as Record<string, string> | undefined) ?? {}),
+        ...((fields.webhooks as { secret: string }[] | undefined) ?? []).map((w) => w.secret),
+    ];
+    const spec = fleetSpec({ ...fleetFields, agents: { pesti: { tier: 1, port: 8080, image: "ghcr.io/acme/pesti:1.4.2", ...fields } } }, stack, secrets);
     return spec.agents[0];
 }
