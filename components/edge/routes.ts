@@ -52,7 +52,7 @@ async function loadRoutes(inputs: RoutesInputs): Promise<void> {
         let output = "";
         child.stdout.on("data", (chunk: Buffer) => { output += chunk.toString(); });
         child.stderr.on("data", (chunk: Buffer) => { output += chunk.toString(); });
-        child.on("error", (error: Error) => resolve({ code: -1, output: error.message }));
+        child.on("error", (error: NodeJS.ErrnoException) => resolve({ code: error.code === "ENOENT" ? -2 : -1, output: error.message }));
         child.on("close", (code: number | null) => resolve({ code, output }));
         child.stdin.end(inputs.config);
     });
@@ -60,6 +60,7 @@ async function loadRoutes(inputs: RoutesInputs): Promise<void> {
     for (;;) {
         const { code, output } = await attempt();
         if (code === 0) return;
+        if (code === -2) throw new Error(`the edge ${inputs.container} did not take its routes: they are loaded with the docker CLI (docker exec), and there is no \`docker\` on PATH; install the Docker CLI on the machine that deploys`);
         // Only a config Caddy refused is final; an edge still starting (or restarting) is waited for.
         const refused = /caddy responded with error: HTTP 4\d\d/.test(output);
         if (refused || Date.now() > deadline) {

@@ -23,6 +23,14 @@ describe("agentFieldChanges", () => {
         expect(changes.map((c) => c.field)).toEqual([field]);
     });
 
+    it("shows an agent exposed through the edge, and a move of its public URL, with the URLs", () => {
+        const before = agent();
+        const exposed = { ...before, expose: { hostname: "pesti.acme.dev", url: "https://pesti.acme.dev" } };
+        expect(agentFieldChanges(before, exposed)).toEqual([expect.objectContaining({ field: "expose", to: "https://pesti.acme.dev" })]);
+        const moved = { ...before, expose: { pathPrefix: "/api/agents/pesti", url: "https://agents.acme.dev/api/agents/pesti" } };
+        expect(agentFieldChanges(exposed, moved)).toEqual([expect.objectContaining({ field: "expose", from: "https://pesti.acme.dev", to: "https://agents.acme.dev/api/agents/pesti" })]);
+    });
+
     it("shows nothing for an unchanged spec", () => {
         expect(agentFieldChanges(agent(), agent())).toEqual([]);
     });

@@ -15,7 +15,8 @@ import https from "node:https";
 import path from "node:path";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { EDGE_AGENT_HEADER, EDGE_INTERNAL_ROOT_CERT, LABELS } from "../../contract";
+import { EDGE_AGENT_HEADER, LABELS } from "../../contract";
+import { edgeTrust } from "../../cli/services/edge-check";
 import { buildSampleAgentImage, dockerClient, provideDefaultCaddyImage, requireDocker } from "../support/docker";
 import { GitHubApiStandIn } from "../support/github-api";
 import { skipUnlessAvailable } from "../support/requirements";
@@ -287,10 +288,11 @@ describe.skipIf(skip).sequential(`the edge on the real engine (${cli})`, () => {
         await setEnv("FAIL_HEALTH", undefined);
     }, STEP_TIMEOUT);
 
-    /** The root of the edge's own CA (tls: internal), as a client of the edge would be given it. */
+    /** The root of the edge's own CA (tls: internal), as a client of the edge would be given it (read as fleet verify reads it). */
     const edgeRoot = async () => {
-        const [edge] = await dockerClient().listContainers({ filters: { label: [`${LABELS.stack}=${STACK}`, `${LABELS.role}=edge`] } });
-        return (await execa("docker", ["exec", edge.Id, "cat", EDGE_INTERNAL_ROOT_CERT])).stdout;
+        const trust = await edgeTrust(dockerClient(), STACK, { tls: "internal" });
+        if (!("ca" in trust) || !trust.ca) throw new Error(`no root from the edge: ${JSON.stringify(trust)}`);
+        return trust.ca;
     };
     const edgeContainer = async () => (await dockerClient().listContainers({ all: true, filters: { label: [`${LABELS.stack}=${STACK}`, `${LABELS.role}=edge`] } }))[0];
 
@@ -324,12 +326,15 @@ describe.skipIf(skip).sequential(`the edge on the real engine (${cli})`, () => {
     it("6. `fleet verify` fails while the edge is down, naming the public URL, and passes once it is back with the routes it last took", async () => {
         const edge = await edgeContainer();
         await dockerClient().getContainer(edge.Id).stop({ t: 1 });
-        const down = await fleet("verify", "--stack", STACK);
-        expect(down.exitCode, down.stdout).toBe(1);
-        expect(down.stdout).toMatch(new RegExp(`pesti +edge https://${AGENT_HOST.replace(/\./g, "\\.")}:${httpsPort} +FAIL +through the edge: GET https://${AGENT_HOST.replace(/\./g, "\\.")}:${httpsPort}/health: ECONNREFUSED`));
-        // The agent's own container is still fine: only the public side failed.
-        expect(down.stdout).toMatch(/pesti +fleet-pesti-\S+ +ok +healthy/);
-        await dockerClient().getContainer(edge.Id).start();
+        try {
+            const down = await fleet("verify", "--stack", STACK);
+            expect(down.exitCode, down.stdout).toBe(1);
+            expect(down.stdout).toMatch(new RegExp(`pesti +edge https://${AGENT_HOST.replace(/\./g, "\\.")}:${httpsPort} +FAIL +through the edge: no edge container runs on this host`));
+            // The agent's own container is still fine: only the public side failed.
+            expect(down.stdout).toMatch(/pesti +fleet-pesti-\S+ +ok +healthy/);
+        } finally {
+            await dockerClient().getContainer(edge.Id).start();
+        }
         // `caddy run --resume`: the restarted edge serves the routes it last took, with no deploy.
         let back = await fleet("verify", "--stack", STACK);
         for (let i = 0; i < 20 && back.exitCode !== 0; i++) {

@@ -18,10 +18,13 @@
  * 8. Thirty containers on one host verify with 0 spurious failures over one SSH login.
  * 9. A sentinel on each host, reading Docker only through its filtering proxy: a health flip reaches a
  *    receiver the host can reach; from inside the sentinel, a create and an exec are refused.
- * 10. `pulumi destroy` leaves nothing of the stack on either host.
+ * 10. The edge on each host: exposed agents answer over HTTPS through their own host's edge, which routes to
+ *     that host's containers only; `fleet verify` asks each host's edge, and fails on the host whose agent stopped.
+ * 11. `pulumi destroy` leaves nothing of the stack on either host.
  */
 import { promises as fs } from "node:fs";
 import * as http from "node:http";
+import * as https from "node:https";
 import * as path from "node:path";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -376,7 +379,51 @@ describe.skipIf(skip).sequential(`the fleet on two servers over ssh:// (${cli})`
         }
     }, STEP_TIMEOUT);
 
-    it("10. `pulumi destroy` leaves nothing of the stack on either host", async () => {
+    it("10. the edge on each host: exposed agents answer over HTTPS through their own host's edge, which routes to that host's containers only; `fleet verify` asks each edge", async () => {
+        await ws.editStack(STACK, (doc) => {
+            // The namespaces' own 80 and 443: each host's edge listens on its address, as a server's would.
+            doc.setIn(["config", "agent-fleet:fleet", "edge"], doc.createNode({ hostname: "agents.remote.test" }));
+            doc.setIn(["config", "agent-fleet:fleet", "agents", "jarvis", "expose"], "jarvis.remote.test");
+            doc.setIn(["config", "agent-fleet:fleet", "agents", "scout", "expose"], "/api/agents/scout");
+        });
+        const up = await fleet("up", "--stack", STACK);
+        expectOk(up, "fleet up with the edge");
+        /** One HTTPS request to a host's edge, as a client of `hostname` sends it (the chain is fleet verify's to check). */
+        const ask = (on: RemoteHost, hostname: string, pathname: string) => new Promise<{ status: number; agent?: string }>((resolve, reject) => {
+            https.get({ host: on.address, port: 443, servername: hostname, headers: { host: hostname }, path: pathname, rejectUnauthorized: false, agent: false }, (res) => {
+                res.resume();
+                res.on("end", () => resolve({ status: res.statusCode ?? 0, agent: res.headers["x-agent-fleet-agent"] as string | undefined }));
+            }).on("error", reject);
+        });
+        // jarvis runs on both hosts and answers at each; scout runs on app-1 only, so app-2's edge has no route for it.
+        expect(await ask(host, "jarvis.remote.test", "/health")).toEqual({ status: 200, agent: "jarvis" });
+        expect(await ask(host2, "jarvis.remote.test", "/health")).toEqual({ status: 200, agent: "jarvis" });
+        expect(await ask(host, "agents.remote.test", "/api/agents/scout/health")).toEqual({ status: 200, agent: "scout" });
+        expect(await ask(host2, "agents.remote.test", "/api/agents/scout/health")).toEqual({ status: 404 });
+        const rowsOf = (stdout: string) => (JSON.parse(stdout) as { agents: { agent: string; host: string; container: string; ok: boolean; health: string }[] }).agents
+            .filter((r) => r.container.startsWith("edge ")).map((r) => `${r.agent}@${r.host}: ${r.ok ? "ok" : r.health}`);
+        const verify = await fleet("verify", "--stack", STACK, "--json");
+        expect(verify.exitCode, verify.stdout + verify.stderr).toBe(0);
+        expect(rowsOf(verify.stdout)).toEqual(["jarvis@app-1: ok", "jarvis@app-2: ok", "scout@app-1: ok"]);
+        // app-2's jarvis stopped: app-2's edge has nobody to send jarvis's requests to, app-1's still does.
+        const [jarvis2] = (await remoteContainers(host2)).filter((c) => c.Labels["agent-fleet.agent"] === "jarvis");
+        await host2.docker.getContainer(jarvis2.Id).stop({ t: 1 });
+        try {
+            expect((await ask(host2, "jarvis.remote.test", "/health")).status).toBe(502);
+            expect(await ask(host, "jarvis.remote.test", "/health")).toEqual({ status: 200, agent: "jarvis" });
+            const down = await fleet("verify", "--stack", STACK, "--json");
+            expect(down.exitCode).toBe(1);
+            expect(rowsOf(down.stdout)).toEqual([
+                "jarvis@app-1: ok",
+                expect.stringMatching(/^jarvis@app-2: through the edge: GET https:\/\/jarvis\.remote\.test\/health answered 502 from the edge itself, expected 200 from jarvis$/),
+                "scout@app-1: ok",
+            ]);
+        } finally {
+            await host2.docker.getContainer(jarvis2.Id).start();
+        }
+    }, STEP_TIMEOUT);
+
+    it("11. `pulumi destroy` leaves nothing of the stack on either host", async () => {
         const destroy = await execa("pulumi", ["destroy", "--yes", "--skip-preview", "--run-program", "--stack", STACK, "--non-interactive"], { cwd: ws.dir, env: env(), reject: false });
         expect(destroy.exitCode, destroy.stdout.slice(-3000) + destroy.stderr).toBe(0);
         for (const h of [host, host2]) {

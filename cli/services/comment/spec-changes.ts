@@ -81,8 +81,9 @@ const AGENT_FIELD_WORDING: { readonly [K in keyof AgentSpec]-?: FieldWording | "
     alertChannels: [["alertChannels", (a) => (a.alertChannels.length > 0 ? a.alertChannels.join(", ") : undefined)]],
     // Specs recorded before hosts existed lack it.
     hosts: [["hosts", (a) => (a.hosts?.length ? a.hosts.join(", ") : undefined)]],
-    // Where the public reaches it: a hostname, or a path prefix under the edge's.
-    expose: [["expose", (a) => (a.expose === undefined ? undefined : "hostname" in a.expose ? a.expose.hostname : a.expose.pathPrefix)]],
+    // Where the public reaches it: its URL at the edge (a hostname of its own, or a path prefix under the edge's),
+    // so that a change of the edge's hostname or port shows too. Specs recorded before the URL existed lack it.
+    expose: [["expose", (a) => (a.expose === undefined ? undefined : (a.expose as { url?: string }).url ?? ("hostname" in a.expose ? a.expose.hostname : a.expose.pathPrefix))]],
     placementConstraints: [["placementConstraints", (a) => (a.placementConstraints?.length ? a.placementConstraints.join(", ") : undefined)]],
     env: "item by item",
     secrets: "item by item",
