@@ -22,6 +22,11 @@ export const EDGE_ROLE = "edge";
 export const EDGE_DATA_DIR = "/data";
 /** The response header in which the edge names the agent behind an answer; its access log records it, `fleet verify` reads it. */
 export const EDGE_AGENT_HEADER = "X-Agent-Fleet-Agent";
+/**
+ * How long the edge keeps trying the agent's containers for one request before it answers 502 itself: a
+ * client of the edge (fleet verify) waits at least this long more than it would for the agent alone.
+ */
+export const EDGE_TRY_DURATION_MS = 5_000;
 /** The root certificate of the edge's own CA (tls: internal), inside its container: what a client of the edge trusts. */
 export const EDGE_INTERNAL_ROOT_CERT = `${EDGE_DATA_DIR}/caddy/pki/authorities/local/root.crt`;
 

@@ -68,6 +68,3 @@ done < "$LOCK"
 
 echo "engine: sources verified (${#build_env[@]} archives from $SOURCES)"
 env ENGINE_REQUIRE_ALL=1 "${build_env[@]}" bash scripts/build-engine.sh
-
-# The edge's ACME suite: Pebble, a test ACME CA, from the Go module proxy.
-bash scripts/build-pebble.sh

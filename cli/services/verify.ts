@@ -8,7 +8,7 @@
  */
 import { promises as fs } from "fs";
 import type { Stack } from "@pulumi/pulumi/automation";
-import { runSmokeCheck } from "../../contract";
+import { EDGE_TRY_DURATION_MS, runSmokeCheck } from "../../contract";
 import { EXIT, UserError, Output, asCommand, formatTable } from "../output";
 import { EngineClient, agentInstances, engineNamed, reachability, stackEngineClients } from "./docker";
 import { edgeAddress, edgeRequest, edgeSmokeTransport, edgeTrust } from "./edge-check";
@@ -135,16 +135,17 @@ export async function verifyStack(options: VerifyOptions): Promise<VerifyRow[]> 
 const EDGE_SETTLE_MS = 60_000;
 
 /**
- * Asks until the edge answers, for up to EDGE_SETTLE_MS: a handshake without
- * a certificate yet, or a refused connection, is retried. An answer, or a
- * certificate that does not check out, is final.
+ * Asks until the edge answers, for up to EDGE_SETTLE_MS: a refused or reset
+ * connection, or a handshake the edge ends for want of a certificate (an
+ * OpenSSL alert), is retried. An answer, a certificate that does not check
+ * out, or no answer in time is final.
  */
 async function askThroughEdge<T>(ask: () => Promise<T>): Promise<T | NodeJS.ErrnoException> {
     const deadline = Date.now() + EDGE_SETTLE_MS;
     for (;;) {
         const result = await ask().catch((error: NodeJS.ErrnoException) => error);
-        const untrusted = result instanceof Error && /^(UNABLE_TO_|CERT_|SELF_SIGNED_|DEPTH_ZERO_|ERR_TLS_CERT_ALTNAME)/.test(result.code ?? "");
-        if (!(result instanceof Error) || untrusted || Date.now() > deadline) return result;
+        const settling = result instanceof Error && /^(ECONNREFUSED|ECONNRESET|EPROTO|ERR_SSL_)/.test(result.code ?? "");
+        if (!settling || Date.now() > deadline) return result;
         await new Promise((resolve) => setTimeout(resolve, 1_000));
     }
 }
@@ -172,13 +173,14 @@ async function publicRows(
         const target = { address: edgeAddress(engine, edge), port: edge.httpsPort, ...trust };
         return Promise.all(on.map(async (agent) => {
             const url = `${agent.expose!.url}${agent.healthcheck.path}`;
-            const answer = await askThroughEdge(() => edgeRequest(target, { method: "GET", url, timeoutMs }));
+            // The edge may try the agent's containers for EDGE_TRY_DURATION_MS before it answers 502 itself: wait for that answer.
+            const answer = await askThroughEdge(() => edgeRequest(target, { method: "GET", url, timeoutMs: timeoutMs + EDGE_TRY_DURATION_MS }));
             if (answer instanceof Error) return row(agent, { ok: false, health: `through the edge: GET ${url}: ${answer.code ?? answer.message}` });
             if (answer.status !== 200 || answer.agent !== agent.name) {
                 const from = answer.agent === undefined ? "the edge itself" : answer.agent === agent.name ? "the agent" : `agent ${answer.agent}`;
                 return row(agent, { ok: false, health: `through the edge: GET ${url} answered ${answer.status} from ${from}, expected 200 from ${agent.name}` });
             }
-            const results = await Promise.all(agent.smokeChecks.map((check) => runSmokeCheck(agent.expose!.url, check, timeoutMs, edgeSmokeTransport(target))));
+            const results = await Promise.all(agent.smokeChecks.map((check) => runSmokeCheck(agent.expose!.url, check, timeoutMs + EDGE_TRY_DURATION_MS, edgeSmokeTransport(target))));
             const failedChecks = results.filter((r) => !r.ok).map((r) => ({ check: r.check, detail: r.detail ?? "failed" }));
             return row(agent, { ok: failedChecks.length === 0, health: "public URL ok", failedChecks, passedChecks: results.filter((r) => r.ok).map((r) => r.check) });
         }));

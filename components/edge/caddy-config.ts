@@ -12,7 +12,7 @@
  * not, and a graceful reload hands over without dropping a request.
  */
 import type { AgentExposure, EdgeSpec } from "../../config";
-import { EDGE_AGENT_HEADER, type Environment } from "../../contract";
+import { EDGE_AGENT_HEADER, EDGE_TRY_DURATION_MS, type Environment } from "../../contract";
 
 /** One exposed agent on one host: where the public reaches it, and its containers there. */
 export interface EdgeRoute {
@@ -41,8 +41,8 @@ function proxyTo(route: EdgeRoute): Record<string, unknown> {
         // load turned a healthy container away (503s in the edge suite run beside the swarm suite). A container
         // that stops answering is skipped after three failed dials within 10 s, and retries go elsewhere.
         health_checks: { passive: { fail_duration: "10s", max_fails: 3 } },
-        // A request whose upstream cannot be dialled (a container stopping) is retried on another for up to 5 s.
-        load_balancing: { selection_policy: { policy: "round_robin" }, try_duration: "5s", try_interval: "100ms" },
+        // A request whose upstream cannot be dialled (a container stopping) is retried on another for up to EDGE_TRY_DURATION_MS.
+        load_balancing: { selection_policy: { policy: "round_robin" }, try_duration: `${EDGE_TRY_DURATION_MS}ms`, try_interval: "100ms" },
     };
 }
 

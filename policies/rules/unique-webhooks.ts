@@ -13,7 +13,7 @@ export function uniqueWebhooks(): FleetPolicy {
         fix: "Give each agent's webhook its own `path`, and let one agent subscribe to each repository event.",
         policy: {
             name: "unique-webhooks",
-            description: "No two agents claim the same webhook path, or the same GitHub repository and event (\"*\" claims every event).",
+            description: "No two agents claim the same webhook path (under `webhookBaseUrl`, or the same URL at the edge), or the same GitHub repository and event (\"*\" claims every event).",
             enforcementLevel: "mandatory",
             validateStack: (args, report) => {
                 const pathOwners = new Map<string, string>();
@@ -25,9 +25,11 @@ export function uniqueWebhooks(): FleetPolicy {
                     const me = inputs.agent.name;
                     const reportAt = (i: number, field: string, message: string) => report(fixAt(inputs.stackFile, agentField(inputs, `webhooks[${i}].${field}`), message), resource.urn);
                     inputs.agent.webhooks.forEach((webhook, i) => {
-                        const pathOwner = pathOwners.get(webhook.path);
-                        if (pathOwner !== undefined && pathOwner !== me) reportAt(i, "path", `the path ${webhook.path} already belongs to agent "${pathOwner}"`);
-                        else pathOwners.set(webhook.path, me);
+                        // Where the deliveries arrive: an exposed agent's under its own URL at the edge, the others' all under webhookBaseUrl.
+                        const where = inputs.agent.expose ? `${inputs.agent.expose.url}${webhook.path}` : webhook.path;
+                        const pathOwner = pathOwners.get(where);
+                        if (pathOwner !== undefined && pathOwner !== me) reportAt(i, "path", `the ${inputs.agent.expose ? "URL" : "path"} ${where} already belongs to agent "${pathOwner}"`);
+                        else pathOwners.set(where, me);
                         if (!webhook.repository) return;
                         // GitHub's own comparison: "acme/CRM" and "acme/crm" are one repository.
                         const key = githubRepositoryKey(webhook.repository);

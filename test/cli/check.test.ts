@@ -72,7 +72,7 @@ describe("unsafe fleet configs", () => {
             program: scenario.program,
             policyConfig: scenario.repoPolicyConfig
                 ? { [scenario.stack]: JSON.parse(fs.readFileSync(path.join(REPO, "stacks", `policy.${scenario.stack}.json`), "utf8")) }
-                : undefined,
+                : scenario.policyLevels ? { [scenario.stack]: { all: "mandatory", ...scenario.policyLevels } } : undefined,
         });
         const run = await checkJson(dir, scenario.stack);
         expect(run.stderr).toBe("");
@@ -182,7 +182,10 @@ describe("a stack that cannot be checked", () => {
             'stacks/Pulumi.production.yaml: fleet.agents.research-agent.webhooks[0].secret: expected the name of a secret stack config key like "githubWebhookSecret", got a value that is not a key name and may be the secret itself (not shown): store the value with `pulumi config set --secret <key> <value>` and name that key here',
         ].join("\n"));
         expect(run.stdout + run.stderr).not.toContain(pasted);
-        const safe = { ...fleetOf("production", { "research-agent": { env: { WEBHOOK_RETRIES: "3" }, webhooks: [hook("crmHookSecret")] } }), webhookBaseUrl: "https://hooks.acme.dev" };
+        const safe = {
+            ...fleetOf("production", { "research-agent": { env: { WEBHOOK_RETRIES: "3" }, webhooks: [hook("crmHookSecret")], expose: "research.acme.dev" } }),
+            edge: { hostname: "agents.acme.dev", image: "caddy:2.8.4" },
+        };
         const passed = await checkJson(writeProject({ stacks: { production: fleetConfig(safe) } }), "production");
         expect(passed.stderr).toBe("");
         expect(passed.json!.violations).toEqual([]);

@@ -120,7 +120,14 @@ export interface Scenario {
     readonly repoPolicyConfig?: boolean;
     /** More stack config beside the fleet, by full key (the GitHub side). */
     readonly config?: Record<string, unknown>;
+    /** Policy levels besides the defaults (stacks/policy.<stack>.json). */
+    readonly policyLevels?: Record<string, string>;
 }
+
+/** The edge, on a pinned image, as staging and production declare it. */
+const EDGE = { hostname: "agents.acme.dev", image: "caddy:2.8.4" };
+/** A stack that takes its webhooks behind a proxy or tunnel of its own turns webhook-edge off: webhook-https then judges that proxy's URL. */
+const OWN_PROXY = { "webhook-edge": "disabled" };
 
 const flag = (stages: unknown[]) => [{ name: "smart-followups", stages }];
 
@@ -330,12 +337,12 @@ export const SCENARIOS: readonly Scenario[] = [
     },
     {
         name: "webhooks under an http base URL in staging",
-        policy: "webhook-https", agent: null, field: "fleet.webhookBaseUrl",
+        policy: "webhook-https", agent: null, field: "fleet.webhookBaseUrl", policyLevels: OWN_PROXY,
         stack: "staging", fleet: { ...fleetOf("staging", { "research-agent": { webhooks: [HOOK("/webhooks/crm", "crmHookSecret")] } }), webhookBaseUrl: "http://hooks.acme.dev" },
     },
     {
         name: "two agents on one webhook path",
-        policy: "unique-webhooks", agent: "research-agent", field: "fleet.agents.research-agent.webhooks[0].path",
+        policy: "unique-webhooks", agent: "research-agent", field: "fleet.agents.research-agent.webhooks[0].path", policyLevels: OWN_PROXY,
         stack: "production", fleet: {
             ...fleetOf("production", { "outreach-agent": { webhooks: [HOOK("/webhooks/crm", "outreachHookSecret")] }, "research-agent": { webhooks: [HOOK("/webhooks/crm", "researchHookSecret")] } }),
             webhookBaseUrl: "https://hooks.acme.dev",
@@ -344,7 +351,7 @@ export const SCENARIOS: readonly Scenario[] = [
     {
         name: "a program transform that lets GitHub skip TLS verification",
         policy: "webhook-signing", agent: "research-agent", field: "fleet.agents.research-agent.webhooks[0]",
-        stack: "production", fleet: { ...fleetOf("production", { "research-agent": { webhooks: [GITHUB_HOOK] } }), webhookBaseUrl: "https://hooks.acme.dev" }, program: WEBHOOK_TLS_OFF_PROGRAM,
+        stack: "production", fleet: { ...fleetOf("production", { "research-agent": { webhooks: [GITHUB_HOOK], expose: "research.acme.dev" } }), edge: EDGE }, program: WEBHOOK_TLS_OFF_PROGRAM,
     },
     {
         name: "a flag history whose 10% → 100% step is dated in the future, so its soak looks served",
@@ -364,10 +371,10 @@ export const SCENARIOS: readonly Scenario[] = [
         policy: "unique-webhooks", agent: "research-agent", field: "fleet.agents.research-agent.webhooks[0].events",
         stack: "production", fleet: {
             ...fleetOf("production", {
-                "outreach-agent": { webhooks: [{ ...GITHUB_HOOK, path: "/webhooks/outreach", secret: "outreachHookSecret", repository: "acme/CRM" }] },
-                "research-agent": { webhooks: [{ ...GITHUB_HOOK, repository: "acme/crm" }] },
+                "outreach-agent": { webhooks: [{ ...GITHUB_HOOK, path: "/webhooks/outreach", secret: "outreachHookSecret", repository: "acme/CRM" }], expose: "/api/agents/outreach" },
+                "research-agent": { webhooks: [{ ...GITHUB_HOOK, repository: "acme/crm" }], expose: "/api/agents/research" },
             }),
-            webhookBaseUrl: "https://hooks.acme.dev",
+            edge: EDGE,
         },
     },
     {
@@ -382,12 +389,22 @@ export const SCENARIOS: readonly Scenario[] = [
     },
     {
         name: "a generic webhook in staging with no base URL to deliver to over https",
-        policy: "webhook-https", agent: null, field: "fleet.webhookBaseUrl",
+        policy: "webhook-https", agent: null, field: "fleet.webhookBaseUrl", policyLevels: OWN_PROXY,
         stack: "staging", fleet: fleetOf("staging", { "research-agent": { webhooks: [HOOK("/webhooks/crm", "crmHookSecret")] } }),
     },
     {
         name: "an API key as an Actions variable",
         policy: "no-plaintext-secrets", agent: null, field: "github.actionsVariables.FLEET_NOTES",
         stack: "production", fleet: fleetOf("production", { "research-agent": {} }), config: governanceWithVariable(FAKE_OPENAI_KEY),
+    },
+    {
+        name: "a production agent taking webhooks at a raw host port behind a proxy of its own, not through the edge",
+        policy: "webhook-edge", agent: "research-agent", field: "fleet.agents.research-agent.expose",
+        stack: "production", fleet: { ...fleetOf("production", { "research-agent": { webhooks: [HOOK("/webhooks/crm", "crmHookSecret")], hostPort: 9400 } }), webhookBaseUrl: "https://hooks.acme.dev" },
+    },
+    {
+        name: "the edge on caddy:2-alpine, a moving tag, in production",
+        policy: "pinned-images", agent: null, field: "fleet.edge.image",
+        stack: "production", fleet: { ...fleetOf("production", { "research-agent": { expose: "research.acme.dev" } }), edge: { hostname: "agents.acme.dev" } },
     },
 ];

@@ -65,7 +65,7 @@ describe("webhooks in the fleet config", () => {
 
     it("refuses github webhooks without the stack's public base URL", () => {
         expect(() => fleetWith({ webhooks: [GITHUB_PUSH] }, {})).toThrow(
-            'stacks/Pulumi.staging.yaml: fleet.webhookBaseUrl: expected the public URL the agents\' webhook paths are reachable under, like "https://hooks.acme.dev" (agents pesti register GitHub webhooks), got nothing',
+            'stacks/Pulumi.staging.yaml: fleet.webhookBaseUrl: expected the public URL the agents\' webhook paths are reachable under, like "https://hooks.acme.dev" (agents pesti register GitHub webhooks and are not exposed through fleet.edge, which would give them their own), got nothing',
         );
         expect(() => fleetWith({ webhooks: [CRM] }, {})).not.toThrow();
     });

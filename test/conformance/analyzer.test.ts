@@ -319,7 +319,7 @@ describe("Analyze during a preview", () => {
     it("an unknown a policy does read downgrades that policy to an advisory 'can't run during preview'", async () => {
         const pesti = engineResource(service(preview, "pesti"));
         const remote = await overGrpc({ ...pesti, props: { ...pesti.props, agent: pulumi.runtime.unknownValue } });
-        const agentPolicies = ["no-plaintext-secrets", "pinned-images", "rollback-image", "tier-monitoring", "tier3-feature-flags", "flag-rollout-history", "health-gate-timing", "agent-owner"];
+        const agentPolicies = ["no-plaintext-secrets", "pinned-images", "rollback-image", "tier-monitoring", "tier3-feature-flags", "flag-rollout-history", "health-gate-timing", "agent-owner", "webhook-edge"];
         expect(remote.map(({ policyName, enforcementLevel, urn }) => ({ policyName, enforcementLevel, urn })))
             .toEqual(agentPolicies.map((policyName) => ({ policyName, enforcementLevel: "advisory", urn: "" })));
         for (const v of remote) expect(v.message).toMatch(new RegExp(`^can't run policy '${v.policyName}' from policy pack '${POLICY_PACK_NAME}@v${PACK_VERSION}' during preview`));

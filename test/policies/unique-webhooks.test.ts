@@ -7,9 +7,12 @@ const policy = uniqueWebhooks();
 const KEYS = ["pestiHook", "jarvisHook"];
 const push = (path: string, secret: string, events = ["push"], repository = "acme/crm") => ({ name: "github-push", source: "github", path, secret, repository, events });
 
-async function check(pesti: unknown[], jarvis: unknown[]): Promise<string[]> {
-    const agent = (webhooks: unknown[]) => ({ tier: 2, port: 8080, image: "ghcr.io/acme/pesti:1.4.2", webhooks });
-    const spec = fleetSpec({ webhookBaseUrl: "https://hooks.acme.dev", agents: { pesti: agent(pesti), jarvis: agent(jarvis) } }, "production", KEYS);
+async function check(pesti: unknown[], jarvis: unknown[], expose: { pesti?: string; jarvis?: string } = {}): Promise<string[]> {
+    const agent = (webhooks: unknown[], at?: string) => ({ tier: 2, port: 8080, image: "ghcr.io/acme/pesti:1.4.2", webhooks, ...(at ? { expose: at } : {}) });
+    const spec = fleetSpec({
+        webhookBaseUrl: "https://hooks.acme.dev", ...(expose.pesti || expose.jarvis ? { edge: { hostname: "agents.acme.dev" } } : {}),
+        agents: { pesti: agent(pesti, expose.pesti), jarvis: agent(jarvis, expose.jarvis) },
+    }, "production", KEYS);
     return messages(policy, stackArgs(await fleetResources(spec)));
 }
 
@@ -22,6 +25,12 @@ describe("unique-webhooks", () => {
         expect(await check([push("/hooks/shared", "pestiHook")], [push("/hooks/shared", "jarvisHook", ["issues"])])).toEqual([
             'stacks/Pulumi.production.yaml: fleet.agents.pesti.webhooks[0].path: the path /hooks/shared already belongs to agent "jarvis"',
         ]);
+    });
+
+    it("passes one path on two agents exposed through the edge: each takes its deliveries under its own URL there", async () => {
+        expect(await check([push("/hooks/shared", "pestiHook")], [push("/hooks/shared", "jarvisHook", ["issues"])], { pesti: "/api/agents/pesti", jarvis: "jarvis.acme.dev" })).toEqual([]);
+        // One exposed, one behind webhookBaseUrl: different URLs too.
+        expect(await check([push("/hooks/shared", "pestiHook")], [push("/hooks/shared", "jarvisHook", ["issues"])], { pesti: "pesti.acme.dev" })).toEqual([]);
     });
 
     it("reports the second agent subscribed to a repository event another agent takes", async () => {

@@ -22,7 +22,7 @@ const BUILT = path.join(REPO_ROOT, ".engine", "pebble");
 
 /** What the suite needs that is missing, for skipUnlessAvailable. */
 export function missingForPebble(): string[] {
-    return ["pebble", "pebble-challtestsrv"].every((bin) => existsSync(path.join(BUILT, bin))) ? [] : ["Pebble (bash scripts/build-pebble.sh, or npm run engine)"];
+    return ["pebble", "pebble-challtestsrv"].every((bin) => existsSync(path.join(BUILT, bin))) ? [] : ["Pebble (bash scripts/build-pebble.sh)"];
 }
 
 /** This machine's address on docker0, which containers on any bridge network reach it at. */
