@@ -43,6 +43,10 @@ function proxyTo(route: EdgeRoute): Record<string, unknown> {
         health_checks: { passive: { fail_duration: "10s", max_fails: 3 } },
         // A request whose upstream cannot be dialled (a container stopping) is retried on another for up to EDGE_TRY_DURATION_MS.
         load_balancing: { selection_policy: { policy: "round_robin" }, try_duration: `${EDGE_TRY_DURATION_MS}ms`, try_interval: "100ms" },
+        // An idle connection to an agent is closed by the edge first: Caddy keeps one 2 min by default, Node's server
+        // closes it after 5 s and gunicorn's after 2 s, and a request sent as the agent closes it fails (a 502) — the
+        // race every proxy in front of keep-alive servers has. 1 s is below all three.
+        transport: { protocol: "http", keep_alive: { idle_timeout: "1s" } },
     };
 }
 

@@ -46,6 +46,8 @@ describe("the edge's Caddy config", () => {
         expect(jarvis[3].upstreams).toEqual([{ dial: "fleet-jarvis-5d6e7f8:9090" }, { dial: "fleet-jarvis-1-9a8b7c6:9090" }]);
         // No active checks: the health gate admits a container, and a slow probe under load must not turn it away.
         expect(jarvis[3].health_checks).toEqual({ passive: { fail_duration: "10s", max_fails: 3 } });
+        // The edge lets an idle connection go before an agent's server would (Node: 5 s).
+        expect(jarvis[3].transport).toEqual({ protocol: "http", keep_alive: { idle_timeout: "1s" } });
         expect(routes[2].handle).toEqual([{ handler: "static_response", status_code: 404, body: "no agent is exposed here\n" }]);
     });
 
