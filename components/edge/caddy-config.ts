@@ -35,6 +35,9 @@ const HSTS = "max-age=31536000";
 function proxyTo(route: EdgeRoute): Record<string, unknown> {
     return {
         handler: "reverse_proxy",
+        // The agent's name on what the agent itself answered: set on the upstream's response only, so that the
+        // edge's own 502 or 503 (no container could take the request) never reads as the agent's.
+        headers: { response: { set: { [EDGE_AGENT_HEADER]: [route.agent] } } },
         upstreams: route.upstreams.map((name) => ({ dial: `${name}:${route.port}` })),
         // Passive checks only: the health gate already decided that the container may serve (routes name only
         // containers past it), and Caddy 2.6's active checks mark an upstream down on one slow probe, which under
@@ -55,7 +58,7 @@ function routeFor(edge: EdgeSpec, environment: Environment, route: EdgeRoute): R
     const match = byHost
         ? [{ host: [(route.expose as { hostname: string }).hostname] }]
         : [{ host: [edge.hostname], path: [(route.expose as { pathPrefix: string }).pathPrefix, `${(route.expose as { pathPrefix: string }).pathPrefix}/*`] }];
-    const headers = { [EDGE_AGENT_HEADER]: [route.agent], ...(environment === "production" ? { "Strict-Transport-Security": [HSTS] } : {}) };
+    const hsts = environment === "production" ? { "Strict-Transport-Security": [HSTS] } : undefined;
     return {
         match,
         handle: [{
@@ -70,7 +73,7 @@ function routeFor(edge: EdgeSpec, environment: Environment, route: EdgeRoute): R
                 },
                 {
                     handle: [
-                        { handler: "headers", response: { set: headers } },
+                        ...(hsts ? [{ handler: "headers", response: { set: hsts } }] : []),
                         { handler: "request_body", max_size: edge.maxBodyBytes },
                         // The agent serves its own paths: the prefix it is exposed under is the edge's business.
                         ...(byHost ? [] : [{ handler: "rewrite", strip_path_prefix: (route.expose as { pathPrefix: string }).pathPrefix }]),

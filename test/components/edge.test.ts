@@ -43,19 +43,21 @@ describe("the edge's Caddy config", () => {
         expect(jarvis.map((h) => h.handler)).toEqual(["headers", "request_body", "rewrite", "reverse_proxy"]);
         expect(jarvis[1].max_size).toBe(512 * 1024);
         expect(jarvis[2].strip_path_prefix).toBe("/api/agents/jarvis");
-        expect(jarvis[3].upstreams).toEqual([{ dial: "fleet-jarvis-5d6e7f8:9090" }, { dial: "fleet-jarvis-1-9a8b7c6:9090" }]);
+        const proxy = jarvis[3];
+        expect(proxy.upstreams).toEqual([{ dial: "fleet-jarvis-5d6e7f8:9090" }, { dial: "fleet-jarvis-1-9a8b7c6:9090" }]);
         // No active checks: the health gate admits a container, and a slow probe under load must not turn it away.
-        expect(jarvis[3].health_checks).toEqual({ passive: { fail_duration: "10s", max_fails: 3 } });
+        expect(proxy.health_checks).toEqual({ passive: { fail_duration: "10s", max_fails: 3 } });
         // The edge lets an idle connection go before an agent's server would (Node: 5 s).
-        expect(jarvis[3].transport).toEqual({ protocol: "http", keep_alive: { idle_timeout: "1s" } });
+        expect(proxy.transport).toEqual({ protocol: "http", keep_alive: { idle_timeout: "1s" } });
         expect(routes[2].handle).toEqual([{ handler: "static_response", status_code: 404, body: "no agent is exposed here\n" }]);
     });
 
-    it("names the agent in a response header the access log records, and sends HSTS in production only", () => {
-        const headersIn = (environment: "dev" | "production") =>
-            (serverOf(edgeCaddyConfig(SPEC.edge!, environment, ROUTES)).routes[1].handle[0].routes[1].handle[0].response.set);
-        expect(headersIn("production")).toEqual({ [EDGE_AGENT_HEADER]: ["pesti"], "Strict-Transport-Security": ["max-age=31536000"] });
-        expect(headersIn("dev")).toEqual({ [EDGE_AGENT_HEADER]: ["pesti"] });
+    it("names the agent on what the agent answered (the access log records it), never on the edge's own errors, and sends HSTS in production only", () => {
+        const pesti = (environment: "dev" | "production") => serverOf(edgeCaddyConfig(SPEC.edge!, environment, ROUTES)).routes[1].handle[0].routes[1].handle as Json[];
+        // Set by the proxy on the upstream's response: a 502 or 503 of the edge's own carries no agent's name.
+        expect(pesti("production").at(-1)!.headers).toEqual({ response: { set: { [EDGE_AGENT_HEADER]: ["pesti"] } } });
+        expect(pesti("production")[0]).toEqual({ handler: "headers", response: { set: { "Strict-Transport-Security": ["max-age=31536000"] } } });
+        expect(pesti("dev").map((h) => h.handler)).toEqual(["request_body", "reverse_proxy"]);
     });
 
     it("asks ACME (or the edge's own CA) for the edge's name and every agent hostname", () => {
