@@ -54,10 +54,11 @@ function proxyTo(route: EdgeRoute): Record<string, unknown> {
 }
 
 function routeFor(edge: EdgeSpec, environment: Environment, route: EdgeRoute): Record<string, unknown> {
-    const byHost = "hostname" in route.expose;
-    const match = byHost
-        ? [{ host: [(route.expose as { hostname: string }).hostname] }]
-        : [{ host: [edge.hostname], path: [(route.expose as { pathPrefix: string }).pathPrefix, `${(route.expose as { pathPrefix: string }).pathPrefix}/*`] }];
+    // The agent's own hostname, or a path prefix under the edge's (stripped before the agent sees the request).
+    const prefix = "pathPrefix" in route.expose ? route.expose.pathPrefix : undefined;
+    const match = "hostname" in route.expose
+        ? [{ host: [route.expose.hostname] }]
+        : [{ host: [edge.hostname], path: [prefix, `${prefix}/*`] }];
     const hsts = environment === "production" ? { "Strict-Transport-Security": [HSTS] } : undefined;
     return {
         match,
@@ -76,7 +77,7 @@ function routeFor(edge: EdgeSpec, environment: Environment, route: EdgeRoute): R
                         ...(hsts ? [{ handler: "headers", response: { set: hsts } }] : []),
                         { handler: "request_body", max_size: edge.maxBodyBytes },
                         // The agent serves its own paths: the prefix it is exposed under is the edge's business.
-                        ...(byHost ? [] : [{ handler: "rewrite", strip_path_prefix: (route.expose as { pathPrefix: string }).pathPrefix }]),
+                        ...(prefix ? [{ handler: "rewrite", strip_path_prefix: prefix }] : []),
                         proxyTo(route),
                     ],
                 },

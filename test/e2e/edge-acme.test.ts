@@ -12,7 +12,7 @@ import path from "node:path";
 import tls from "node:tls";
 import { parseDocument } from "yaml";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { LABELS } from "../../contract";
+import { EDGE_ROLE, LABELS } from "../../contract";
 import { buildSampleAgentImage, dockerClient, provideDefaultCaddyImage, requireDocker } from "../support/docker";
 import { Pebble, missingForPebble, serialOf } from "../support/pebble";
 import { skipUnlessAvailable } from "../support/requirements";
@@ -132,7 +132,7 @@ describe.skipIf(skip).sequential(`the edge's ACME certificates on the real engin
 
     it("3. a restarted edge serves the certificate it has, from its volume, and obtains no new one", async () => {
         const issuedBefore = pebble.issued();
-        const [edge] = await dockerClient().listContainers({ filters: { label: [`${LABELS.stack}=${STACK}`, `${LABELS.role}=edge`] } });
+        const [edge] = await dockerClient().listContainers({ filters: { label: [`${LABELS.stack}=${STACK}`, `${LABELS.role}=${EDGE_ROLE}`] } });
         await dockerClient().getContainer(edge.Id).restart({ t: 1 });
         let seen = await presented(ports.https, AGENT_HOST, root);
         for (let i = 0; i < 60 && !seen.authorized; i++) {

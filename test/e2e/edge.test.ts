@@ -15,7 +15,7 @@ import https from "node:https";
 import path from "node:path";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { EDGE_AGENT_HEADER, LABELS } from "../../contract";
+import { EDGE_AGENT_HEADER, EDGE_ROLE, LABELS } from "../../contract";
 import { edgeTrust } from "../../cli/services/edge-check";
 import { buildSampleAgentImage, dockerClient, provideDefaultCaddyImage, requireDocker } from "../support/docker";
 import { GitHubApiStandIn } from "../support/github-api";
@@ -294,7 +294,7 @@ describe.skipIf(skip).sequential(`the edge on the real engine (${cli})`, () => {
         if (!("ca" in trust) || !trust.ca) throw new Error(`no root from the edge: ${JSON.stringify(trust)}`);
         return trust.ca;
     };
-    const edgeContainer = async () => (await dockerClient().listContainers({ all: true, filters: { label: [`${LABELS.stack}=${STACK}`, `${LABELS.role}=edge`] } }))[0];
+    const edgeContainer = async () => (await dockerClient().listContainers({ all: true, filters: { label: [`${LABELS.stack}=${STACK}`, `${LABELS.role}=${EDGE_ROLE}`] } }))[0];
 
     it("5. a GitHub-signed delivery to the registered URL reaches the agent through the edge (202); a wrong signature gets the agent's 401; a body over the edge's limit gets the edge's own 413", async () => {
         const ca = await edgeRoot();
