@@ -477,7 +477,7 @@ export function resolveFleet(source: FleetConfigSource): ResolvedFleet {
     const catalogBroken = source.catalog !== undefined && catalog === undefined;
 
     const environment = environmentOf(source, environmentField, problems);
-    const edge = edgeConfig === undefined ? undefined : resolveEdge(edgeConfig, environment);
+    const edge = edgeConfig === undefined ? undefined : resolveEdge(edgeConfig, environment, runtime ?? "container");
     const rawDefaults = ownEntry(raw, "agentDefaults");
     const defaults = rawDefaults === undefined ? undefined : collect(partialAgentSchema, rawDefaults, file, "fleet.agentDefaults", problems);
     const defaultsBroken = rawDefaults !== undefined && defaults === undefined;
@@ -580,8 +580,13 @@ const DEFAULT_EDGE_IMAGE = "caddy:2-alpine";
  * webhook's usual size (agents keep limits of their own: the sample agent takes 64 KiB).
  */
 const DEFAULT_EDGE_MAX_BODY = "1MiB";
+/**
+ * Where the swarm's edge runs when the stack file does not say: the managers. Its routes are loaded through
+ * the engine the deploy reaches, a manager; a single-manager swarm's edge is then on the one node it reaches.
+ */
+const DEFAULT_EDGE_PLACEMENT = ["node.role==manager"];
 
-function resolveEdge(config: EdgeConfig, environment: Environment): EdgeSpec {
+function resolveEdge(config: EdgeConfig, environment: Environment, runtime: RuntimeName): EdgeSpec {
     const [, amount, unit] = /^(\d+)(KiB|MiB)$/.exec(config.maxBodySize ?? DEFAULT_EDGE_MAX_BODY)!;
     return {
         hostname: config.hostname,
@@ -595,6 +600,7 @@ function resolveEdge(config: EdgeConfig, environment: Environment): EdgeSpec {
         httpsPort: config.httpsPort ?? 443,
         listenAddress: config.listenAddress ?? "0.0.0.0",
         maxBodyBytes: Number(amount) * (unit === "MiB" ? 1024 * 1024 : 1024),
+        placementConstraints: runtime === "swarm" ? config.placementConstraints ?? DEFAULT_EDGE_PLACEMENT : [],
     };
 }
 
@@ -607,8 +613,12 @@ function exposureOf(expose: string, edge: EdgeSpec): AgentExposure {
 
 /** Each exposure needs an edge to reach it through, and its own address there. */
 function checkExposures(file: string, agents: Readonly<Record<string, AgentConfig>>, edge: EdgeConfig | undefined, runtime: RuntimeName, problems: Problems): void {
-    if (edge !== undefined && runtime === "swarm") {
-        problems.push({ file, path: "fleet.edge", message: "expected runtime container: the edge routes to agents' containers, and on the swarm runtime it is not built yet, got runtime swarm" });
+    if (edge !== undefined && runtime === "swarm" && edge.listenAddress !== undefined && edge.listenAddress !== "0.0.0.0") {
+        // Swarm's port config has no host address: a task's published port listens on every address of its node.
+        problems.push({ file, path: "fleet.edge.listenAddress", message: `expected no listenAddress under runtime swarm (Swarm publishes a task's ports on every address of its node; firewall the node instead), got ${JSON.stringify(edge.listenAddress)}` });
+    }
+    if (edge?.placementConstraints !== undefined && runtime !== "swarm") {
+        problems.push({ file, path: "fleet.edge.placementConstraints", message: `expected no placementConstraints under runtime ${runtime} (they place the swarm's edge; the container runtime runs one edge per host), got ${JSON.stringify(edge.placementConstraints)}` });
     }
     const seen = new Map<string, string>();
     for (const [name, agent] of Object.entries(agents)) {

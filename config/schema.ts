@@ -353,10 +353,18 @@ const edgeSchema = z.strictObject({
     httpPort: int("a port number from 1 to 65535", 1, 65535).optional(),
     /** The host port that answers HTTPS; default 443. */
     httpsPort: int("a port number from 1 to 65535", 1, 65535).optional(),
-    /** The host address the ports listen on; default every address ("0.0.0.0"). */
+    /** The host address the ports listen on; default every address ("0.0.0.0"). Runtime container only: Swarm publishes on every address. */
     listenAddress: text('an IPv4 address like "0.0.0.0" or "127.0.0.1"', /^\d{1,3}(\.\d{1,3}){3}$/).optional(),
     /** The largest request body the edge passes to an agent, in KiB or MiB; default "1MiB". Larger ones get the edge's own 413. */
     maxBodySize: text('a size like "1MiB" or "512KiB"', /^[1-9]\d{0,5}(KiB|MiB)$/).optional(),
+    /**
+     * Runtime swarm only: the nodes the edge runs on, one task per node, each publishing the ports there; default
+     * ["node.role==manager"]. They must be nodes the deploy's engine is: routes are loaded through it.
+     */
+    placementConstraints: z.array(
+        text('a placement constraint like "node.role==manager" or "node.hostname==edge-1"', PLACEMENT_CONSTRAINT_RE),
+        expected("a list of placement constraints"),
+    ).min(1, expected("at least one placement constraint (leave placementConstraints out for the managers)")).optional(),
 }, expected('an edge object with a hostname, like { hostname: "agents.acme.dev" }'));
 export type EdgeConfig = z.infer<typeof edgeSchema>;
 

@@ -166,6 +166,8 @@ export interface EdgeSpec {
     readonly httpsPort: number;
     readonly listenAddress: string;
     readonly maxBodyBytes: number;
+    /** Runtime swarm: the nodes its global service runs on; empty under the container runtime. */
+    readonly placementConstraints: readonly string[];
 }
 
 export interface ChannelSpec {

@@ -160,7 +160,8 @@ async function publicRows(
 ): Promise<VerifyRow[]> {
     const edge = spec.edge!;
     const perEngine = await Promise.all(engines.map(async (engine) => {
-        const on = exposed.filter((a) => engine.name === undefined || a.hosts.includes(engine.name));
+        // Swarm places the agents itself: its one engine's edge routes to every exposed agent.
+        const on = exposed.filter((a) => spec.runtime === "swarm" || engine.name === undefined || a.hosts.includes(engine.name));
         if (on.length === 0) return [];
         const at = engine.name === undefined ? {} : { host: engine.name };
         const row = (agent: AgentSpec, fields: Pick<VerifyRow, "ok" | "health"> & Partial<VerifyRow>): VerifyRow => ({

@@ -65,6 +65,14 @@ interface FleetEngine {
 }
 
 /**
+ * Whether the agent is deployed through this engine: every engine when the stack names no hosts, its own
+ * hosts otherwise. Swarm places an agent's tasks itself, through its one engine (the manager).
+ */
+function runsOn(spec: FleetSpec, agent: AgentSpec, engine: FleetEngine): boolean {
+    return spec.runtime === "swarm" || engine.host === undefined || agent.hosts.includes(engine.host);
+}
+
+/**
  * One environment's fleet: per engine (each host of `fleet.hosts`, or the
  * stack's one engine) a network, the images and the sentinel; and one
  * independent AgentService per agent, with instances on each of its hosts.
@@ -92,7 +100,7 @@ export class Fleet extends pulumi.ComponentResource {
             : undefined;
         this.agents = {};
         for (const agent of spec.agents) {
-            const on = engines.filter((engine) => engine.host === undefined || agent.hosts.includes(engine.host));
+            const on = engines.filter((engine) => runsOn(spec, agent, engine));
             // An image that could not be declared was logged with its agents, which fails the update.
             if (on.some((engine) => !engine.images.has(agent.image))) continue;
             try {
@@ -141,7 +149,7 @@ export class Fleet extends pulumi.ComponentResource {
             ],
         }, { parent: this, ...on });
         const network = new docker.Network(networkResourceName, networkArgs, networkOpts);
-        const agents = host ? spec.agents.filter((a) => a.hosts.includes(host.name)) : spec.agents;
+        const agents = host && spec.runtime !== "swarm" ? spec.agents.filter((a) => a.hosts.includes(host.name)) : spec.agents;
         const images = this.declareImages(name, agents, runtime, transform?.agent, host?.name, provider);
         return { host: host?.name, provider, network, images };
     }
@@ -171,22 +179,24 @@ export class Fleet extends pulumi.ComponentResource {
     }
 
     /**
-     * One edge per engine, routing to the exposed agents' containers there. Its routes take the
-     * containers' names as they come out of their creates, that is after the health gate: a new
-     * container is routed to only once healthy, and before the container it replaces is deleted.
+     * One edge per engine, routing to the exposed agents' containers there (on the swarm, to their
+     * services). Its routes take the containers' names as they come out of their creates, that is
+     * after the health gate: a new container is routed to only once healthy, and before the
+     * container it replaces is deleted. A service's name stays across its rolling updates, and
+     * Swarm's DNS answers it with the tasks that passed their healthchecks.
      */
     private declareEdges(name: string, spec: FleetSpec, edge: EdgeSpec, engines: readonly FleetEngine[]): void {
         for (const engine of engines) {
             const routes = spec.agents.flatMap((agent) => {
                 const outputs = this.agents[agent.name];
-                if (!agent.expose || !outputs || (engine.host !== undefined && !agent.hosts.includes(engine.host))) return [];
+                if (!agent.expose || !outputs || !runsOn(spec, agent, engine)) return [];
                 const upstreams = pulumi.all([outputs.instances, outputs.instanceHosts ?? pulumi.output(undefined)]).apply(([names, hosts]) =>
                     names.filter((_, i) => hosts === undefined || hosts[i] === engine.host));
                 return [upstreams.apply((list): EdgeRoute => ({ agent: agent.name, expose: agent.expose!, upstreams: list, port: agent.port }))];
             });
             const host = spec.hosts.find((h) => h.name === engine.host);
             new Edge(onHostResourceName(`${name}-edge`, engine.host), {
-                spec: edge, environment: spec.environment, stack: spec.stack, networkName: engine.network.name,
+                spec: edge, environment: spec.environment, stack: spec.stack, runtime: spec.runtime, networkName: engine.network.name, networkId: engine.network.id,
                 routes: pulumi.all(routes), dockerHost: host?.docker ?? new pulumi.Config("docker").get("host") ?? "", ...(host ? { host: host.name } : {}),
             }, { parent: this, ...(engine.provider ? { providers: [engine.provider] } : {}) });
         }

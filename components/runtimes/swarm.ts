@@ -18,6 +18,12 @@ const SWARM_SECRETS_DIR = "/run/secrets";
  */
 export const ROLLBACK_MONITOR_MS = 2_000;
 
+/**
+ * What Swarm fills in on a service by itself: with placement constraints, the platforms of the image it
+ * resolved (amd64/linux here). Compared with a spec that names none, every refresh would show an update.
+ */
+export const SWARM_SERVICE_READ_BACK = { ignoreChanges: ["taskSpec.placement.platforms"] } as const satisfies pulumi.CustomResourceOptions;
+
 /** Slack on top of the update's own length before `pulumi up` stops waiting for convergence. */
 const CONVERGE_SLACK_MS = 60_000;
 
@@ -189,6 +195,7 @@ export const swarmRuntime: AgentRuntime = {
                 ...(context.provider ? { provider: context.provider } : {}),
             // A fixed service name must be freed before a replacement can take it.
             deleteBeforeReplace: spec.containerName !== undefined,
+            ...SWARM_SERVICE_READ_BACK,
             ...(context.hooks ? { hooks: context.hooks } : {}),
         });
         const service = new docker.Service(context.name, args, opts);

@@ -9,7 +9,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { Fleet, ROLLBACK_MONITOR_MS, dockerHealthcheck } from "../../components";
 import { FleetConfigError } from "../../config";
-import { DOCKER_TYPES, LABELS, swarmDuration } from "../../contract";
+import { DOCKER_TYPES, EDGE_ROUTES_TYPE, LABELS, swarmDuration } from "../../contract";
 import { fleetSpec } from "../support/specs";
 import { MockRun, isWireSecret, outputOf, settle, startMocks } from "../support/pulumi";
 
@@ -163,5 +163,55 @@ describe("swarm runtime: config", () => {
         expect(() => swarmFleet({ pesti: { ...PESTI, placementConstraints: ["role=manager"] } })).toThrow(
             /fleet\.agents\.pesti\.placementConstraints\[0\]: expected a placement constraint like "node\.role==manager"/,
         );
+    });
+});
+
+describe("swarm runtime: the edge", () => {
+    const EDGE = { hostname: "agents.acme.dev", image: "caddy:2.8.4-alpine@sha256:1111111111111111111111111111111111111111111111111111111111111111", acmeEmail: "ops@acme.dev" };
+
+    async function declareEdge(fleet: Record<string, unknown>) {
+        new Fleet("fleet", { spec: fleetSpec({ runtime: "swarm", edge: EDGE, ...fleet }), secretConfig: (key) => pulumi.secret(key), deployNotifications: false });
+        await settle();
+        const [edge] = run.byType(SERVICE).filter((s) => s.inputs.mode?.global === true);
+        const [routes] = run.byType(EDGE_ROUTES_TYPE);
+        return { edge, routes: routes.inputs as { container: string; kind: string; config: string } };
+    }
+
+    it("runs Caddy as a global service on the managers, its ports published on each node, its certificates in a volume, and no container", async () => {
+        const { edge } = await declareEdge({ agents: { pesti: { ...PESTI, expose: "pesti.acme.dev" } } });
+        expect(run.byType(CONTAINER)).toHaveLength(0);
+        expect(edge.inputs.mode).toEqual({ global: true });
+        expect(edge.inputs.taskSpec.placement).toEqual({ constraints: ["node.role==manager"] });
+        expect(edge.inputs.endpointSpec).toEqual({ mode: "dnsrr", ports: [
+            { targetPort: 80, publishedPort: 80, publishMode: "host", protocol: "tcp" },
+            { targetPort: 443, publishedPort: 443, publishMode: "host", protocol: "tcp" },
+        ] });
+        // Fixed host ports on each node: its old task frees them before the new one starts.
+        expect(edge.inputs.updateConfig).toMatchObject({ order: "stop-first", parallelism: 1 });
+        const { containerSpec } = edge.inputs.taskSpec;
+        expect(containerSpec.commands).toEqual(["caddy", "run", "--resume"]);
+        expect(containerSpec.mounts).toEqual([{ type: "volume", source: expect.any(String), target: "/data" }]);
+        // `fleet verify` finds a node's edge task by the labels it finds the container runtime's edge by.
+        expect(containerSpec.labels).toEqual(expect.arrayContaining([{ label: LABELS.role, value: "edge" }, { label: LABELS.stack, value: "production" }]));
+    });
+
+    it("routes to each exposed agent's service by name, loading the routes into the edge service's tasks", async () => {
+        const { routes } = await declareEdge({ agents: { pesti: { ...PESTI, expose: "pesti.acme.dev" }, jarvis: { ...PESTI, image: "registry.acme.dev/jarvis:2.0.0" } } });
+        expect(routes.kind).toBe("service");
+        const config = JSON.parse(routes.config) as { apps: { http: { servers: { edge: { routes: { handle: { routes: { handle: { handler: string; upstreams?: { dial: string }[] }[] }[] }[] }[] } } } } };
+        const proxies = config.apps.http.servers.edge.routes.flatMap((r) => r.handle?.[0]?.routes?.flatMap((sub) => sub.handle.filter((h) => h.handler === "reverse_proxy")) ?? []);
+        // One route, pesti's, to its service (Swarm's DNS answers it with healthy tasks only); jarvis is not exposed.
+        expect(proxies.map((p) => p.upstreams)).toEqual([[{ dial: expect.stringMatching(/^fleet-pesti-[0-9a-f]{7}:8080$/) }]]);
+    });
+
+    it("gives the edge every exposed agent when the stack reaches the swarm's manager over SSH (fleet.hosts)", async () => {
+        const { routes } = await declareEdge({
+            hosts: { manager: { docker: "ssh://deploy@manager.example.com" } },
+            agents: { pesti: { ...PESTI, expose: "pesti.acme.dev" } },
+        });
+        // Before: under swarm the agents (placed by Swarm, not by host) were not declared on the one host at all.
+        expect(run.byType(SERVICE).filter((s) => s.inputs.mode?.replicated).map((s) => s.inputs.labels.find((l: { label: string }) => l.label === LABELS.agent)?.value)).toEqual(["pesti"]);
+        const routed = (JSON.parse(routes.config) as { apps: { http: { servers: { edge: { routes: { match?: unknown }[] } } } } }).apps.http.servers.edge.routes;
+        expect(routed.map((r) => r.match ?? "everything else")).toEqual([[{ host: ["pesti.acme.dev"] }], "everything else"]);
     });
 });

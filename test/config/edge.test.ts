@@ -1,19 +1,41 @@
 // fleet.edge and each agent's `expose`: how the loader reads them, and what it refuses.
 import { describe, expect, it } from "vitest";
 import { webhookBaseUrlOf } from "../../config";
-import { load, problemsOf, secretStore, sourceWith, stackProblem } from "./fixtures";
+import { Draft, load, problemsOf, secretStore, sourceWith, stackProblem } from "./fixtures";
 
 const withEdge = (edge: unknown, expose: Record<string, unknown> = {}) => sourceWith((s) => {
     if (edge !== undefined) s.fleet.edge = edge;
     for (const [agent, value] of Object.entries(expose)) s.fleet.agents[agent].expose = value;
 });
 
+/** The same source under runtime swarm. */
+const swarm = (source: Draft): Draft => {
+    source.fleet.runtime = "swarm";
+    return source;
+};
+
 describe("fleet.edge", () => {
     it("resolves its defaults: acme outside dev, ports 80 and 443 on every address, the agents' 1 MiB body limit", () => {
         const spec = load(withEdge({ hostname: "agents.acme.dev" }, { pesti: "pesti.acme.dev", jarvis: "/api/agents/jarvis" }));
-        expect(spec.edge).toEqual({ hostname: "agents.acme.dev", tls: "acme", image: "caddy:2-alpine", httpPort: 80, httpsPort: 443, listenAddress: "0.0.0.0", maxBodyBytes: 1024 * 1024 });
+        expect(spec.edge).toEqual({ hostname: "agents.acme.dev", tls: "acme", image: "caddy:2-alpine", httpPort: 80, httpsPort: 443, listenAddress: "0.0.0.0", maxBodyBytes: 1024 * 1024, placementConstraints: [] });
         expect(spec.agents.find((a) => a.name === "pesti")?.expose).toEqual({ hostname: "pesti.acme.dev", url: "https://pesti.acme.dev" });
         expect(spec.agents.find((a) => a.name === "jarvis")?.expose).toEqual({ pathPrefix: "/api/agents/jarvis", url: "https://agents.acme.dev/api/agents/jarvis" });
+    });
+
+    it("runs on the swarm's managers by default, or on the nodes its placement constraints pick", () => {
+        const onSwarm = (edge: Record<string, unknown>) => swarm(withEdge(edge, { pesti: "pesti.acme.dev" }));
+        expect(load(onSwarm({ hostname: "agents.acme.dev" })).edge?.placementConstraints).toEqual(["node.role==manager"]);
+        expect(load(onSwarm({ hostname: "agents.acme.dev", placementConstraints: ["node.hostname==edge-1"] })).edge?.placementConstraints).toEqual(["node.hostname==edge-1"]);
+    });
+
+    it("refuses a listen address on the swarm (it publishes on every address) and placement constraints on the container runtime", () => {
+        expect(problemsOf(swarm(withEdge({ hostname: "agents.acme.dev", listenAddress: "127.0.0.1" })))).toEqual([stackProblem("fleet.edge.listenAddress",
+            'expected no listenAddress under runtime swarm (Swarm publishes a task\'s ports on every address of its node; firewall the node instead), got "127.0.0.1"')]);
+        expect(problemsOf(withEdge({ hostname: "agents.acme.dev", placementConstraints: ["node.role==manager"] }))).toEqual([stackProblem("fleet.edge.placementConstraints",
+            'expected no placementConstraints under runtime container (they place the swarm\'s edge; the container runtime runs one edge per host), got ["node.role==manager"]')]);
+        expect(problemsOf(swarm(withEdge({ hostname: "agents.acme.dev", placementConstraints: ["role==manager"] })))).toEqual([
+            stackProblem("fleet.edge.placementConstraints[0]", 'expected a placement constraint like "node.role==manager" or "node.hostname==edge-1", got "role==manager"'),
+        ]);
     });
 
     it("gives an exposed agent its public URL, with the HTTPS port when it is not 443", () => {

@@ -94,7 +94,7 @@ describe.sequential("the swarm runtime's update and rollback parameters, on Dock
         await settled(["completed"]);
         await new Promise((r) => setTimeout(r, 1_500));
         const counts = await probe.stop();
-        expect(counts.failed, JSON.stringify(counts.errors)).toBe(0);
+        expect(counts.failed, JSON.stringify(counts, null, 1)).toBe(0);
         expect(counts.ok).toBeGreaterThan(20);
         const after = await runningTaskIds(docker, serviceId);
         expect(after).toHaveLength(1);
@@ -110,7 +110,7 @@ describe.sequential("the swarm runtime's update and rollback parameters, on Dock
         await new Promise((r) => setTimeout(r, 1_500));
         const counts = await probe.stop();
         expect(state.updateStatus?.State).toBe("rollback_completed");
-        expect(counts.failed, JSON.stringify(counts.errors)).toBe(0);
+        expect(counts.failed, JSON.stringify(counts, null, 1)).toBe(0);
         expect(counts.ok).toBeGreaterThan(20);
         // The task that served before serves still: start-first never stopped it.
         expect(await runningTaskIds(docker, serviceId)).toEqual(before);

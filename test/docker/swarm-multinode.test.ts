@@ -19,10 +19,11 @@ import path from "node:path";
 import Docker from "dockerode";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { buildSampleAgentImage, dockerClient, requireDocker } from "../support/docker";
+import { buildSampleAgentImage, dockerClient, execsSince, requireDocker } from "../support/docker";
 import { skipUnlessAvailable } from "../support/requirements";
 import { until } from "../support/sentinel";
 import { LocalRegistry, engineServiceSpec, lockSwarm, swarmServiceInputs } from "../support/swarm";
+import { loadRoutes } from "../../components/edge/routes";
 
 const AGENT = "spread-agent";
 const HEALTHCHECK = { interval: "2s", timeout: "2s", retries: 2, startPeriod: "1s" };
@@ -138,6 +139,28 @@ describe.skipIf(skip).sequential("the swarm runtime across two nodes", () => {
         const spec = (await service.inspect() as { Spec: { TaskTemplate: { ContainerSpec: { Image: string } } } }).Spec;
         expect(spec.TaskTemplate.ContainerSpec.Image).toBe(imageDigestRef);
     });
+
+    it("refuses to load an edge's routes while its global service has a task on a node this engine cannot reach, naming that node, and loads none", async () => {
+        // A global service stands in for the edge: the refusal comes before any `docker exec`, from where its tasks run.
+        const inputs = await swarmServiceInputs(AGENT, { healthcheck: HEALTHCHECK });
+        const spec = engineServiceSpec(inputs, imageDigestRef, (await manager.listNetworks({ filters: { name: [`spread-${process.pid}`] } }))[0].Id, [], `${AGENT}-edge`) as Record<string, unknown>;
+        const created = await manager.createService({ ...spec, Mode: { Global: {} } } as Docker.CreateServiceOptions) as { id?: string; ID?: string };
+        const edge = manager.getService(created.id ?? created.ID!);
+        try {
+            await until("a task of the stand-in edge on each node", async () => {
+                const tasks = await manager.listTasks({ filters: { service: [`${AGENT}-edge`], "desired-state": ["running"] } }) as { NodeID: string }[];
+                return new Set(tasks.map((t) => t.NodeID)).size === 2 ? true : undefined;
+            }, 120_000, 1_000);
+            const started = Date.now();
+            const load = loadRoutes({ dockerHost: "", container: `${AGENT}-edge`, kind: "service", config: "{}" });
+            await expect(load).rejects.toThrow(new RegExp(`the edge ${AGENT}-edge did not take its routes: its service runs on node \\S+ \\(${nodeIds.worker.slice(0, 12)}\\) as well, `
+                + `and routes are loaded through the engine the deploy reaches \\(node ${nodeIds.manager.slice(0, 12)}\\) only; set fleet.edge.placementConstraints to that node, \\["node.id==${nodeIds.manager}"\\]`));
+            // Nothing was loaded: the engine saw no `docker exec` of `caddy reload` in any container while it refused.
+            expect(await execsSince(manager, started, "caddy")).toEqual([]);
+        } finally {
+            await edge.remove().catch(() => undefined);
+        }
+    }, 240_000);
 
     it("reschedules the worker's task on the manager when the worker's daemon stops; the manager's task answers every probe", async () => {
         // The manager's task, through its host-mode port on this host.

@@ -22,6 +22,7 @@ import { GitHubApiStandIn } from "../support/github-api";
 import { skipUnlessAvailable } from "../support/requirements";
 import { freePort } from "../support/sentinel";
 import { lockSwarm } from "../support/swarm";
+import { SAMPLE_AGENT_EDGE_FIELDS, edgeProbe, releaseUnderProbe, request } from "../support/edge";
 import { DOCKER_PLUGIN_VERSION, GITHUB_PLUGIN_VERSION, Workspace, expectOk, missingForDeployments, provideDefaultNodeImage, pulumiOnPath } from "./workspace";
 
 const STEP_TIMEOUT = 900_000;
@@ -72,77 +73,9 @@ function stackFile(httpPort: number, httpsPort: number): string {
         "            secret: pestiHookSecret",
         `            repository: ${HOOK_REPOSITORY}`,
         "            events: [push]",
-        "        healthcheck:",
-        // A probe is a node process: on two busy cores starting one has taken more than a second.
-        '          interval: "2s"',
-        '          timeout: "2s"',
-        "          retries: 2",
-        '          startPeriod: "1s"',
-        "        waitTimeout: 25s",
-        "        env:",
-        '          REVISION: "0"',
+        ...SAMPLE_AGENT_EDGE_FIELDS,
         "",
     ].join("\n");
-}
-
-interface Answer { readonly status: number | string; readonly agent?: string; readonly body: string }
-
-interface RequestOptions {
-    readonly method?: string;
-    readonly headers?: Record<string, string>;
-    readonly body?: string;
-    /** Roots to trust: the chain and the hostname are then checked; without, the answer is counted, not the certificate. */
-    readonly ca?: string;
-}
-
-/** The status a request gets when its kept-alive connection was closed under it before any answer. */
-const RESET_REUSED = "reset of a reused connection";
-
-/** One HTTPS request to the edge on loopback, as a client of `host` would send it. */
-function request(port: number, host: string, pathname: string, agent: https.Agent | false, options: RequestOptions = {}): Promise<Answer> {
-    return new Promise((resolve) => {
-        const req = https.request({
-            host: "127.0.0.1", port, servername: host, path: pathname, method: options.method ?? "GET", headers: { host, ...options.headers }, agent, timeout: 10_000,
-            ...(options.ca ? { ca: options.ca, rejectUnauthorized: true } : agent === false ? { rejectUnauthorized: false } : {}),
-        }, (res) => {
-            let body = "";
-            res.on("data", (chunk: Buffer) => { body += chunk.toString(); });
-            res.on("end", () => resolve({ status: res.statusCode ?? 0, agent: res.headers["x-agent-fleet-agent"] as string | undefined, body }));
-        });
-        req.on("error", (error: NodeJS.ErrnoException) => resolve({
-            // A kept-alive connection the server closed as the request went out (Caddy's graceful reload closes idle
-            // ones): nothing was processed, and HTTP clients retry (RFC 9112 §9.3.1; Node's docs give this very check).
-            status: req.reusedSocket && error.code === "ECONNRESET" ? RESET_REUSED : error.code ?? error.message,
-            body: "",
-        }));
-        req.on("timeout", () => req.destroy(Object.assign(new Error("timeout"), { code: "TIMEOUT" })));
-        req.end(options.body);
-    });
-}
-
-/** Requests through the edge every 50 ms until stopped; counts answers by outcome. */
-function probe(port: number) {
-    // The edge's certificate comes from its own CA in dev: this probe counts answers, it does not judge the chain.
-    const agent = new https.Agent({ keepAlive: true, rejectUnauthorized: false });
-    const counts = { ok: 0, failed: 0, failures: {} as Record<string, number>, retriedResets: 0 };
-    let running = true;
-    const done = (async () => {
-        while (running) {
-            const started = Date.now();
-            let answer = await request(port, AGENT_HOST, "/health", agent);
-            if (answer.status === RESET_REUSED) {
-                counts.retriedResets++;
-                answer = await request(port, AGENT_HOST, "/health", agent);
-            }
-            if (answer.status === 200) counts.ok++;
-            else {
-                counts.failed++;
-                counts.failures[String(answer.status)] = (counts.failures[String(answer.status)] ?? 0) + 1;
-            }
-            await new Promise((resolve) => setTimeout(resolve, Math.max(0, 50 - (Date.now() - started))));
-        }
-    })();
-    return { counts, stop: async () => { running = false; await done; agent.destroy(); return counts; } };
 }
 
 describe.skipIf(skip).sequential(`the edge on the real engine (${cli})`, () => {
@@ -235,16 +168,9 @@ describe.skipIf(skip).sequential(`the edge on the real engine (${cli})`, () => {
     }, STEP_TIMEOUT);
 
     it("2. ten create-first releases of the agent, probed through the edge every 50 ms: 0 failed requests", async () => {
-        const watch = probe(httpsPort);
-        const lines: string[] = [];
-        for (let release = 1; release <= 10; release++) {
-            await setEnv("REVISION", String(release));
-            const started = Date.now();
-            const up = await fleet("up", "--stack", STACK, "--agent", AGENT);
-            expectOk(up, `fleet up, release ${release}`);
-            lines.push(`release ${release}: fleet up ${((Date.now() - started) / 1000).toFixed(1)} s; probe so far ${watch.counts.ok} ok, ${watch.counts.failed} failed`);
-        }
-        const counts = await watch.stop();
+        const { counts, lines } = await releaseUnderProbe(10, httpsPort, AGENT_HOST, {
+            setRevision: (revision) => setEnv("REVISION", revision), up: () => fleet("up", "--stack", STACK, "--agent", AGENT),
+        });
         console.log(`e2e edge: ${lines.join("\ne2e edge: ")}\ne2e edge: ten releases: ${JSON.stringify(counts)}`);
         expect(counts.failed, JSON.stringify(counts.failures)).toBe(0);
         expect(counts.ok).toBeGreaterThan(100);
@@ -253,7 +179,7 @@ describe.skipIf(skip).sequential(`the edge on the real engine (${cli})`, () => {
     it("3. adding a second agent exposed by a path prefix, then removing it: the first sees 0 failed requests; the prefix is stripped, and 404 once removed", async () => {
         const second = "jarvis";
         const agent = new https.Agent({ rejectUnauthorized: false });
-        const watch = probe(httpsPort);
+        const watch = edgeProbe(httpsPort, AGENT_HOST);
         await ws.editStack(STACK, (doc) => {
             const entry = doc.getIn(["config", "agent-fleet:fleet", "agents", AGENT]) as { clone(): unknown };
             doc.setIn(["config", "agent-fleet:fleet", "agents", second], entry.clone());
@@ -277,7 +203,7 @@ describe.skipIf(skip).sequential(`the edge on the real engine (${cli})`, () => {
     }, STEP_TIMEOUT);
 
     it("4. a broken release the health gate refuses, and `fleet up`'s rollback: 0 failed requests through the edge", async () => {
-        const watch = probe(httpsPort);
+        const watch = edgeProbe(httpsPort, AGENT_HOST);
         await setEnv("FAIL_HEALTH", "1");
         const up = await fleet("up", "--stack", STACK, "--agent", AGENT);
         expect(up.exitCode).not.toBe(0);

@@ -430,3 +430,16 @@ export async function execInContainer(
 export function sleep(ms: number): Promise<void> {
     return new Promise((resolve) => setTimeout(resolve, ms));
 }
+
+/**
+ * The commands `docker exec` ran in any container of `docker`'s engine since `sinceMs` (its exec_create
+ * events), whose command contains `containing`: e.g. the edge's `caddy reload`, to show routes were or were
+ * not loaded. Healthchecks are execs too; `containing` leaves them out.
+ */
+export async function execsSince(docker: Docker, sinceMs: number, containing: string): Promise<string[]> {
+    const events = await docker.getEvents({ since: Math.floor(sinceMs / 1000), until: Math.ceil(Date.now() / 1000), filters: { type: ["container"] } }) as NodeJS.ReadableStream;
+    let text = "";
+    for await (const chunk of events) text += String(chunk);
+    return text.split("\n").filter(Boolean).map((line) => (JSON.parse(line) as { Action: string }).Action)
+        .filter((action) => action.startsWith("exec_create") && action.includes(containing));
+}

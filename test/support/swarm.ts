@@ -171,6 +171,11 @@ export interface ProbeCounts {
     readonly errors: Record<string, number>;
     /** Versions that answered, by count (the agent's /health reports its version). */
     readonly versions: Record<string, number>;
+    /** When the first and the last failure happened (ISO times), to line them up with the engine's events. */
+    readonly firstFailure?: string;
+    readonly lastFailure?: string;
+    /** With a failure only: the engine's events while the probe ran (see EngineEvents). */
+    readonly events?: readonly string[];
 }
 
 /**
@@ -179,7 +184,8 @@ export interface ProbeCounts {
  * a client of the agent would), and prints its counts when stopped.
  */
 const PROBE_SCRIPT = `
-const url = process.argv[1]; let ok = 0, failed = 0; const errors = {}, versions = {}; let stop = false;
+const url = process.argv[1]; let ok = 0, failed = 0; const errors = {}, versions = {}; let stop = false, firstFailure, lastFailure;
+const fail = (k) => { failed++; errors[k] = (errors[k] || 0) + 1; lastFailure = new Date().toISOString(); firstFailure = firstFailure || lastFailure; };
 process.on("SIGTERM", () => { stop = true; });
 (async () => {
   while (!stop) {
@@ -187,19 +193,20 @@ process.on("SIGTERM", () => { stop = true; });
       const r = await fetch(url, { signal: AbortSignal.timeout(2000), headers: { connection: "close" } });
       const body = await r.text();
       if (r.ok) { ok++; const v = (() => { try { return JSON.parse(body).version; } catch { return "?"; } })(); versions[v] = (versions[v] || 0) + 1; }
-      else { failed++; errors[r.status] = (errors[r.status] || 0) + 1; }
-    } catch (e) { failed++; const k = (e.cause && e.cause.code) || e.name; errors[k] = (errors[k] || 0) + 1; }
+      else fail(r.status);
+    } catch (e) { fail((e.cause && e.cause.code) || e.name); }
     await new Promise((r) => setTimeout(r, 50));
   }
-  console.log(JSON.stringify({ ok, failed, errors, versions }));
+  console.log(JSON.stringify({ ok, failed, errors, versions, firstFailure, lastFailure }));
 })();`;
 
 /** A probe container on `network`, hitting `url` until `stop()` returns its counts. */
 export class Probe {
-    private constructor(private readonly container: Docker.Container) {}
+    private constructor(private readonly container: Docker.Container, private readonly events: EngineEvents) {}
 
     static async start(network: string, url: string, docker: Docker = dockerClient()): Promise<Probe> {
         await ensureLocalNodeBaseImage();
+        const events = await EngineEvents.start(docker);
         const container = await docker.createContainer({
             Image: NODE_BASE_IMAGE,
             Entrypoint: ["node", "-e", PROBE_SCRIPT],
@@ -209,16 +216,53 @@ export class Probe {
             StopSignal: "SIGTERM",
         });
         await container.start();
-        return new Probe(container);
+        return new Probe(container, events);
     }
 
     async stop(): Promise<ProbeCounts> {
         await this.container.stop({ t: 10 }).catch(() => undefined);
         const logs = (await this.container.logs({ stdout: true, stderr: true })).toString("utf8");
         await this.container.remove({ force: true }).catch(() => undefined);
+        const events = this.events.stop();
         const line = logs.split("\n").map((l) => l.replace(/^[\s\S]{0,8}?\{/, "{")).find((l) => l.startsWith("{\"ok\""));
         if (!line) throw new Error(`the probe printed no counts:\n${logs}`);
-        return JSON.parse(line) as ProbeCounts;
+        const counts = JSON.parse(line) as ProbeCounts;
+        return counts.failed > 0 ? { ...counts, events } : counts;
+    }
+}
+
+/**
+ * The engine's service, task container and network events while a probe runs:
+ * when a probe fails, its counts carry them, so the failure message shows what
+ * the engine did around the first and the last failure.
+ */
+class EngineEvents {
+    private readonly lines: string[] = [];
+
+    private constructor(private readonly stream: NodeJS.ReadableStream & { destroy?: () => void }) {
+        let buffered = "";
+        stream.on("data", (chunk: Buffer) => {
+            buffered += chunk.toString("utf8");
+            const complete = buffered.split("\n");
+            buffered = complete.pop() ?? "";
+            for (const raw of complete.filter(Boolean)) {
+                const e = JSON.parse(raw) as { Type: string; Action: string; timeNano: number; Actor: { ID: string; Attributes?: Record<string, string> } };
+                const name = e.Actor.Attributes?.name ?? e.Actor.ID.slice(0, 12);
+                this.lines.push(`${new Date(e.timeNano / 1e6).toISOString()} ${e.Type} ${e.Action} ${name}`);
+            }
+        });
+        stream.on("error", () => undefined);
+    }
+
+    static async start(docker: Docker): Promise<EngineEvents> {
+        const stream = await docker.getEvents({ filters: { type: ["service", "container", "network"] } }) as NodeJS.ReadableStream;
+        return new EngineEvents(stream);
+    }
+
+    stop(): string[] {
+        this.stream.destroy?.();
+        // exec_* events are the healthchecks: hundreds of lines that say nothing about the handover.
+        return this.lines.filter((l) => !/ container exec_/.test(l));
     }
 }
 
