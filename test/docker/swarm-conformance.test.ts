@@ -12,7 +12,7 @@ import type Docker from "dockerode";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { TEST_LABEL, buildSampleAgentImage, dockerClient, requireDocker } from "../support/docker";
 import { until } from "../support/sentinel";
-import { Probe, engineServiceSpec, ensureSwarm, ns, swarmServiceInputs } from "../support/swarm";
+import { Probe, SWARM_TURN_MS, engineServiceSpec, ensureSwarm, ns, swarmServiceInputs } from "../support/swarm";
 
 const HEALTHCHECK = { interval: "2s", timeout: "2s", retries: 2, startPeriod: "1s" };
 const AGENT = "conformance-agent";
@@ -65,7 +65,7 @@ describe.sequential("the swarm runtime's update and rollback parameters, on Dock
         serviceId = created.id ?? created.ID!;
         service = docker.getService(serviceId);
         await until("the first task to run healthy", async () => ((await runningTaskIds(docker, serviceId)).length === 1 ? true : undefined), 60_000, 500);
-    }, 180_000);
+    }, SWARM_TURN_MS + 180_000);
 
     afterAll(async () => {
         await service?.remove().catch(() => undefined);

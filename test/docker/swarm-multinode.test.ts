@@ -22,7 +22,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildSampleAgentImage, dockerClient, execsSince, requireDocker } from "../support/docker";
 import { skipUnlessAvailable } from "../support/requirements";
 import { until } from "../support/sentinel";
-import { LocalRegistry, engineServiceSpec, lockSwarm, swarmServiceInputs } from "../support/swarm";
+import { LocalRegistry, SWARM_TURN_MS, engineServiceSpec, lockSwarm, swarmServiceInputs } from "../support/swarm";
 import { loadRoutes } from "../../components/edge/routes";
 
 const AGENT = "spread-agent";
@@ -123,7 +123,7 @@ describe.skipIf(skip).sequential("the swarm runtime across two nodes", () => {
         service = manager.getService(created.id ?? created.ID!);
         undo.push(() => service.remove().catch(() => undefined));
         await until("both tasks to run healthy", async () => ((await tasksByNode()).length === 2 ? true : undefined), 120_000, 1_000);
-    }, 300_000);
+    }, SWARM_TURN_MS + 300_000);
 
     afterAll(async () => {
         // Undo in reverse, each step on its own: one failing must not leave the rest behind.

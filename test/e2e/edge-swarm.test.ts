@@ -22,7 +22,7 @@ import { buildSampleAgentImage, dockerClient, execsSince, provideDefaultCaddyIma
 import { SAMPLE_AGENT_EDGE_FIELDS, edgeProbe, releaseUnderProbe, request } from "../support/edge";
 import { skipUnlessAvailable } from "../support/requirements";
 import { freePort } from "../support/sentinel";
-import { LocalRegistry, ensureSwarm, missingForSwarm } from "../support/swarm";
+import { LocalRegistry, SWARM_TURN_MS, ensureSwarm, missingForSwarm } from "../support/swarm";
 import { DOCKER_PLUGIN_VERSION, Workspace, expectOk, missingForDeployments, pulumiOnPath } from "./workspace";
 
 const STEP_TIMEOUT = 900_000;
@@ -91,7 +91,7 @@ describe.skipIf(skip).sequential(`the edge on the swarm runtime, on the real eng
         await fs.writeFile(path.join(ws.dir, "stacks", `Pulumi.${STACK}.yaml`), stackFile({ agent: agentImage, edge: edgeImage }, await freePort(), httpsPort));
         await fs.copyFile(path.join(ws.dir, "stacks", "policy.dev.json"), path.join(ws.dir, "stacks", `policy.${STACK}.json`));
         expectOk(await ws.pulumiOn(STACK, "stack", "init", "--secrets-provider", "passphrase"), "pulumi stack init");
-    }, STEP_TIMEOUT);
+    }, SWARM_TURN_MS + STEP_TIMEOUT);
 
     afterAll(async () => {
         try {

@@ -21,7 +21,7 @@ import { buildSampleAgentImage, dockerClient, provideDefaultCaddyImage, requireD
 import { GitHubApiStandIn } from "../support/github-api";
 import { skipUnlessAvailable } from "../support/requirements";
 import { freePort } from "../support/sentinel";
-import { lockSwarm } from "../support/swarm";
+import { SWARM_TURN_MS, lockSwarm } from "../support/swarm";
 import { SAMPLE_AGENT_EDGE_FIELDS, edgeProbe, releaseUnderProbe, request } from "../support/edge";
 import { DOCKER_PLUGIN_VERSION, GITHUB_PLUGIN_VERSION, Workspace, expectOk, missingForDeployments, provideDefaultNodeImage, pulumiOnPath } from "./workspace";
 
@@ -101,7 +101,7 @@ describe.skipIf(skip).sequential(`the edge on the real engine (${cli})`, () => {
         // through Caddy) beside the swarm suite's, 34 and 39 of the swarm probe's lookups of a service by name failed
         // (ENOTFOUND) during a start-first handover; without it they never did, in 9 runs. The swarm's own lock
         // makes them take turns.
-        unlockSwarm = await lockSwarm(STEP_TIMEOUT);
+        unlockSwarm = await lockSwarm();
         await provideDefaultNodeImage();
         await provideDefaultCaddyImage();
         ws = await Workspace.create();
@@ -116,7 +116,7 @@ describe.skipIf(skip).sequential(`the edge on the real engine (${cli})`, () => {
         expectOk(await ws.pulumiOn(STACK, "config", "set", "--secret", "pestiHookSecret", HOOK_SECRET), "pulumi config set --secret pestiHookSecret");
         await ws.git("add", "-A");
         await ws.git("-c", "user.email=e2e@localhost", "-c", "user.name=e2e", "commit", "-q", "-m", "the edge stack");
-    }, STEP_TIMEOUT);
+    }, SWARM_TURN_MS + STEP_TIMEOUT);
 
     afterAll(async () => {
         try {

@@ -20,7 +20,7 @@ import { LABELS, durationMs } from "../../contract";
 import { buildSampleAgentImage, dockerClient, requireDocker } from "../support/docker";
 import { skipUnlessAvailable } from "../support/requirements";
 import { until } from "../support/sentinel";
-import { LocalRegistry, Probe, ProbeCounts, ensureSwarm, missingForSwarm } from "../support/swarm";
+import { LocalRegistry, Probe, ProbeCounts, SWARM_TURN_MS, ensureSwarm, missingForSwarm } from "../support/swarm";
 import { CommandResult, Workspace, expectOk, missingForDeployments, pulumiOnPath } from "./workspace";
 
 const STEP_TIMEOUT = 600_000;
@@ -149,7 +149,7 @@ describe.skipIf(skip).sequential(`the swarm runtime on the real engine (${cli})`
         await fs.writeFile(stackPath(), stackFile({ [SUBJECT]: `${registry.address}/${repo}:1.0.0`, [OTHER]: `${registry.address}/agent-fleet/e2e-other:1.0.0` }));
         expectOk(await ws.pulumiOn(STACK, "stack", "init", "--secrets-provider", "passphrase"), "pulumi stack init");
         expectOk(await ws.pulumiOn(STACK, "config", "set", "--secret", "alphaToken", SEEDED_SECRET), "pulumi config set --secret");
-    }, STEP_TIMEOUT);
+    }, SWARM_TURN_MS + STEP_TIMEOUT);
 
     afterAll(async () => {
         if (ws) {
