@@ -50,12 +50,11 @@ function stackFile(images: Record<string, string>): string {
         "      tier: 2",
         "      port: 8080",
         "      memory: 128Mi",
-        // A fraction, so the provider's formatter is read back (step 2), but not a small one: the healthcheck is a node
-        // process run inside the task's cgroup, and at 0.25 CPU one took up to 1.96 s here with the cores busy, against
-        // a 2 s timeout; two timeouts in a row would make a serving task unhealthy and take its name out of DNS.
-        // (Whether that made step 6's 845 ENOTFOUND in the CI run that refused 528a957 is not shown: a run with both
-        // cores kept busy passed at 0.25. A failing probe now reports the engine's events around its failures.)
-        "      cpus: 1.5",
+        // A fraction, so the provider's formatter is read back (step 2). Not 0.25: the healthcheck is a node process run in
+        // the task's cgroup, and at 0.25 CPU one took up to 1.96 s here with the cores busy, against a 2 s timeout. And not
+        // more than 0.5: Swarm reserves each task's limit, and a start-first update runs three tasks at once here (alpha's
+        // old and new, and beta's) on 2 cores; at 1.5, beta could not even be placed beside alpha (it never converged).
+        "      cpus: 0.5",
         `      healthcheck: ${JSON.stringify(HEALTHCHECK)}`,
         "      waitTimeout: 30s",
         "      monitorWindow: 5m",
