@@ -8,7 +8,7 @@ export default tseslint.config(
     js.configs.recommended,
     ...tseslint.configs.recommended,
     {
-        files: ["agents/**/*.js", "cli/**/*.js", "scripts/**/*.js", "*.cjs"],
+        files: ["agents/**/*.js", "cli/**/*.js", "loader/**/*.js", "policies/*.js", "scripts/**/*.js", "*.cjs"],
         languageOptions: { sourceType: "commonjs", globals: globals.node },
         rules: { "@typescript-eslint/no-require-imports": "off" },
     },

@@ -1,18 +1,22 @@
 /**
  * The real engine's overhead on the dev fleet: wall time of the operations a
  * team runs every day, each next to the time the container itself took to
- * turn healthy (its first passing health probe after it was created). The
- * ratio is what Pulumi, the provider and the program add on top of Docker.
+ * turn healthy (from its creation to the end of its first passing probe).
+ * The ratio is what Pulumi, the provider, the program and the CLI add on top
+ * of Docker.
  *
- *   npm run bench:engine       (needs `pulumi` on PATH and a Docker engine)
+ *   npm run bench:engine                          (needs `pulumi` on PATH and a Docker engine)
+ *   BENCH_BEFORE=<checkout> npm run bench:engine  (the same steps on an older checkout first, in the same run)
  *
  * Steps: the first dev deploy (five agents, the image build included), a
- * no-op `up`, a one-agent change, a broken version failing its health gate,
- * and the recovery to the good config. Then the operating commands on an
- * agent that pulls its releases, as staging and production do: `fleet up
- * --agent` of one release, `fleet rollback --apply` (MTTR: from the command
- * to the agent serving its previous image again), and `fleet up` of a broken
- * release, which rolls back by itself. Figures are reported, never enforced.
+ * no-op `pulumi up` and a no-op `fleet up`, a one-agent change, a broken
+ * version failing its health gate and the recovery; then, on an agent that
+ * pulls its releases as staging and production do, `fleet up --agent` of two
+ * releases, `fleet rollback --apply` (MTTR: from the command to the previous
+ * image serving again, verified, the old container gone) and `fleet up` of a
+ * broken release, which rolls back by itself; and `fleet check --stack
+ * production`, the PR gate, offline (median of 5). Goals (issue 25) are
+ * reported, never enforced: the exit code is 0 unless a step fails.
  */
 import Docker from "dockerode";
 import { dockerClient, requireDocker } from "../test/support/docker";
@@ -21,11 +25,14 @@ import { CommandResult, Workspace, containerIdByAgent, provideDefaultNodeImage, 
 const SUBJECT = "jarvis";
 const DEV_IMAGE = "agent-fleet/sample-agent:dev";
 
+/** What a row is compared with: a time of Docker's own, or a fixed goal. */
 interface Row {
     readonly step: string;
     readonly wallMs: number;
     /** What the ratio divides by, and how long it took. */
-    readonly baseline: { readonly what: string; readonly ms: number };
+    readonly baseline?: { readonly what: string; readonly ms: number };
+    /** The goal, as a wall time or a ratio to the baseline. */
+    readonly goal?: { readonly maxMs?: number; readonly maxRatio?: number };
 }
 
 /** From the container's creation to the end of its first passing probe. */
@@ -43,28 +50,33 @@ function ok(result: CommandResult, what: string): CommandResult {
     return result;
 }
 
-async function main(): Promise<void> {
-    const cli = pulumiOnPath();
-    if (!cli) throw new Error("no `pulumi` on PATH: run scripts/build-engine.sh and source .engine/env.sh");
-    const docker = await requireDocker();
-    await provideDefaultNodeImage();
+function median(values: readonly number[]): number {
+    const sorted = [...values].sort((a, b) => a - b);
+    return sorted[Math.floor(sorted.length / 2)];
+}
+
+/** Every step on a fresh copy of `source`; the dev stack is destroyed afterwards. */
+async function measure(docker: Docker, source: string | undefined): Promise<Row[]> {
     // The first deploy includes the image build.
     await dockerClient().getImage(DEV_IMAGE).remove({ force: true }).catch(() => undefined);
-    const ws = await Workspace.create();
+    const ws = await Workspace.create(source);
     const rows: Row[] = [];
+    const healthyNow = async () => timeToHealthy(docker, (await containerIdByAgent())[SUBJECT]);
     try {
         const first = ok(await ws.npm("deploy:dev"), "first deploy");
         const ids = await containerIdByAgent();
         const slowest = Math.max(...await Promise.all(Object.values(ids).map((id) => timeToHealthy(docker, id))));
         rows.push({ step: "first dev deploy (5 agents, build included)", wallMs: first.ms, baseline: { what: "slowest container to healthy", ms: slowest } });
+        rows.push({ step: "create-to-healthy of the sample agent, tier 2 defaults", wallMs: await timeToHealthy(docker, ids[SUBJECT]), goal: { maxMs: 3_000 } });
 
         const noop = ok(await ws.pulumi("up", "--yes"), "no-op up");
-        rows.push({ step: "no-op `up` (preview + update)", wallMs: noop.ms, baseline: { what: "slowest container to healthy", ms: slowest } });
+        rows.push({ step: "no-op `pulumi up` (preview + update)", wallMs: noop.ms });
+        const noopFleet = ok(await ws.fleet("up", "--stack", "dev"), "no-op fleet up");
+        rows.push({ step: "no-op `fleet up --stack dev` (preflight, update, verify)", wallMs: noopFleet.ms, goal: { maxMs: 5_000 } });
 
         await ws.setAgentField(SUBJECT, ["env"], { BENCH_REVISION: "2" });
         const change = ok(await ws.pulumi("up", "--yes", "--skip-preview"), "one-agent change");
-        const changedHealthy = await timeToHealthy(docker, (await containerIdByAgent())[SUBJECT]);
-        rows.push({ step: "one-agent change (create-first replace)", wallMs: change.ms, baseline: { what: "new container to healthy", ms: changedHealthy } });
+        rows.push({ step: "one-agent change, `pulumi up` (create-first replace)", wallMs: change.ms, baseline: { what: "new container to healthy", ms: await healthyNow() } });
 
         await ws.setAgentField(SUBJECT, ["env", "FAIL_HEALTH"], "1");
         const broken = await ws.pulumi("up", "--yes", "--skip-preview");
@@ -74,8 +86,7 @@ async function main(): Promise<void> {
 
         await ws.setAgentField(SUBJECT, ["env", "FAIL_HEALTH"], undefined);
         const recovery = ok(await ws.pulumi("up", "--yes", "--skip-preview"), "recovery");
-        const recoveredHealthy = await timeToHealthy(docker, (await containerIdByAgent())[SUBJECT]);
-        rows.push({ step: "recovery to the good config", wallMs: recovery.ms, baseline: { what: "new container to healthy", ms: recoveredHealthy } });
+        rows.push({ step: "recovery to the good config", wallMs: recovery.ms, baseline: { what: "new container to healthy", ms: await healthyNow() } });
 
         const releases = await ws.usePulledReleases(SUBJECT);
         const { good } = releases;
@@ -84,27 +95,57 @@ async function main(): Promise<void> {
         for (const [image, step] of [[good, "`fleet up --agent` of one release (preflight, update, verify)"], [`${repo}:release-1.1.1`, "`fleet up --agent` of the next release"]]) {
             ok(await ws.fleet("release", SUBJECT, image, "--stack", "dev"), `fleet release ${image}`);
             const up = ok(await ws.fleet("up", "--stack", "dev", "--agent", SUBJECT), `fleet up ${image}`);
-            rows.push({ step, wallMs: up.ms, baseline: { what: "new container to healthy", ms: await timeToHealthy(docker, (await containerIdByAgent())[SUBJECT]) } });
+            rows.push({ step, wallMs: up.ms, baseline: { what: "new container to healthy", ms: await healthyNow() }, goal: { maxRatio: 1.3 } });
         }
-        // The command returns once the previous image serves again, verified: its wall time is the MTTR.
+        // The command returns once the previous image serves again, verified, and the old container is gone: its wall time is the MTTR.
         const rollback = ok(await ws.fleet("rollback", SUBJECT, "--stack", "dev", "--apply"), "fleet rollback --apply");
-        rows.push({ step: "MTTR: `fleet rollback --apply` to the previous image", wallMs: rollback.ms, baseline: { what: "new container to healthy", ms: await timeToHealthy(docker, (await containerIdByAgent())[SUBJECT]) } });
+        rows.push({ step: "MTTR: `fleet rollback --apply` to the previous image", wallMs: rollback.ms, baseline: { what: "new container to healthy", ms: await healthyNow() }, goal: { maxMs: 10_000 } });
 
         ok(await ws.fleet("release", SUBJECT, releases.broken, "--stack", "dev"), "fleet release (broken)");
         const failed = await ws.fleet("up", "--stack", "dev", "--agent", SUBJECT);
-        if (failed.exitCode !== 1 || !failed.stdout.includes(`rolled back to ${good}; verified`)) throw new Error(`fleet up of a broken release did not roll back:\n${failed.stdout.slice(-3000)}\n${failed.stderr.slice(-3000)}`);
+        if (failed.exitCode !== 1 || !/rolled back/.test(failed.stdout)) throw new Error(`fleet up of a broken release did not roll back:\n${failed.stdout.slice(-3000)}\n${failed.stderr.slice(-3000)}`);
         rows.push({ step: "`fleet up` of a broken release: fails, rolls back, verifies", wallMs: failed.ms, baseline: { what: "wait timeout", ms: (await ws.agentSpec(SUBJECT)).waitTimeoutMs } });
+
+        const checks: number[] = [];
+        for (let i = 0; i < 5; i++) checks.push(ok(await ws.fleet("check", "--stack", "production"), "fleet check").ms);
+        rows.push({ step: "`fleet check --stack production` (offline, median of 5)", wallMs: median(checks), goal: { maxMs: 1_000 } });
     } finally {
         await ws.pulumi("destroy", "--yes", "--skip-preview", "--run-program");
         await ws.remove();
     }
+    return rows;
+}
+
+function verdict(row: Row): string {
+    if (!row.goal) return "";
+    if (row.goal.maxMs !== undefined) return `≤ ${(row.goal.maxMs / 1000).toFixed(0)} s: ${row.wallMs <= row.goal.maxMs ? "met" : "missed"}`;
+    const ratio = row.wallMs / row.baseline!.ms;
+    return `≤ ${row.goal.maxRatio}×: ${ratio <= row.goal.maxRatio! ? "met" : "missed"}`;
+}
+
+async function main(): Promise<void> {
+    const cli = pulumiOnPath();
+    if (!cli) throw new Error("no `pulumi` on PATH: run scripts/build-engine.sh and source .engine/env.sh");
+    const docker = await requireDocker();
+    await provideDefaultNodeImage();
+    const before = process.env.BENCH_BEFORE ? await measure(docker, process.env.BENCH_BEFORE) : undefined;
+    const after = await measure(docker, undefined);
 
     const s = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
-    console.log(`\nReal-engine overhead (${cli}, Docker ${(await docker.version()).Version})\n`);
-    console.log("| step | wall time | baseline | baseline time | ratio |");
-    console.log("|---|---:|---|---:|---:|");
-    for (const row of rows) {
-        console.log(`| ${row.step} | ${s(row.wallMs)} | ${row.baseline.what} | ${s(row.baseline.ms)} | ${(row.wallMs / row.baseline.ms).toFixed(2)} |`);
+    const ratio = (row: Row) => (row.baseline ? (row.wallMs / row.baseline.ms).toFixed(2) : "");
+    console.log(`\nReal-engine overhead (${cli}, Docker ${(await docker.version()).Version}${before ? `; before: ${process.env.BENCH_BEFORE}, in the same run` : ""})\n`);
+    if (before) {
+        console.log("| step | before | before ratio | now | baseline now | ratio now | goal |");
+        console.log("|---|---:|---:|---:|---|---:|---|");
+    } else {
+        console.log("| step | wall time | baseline | ratio | goal |");
+        console.log("|---|---:|---|---:|---|");
+    }
+    for (const row of after) {
+        const base = row.baseline ? `${row.baseline.what}: ${s(row.baseline.ms)}` : "";
+        const old = before?.find((r) => r.step === row.step);
+        if (before) console.log(`| ${row.step} | ${old ? s(old.wallMs) : "-"} | ${old ? ratio(old) : ""} | ${s(row.wallMs)} | ${base} | ${ratio(row)} | ${verdict(row)} |`);
+        else console.log(`| ${row.step} | ${s(row.wallMs)} | ${base} | ${ratio(row)} | ${verdict(row)} |`);
     }
 }
 

@@ -1,8 +1,8 @@
 #!/usr/bin/env node
-// The `fleet` bin: runs cli/fleet.ts through ts-node (see register.js), so `npx fleet` works right after
+// The `fleet` bin: runs cli/fleet.ts through ts-node (see loader/typescript.js), so `npx fleet` works right after
 // `npm ci`, with no build step.
 "use strict";
-require("./register").register();
+require("../loader/typescript").register();
 
 require("./fleet.ts")
     .main(process.argv)

@@ -1,6 +1,6 @@
 /**
  * The `fleet` command line. cli/fleet.js (the package's bin) installs the
- * ts-node loader (cli/register.js) and calls main(); nothing needs building.
+ * TypeScript loader (loader/typescript.js) and calls main(); nothing needs building.
  * Each verb lives in its own file under cli/verbs/; the work they share lives
  * in cli/services/; exit codes, errors and output in cli/output.ts.
  */

@@ -155,6 +155,8 @@ function resolveAgent(name: string, environment: Environment, agent: AgentConfig
         timeoutMs: durationMs(hc.timeout),
         retries: hc.retries,
         startPeriodMs: durationMs(hc.startPeriod),
+        startIntervalMs: durationMs(tier.healthcheck.startInterval),
+        startIntervalFallbackMs: durationMs(tier.healthcheck.startIntervalFallback),
         command: agent.healthcheck?.command,
     };
     const waitTimeoutMs = agent.waitTimeout !== undefined

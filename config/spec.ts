@@ -15,6 +15,10 @@ export interface HealthcheckSpec {
     /** Consecutive failures before Docker marks the agent unhealthy. */
     readonly retries: number;
     readonly startPeriodMs: number;
+    /** How often Docker probes during the start period, where the engine supports it (the tier's `startInterval`). */
+    readonly startIntervalMs: number;
+    /** The probe interval on engines without start_interval, retries scaled to keep the time to unhealthy (the tier's `startIntervalFallback`). */
+    readonly startIntervalFallbackMs: number;
     /** Exec-form test command; undefined means the default node probe of `path`. */
     readonly command?: readonly string[];
 }

@@ -111,6 +111,12 @@ export const LABELS = {
     errorRateLimit: "agent-fleet.error-rate-limit",
     /** The agent's smoke checks, as JSON: [{ name, method, path, expectStatus, body? }]. */
     smokeChecks: "agent-fleet.smoke-checks",
+    /**
+     * The healthcheck interval the config declares, as a Go duration ("10s"). What Docker runs may probe
+     * more often, with retries scaled to the same time to unhealthy (components/runtimes/healthcheck.ts);
+     * the agent-healthcheck policy judges the declared schedule.
+     */
+    healthcheckInterval: "agent-fleet.healthcheck-interval",
 } as const;
 
 /** Matches `stackConfigDir` in Pulumi.yaml. */
@@ -149,4 +155,10 @@ export const FLEET_ENV = {
      * update of the stack while the lock's holder is alive (operation-lock.ts).
      */
     operation: "AGENT_FLEET_OPERATION",
+    /**
+     * "off" while `fleet check` runs the program offline: it asks no Docker
+     * engine its version (components/runtimes/engine-features.ts), so the
+     * PR gate reaches no host.
+     */
+    engineProbe: "AGENT_FLEET_ENGINE_PROBE",
 } as const;

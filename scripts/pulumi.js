@@ -4,7 +4,7 @@
 // Quickstart's plain Pulumi commands need no exports either. The stack is the one `--stack`/`-s` names;
 // without one, Pulumi's selected stack and your own environment.
 "use strict";
-require("../cli/register").register();
+require("../loader/typescript").register();
 const path = require("path");
 const { execa } = require("execa");
 const { pulumiEnv } = require("../cli/services/stack-access.ts");

@@ -6,6 +6,7 @@
  */
 import { createRequire } from "module";
 import * as pulumi from "@pulumi/pulumi";
+import { FLEET_ENV } from "../../contract";
 import { FleetConfigError, ProjectInfo, StackFile, StackView, UserError, governanceSecretKeys } from "../../config";
 import { RegisteredResource, startMocks } from "./mocks";
 import { runtimeConfigFrom, withSecretPlaceholders } from "./runtime-config";
@@ -77,6 +78,9 @@ export async function runProgram(project: ProjectInfo, stackFile: StackFile, sta
     // prints messages only, and without the traces a 1000-agent program runs twice as fast.
     const stackTraceLimit = Error.stackTraceLimit;
     if (!process.env.FLEET_DEBUG) Error.stackTraceLimit = 0;
+    // Offline: the program asks no Docker engine its version (it would reach every host of the stack).
+    const engineProbe = process.env[FLEET_ENV.engineProbe];
+    process.env[FLEET_ENV.engineProbe] = "off";
     try {
         await runModule(load(project.program));
         // Wait for every registration and registerOutputs still in flight.
@@ -87,6 +91,8 @@ export async function runProgram(project: ProjectInfo, stackFile: StackFile, sta
         throw new ProgramError(`the program failed: ${messageOf(error)}`);
     } finally {
         Error.stackTraceLimit = stackTraceLimit;
+        if (engineProbe === undefined) delete process.env[FLEET_ENV.engineProbe];
+        else process.env[FLEET_ENV.engineProbe] = engineProbe;
         process.chdir(cwd);
         logs.restore();
         process.off("unhandledRejection", onRejection);

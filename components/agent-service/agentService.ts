@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { AgentServiceInputs, AgentSpec, Tier, agentSpecHash, stackFileName } from "../../config";
 import { COMPONENT_TYPES, LABELS, PLATFORM_ENV, WEBHOOKS_ENV, goDuration, onHostResourceName } from "../../contract";
-import { AgentRuntime, RuntimeTransforms, containerRuntime } from "../runtimes";
+import { AgentRuntime, EngineHealthFeatures, RuntimeTransforms, containerRuntime } from "../runtimes";
 import { AgentImageTransforms, declareAgentImage } from "./image";
 import { AgentWebhookTransforms, GithubProviderFor, declareGithubWebhooks } from "./webhooks";
 
@@ -27,6 +27,8 @@ export interface AgentPlacement {
     readonly networkId?: pulumi.Input<string>;
     /** The agent's image on that host, in the runtime's `imageReference` form. */
     readonly imageRef: pulumi.Input<string>;
+    /** What that host's engine offers the health probes; default an engine without start_interval. */
+    readonly engine?: EngineHealthFeatures;
 }
 
 export interface AgentServiceArgs {
@@ -36,6 +38,12 @@ export interface AgentServiceArgs {
     readonly networkName: pulumi.Input<string>;
     /** That network's id; the swarm runtime names networks by id. Default: `networkName`, which Docker also accepts. */
     readonly networkId?: pulumi.Input<string>;
+    /**
+     * What the engine the instances run on offers their health probes (Fleet asks each engine, see
+     * `engineHealthFeatures`); with `placements`, each placement's own.
+     * @default an engine without start_interval: a 2 s probe interval, retries scaled to keep the time to unhealthy
+     */
+    readonly engine?: EngineHealthFeatures;
     /**
      * Image reference the caller already declared (in the runtime's `imageReference` form), for agents that share one
      * (Fleet declares one image per distinct build or reference). Default: the
@@ -107,6 +115,7 @@ export function agentLabels(spec: AgentSpec, stack: string, version: string = sp
         ...(spec.rollbackImage === undefined ? {} : { [LABELS.rollbackImage]: spec.rollbackImage }),
         [LABELS.monitorWindow]: goDuration(spec.monitorWindowMs),
         [LABELS.port]: String(spec.port),
+        [LABELS.healthcheckInterval]: goDuration(spec.healthcheck.intervalMs),
         ...(spec.errorRateLimitPercent === undefined ? {} : { [LABELS.errorRateLimit]: String(spec.errorRateLimitPercent) }),
         ...(spec.smokeChecks.length === 0 ? {} : { [LABELS.smokeChecks]: JSON.stringify(spec.smokeChecks) }),
     };
@@ -167,6 +176,7 @@ export class AgentService extends pulumi.ComponentResource {
             transform: args.transform,
             hooks: args.hooks,
             provider: placement?.provider,
+            engine: placement ? placement.engine : args.engine,
         });
         let deployment: { instanceNames: pulumi.Output<string[]>; healthUrls: pulumi.Output<string[]> };
         if (args.placements) {

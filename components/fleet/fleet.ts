@@ -7,7 +7,7 @@ import { AgentPlacement, AgentService, AgentServiceTransforms, declareAgentImage
 import { Edge, EdgeRoute } from "../edge";
 import { githubProviderFor } from "../github-provider";
 import { DeployNotificationsArgs, DeployNotifier } from "../notifications";
-import { AgentRuntime, RUNTIMES_BY_NAME } from "../runtimes";
+import { AgentRuntime, EngineHealthFeatures, RUNTIMES_BY_NAME, engineHealthFeatures } from "../runtimes";
 import { Sentinel, SentinelTransforms } from "../sentinel";
 import { Transform, applyTransform } from "../transform";
 
@@ -62,6 +62,10 @@ interface FleetEngine {
     readonly network: docker.Network;
     /** Each image reference's resolved form on this engine. */
     readonly images: Map<string, pulumi.Output<string>>;
+    /** How the docker CLI reaches the engine: "ssh://…", "unix://…", or "" for the program's own (DOCKER_HOST, else the local socket). */
+    readonly dockerHost: string;
+    /** What the engine offers health probes. */
+    readonly health: EngineHealthFeatures;
 }
 
 /**
@@ -151,7 +155,9 @@ export class Fleet extends pulumi.ComponentResource {
         const network = new docker.Network(networkResourceName, networkArgs, networkOpts);
         const agents = host && spec.runtime !== "swarm" ? spec.agents.filter((a) => a.hosts.includes(host.name)) : spec.agents;
         const images = this.declareImages(name, agents, runtime, transform?.agent, host?.name, provider);
-        return { host: host?.name, provider, network, images };
+        const dockerHost = host?.docker ?? new pulumi.Config("docker").get("host") ?? "";
+        // Asked during previews and updates alike, so that both declare the same healthcheck.
+        return { host: host?.name, provider, network, images, dockerHost, health: engineHealthFeatures(dockerHost) };
     }
 
     /**
@@ -197,7 +203,7 @@ export class Fleet extends pulumi.ComponentResource {
             const host = spec.hosts.find((h) => h.name === engine.host);
             new Edge(onHostResourceName(`${name}-edge`, engine.host), {
                 spec: edge, environment: spec.environment, stack: spec.stack, runtime: spec.runtime, networkName: engine.network.name, networkId: engine.network.id,
-                routes: pulumi.all(routes), dockerHost: host?.docker ?? new pulumi.Config("docker").get("host") ?? "", ...(host ? { host: host.name } : {}),
+                routes: pulumi.all(routes), dockerHost: engine.dockerHost, ...(host ? { host: host.name } : {}),
             }, { parent: this, ...(engine.provider ? { providers: [engine.provider] } : {}) });
         }
     }
@@ -229,13 +235,14 @@ export class Fleet extends pulumi.ComponentResource {
         );
         const [single] = engines;
         const placements: AgentPlacement[] | undefined = single.host === undefined ? undefined : engines.map((engine) => ({
-            host: engine.host!, provider: engine.provider!, networkName: engine.network.name, networkId: engine.network.id, imageRef: engine.images.get(agent.image)!,
+            host: engine.host!, provider: engine.provider!, networkName: engine.network.name, networkId: engine.network.id, imageRef: engine.images.get(agent.image)!, engine: engine.health,
         }));
         const service = new AgentService(agentServiceResourceName(name, agent.name), {
             spec: agent,
             networkName: single.network.name,
             networkId: single.network.id,
             imageRef: single.images.get(agent.image)!,
+            engine: single.health,
             placements,
             secretValues,
             runtime,

@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as docker from "@pulumi/docker";
-import { providerCpus } from "../../contract";
+import { goDuration, providerCpus } from "../../contract";
 import type { AgentSpec } from "../../config";
 import { applyTransform } from "../transform";
 import { dockerHealthcheck } from "./healthcheck";
@@ -55,7 +55,7 @@ function containerArgs(context: RuntimeDeployData): docker.ContainerArgs {
         image: context.image,
         envs: containerEnv(context.env, context.secretValues),
         labels: Object.entries(context.labels).map(([label, value]) => ({ label, value })),
-        healthcheck: dockerHealthcheck(spec.port, spec.healthcheck),
+        healthcheck: dockerHealthcheck(spec.port, spec.healthcheck, goDuration, context.engine),
         // Fail `pulumi up` when the agent never turns healthy, instead of reporting success.
         wait: true,
         waitTimeout: seconds(spec.waitTimeoutMs),

@@ -18,16 +18,40 @@ function defaultProbeCommand(port: number, healthcheck: HealthcheckSpec): string
     return ["CMD", "node", "-e", script];
 }
 
+/** What the engine an instance runs on offers its health probe (see ./engine-features). */
+export interface EngineHealthFeatures {
+    /** The engine probes at `start_interval` during the start period: Docker 25 and later (API 1.44). */
+    readonly startInterval: boolean;
+}
+
+/** An engine of unknown version: probed as one without start_interval, which every engine runs correctly. */
+export const UNKNOWN_ENGINE: EngineHealthFeatures = { startInterval: false };
+
 /**
  * Docker healthcheck fields, with durations spelled as the provider reads them
  * back: Go's form for containers, `swarmDuration` for services.
+ *
+ * A ready agent should turn healthy within a second or two, not at the first
+ * probe one `interval` after it starts. Where the engine has start_interval,
+ * it probes at the tier's `startInterval` while the agent starts. Elsewhere
+ * (and for Swarm services, which the provider gives no start_interval) the
+ * interval itself shortens to `startIntervalFallback`, with retries raised
+ * so that startPeriod + interval × retries, the time to unhealthy the tier
+ * promises and the health gate, the watch and Swarm's update monitor are
+ * measured against, is the same.
  */
-export function dockerHealthcheck(port: number, healthcheck: HealthcheckSpec, duration: (ms: number) => string = goDuration) {
-    return {
+export function dockerHealthcheck(port: number, healthcheck: HealthcheckSpec, duration: (ms: number) => string = goDuration, engine: EngineHealthFeatures = UNKNOWN_ENGINE) {
+    const base = {
         tests: [...(healthcheck.command ?? defaultProbeCommand(port, healthcheck))],
-        interval: duration(healthcheck.intervalMs),
         timeout: duration(healthcheck.timeoutMs),
-        retries: healthcheck.retries,
         startPeriod: duration(healthcheck.startPeriodMs),
     };
+    if (engine.startInterval && healthcheck.startIntervalMs < healthcheck.intervalMs) {
+        return { ...base, interval: duration(healthcheck.intervalMs), retries: healthcheck.retries, startInterval: duration(healthcheck.startIntervalMs) };
+    }
+    if (!engine.startInterval && healthcheck.startIntervalFallbackMs < healthcheck.intervalMs) {
+        const retries = Math.ceil((healthcheck.intervalMs * healthcheck.retries) / healthcheck.startIntervalFallbackMs);
+        return { ...base, interval: duration(healthcheck.startIntervalFallbackMs), retries };
+    }
+    return { ...base, interval: duration(healthcheck.intervalMs), retries: healthcheck.retries };
 }

@@ -4,6 +4,7 @@ import type { AgentRuntime } from "./runtime";
 import { swarmRuntime } from "./swarm";
 
 export * from "./container";
+export * from "./engine-features";
 export * from "./healthcheck";
 export * from "./runtime";
 export * from "./swarm";

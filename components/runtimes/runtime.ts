@@ -2,6 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type * as docker from "@pulumi/docker";
 import type { AgentSpec } from "../../config";
 import type { Transform } from "../transform";
+import type { EngineHealthFeatures } from "./healthcheck";
 
 /** Hooks for the resources a runtime creates. Each runtime reads the ones that apply to it. */
 export interface RuntimeTransforms {
@@ -31,6 +32,8 @@ export interface RuntimeDeployData {
     readonly networkName: pulumi.Input<string>;
     /** The same network's id: a service's spec names its networks by id (read back so; a name would replace it on every refresh). */
     readonly networkId?: pulumi.Input<string>;
+    /** What the engine these instances run on offers their health probes; default an engine without start_interval. */
+    readonly engine?: EngineHealthFeatures;
 }
 
 /** Everything a runtime needs to run one agent; AgentService builds it. */

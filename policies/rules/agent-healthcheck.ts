@@ -1,5 +1,5 @@
 import { durationMs, isDuration } from "../../contract/duration";
-import { parseGoDurationMs } from "../../contract";
+import { LABELS, parseGoDurationMs } from "../../contract";
 import { TIERS, Tier } from "../../config/tiers";
 import { FleetPolicy, workloadPolicy } from "./fleet-policy";
 
@@ -60,14 +60,22 @@ export function agentHealthcheck(): FleetPolicy {
                     report(container.at("healthcheck.command", `set a healthcheck command that can fail; this one always succeeds (${never})`));
                     return;
                 }
-                const interval = parsed(hc?.interval);
+                // What runs may probe more often than the config declares (a short interval while the agent starts,
+                // with retries scaled to the same time to unhealthy): judge the declared schedule, never shorter than
+                // what runs, with retries counted in declared intervals. A transform that lengthens the interval or
+                // lowers the retries is still judged by what runs.
+                const running = parsed(hc?.interval);
+                const declared = parsed(workload.labels[LABELS.healthcheckInterval]);
+                const interval = running === undefined || running === 0 ? running : Math.max(running, declared ?? 0);
                 if (interval === undefined || interval === 0 || interval > durationMs(MAX_HEALTHCHECK_INTERVAL)) {
-                    report(container.at("healthcheck.interval", `set an interval of at most ${MAX_HEALTHCHECK_INTERVAL}, got ${JSON.stringify(hc?.interval ?? "none")}`));
+                    const shown = interval !== undefined && interval !== running ? workload.labels[LABELS.healthcheckInterval] : hc?.interval ?? "none";
+                    report(container.at("healthcheck.interval", `set an interval of at most ${MAX_HEALTHCHECK_INTERVAL}, got ${JSON.stringify(shown)}`));
                 }
                 const tier = TIERS[container.tier as Tier];
                 const minRetries = Math.max(1, tier?.minHealthcheckRetries ?? 1);
-                if ((hc?.retries ?? 0) < minRetries) {
-                    report(container.at("healthcheck.retries", `set retries to at least ${minRetries} for tier ${container.tier}, got ${hc?.retries ?? 0}`));
+                const retries = running && interval ? Math.floor(((hc?.retries ?? 0) * running) / interval) : hc?.retries ?? 0;
+                if (retries < minRetries) {
+                    report(container.at("healthcheck.retries", `set retries to at least ${minRetries} for tier ${container.tier}, got ${retries}`));
                 }
             },
         ),

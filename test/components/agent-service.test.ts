@@ -60,13 +60,45 @@ describe("AgentService image", () => {
 
 describe("AgentService container", () => {
     it("runs a healthcheck with Go-style durations and replaces the container on any change", async () => {
-        const { container } = await deploy({ healthcheck: { path: "/healthz", interval: "1m", timeout: "5s", retries: 4, startPeriod: "90s" } });
+        const { container } = await deploy({ healthcheck: { path: "/healthz", interval: "1m", timeout: "5s", retries: 4, startPeriod: "90s" } }, { engine: { startInterval: true } });
         expect(container.inputs.healthcheck).toMatchObject({ interval: "1m0s", timeout: "5s", retries: 4, startPeriod: "1m30s" });
         const tests: string[] = container.inputs.healthcheck.tests;
         expect(tests.slice(0, 3)).toEqual(["CMD", "node", "-e"]);
         expect(tests[3]).toContain('"http://127.0.0.1:8080/healthz"');
         // "*" also covers the engine's init-error marker: a container saved unhealthy is re-created and re-gated.
         expect(container.replaceOnChanges).toEqual(["*"]);
+    });
+
+    it("probes every startInterval while the agent starts, on an engine with start_interval", async () => {
+        const { container } = await deploy({ tier: 2 }, { engine: { startInterval: true } });
+        const hc = TIERS[2].healthcheck;
+        expect(container.inputs.healthcheck).toMatchObject({ interval: "10s", retries: hc.retries, startPeriod: "10s", startInterval: hc.startInterval });
+        expect(hc.startInterval).toBe("1s");
+    });
+
+    it("on an engine without start_interval, probes every startIntervalFallback with retries scaled to the same time to unhealthy", async () => {
+        const { container } = await deploy({ tier: 2 }, { engine: { startInterval: false } });
+        const hc = TIERS[2].healthcheck;
+        expect(container.inputs.healthcheck).toMatchObject({ interval: "2s", retries: 15, startPeriod: "10s", timeout: "3s" });
+        expect(container.inputs.healthcheck.startInterval).toBeUndefined();
+        // The time to unhealthy the tier promises, and the health gate's timeout with it, are unchanged.
+        expect(durationMs("2s") * 15).toBe(durationMs(hc.interval) * hc.retries);
+        expect(container.inputs.waitTimeout).toBe((durationMs(hc.startPeriod) + durationMs(hc.interval) * hc.retries + durationMs(TIERS[2].waitTimeoutMargin)) / 1000);
+        // The declared interval stays on the container for the agent-healthcheck policy to judge.
+        expect(Object.fromEntries(container.inputs.labels.map((l: { label: string; value: string }) => [l.label, l.value]))[LABELS.healthcheckInterval]).toBe("10s");
+    });
+
+    it("rounds the scaled retries up: never fewer seconds of failures than declared", async () => {
+        // 15 s × 1 is 8 probes 2 s apart.
+        const { container } = await deploy({ tier: 1, healthcheck: { interval: "15s", timeout: "3s", retries: 1 } }, { engine: { startInterval: false } });
+        expect(container.inputs.healthcheck).toMatchObject({ interval: "2s", retries: 8 });
+    });
+
+    it.each([false, true])("leaves an interval already as short as the fallback as declared (start_interval: %s)", async (startInterval) => {
+        const { container } = await deploy({ tier: 1, healthcheck: { interval: "2s", timeout: "1s", retries: 3 } }, { engine: { startInterval } });
+        expect(container.inputs.healthcheck).toMatchObject({ interval: "2s", retries: 3 });
+        // Still shorter than 2 s: the engine that has it probes every second while the agent starts.
+        expect(container.inputs.healthcheck.startInterval).toBe(startInterval ? "1s" : undefined);
     });
 
     it("uses a custom healthcheck command for images without node", async () => {
@@ -135,6 +167,7 @@ describe("AgentService container", () => {
             [LABELS.rollbackImage]: "ghcr.io/acme/pesti:1.4.1",
             [LABELS.monitorWindow]: "1h30m0s",
             [LABELS.port]: "8080",
+            [LABELS.healthcheckInterval]: "10s",
             [LABELS.errorRateLimit]: "3",
             [LABELS.smokeChecks]: JSON.stringify([{ name: "reply", method: "POST", path: "/v1/reply", expectStatus: 200, body: "{\"message\":\"hi\"}" }]),
         });

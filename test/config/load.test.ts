@@ -76,6 +76,8 @@ describe("precedence: tier defaults < catalog < agentDefaults < stack agent", ()
             timeoutMs: durationMs(tierHc.timeout),
             retries: 5,
             startPeriodMs: durationMs(tierHc.startPeriod),
+            startIntervalMs: durationMs(tierHc.startInterval),
+            startIntervalFallbackMs: durationMs(tierHc.startIntervalFallback),
             command: undefined,
         });
     });
@@ -144,6 +146,8 @@ describe("tier defaults", () => {
             timeoutMs: durationMs(tier.healthcheck.timeout),
             retries: tier.healthcheck.retries,
             startPeriodMs: durationMs(tier.healthcheck.startPeriod),
+            startIntervalMs: durationMs(tier.healthcheck.startInterval),
+            startIntervalFallbackMs: durationMs(tier.healthcheck.startIntervalFallback),
             command: undefined,
         });
         expect(agent.monitorWindowMs).toBe(durationMs(tier.monitorWindow));

@@ -1,6 +1,13 @@
-// Lets Node require the project's TypeScript: ts-node (transpile only, the repo's tsconfig.json) compiles each
-// file, and the output is cached under node_modules/.cache/fleet, keyed by the file's content, the tsconfig and
-// the compiler versions. A warm run loads neither TypeScript nor ts-node: `fleet check` starts twice as fast.
+// The project's one TypeScript loader: lets Node require the project's .ts files. ts-node (transpile only, the
+// repo's tsconfig.json) compiles each file, and the output is cached under node_modules/.cache/fleet, keyed by
+// the file's content, the tsconfig and the compiler versions. A warm run loads neither TypeScript nor ts-node.
+//
+// Everything that runs the project's TypeScript goes through it: the `fleet` CLI (cli/fleet.js), `npm run
+// pulumi` (scripts/pulumi.js), the Pulumi program (Pulumi.yaml: `typescript: false` and `nodeargs: --require
+// ./loader/register.js`) and the policy pack (policies/pack.js). So no deploy type-checks anything: Pulumi's
+// own ts-node would type-check the program and the pack on every run (about 4 s each here, see
+// docs/guides/deploy-speed.md). The type check lives in `npm run typecheck`, which CI runs; a type error fails
+// CI, never a deploy. Hand-written because ts-node's own cache option went away and Pulumi's loader has none.
 "use strict";
 const { createHash } = require("crypto");
 const fs = require("fs");
@@ -17,6 +24,8 @@ function versionOf(pkg) {
 
 /** Installs the `.ts` loader. FLEET_TS_CACHE=0 compiles every file afresh, as plain ts-node would. */
 function register() {
+    // Idempotent: the CLI registers it, then runs the program in-process (`fleet check`), which requires it again.
+    if (require.extensions[".ts"] && require.extensions[".ts"].fleetLoader) return;
     const salt = [versionOf("ts-node"), versionOf("typescript"), fs.readFileSync(TSCONFIG, "utf8")].join("\0");
     const useCache = process.env.FLEET_TS_CACHE !== "0";
     let service;
@@ -49,6 +58,7 @@ function register() {
         }
         return mod._compile(output, filename);
     };
+    require.extensions[".ts"].fleetLoader = true;
 }
 
 module.exports = { register };
