@@ -15,8 +15,11 @@
  * releases, `fleet rollback --apply` (MTTR: from the command to the previous
  * image serving again, verified, the old container gone) and `fleet up` of a
  * broken release, which rolls back by itself; and `fleet check --stack
- * production`, the PR gate, offline (median of 5). Goals (issue 25) are
- * reported, never enforced: the exit code is 0 unless a step fails.
+ * production`, the PR gate, offline (median of 5). Then how the cost grows:
+ * `fleet up --create-stack` of 1, 10 and 50 tier 1 agents from nothing
+ * (BENCH_SCALE=1,10 for fewer), each next to its containers' own
+ * create-to-healthy. Goals (issue 25) are reported, never enforced: the exit
+ * code is 0 unless a step fails.
  */
 import Docker from "dockerode";
 import { dockerClient, requireDocker } from "../test/support/docker";
@@ -116,6 +119,46 @@ async function measure(docker: Docker, source: string | undefined): Promise<Row[
     return rows;
 }
 
+interface ScaleRow {
+    readonly agents: number;
+    /** How the agents probe: the defaults, or `healthcheck.startInterval` as long as `interval` (probing as before issue 25). */
+    readonly probing: string;
+    readonly wallMs: number;
+    /** Containers' create-to-healthy, of those that turned healthy. */
+    readonly slowestHealthyMs?: number;
+    readonly medianHealthyMs?: number;
+    /** Why the deploy failed, when it did. */
+    readonly failed?: string;
+}
+
+/** `fleet up` of n identical tier 1 agents on the dev image, from nothing (no sentinel, no edge); destroyed afterwards. */
+async function scale(docker: Docker, n: number, startInterval?: string): Promise<ScaleRow> {
+    const ws = await Workspace.create();
+    const probing = startInterval ? `startInterval ${startInterval} (off)` : "defaults";
+    try {
+        await ws.editFleet((doc) => {
+            const agents = Object.fromEntries(Array.from({ length: n }, (_, i) => [`scale-${String(i + 1).padStart(3, "0")}`, { tier: 1, owner: "@acme/bench", port: 8080 }]));
+            doc.setIn(["config", "agent-fleet:fleet"], doc.createNode({
+                environment: "dev",
+                agentDefaults: { image: DEV_IMAGE, build: false, memory: "128Mi", ...(startInterval ? { healthcheck: { startInterval } } : {}) },
+                sentinel: { enabled: false },
+                agents,
+            }));
+        });
+        const up = await ws.fleet("up", "--stack", "dev", "--create-stack");
+        const ids = Object.values(await containerIdByAgent());
+        const healthy = (await Promise.all(ids.map((id) => timeToHealthy(docker, id).catch(() => undefined)))).filter((ms): ms is number => ms !== undefined);
+        const failed = up.exitCode !== 0 ? (/fleet up: FAILED in [^:]*: ([^;\n]*)/.exec(up.stdout)?.[1] ?? `exit ${up.exitCode}`) : healthy.length !== n ? `${healthy.length} of ${n} healthy` : undefined;
+        return {
+            agents: n, probing, wallMs: up.ms, ...(failed ? { failed: `${failed} (${healthy.length} of ${n} healthy)` } : {}),
+            ...(healthy.length > 0 ? { slowestHealthyMs: Math.max(...healthy), medianHealthyMs: median(healthy) } : {}),
+        };
+    } finally {
+        await ws.pulumi("destroy", "--yes", "--skip-preview", "--run-program");
+        await ws.remove();
+    }
+}
+
 function verdict(row: Row): string {
     if (!row.goal) return "";
     if (row.goal.maxMs !== undefined) return `≤ ${(row.goal.maxMs / 1000).toFixed(0)} s: ${row.wallMs <= row.goal.maxMs ? "met" : "missed"}`;
@@ -146,6 +189,22 @@ async function main(): Promise<void> {
         const old = before?.find((r) => r.step === row.step);
         if (before) console.log(`| ${row.step} | ${old ? s(old.wallMs) : "-"} | ${old ? ratio(old) : ""} | ${s(row.wallMs)} | ${base} | ${ratio(row)} | ${verdict(row)} |`);
         else console.log(`| ${row.step} | ${s(row.wallMs)} | ${base} | ${ratio(row)} | ${verdict(row)} |`);
+    }
+
+    // How the cost grows; the largest size again probing only every interval, as before issue 25, to show what the probes cost there.
+    const sizes = (process.env.BENCH_SCALE ?? "1,10,50").split(",").map(Number).filter((n) => n > 0);
+    if (sizes.length === 0) return;
+    const scaled: ScaleRow[] = [];
+    for (const n of sizes) scaled.push(await scale(docker, n));
+    scaled.push(await scale(docker, Math.max(...sizes), "10s"));
+    console.log("\nHow the cost grows: `fleet up --create-stack` of n tier 1 agents from nothing\n");
+    console.log("| agents | probing | wall time | per agent | each agent past the first | containers to healthy (median, slowest) | outcome |");
+    console.log("|---:|---|---:|---:|---:|---:|---|");
+    const [first] = scaled;
+    for (const row of scaled) {
+        const marginal = row.agents > first.agents ? s((row.wallMs - first.wallMs) / (row.agents - first.agents)) : "";
+        const healthy = row.medianHealthyMs === undefined ? "-" : `${s(row.medianHealthyMs)}, ${s(row.slowestHealthyMs!)}`;
+        console.log(`| ${row.agents} | ${row.probing} | ${s(row.wallMs)} | ${s(row.wallMs / row.agents)} | ${marginal} | ${healthy} | ${row.failed ? `FAILED: ${row.failed}` : "deployed and verified"} |`);
     }
 }
 

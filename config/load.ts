@@ -155,7 +155,7 @@ function resolveAgent(name: string, environment: Environment, agent: AgentConfig
         timeoutMs: durationMs(hc.timeout),
         retries: hc.retries,
         startPeriodMs: durationMs(hc.startPeriod),
-        startIntervalMs: durationMs(tier.healthcheck.startInterval),
+        startIntervalMs: durationMs(hc.startInterval),
         startIntervalFallbackMs: durationMs(tier.healthcheck.startIntervalFallback),
         command: agent.healthcheck?.command,
     };

@@ -149,6 +149,7 @@ const healthcheckSchema = z.strictObject({
     timeout: healthcheckDuration.optional(),
     retries: int("a whole number of retries from 1 to 100", 1, 100).optional(),
     startPeriod: healthcheckDuration.optional(),
+    startInterval: healthcheckDuration.optional(),
     /** Exec-form test command; replaces the default node probe for images without node. */
     command: z.array(text("a command word"), expected("a list of command words like [\"CMD\", \"curl\", \"-f\", \"http://127.0.0.1:8080/health\"]"))
         .min(2, expected("a list of at least two command words")).optional(),

@@ -17,7 +17,7 @@ export interface HealthcheckSpec {
     readonly startPeriodMs: number;
     /** How often Docker probes during the start period, where the engine supports it (the tier's `startInterval`). */
     readonly startIntervalMs: number;
-    /** The probe interval on engines without start_interval, retries scaled to keep the time to unhealthy (the tier's `startIntervalFallback`). */
+    /** The shortest probe interval on engines without start_interval (the tier's `startIntervalFallback`): there the interval becomes the longer of it and `startIntervalMs`. */
     readonly startIntervalFallbackMs: number;
     /** Exec-form test command; undefined means the default node probe of `path`. */
     readonly command?: readonly string[];

@@ -41,10 +41,12 @@ export interface TierPolicy {
          */
         readonly startInterval: string;
         /**
-         * On engines without `start_interval`: the probe interval itself, with
-         * `retries` raised so that startPeriod + interval × retries, the time to
-         * unhealthy the tier promises, stays the same. Applies only when
-         * `interval` is longer.
+         * On engines without `start_interval`, the probe interval becomes
+         * `startInterval`, at least this long, with `retries` raised so that
+         * startPeriod + interval × retries, the time to unhealthy the tier
+         * promises, stays the same. Applies only when `interval` is longer.
+         * Not configurable: it bounds what a shorter probe costs for the
+         * agent's whole life.
          */
         readonly startIntervalFallback: string;
     };

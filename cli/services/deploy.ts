@@ -48,6 +48,8 @@ export interface UpdateResult {
     readonly changes: Readonly<Record<string, number>>;
     /** The first error, one line, when the update failed. */
     readonly error?: string;
+    /** The stack's outputs after a finished update, secrets in plain text (never printed): what `fleet verify` reads. */
+    readonly outputs?: Readonly<Record<string, unknown>>;
 }
 
 const DONE: Readonly<Record<string, string>> = {
@@ -193,7 +195,10 @@ export async function updateStack(options: UpdateOptions, output: Output): Promi
             }
         }
         waitingForLock = undefined;
-        return { ok: result.summary.result === "succeeded", durationMs: Date.now() - started, agents, changes: { ...result.summary.resourceChanges } };
+        return {
+            ok: result.summary.result === "succeeded", durationMs: Date.now() - started, agents, changes: { ...result.summary.resourceChanges },
+            outputs: Object.fromEntries(Object.entries(result.outputs).map(([key, output]) => [key, output.value])),
+        };
     } catch (error) {
         // A backend, passphrase or lock failure is the environment's, not the deployment's: exit 2 with its fix.
         const access = explainPulumiFailure(error, options.stack.name);

@@ -289,19 +289,22 @@ async function checkBackend(
             findings.push({ check: "backend", ok: false, detail: access?.message.replace(/ Fix: .*$/, "") ?? `${secretKey} cannot be read`, fix: /Fix: (.*)$/.exec(access?.message ?? "")?.[1] ?? `export the stack's own PULUMI_CONFIG_PASSPHRASE` });
         }
     }
-    // The fleet lock: another operation may hold it now, or a killed one may have left it. (fleet up's
-    // preflight runs holding it, having taken it over from a dead holder if need be.)
+    // The fleet lock: another operation may hold it now, or a killed one may have left it. (fleet up takes
+    // it after its preflight: over from a dead holder, never from a live one.)
     if (dir && !forUp) {
         const lockFile = lockFilePath(dir, project.name, stack);
         const holder = readLockFile(lockFile);
         if (holder && holderAlive(holder)) {
             findings.push({ check: "lock", ok: false, detail: `${describeHolder(holder)} holds the fleet lock`, fix: `wait for it to finish; if that process is gone, rm ${lockFile}` });
         } else if (holder) {
-            findings.push({ check: "lock", ok: forUp !== undefined && forUp !== false, detail: `${describeHolder(holder)} did not finish (its process is gone)`, fix: `npx fleet up --stack ${stack} takes the lock over and finishes the job` });
+            findings.push({ check: "lock", ok: false, detail: `${describeHolder(holder)} did not finish (its process is gone)`, fix: `npx fleet up --stack ${stack} takes the lock over and finishes the job` });
         } else {
             findings.push({ check: "lock", ok: true, detail: "no fleet operation holds the stack" });
         }
     }
+    // fleet up recovers leftovers itself once it holds the lock (./operation), and reports what it put right:
+    // reading the stack and every engine for them here too would only repeat that.
+    if (forUp) return;
     try {
         // Engines that do not answer are the docker check's findings; the others are looked at.
         const clients = engines.map((engine) => ({ docker: dockerFor(engine.host), label: engine.name ?? engine.host }));
@@ -314,10 +317,8 @@ async function checkBackend(
         }
         const lines = describeLeftovers(leftovers);
         if (lines.length === 0) return;
-        // fleet up has already put right what a dead operation left, and its update waits (a while) for a live Pulumi operation.
-        const recoverable = forUp !== undefined && forUp !== false;
         for (const line of lines) {
-            findings.push({ check: "lock", ok: recoverable, detail: line, fix: leftovers.liveLocks.length > 0 ? "wait for that Pulumi operation to finish" : `npx fleet up --stack ${stack} clears it (or, by hand: npx pulumi refresh --stack ${stack}, then remove the named containers)` });
+            findings.push({ check: "lock", ok: false, detail: line, fix: leftovers.liveLocks.length > 0 ? "wait for that Pulumi operation to finish" : `npx fleet up --stack ${stack} clears it (or, by hand: npx pulumi refresh --stack ${stack}, then remove the named containers)` });
         }
     } catch (error) {
         if (!(error instanceof Error)) throw error;

@@ -273,7 +273,7 @@ export async function applyRollbacks(
         stack: op.stack, cwd: op.cwd, targets, env: { ...op.updateEnv, ...rollbackAnnouncedEnv(agents) }, refresh: editor.spec().runtime === "swarm",
     }, output);
     output.err(`verify: ${agents.join(", ")} after the rollback…`);
-    const rows = await verifyStack({ stack: op.stack.name, cwd: op.cwd, agents, stackHandle: op.stack });
+    const rows = await verifyStack({ stack: op.stack.name, cwd: op.cwd, agents, stackHandle: op.stack, stackOutputs: update.outputs });
     const verified: Record<string, string> = {};
     const resolved = editor.resolved();
     for (const plan of plans) {

@@ -13,7 +13,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { parseEnv } from "util";
-import { CommandError, LocalWorkspace, Stack } from "@pulumi/pulumi/automation";
+import { CommandError, LocalWorkspace, PulumiCommand, Stack } from "@pulumi/pulumi/automation";
 import { stackEnvFileName } from "../../config";
 
 export { stackEnvFileName };
@@ -124,9 +124,36 @@ export function requirePassphrase(projectDir: string, stack: string, file: { rea
     throw explainPulumiFailure(new Error("passphrase must be set with PULUMI_CONFIG_PASSPHRASE"), stack, env)!;
 }
 
-/** Selects the stack of the project in `projectDir` (creating it with `create`), with its Pulumi environment. */
+/**
+ * The Pulumi CLI, asked its version once per process: the Automation API asks
+ * (`pulumi version`, about 0.15 s) for every workspace it opens otherwise.
+ */
+let pulumiCommand: Promise<PulumiCommand> | undefined;
+
+/** Stacks already selected by this process, by project, stack and environment: each `stack select` is a CLI run. */
+const opened = new Map<string, Promise<Stack>>();
+
+/**
+ * Selects the stack of the project in `projectDir` (creating it with
+ * `create`), with its Pulumi environment. A verb opens it once: the
+ * preflight, the lock, the update and the verification share the handle.
+ */
 export async function openStack(projectDir: string, stack: string, options: { readonly create?: boolean } = {}): Promise<Stack> {
     const env = pulumiEnv(projectDir, stack);
+    const key = JSON.stringify([path.resolve(projectDir), stack, env]);
+    const known = opened.get(key);
+    if (known) return known;
     const args = { stackName: stack, workDir: projectDir };
-    return withStackAccess(stack, env, () => (options.create ? LocalWorkspace.createOrSelectStack(args, { envVars: env }) : LocalWorkspace.selectStack(args, { envVars: env })));
+    const open = withStackAccess(stack, env, async () => {
+        pulumiCommand ??= PulumiCommand.get().catch((error: unknown) => {
+            pulumiCommand = undefined;
+            throw error;
+        });
+        const workspace = { envVars: env, pulumiCommand: await pulumiCommand };
+        return options.create ? LocalWorkspace.createOrSelectStack(args, workspace) : LocalWorkspace.selectStack(args, workspace);
+    });
+    opened.set(key, open);
+    // A stack that could not be opened (missing, unreachable) is asked again next time.
+    open.catch(() => opened.delete(key));
+    return open;
 }

@@ -81,36 +81,44 @@ interface UpJson {
     readonly preflight: { readonly problems: string[] };
     /** What recovery put right first, after an interrupted operation. */
     readonly recovered?: string[];
-    readonly update?: Omit<UpdateResult, "agents">;
+    readonly update?: UpdateSummary;
     readonly agents: UpAgentRow[];
     /** The rollback's own update, when there was one. */
-    readonly rollbackUpdate?: Omit<UpdateResult, "agents">;
+    readonly rollbackUpdate?: UpdateSummary;
 }
 
-function withoutAgents(result: UpdateResult): Omit<UpdateResult, "agents"> {
-    const { agents: _agents, ...rest } = result;
+/** An update as --json reports it: never its outputs, which hold secrets in plain text. */
+type UpdateSummary = Omit<UpdateResult, "agents" | "outputs">;
+
+function summaryOf(result: UpdateResult): UpdateSummary {
+    const { agents: _agents, outputs: _outputs, ...rest } = result;
     return rest;
 }
 
-/** Preflight: everything doctor finds wrong and every mandatory violation, as lines; none means go. */
+/**
+ * Preflight: everything doctor finds wrong and every mandatory violation, as
+ * lines; none means go. Doctor (mostly waiting on Docker and the Pulumi CLI)
+ * and the offline check (the program and the pack, in this process) run side
+ * by side; doctor's problems come first, and a check that fails with them
+ * is not reported, as when it ran after them.
+ */
 async function preflight(cwd: string, stack: string, createStack: boolean, progress: (text: string) => void): Promise<{ problems: string[]; resources: CheckResult["resources"] }> {
-    progress("preflight: fleet doctor…");
+    progress("preflight: fleet doctor and fleet check (the policy pack, offline)…");
+    const checking = checkStack({ projectDir: cwd, stack }).then((check) => ({ check }), (error: unknown) => ({ error }));
     const findings: DoctorFinding[] = await doctor({ stack, cwd, forUp: { createStack } });
     // A host that is down fails only its own agents: the others deploy, unless no host answers at all.
     const down = findings.filter((f) => !f.ok && f.hostDown !== undefined);
     const hostsAnswering = findings.some((f) => f.ok && (f.check === "docker" || f.check === "host"));
     for (const f of hostsAnswering ? down : []) progress(`preflight: host ${f.hostDown} is down, so its agents fail this run and the other hosts deploy: ${f.detail}`);
     const problems = findings.filter((f) => !f.ok && !(hostsAnswering && f.hostDown !== undefined)).map((f) => `${f.check}: ${f.detail}${f.fix ? ` (fix: ${f.fix})` : ""}`);
+    const checked = await checking;
     if (problems.length > 0) return { problems, resources: [] };
-    progress("preflight: fleet check (the policy pack, offline)…");
-    try {
-        const check = await checkStack({ projectDir: cwd, stack });
-        const mandatory = check.violations.filter((v) => v.level === "mandatory");
-        return { problems: mandatory.map((v) => `policy ${v.policy}${v.agent ? ` (${v.agent})` : ""}: ${v.message}`), resources: check.resources };
-    } catch (error) {
-        if (error instanceof ProgramError) throw new UserError(error.message);
-        throw error;
+    if ("error" in checked) {
+        if (checked.error instanceof ProgramError) throw new UserError(checked.error.message);
+        throw checked.error;
     }
+    const mandatory = checked.check.violations.filter((v) => v.level === "mandatory");
+    return { problems: mandatory.map((v) => `policy ${v.policy}${v.agent ? ` (${v.agent})` : ""}: ${v.message}`), resources: checked.check.resources };
 }
 
 /**
@@ -178,7 +186,7 @@ export function runUp(options: UpOptions, output: Output): Promise<number> {
 
             progress("verify: health and smoke checks…");
             const scope = options.agent ? [options.agent] : undefined;
-            const rows = await verifyStack({ stack: options.stack, cwd, agents: scope, stackHandle: op.stack });
+            const rows = await verifyStack({ stack: options.stack, cwd, agents: scope, stackHandle: op.stack, stackOutputs: update.outputs });
             const verifyOf = (agent: string) => verifyProblem(rows.filter((r) => r.agent === agent));
             const names = [...new Set([...rows.map((r) => r.agent), ...Object.keys(update.agents)])].sort();
             // An agent taken out of the stack file and deleted by this update has nothing left to verify: done, not failed.
@@ -268,8 +276,8 @@ export function runUp(options: UpOptions, output: Output): Promise<number> {
                 : `fleet up: FAILED in ${seconds} s${update.ok ? "" : `: ${update.error ?? "the update failed"}`}${parts.length > 0 ? `; ${parts.join("; ")}` : ""}.${written}`;
             const explain = [...outcomes].filter(([, o]) => o.why).map(([a, o]) => `  ${a}: ${o.outcome}: ${o.why}`);
             return report({
-                ok, preflight: { problems: [] }, ...(op.recovered.length > 0 ? { recovered: [...op.recovered] } : {}), update: withoutAgents(update), agents: agentRows,
-                ...(rollback ? { rollbackUpdate: withoutAgents(rollback.update) } : {}),
+                ok, preflight: { problems: [] }, ...(op.recovered.length > 0 ? { recovered: [...op.recovered] } : {}), update: summaryOf(update), agents: agentRows,
+                ...(rollback ? { rollbackUpdate: summaryOf(rollback.update) } : {}),
             }, [
                 "",
                 formatTable(["agent", "update", "verify", "rollback"], agentRows.map((r) => [

@@ -27,6 +27,8 @@ export interface VerifyOptions {
     readonly timeoutMs?: number;
     /** The stack, already opened by the operation that verifies it; default: open it. */
     readonly stackHandle?: Stack;
+    /** The outputs the update that is being verified returned; default: read them from the stack. */
+    readonly stackOutputs?: Readonly<Record<string, unknown>>;
 }
 
 /** What the stack exports per agent (index.ts `agents`). */
@@ -57,7 +59,10 @@ export interface VerifyRow {
 
 async function stackAgents(options: VerifyOptions, cwd: string): Promise<Record<string, AgentOutput>> {
     let outputs: Record<string, unknown>;
-    if (options.outputs) {
+    if (options.stackOutputs) {
+        // The update just returned them: reading them again would cost two more Pulumi CLI runs.
+        outputs = { ...options.stackOutputs };
+    } else if (options.outputs) {
         const text = await fs.readFile(options.outputs, "utf8").catch(() => {
             throw new UserError(`--outputs ${options.outputs}: expected a readable file of \`pulumi stack output --json --show-secrets\``);
         });

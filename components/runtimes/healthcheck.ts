@@ -33,9 +33,10 @@ export const UNKNOWN_ENGINE: EngineHealthFeatures = { startInterval: false };
  *
  * A ready agent should turn healthy within a second or two, not at the first
  * probe one `interval` after it starts. Where the engine has start_interval,
- * it probes at the tier's `startInterval` while the agent starts. Elsewhere
- * (and for Swarm services, which the provider gives no start_interval) the
- * interval itself shortens to `startIntervalFallback`, with retries raised
+ * it probes at `startInterval` while the agent starts. Elsewhere (and for
+ * Swarm services, which the provider gives no start_interval) the interval
+ * itself shortens to `startInterval`, at least the tier's
+ * `startIntervalFallback` (2 s), with retries raised
  * so that startPeriod + interval × retries, the time to unhealthy the tier
  * promises and the health gate, the watch and Swarm's update monitor are
  * measured against, is the same.
@@ -49,9 +50,10 @@ export function dockerHealthcheck(port: number, healthcheck: HealthcheckSpec, du
     if (engine.startInterval && healthcheck.startIntervalMs < healthcheck.intervalMs) {
         return { ...base, interval: duration(healthcheck.intervalMs), retries: healthcheck.retries, startInterval: duration(healthcheck.startIntervalMs) };
     }
-    if (!engine.startInterval && healthcheck.startIntervalFallbackMs < healthcheck.intervalMs) {
-        const retries = Math.ceil((healthcheck.intervalMs * healthcheck.retries) / healthcheck.startIntervalFallbackMs);
-        return { ...base, interval: duration(healthcheck.startIntervalFallbackMs), retries };
+    const fallbackMs = Math.max(healthcheck.startIntervalMs, healthcheck.startIntervalFallbackMs);
+    if (!engine.startInterval && fallbackMs < healthcheck.intervalMs) {
+        const retries = Math.ceil((healthcheck.intervalMs * healthcheck.retries) / fallbackMs);
+        return { ...base, interval: duration(fallbackMs), retries };
     }
     return { ...base, interval: duration(healthcheck.intervalMs), retries: healthcheck.retries };
 }

@@ -94,6 +94,18 @@ describe("AgentService container", () => {
         expect(container.inputs.healthcheck).toMatchObject({ interval: "2s", retries: 8 });
     });
 
+    // The agent's own startInterval: the interval itself on an old engine (retries scaled), start_interval on a new one; as long as interval, off.
+    it.each([
+        ["5s", false, { interval: "5s", retries: 6 }],
+        ["5s", true, { interval: "10s", retries: 3, startInterval: "5s" }],
+        ["10s", false, { interval: "10s", retries: 3 }],
+        ["10s", true, { interval: "10s", retries: 3 }],
+    ])("takes the agent's own startInterval %s (start_interval: %s)", async (startInterval, engine, expected) => {
+        const { container } = await deploy({ tier: 2, healthcheck: { startInterval } }, { engine: { startInterval: engine as boolean } });
+        expect(container.inputs.healthcheck).toMatchObject(expected);
+        if (!("startInterval" in expected)) expect(container.inputs.healthcheck.startInterval).toBeUndefined();
+    });
+
     it.each([false, true])("leaves an interval already as short as the fallback as declared (start_interval: %s)", async (startInterval) => {
         const { container } = await deploy({ tier: 1, healthcheck: { interval: "2s", timeout: "1s", retries: 3 } }, { engine: { startInterval } });
         expect(container.inputs.healthcheck).toMatchObject({ interval: "2s", retries: 3 });

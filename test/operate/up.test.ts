@@ -28,6 +28,11 @@ describe("fleet up", () => {
 
     it.concurrent("stops at a failed doctor, listing each problem with its fix, and deploys nothing", async () => {
         const dir = copyProject();
+        // The check beside doctor would find a mandatory violation too: doctor's problems are reported, not it.
+        const file = path.join(dir, "stacks", "Pulumi.dev.yaml");
+        const doc = parseDocument(fs.readFileSync(file, "utf8"));
+        doc.setIn(["config", "agent-fleet:fleet", "agents", "outreach-agent", "env"], doc.createNode({ OUTREACH_API_TOKEN: "plain-text-value" }));
+        fs.writeFileSync(file, doc.toString());
         const run = await fleet(["up", "--stack", "dev", "--create-stack", "--cwd", dir, "--json"], { env: { DOCKER_HOST: "unix:///nonexistent/docker.sock" } });
         expect(run.exitCode).toBe(1);
         const json = JSON.parse(run.stdout);
@@ -35,8 +40,10 @@ describe("fleet up", () => {
         expect(json.update).toBeUndefined();
         expect(json.preflight.problems).toContainEqual("docker: no Docker engine answers at unix:///nonexistent/docker.sock (connect ENOENT /nonexistent/docker.sock) (fix: start the engine DOCKER_HOST names, or unset DOCKER_HOST)");
         // Progress went to stderr, so stdout stayed one JSON document.
-        expect(run.stderr).toContain("preflight: fleet doctor…");
-        expect(run.stderr).not.toContain("preflight: fleet check");
+        expect(run.stderr).toContain("preflight: fleet doctor and fleet check (the policy pack, offline)…");
+        // Doctor's problems are the report: the check beside it is not (nor would it be worth reading without an engine).
+        expect(json.preflight.problems.length).toBeGreaterThan(0);
+        expect(json.preflight.problems.filter((p: string) => p.startsWith("policy "))).toEqual([]);
     });
 
     it.skipIf(withoutPulumi).concurrent("stops at a mandatory policy violation, naming the policy and the agent, and deploys nothing", async () => {
@@ -49,7 +56,7 @@ describe("fleet up", () => {
         // --create-stack: the copy's backend has no dev stack yet, which fleet up would create once preflight passes.
         const run = await fleet(["up", "--stack", "dev", "--create-stack", "--cwd", dir]);
         expect(run.exitCode).toBe(1);
-        expect(run.stdout).toContain("preflight: fleet check (the policy pack, offline)…");
+        expect(run.stdout).toContain("preflight: fleet doctor and fleet check (the policy pack, offline)…");
         expect(run.stdout).toMatch(/fleet up: preflight failed for stack dev; nothing was deployed:\n {2}policy no-plaintext-secrets \(outreach-agent\): /);
         expect(run.stdout).not.toContain("up: stack dev");
         expect(run.stdout).not.toContain("plain-text-value");
