@@ -2,7 +2,7 @@
  * Resolved fleet specs: what the components deploy and the policies judge.
  * Every default is applied and every duration is in milliseconds.
  */
-import type { ChannelType, Environment, Severity, SmokeCheck } from "../contract";
+import type { ChannelType, EngineHealthFeatures, Environment, Severity, SmokeCheck } from "../contract";
 import type { RuntimeName, WebhookSource } from "./schema";
 import type { HostSpec, RegistrySpec } from "./hosts";
 import type { Tier } from "./tiers";
@@ -31,6 +31,17 @@ export interface HealthcheckSpec {
  */
 export function timeToUnhealthyMs(healthcheck: Pick<HealthcheckSpec, "startPeriodMs" | "intervalMs" | "retries">): number {
     return healthcheck.startPeriodMs + healthcheck.intervalMs * healthcheck.retries;
+}
+
+/**
+ * How often Docker probes a running agent on an engine: its `interval`, or on
+ * an engine without start_interval the shorter `startInterval` (at least the
+ * tier's floor), with retries scaled to the same time to unhealthy
+ * (components/runtimes/healthcheck.ts). `fleet doctor` weighs what it costs.
+ */
+export function probeIntervalMs(healthcheck: Pick<HealthcheckSpec, "intervalMs" | "startIntervalMs" | "startIntervalFallbackMs">, engine: EngineHealthFeatures): number {
+    const fallbackMs = Math.max(healthcheck.startIntervalMs, healthcheck.startIntervalFallbackMs);
+    return !engine.startInterval && fallbackMs < healthcheck.intervalMs ? fallbackMs : healthcheck.intervalMs;
 }
 
 /** A smoke check as the agent's spec holds it: the contract's one type (contract/watch.ts). */

@@ -8,6 +8,7 @@ export * from "./operation-lock";
 export * from "./environments";
 export * from "./channels";
 export * from "./docker-cpus";
+export * from "./docker-engine";
 export * from "./policy-findings";
 export * from "./plain-object";
 export * from "./agent-env";

@@ -11,8 +11,8 @@ import * as fs from "fs";
 import * as path from "path";
 import { execa } from "execa";
 import * as semver from "semver";
-import { DEFAULT_DOCKER_HOST, FleetConfigError, FleetSpec, StackEngine, StackView, dockerAddressProblem, governanceInStackFiles, loadGithubConfig, openStackView, secretKeyStateInFile } from "../../config";
-import { backendUrl, describeHolder, fileBackendDir, holderAlive, lockFilePath, readLockFile } from "../../contract";
+import { DEFAULT_DOCKER_HOST, FleetConfigError, FleetSpec, probeIntervalMs, StackEngine, StackView, dockerAddressProblem, governanceInStackFiles, loadGithubConfig, openStackView, secretKeyStateInFile } from "../../config";
+import { backendUrl, describeHolder, healthFeaturesOfApi, fileBackendDir, holderAlive, lockFilePath, readLockFile } from "../../contract";
 import { EXIT, Output, asCommand, formatTable } from "../output";
 import { dockerFor } from "./docker";
 import { probeSshHost } from "./ssh-dial";
@@ -46,6 +46,8 @@ export interface DoctorFinding {
     readonly detail: string;
     /** The command (or edit) that fixes it, when it failed. */
     readonly fix?: string;
+    /** Set on a passing finding worth reading anyway: `fleet up` prints it in its preflight. */
+    readonly note?: boolean;
     /**
      * Set on a failed finding when a host of `fleet.hosts` is down (does not answer; never for a refused key or
      * login): `fleet up` then deploys the other hosts, and that host's agents fail on their own.
@@ -173,6 +175,37 @@ async function checkDocker(view: StackView, env: NodeJS.ProcessEnv, findings: Do
     await Promise.all(engines.map((engine) => checkEngine(engine, view.file, findings, spec)));
 }
 
+/**
+ * CPU seconds one default healthcheck probe costs the engine (node started in
+ * the container, and Docker's exec): measured on Docker 20.10, 5 sample
+ * agents, 30 s of whole-machine CPU at a probe every 10 s and every 2 s
+ * (0.046 and 0.137 cores: 0.091 cores for 2 more probes a second).
+ */
+const PROBE_CPU_SECONDS = 0.045;
+/** The share of an engine's cores its agents' probes may take before doctor says so. */
+const PROBE_LOAD_NOTE_SHARE = 0.1;
+
+/**
+ * On an engine without start_interval the agents probe every 2 s for their
+ * whole life (components/runtimes/healthcheck.ts): a note when that takes
+ * more than a tenth of the engine's cores. 50 agents on 2 cores failed their
+ * health gates so (docs/guides/deploy-speed.md).
+ */
+function probeLoadNote(spec: FleetSpec, engine: StackEngine, named: string, version: string, apiVersion: string, cpus: number): DoctorFinding | undefined {
+    const features = healthFeaturesOfApi(apiVersion);
+    const here = spec.agents.filter((a) => engine.name === undefined || a.hosts.includes(engine.name));
+    const shortened = here.filter((a) => probeIntervalMs(a.healthcheck, features) < a.healthcheck.intervalMs);
+    if (shortened.length === 0) return undefined;
+    const probesPerSecond = here.reduce((sum, a) => sum + a.replicas / (probeIntervalMs(a.healthcheck, features) / 1000), 0);
+    const cores = probesPerSecond * PROBE_CPU_SECONDS;
+    if (cores <= PROBE_LOAD_NOTE_SHARE * cpus) return undefined;
+    return {
+        check: "docker", ok: true, note: true,
+        detail: `note: ${named}: engine ${version} has no start_interval, so ${shortened.length} agents probe every ${probeIntervalMs(shortened[0].healthcheck, features) / 1000} s for their whole life, about ${cores.toFixed(2)} of its ${cpus} cores; `
+            + `upgrade Docker to 25 or later, or set fleet.agentDefaults.healthcheck.startInterval to the interval (e.g. 10s) to probe as seldom as before (deploys then wait about one interval for health)`,
+    };
+}
+
 /** One engine: over ssh, the host itself (reachable, its key the pinned one, socket group, disk); then its Docker engine. */
 async function checkEngine(engine: StackEngine, file: StackFile, findings: DoctorFinding[], spec: FleetSpec | undefined): Promise<void> {
     const host = engine.host;
@@ -213,6 +246,8 @@ async function checkEngine(engine: StackEngine, file: StackFile, findings: Docto
             const swarm = info.Swarm?.LocalNodeState === "active" ? (info.Swarm.ControlAvailable ? ", swarm manager" : ", swarm worker") : "";
             findings.push({ check: "docker", ok: true, detail: `engine ${version.Version} (API ${version.ApiVersion}) at ${named}${swarm}` });
         }
+        const probeLoad = spec && spec.runtime === "container" ? probeLoadNote(spec, engine, named, version.Version, version.ApiVersion, (info as { NCPU?: number }).NCPU ?? 1) : undefined;
+        if (probeLoad) findings.push(probeLoad);
         if (spec?.runtime === "swarm") findings.push(checkSwarm(named, info));
     } catch (error) {
         findings.push({

@@ -110,6 +110,7 @@ async function preflight(cwd: string, stack: string, createStack: boolean, progr
     const down = findings.filter((f) => !f.ok && f.hostDown !== undefined);
     const hostsAnswering = findings.some((f) => f.ok && (f.check === "docker" || f.check === "host"));
     for (const f of hostsAnswering ? down : []) progress(`preflight: host ${f.hostDown} is down, so its agents fail this run and the other hosts deploy: ${f.detail}`);
+    for (const f of findings.filter((finding) => finding.ok && finding.note)) progress(`preflight: ${f.detail}`);
     const problems = findings.filter((f) => !f.ok && !(hostsAnswering && f.hostDown !== undefined)).map((f) => `${f.check}: ${f.detail}${f.fix ? ` (fix: ${f.fix})` : ""}`);
     const checked = await checking;
     if (problems.length > 0) return { problems, resources: [] };

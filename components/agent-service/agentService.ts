@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { AgentServiceInputs, AgentSpec, Tier, agentSpecHash, stackFileName } from "../../config";
-import { COMPONENT_TYPES, LABELS, PLATFORM_ENV, WEBHOOKS_ENV, goDuration, onHostResourceName } from "../../contract";
-import { AgentRuntime, EngineHealthFeatures, RuntimeTransforms, containerRuntime } from "../runtimes";
+import { COMPONENT_TYPES, EngineHealthFeatures, LABELS, PLATFORM_ENV, WEBHOOKS_ENV, goDuration, onHostResourceName } from "../../contract";
+import { AgentRuntime, RuntimeTransforms, containerRuntime } from "../runtimes";
 import { AgentImageTransforms, declareAgentImage } from "./image";
 import { AgentWebhookTransforms, GithubProviderFor, declareGithubWebhooks } from "./webhooks";
 

@@ -2,12 +2,12 @@ import * as pulumi from "@pulumi/pulumi";
 import * as docker from "@pulumi/docker";
 import * as github from "@pulumi/github";
 import { type AgentSpec, type EdgeSpec, type FleetSpec, type HostSpec, fleetInputsOf, webhookBaseUrlOf } from "../../config";
-import { COMPONENT_TYPES, LABELS, githubRepositoryKey, onHostResourceName } from "../../contract";
+import { COMPONENT_TYPES, EngineHealthFeatures, LABELS, githubRepositoryKey, onHostResourceName } from "../../contract";
 import { AgentPlacement, AgentService, AgentServiceTransforms, declareAgentImage, sharedImageResourceName } from "../agent-service";
 import { Edge, EdgeRoute } from "../edge";
 import { githubProviderFor } from "../github-provider";
 import { DeployNotificationsArgs, DeployNotifier } from "../notifications";
-import { AgentRuntime, EngineHealthFeatures, RUNTIMES_BY_NAME, engineHealthFeatures } from "../runtimes";
+import { AgentRuntime, RUNTIMES_BY_NAME, engineHealthFeatures } from "../runtimes";
 import { Sentinel, SentinelTransforms } from "../sentinel";
 import { Transform, applyTransform } from "../transform";
 

@@ -13,19 +13,9 @@
  * the only cost is a shorter probe interval (./healthcheck).
  */
 import { execFileSync } from "child_process";
-import * as semver from "semver";
-import { FLEET_ENV } from "../../contract";
-import { EngineHealthFeatures, UNKNOWN_ENGINE } from "./healthcheck";
-
-/** The first Engine API version with a healthcheck's start_interval (Docker 25). */
-const START_INTERVAL_API = "1.44.0";
+import { EngineHealthFeatures, FLEET_ENV, UNKNOWN_ENGINE, healthFeaturesOfApi } from "../../contract";
 
 const asked = new Map<string, EngineHealthFeatures>();
-
-/** Parses `docker version`'s Server.APIVersion ("1.41"); undefined when it is not one. */
-function apiVersion(text: string): string | undefined {
-    return semver.coerce(text.trim())?.version;
-}
 
 /** The engine at `dockerHost` ("ssh://…", "unix://…", "" for the program's own). */
 export function engineHealthFeatures(dockerHost: string): EngineHealthFeatures {
@@ -40,8 +30,7 @@ export function engineHealthFeatures(dockerHost: string): EngineHealthFeatures {
             stdio: ["ignore", "pipe", "ignore"],
             encoding: "utf8",
         });
-        const version = apiVersion(out);
-        features = { startInterval: version !== undefined && semver.gte(version, START_INTERVAL_API) };
+        features = healthFeaturesOfApi(out);
     } catch {
         // Asked again next run; this one probes as on an engine without start_interval.
     }

@@ -1,5 +1,5 @@
-import type { HealthcheckSpec } from "../../config";
-import { goDuration } from "../../contract";
+import { HealthcheckSpec, probeIntervalMs } from "../../config";
+import { EngineHealthFeatures, UNKNOWN_ENGINE, goDuration } from "../../contract";
 
 /**
  * The default probe runs the image's own `node`, because agent images are Node
@@ -17,15 +17,6 @@ function defaultProbeCommand(port: number, healthcheck: HealthcheckSpec): string
         + `e=>{console.log(${what}+(e.cause&&e.cause.code||e.name||e));process.exit(1)})`;
     return ["CMD", "node", "-e", script];
 }
-
-/** What the engine an instance runs on offers its health probe (see ./engine-features). */
-export interface EngineHealthFeatures {
-    /** The engine probes at `start_interval` during the start period: Docker 25 and later (API 1.44). */
-    readonly startInterval: boolean;
-}
-
-/** An engine of unknown version: probed as one without start_interval, which every engine runs correctly. */
-export const UNKNOWN_ENGINE: EngineHealthFeatures = { startInterval: false };
 
 /**
  * Docker healthcheck fields, with durations spelled as the provider reads them
@@ -50,10 +41,7 @@ export function dockerHealthcheck(port: number, healthcheck: HealthcheckSpec, du
     if (engine.startInterval && healthcheck.startIntervalMs < healthcheck.intervalMs) {
         return { ...base, interval: duration(healthcheck.intervalMs), retries: healthcheck.retries, startInterval: duration(healthcheck.startIntervalMs) };
     }
-    const fallbackMs = Math.max(healthcheck.startIntervalMs, healthcheck.startIntervalFallbackMs);
-    if (!engine.startInterval && fallbackMs < healthcheck.intervalMs) {
-        const retries = Math.ceil((healthcheck.intervalMs * healthcheck.retries) / fallbackMs);
-        return { ...base, interval: duration(fallbackMs), retries };
-    }
-    return { ...base, interval: duration(healthcheck.intervalMs), retries: healthcheck.retries };
+    const intervalMs = probeIntervalMs(healthcheck, engine);
+    return { ...base, interval: duration(intervalMs), retries: Math.ceil((healthcheck.intervalMs * healthcheck.retries) / intervalMs) };
 }
+

@@ -2,7 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type * as docker from "@pulumi/docker";
 import type { AgentSpec } from "../../config";
 import type { Transform } from "../transform";
-import type { EngineHealthFeatures } from "./healthcheck";
+import type { EngineHealthFeatures } from "../../contract";
 
 /** Hooks for the resources a runtime creates. Each runtime reads the ones that apply to it. */
 export interface RuntimeTransforms {

@@ -12,6 +12,8 @@ import { parseDocument } from "yaml";
 import { copyProject, fleet, initStack, removeProjects } from "../cli/project";
 import { pulumiOnPath } from "../e2e/workspace";
 import { skipUnlessAvailable } from "../support/requirements";
+import { dockerClient } from "../support/docker";
+import { healthFeaturesOfApi } from "../../contract";
 
 afterAll(removeProjects);
 
@@ -169,6 +171,32 @@ describe("fleet doctor", () => {
         const run = await fleet(["doctor", "--stack", "dev", "--cwd", dir], { env });
         expect(run.exitCode, run.stdout).toBe(0);
         expect(run.stdout).toMatch(/^pulumi\s+ok\s+CLI v?\d+\.\d+\.\d+ \(the program's SDK is \d+\.\d+\.\d+\)$/m);
+    });
+
+    it.concurrent("notes what probing every 2 s costs an engine without start_interval, and says how to probe as seldom as before", async () => {
+        const dir = copyProject();
+        const many = (startInterval?: string) => {
+            const doc = parseDocument(fs.readFileSync(stackFile(dir, "dev"), "utf8"));
+            const agents = Object.fromEntries(Array.from({ length: 30 }, (_, i) => [`bench-${i + 1}`, { tier: 1, owner: "@acme/bench", port: 8080 }]));
+            doc.setIn(["config", "agent-fleet:fleet", "agents"], doc.createNode(agents));
+            if (startInterval) doc.setIn(["config", "agent-fleet:fleet", "agentDefaults", "healthcheck"], doc.createNode({ startInterval }));
+            fs.writeFileSync(stackFile(dir, "dev"), doc.toString());
+        };
+        const notes = async () => ((JSON.parse((await fleet(["doctor", "--stack", "dev", "--cwd", dir, "--json"])).stdout) as { findings: (Finding & { note?: boolean })[] }).findings
+            .filter((f) => f.note));
+        const engine = await dockerClient().version();
+        const cores = ((await dockerClient().info()) as { NCPU: number }).NCPU;
+        // 30 agents probing every 2 s: 15 probes a second, about 0.68 of a core; doctor speaks up past a tenth of the engine's cores.
+        const quiet = healthFeaturesOfApi(engine.ApiVersion).startInterval || 0.675 <= 0.1 * cores;
+        many();
+        const note = await notes();
+        if (quiet) {
+            expect(note).toEqual([]);
+        } else {
+            expect(note).toEqual([expect.objectContaining({ check: "docker", ok: true, detail: expect.stringMatching(/^note: .*engine [^ ]+ has no start_interval, so 30 agents probe every 2 s for their whole life, about 0\.6[78] of its \d+ cores; .*startInterval to the interval/) })]);
+        }
+        many("10s");
+        expect(await notes()).toEqual([]);
     });
 
     it.concurrent("an unknown stack is bad input", async () => {
