@@ -156,7 +156,10 @@ function resolveAgent(name: string, environment: Environment, agent: AgentConfig
         retries: hc.retries,
         startPeriodMs: durationMs(hc.startPeriod),
         startIntervalMs: durationMs(hc.startInterval),
-        startIntervalFallbackMs: durationMs(tier.healthcheck.startIntervalFallback),
+        // Only an agent that sets startInterval itself probes faster for life on an engine without start_interval.
+        ...(agent.healthcheck?.startInterval !== undefined
+            ? { fallbackIntervalMs: Math.max(durationMs(agent.healthcheck.startInterval), durationMs(tier.healthcheck.startIntervalFallback)) }
+            : {}),
         command: agent.healthcheck?.command,
     };
     const waitTimeoutMs = agent.waitTimeout !== undefined

@@ -17,8 +17,13 @@ export interface HealthcheckSpec {
     readonly startPeriodMs: number;
     /** How often Docker probes during the start period, where the engine supports it (the tier's `startInterval`). */
     readonly startIntervalMs: number;
-    /** The shortest probe interval on engines without start_interval (the tier's `startIntervalFallback`): there the interval becomes the longer of it and `startIntervalMs`. */
-    readonly startIntervalFallbackMs: number;
+    /**
+     * The probe interval on engines without start_interval, when the agent sets
+     * `healthcheck.startInterval` itself: the longer of it and the tier's
+     * `startIntervalFallback`. Undefined: there it probes every `interval`, as
+     * a shorter probe would cost that much CPU for the agent's whole life.
+     */
+    readonly fallbackIntervalMs?: number;
     /** Exec-form test command; undefined means the default node probe of `path`. */
     readonly command?: readonly string[];
 }
@@ -35,13 +40,13 @@ export function timeToUnhealthyMs(healthcheck: Pick<HealthcheckSpec, "startPerio
 
 /**
  * How often Docker probes a running agent on an engine: its `interval`, or on
- * an engine without start_interval the shorter `startInterval` (at least the
- * tier's floor), with retries scaled to the same time to unhealthy
+ * an engine without start_interval, when the agent asks for it, the shorter
+ * `fallbackIntervalMs`, with retries scaled to the same time to unhealthy
  * (components/runtimes/healthcheck.ts). `fleet doctor` weighs what it costs.
  */
-export function probeIntervalMs(healthcheck: Pick<HealthcheckSpec, "intervalMs" | "startIntervalMs" | "startIntervalFallbackMs">, engine: EngineHealthFeatures): number {
-    const fallbackMs = Math.max(healthcheck.startIntervalMs, healthcheck.startIntervalFallbackMs);
-    return !engine.startInterval && fallbackMs < healthcheck.intervalMs ? fallbackMs : healthcheck.intervalMs;
+export function probeIntervalMs(healthcheck: Pick<HealthcheckSpec, "intervalMs" | "fallbackIntervalMs">, engine: EngineHealthFeatures): number {
+    const fallbackMs = healthcheck.fallbackIntervalMs;
+    return !engine.startInterval && fallbackMs !== undefined && fallbackMs < healthcheck.intervalMs ? fallbackMs : healthcheck.intervalMs;
 }
 
 /** A smoke check as the agent's spec holds it: the contract's one type (contract/watch.ts). */

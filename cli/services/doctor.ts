@@ -186,10 +186,10 @@ const PROBE_CPU_SECONDS = 0.045;
 const PROBE_LOAD_NOTE_SHARE = 0.1;
 
 /**
- * On an engine without start_interval the agents probe every 2 s for their
- * whole life (components/runtimes/healthcheck.ts): a note when that takes
- * more than a tenth of the engine's cores. 50 agents on 2 cores failed their
- * health gates so (docs/guides/deploy-speed.md).
+ * On an engine without start_interval, agents that set healthcheck.startInterval
+ * probe that often for their whole life (components/runtimes/healthcheck.ts):
+ * a note when that takes more than a tenth of the engine's cores. 50 agents
+ * probing every 2 s on 2 cores failed their health gates (docs/guides/deploy-speed.md).
  */
 function probeLoadNote(spec: FleetSpec, engine: StackEngine, named: string, version: string, apiVersion: string, cpus: number): DoctorFinding | undefined {
     const features = healthFeaturesOfApi(apiVersion);
@@ -202,7 +202,7 @@ function probeLoadNote(spec: FleetSpec, engine: StackEngine, named: string, vers
     return {
         check: "docker", ok: true, note: true,
         detail: `note: ${named}: engine ${version} has no start_interval, so ${shortened.length} agents probe every ${probeIntervalMs(shortened[0].healthcheck, features) / 1000} s for their whole life, about ${cores.toFixed(2)} of its ${cpus} cores; `
-            + `upgrade Docker to 25 or later, or set fleet.agentDefaults.healthcheck.startInterval to the interval (e.g. 10s) to probe as seldom as before (deploys then wait about one interval for health)`,
+            + `upgrade Docker to 25 or later, or remove healthcheck.startInterval (or set it as long as the interval) to probe every interval there (deploys then wait about one interval for health)`,
     };
 }
 

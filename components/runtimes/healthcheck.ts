@@ -25,9 +25,9 @@ function defaultProbeCommand(port: number, healthcheck: HealthcheckSpec): string
  * A ready agent should turn healthy within a second or two, not at the first
  * probe one `interval` after it starts. Where the engine has start_interval,
  * it probes at `startInterval` while the agent starts. Elsewhere (and for
- * Swarm services, which the provider gives no start_interval) the interval
- * itself shortens to `startInterval`, at least the tier's
- * `startIntervalFallback` (2 s), with retries raised
+ * Swarm services, which the provider gives no start_interval) an agent that
+ * sets `healthcheck.startInterval` itself has the interval shortened to it,
+ * at least the tier's `startIntervalFallback` (2 s), with retries raised
  * so that startPeriod + interval × retries, the time to unhealthy the tier
  * promises and the health gate, the watch and Swarm's update monitor are
  * measured against, is the same.

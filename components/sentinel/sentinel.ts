@@ -20,7 +20,7 @@ const PROXY_ALIAS = "docker-api";
 const PROXY_PORT = 2375;
 const SPOOL_DIR = "/var/spool/sentinel";
 const PORT = 8080;
-const SENTINEL_HEALTHCHECK: HealthcheckSpec = { path: "/health", intervalMs: 10_000, timeoutMs: 3_000, retries: 3, startPeriodMs: 5_000, startIntervalMs: 1_000, startIntervalFallbackMs: 10_000 };
+const SENTINEL_HEALTHCHECK: HealthcheckSpec = { path: "/health", intervalMs: 10_000, timeoutMs: 3_000, retries: 3, startPeriodMs: 5_000, startIntervalMs: 1_000 };
 
 export interface SentinelTransforms extends AgentImageTransforms {
     /** Adjusts the sentinel's `docker.Container`. */

@@ -76,8 +76,14 @@ describe("AgentService container", () => {
         expect(hc.startInterval).toBe("1s");
     });
 
-    it("on an engine without start_interval, probes every startIntervalFallback with retries scaled to the same time to unhealthy", async () => {
+    it("on an engine without start_interval, probes every interval unless the agent sets startInterval itself", async () => {
         const { container } = await deploy({ tier: 2 }, { engine: { startInterval: false } });
+        expect(container.inputs.healthcheck).toMatchObject({ interval: "10s", retries: TIERS[2].healthcheck.retries });
+        expect(container.inputs.healthcheck.startInterval).toBeUndefined();
+    });
+
+    it("on an engine without start_interval, an agent's own startInterval of 1s probes every startIntervalFallback, retries scaled to the same time to unhealthy", async () => {
+        const { container } = await deploy({ tier: 2, healthcheck: { startInterval: "1s" } }, { engine: { startInterval: false } });
         const hc = TIERS[2].healthcheck;
         expect(container.inputs.healthcheck).toMatchObject({ interval: "2s", retries: 15, startPeriod: "10s", timeout: "3s" });
         expect(container.inputs.healthcheck.startInterval).toBeUndefined();
@@ -90,7 +96,7 @@ describe("AgentService container", () => {
 
     it("rounds the scaled retries up: never fewer seconds of failures than declared", async () => {
         // 15 s × 1 is 8 probes 2 s apart.
-        const { container } = await deploy({ tier: 1, healthcheck: { interval: "15s", timeout: "3s", retries: 1 } }, { engine: { startInterval: false } });
+        const { container } = await deploy({ tier: 1, healthcheck: { interval: "15s", timeout: "3s", retries: 1, startInterval: "2s" } }, { engine: { startInterval: false } });
         expect(container.inputs.healthcheck).toMatchObject({ interval: "2s", retries: 8 });
     });
 

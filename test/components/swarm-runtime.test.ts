@@ -51,10 +51,14 @@ describe("swarm runtime: the service spec", () => {
         const { service } = await declare({ pesti: { ...PESTI, healthcheck: { interval: "60s", timeout: "5s", startPeriod: "90s", retries: 3 } } });
         const expected = dockerHealthcheck(spec.port, spec.healthcheck, swarmDuration);
         expect(service("pesti").inputs.taskSpec.containerSpec.healthcheck).toEqual(expected);
-        // The provider gives services no start_interval: tasks probe every startIntervalFallback (2 s), retries
-        // scaled so 2 s × 90 is the declared 60 s × 3.
-        expect(expected).toMatchObject({ interval: "2s", timeout: "5s", startPeriod: "1m30s", retries: 90 });
+        // The provider gives services no start_interval, and the agent sets no startInterval of its own: every interval.
+        expect(expected).toMatchObject({ interval: "1m", timeout: "5s", startPeriod: "1m30s", retries: 3 });
         expect(expected).not.toHaveProperty("startInterval");
+    });
+
+    it("gives tasks of an agent that sets startInterval a 2 s probe, retries scaled to the same time to unhealthy", async () => {
+        const { service } = await declare({ pesti: { ...PESTI, healthcheck: { interval: "60s", timeout: "5s", startPeriod: "90s", retries: 3, startInterval: "1s" } } });
+        expect(service("pesti").inputs.taskSpec.containerSpec.healthcheck).toMatchObject({ interval: "2s", startPeriod: "1m30s", retries: 90 });
     });
 
     it("rolls one task at a time, start-first, and rolls back on any failure seen within startPeriod + interval × retries", async () => {

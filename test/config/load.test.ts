@@ -77,7 +77,6 @@ describe("precedence: tier defaults < catalog < agentDefaults < stack agent", ()
             retries: 5,
             startPeriodMs: durationMs(tierHc.startPeriod),
             startIntervalMs: durationMs(tierHc.startInterval),
-            startIntervalFallbackMs: durationMs(tierHc.startIntervalFallback),
             command: undefined,
         });
     });
@@ -147,7 +146,6 @@ describe("tier defaults", () => {
             retries: tier.healthcheck.retries,
             startPeriodMs: durationMs(tier.healthcheck.startPeriod),
             startIntervalMs: durationMs(tier.healthcheck.startInterval),
-            startIntervalFallbackMs: durationMs(tier.healthcheck.startIntervalFallback),
             command: undefined,
         });
         expect(agent.monitorWindowMs).toBe(durationMs(tier.monitorWindow));

@@ -78,6 +78,17 @@ describe("agent-healthcheck", () => {
         ]);
     });
 
+    it("judges the declared schedule when the agent probes faster on an engine without start_interval (2 s, retries scaled)", async () => {
+        // What runs is 2 s × 31 and 2 s × 5: both would pass if the policy read the container's numbers.
+        expect(await check({ healthcheck: { interval: "61s", startInterval: "2s" } })).toEqual([
+            `${AT}.healthcheck.interval: set an interval of at most ${MAX_HEALTHCHECK_INTERVAL}, got "1m1s"`,
+        ]);
+        expect(await check({ tier: 3, healthcheck: { retries: 1, startInterval: "2s" } })).toEqual([
+            `${AT}.healthcheck.retries: set retries to at least ${TIERS[3].minHealthcheckRetries} for tier 3, got 1`,
+        ]);
+        expect(await check({ tier: 3, healthcheck: { retries: TIERS[3].minHealthcheckRetries, startInterval: "2s" } })).toEqual([]);
+    });
+
     it("passes an interval of exactly the maximum", async () => {
         expect(await check({ healthcheck: { interval: MAX_HEALTHCHECK_INTERVAL } })).toEqual([]);
     });
