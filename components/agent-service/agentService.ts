@@ -41,7 +41,7 @@ export interface AgentServiceArgs {
     /**
      * What the engine the instances run on offers their health probes (Fleet asks each engine, see
      * `engineHealthFeatures`); with `placements`, each placement's own.
-     * @default an engine without start_interval: a 2 s probe interval, retries scaled to keep the time to unhealthy
+     * @default an engine without start_interval: probes every interval, or every 2 s for an agent that sets its own startInterval
      */
     readonly engine?: EngineHealthFeatures;
     /**

@@ -9,8 +9,8 @@
  * `ssh://` host with the user's own ssh setup, as the provider does, and the
  * Docker provider has no data source for the engine's version. An engine that
  * cannot be asked (no CLI, a host that is down, an offline `fleet check`) is
- * probed as one without start_interval, which every engine runs correctly;
- * the only cost is a shorter probe interval (./healthcheck).
+ * probed as one without start_interval, which every engine runs correctly:
+ * every interval, or the agent's own opt-in startInterval (./healthcheck).
  */
 import { execFileSync } from "child_process";
 import { EngineHealthFeatures, FLEET_ENV, UNKNOWN_ENGINE, healthFeaturesOfApi } from "../../contract";

@@ -44,4 +44,3 @@ export function dockerHealthcheck(port: number, healthcheck: HealthcheckSpec, du
     const intervalMs = probeIntervalMs(healthcheck, engine);
     return { ...base, interval: duration(intervalMs), retries: Math.ceil((healthcheck.intervalMs * healthcheck.retries) / intervalMs) };
 }
-
